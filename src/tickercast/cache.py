@@ -1,0 +1,107 @@
+"""One small byte cache, shared by every worker through Redis or kept in this process.
+
+`make_cache(redis_url, namespace=...)` picks the implementation. Both bound their size:
+in-process by an LRU of `max_items`; in Redis by a TTL on every entry plus an index (a sorted set
+of insertion times) trimmed to `max_items`, so a busy service cannot fill the server.
+
+An in-process cache is only used where a miss gives the same answer as a hit, so two workers
+with different contents still serve the same bytes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import Protocol
+
+import redis
+
+
+class Cache(Protocol):
+    def get(self, key: str) -> bytes | None: ...
+
+    def set(self, key: str, value: bytes, ttl: float) -> None: ...
+
+
+class MemoryCache:
+    """A thread-safe LRU with per-entry expiry."""
+
+    def __init__(self, max_items: int = 1_000) -> None:
+        self.max_items = max_items
+        self._items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            expires, value = item
+            if expires < time.monotonic():
+                del self._items[key]
+                return None
+            self._items.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: bytes, ttl: float) -> None:
+        if ttl <= 0:
+            return
+        with self._lock:
+            self._items[key] = (time.monotonic() + ttl, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class RedisCache:
+    """Entries under `namespace:`, each with a TTL; the oldest beyond `max_items` are evicted.
+
+    A Redis outage never fails a request: reads miss and writes are dropped.
+    """
+
+    def __init__(self, client: redis.Redis, namespace: str, max_items: int = 10_000) -> None:
+        self.client = client
+        self.namespace = namespace
+        self.max_items = max_items
+        self._index = f"{namespace}:index"
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            value = self.client.get(f"{self.namespace}:{key}")
+        except redis.RedisError:
+            return None
+        return value if isinstance(value, bytes) else None
+
+    def set(self, key: str, value: bytes, ttl: float) -> None:
+        if ttl <= 0:
+            return
+        full = f"{self.namespace}:{key}"
+        try:
+            with self.client.pipeline(transaction=True) as pipe:
+                pipe.set(full, value, px=int(ttl * 1000))
+                pipe.zadd(self._index, {full: time.time()})
+                pipe.zrange(self._index, 0, -self.max_items - 1)
+                pipe.zremrangebyrank(self._index, 0, -self.max_items - 1)
+                results = pipe.execute()
+            evicted = results[2]
+            if evicted:
+                self.client.delete(*evicted)
+        except redis.RedisError:
+            return
+
+    def __len__(self) -> int:
+        try:
+            return int(self.client.zcard(self._index))
+        except redis.RedisError:
+            return 0
+
+
+def make_cache(redis_url: str | None, namespace: str, max_items: int) -> Cache:
+    if redis_url:
+        client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        return RedisCache(client, namespace=namespace, max_items=max_items)
+    return MemoryCache(max_items=max_items)

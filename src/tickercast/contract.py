@@ -1,0 +1,229 @@
+"""The model service's wire contract, shared by the service and its clients.
+
+A request is parsed and checked here into a `ForecastRequest`; a forecast table becomes the
+response shape here (`DataFrame.to_dict()`-style: each key maps row labels to values). The rules
+are those of CONTRACT.md: the body is JSON whatever the Content-Type; the key is checked before
+anything else; every input error says what is wrong and where.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from tickercast import calendars
+from tickercast.errors import InvalidFormat, InvalidInput, InvalidKey, NoKey
+
+# The 19 keys of every response, in the original service's order.
+RESPONSE_KEYS: tuple[str, ...] = (
+    "ds",
+    "yhat",
+    "yhat_lower",
+    "yhat_upper",
+    "trend",
+    "trend_lower",
+    "trend_upper",
+    "seasonal",
+    "seasonal_lower",
+    "seasonal_upper",
+    "seasonalities",
+    "seasonalities_lower",
+    "seasonalities_upper",
+    "weekly",
+    "weekly_lower",
+    "weekly_upper",
+    "yearly",
+    "yearly_lower",
+    "yearly_upper",
+)
+VALUE_KEYS = RESPONSE_KEYS[1:]
+DEFAULT_PERIODS = 100
+DEFAULT_INTERVAL_WIDTH = 0.8
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_rows: int = 20_000
+    max_periods: int = 3_650
+
+
+@dataclass(frozen=True)
+class ForecastRequest:
+    """A checked request. `y` holds NaN for missing values; `freq` is never None."""
+
+    ds: pd.DatetimeIndex
+    y: np.ndarray
+    periods: int
+    freq: str
+    include_history: bool
+    interval_width: float
+
+    @property
+    def n(self) -> int:
+        return len(self.ds)
+
+    def series_digest(self) -> str:
+        """A hash of the series alone: the fit depends on nothing else."""
+        h = hashlib.sha256()
+        h.update(self.ds.as_unit("ns").asi8.tobytes())
+        h.update(np.ascontiguousarray(self.y, dtype="<f8").tobytes())
+        return h.hexdigest()
+
+    def digest(self) -> str:
+        """A hash of everything that determines the response."""
+        h = hashlib.sha256(self.series_digest().encode())
+        h.update(f"|{self.periods}|{self.freq}|{self.include_history}|{self.interval_width!r}".encode())
+        return h.hexdigest()
+
+    def seed(self) -> int:
+        """The uncertainty sampling's seed: from the request, so every worker draws the same."""
+        return int(self.digest()[:8], 16)
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidFormat() from None
+    if not isinstance(data, dict):
+        raise InvalidFormat()
+    return data
+
+
+def check_key(data: Mapping[str, Any], accepted: Sequence[bytes]) -> None:
+    """401 without a key, 403 with a wrong one; every accepted key is compared in constant time."""
+    key = data.get("key")
+    if key is None:
+        raise NoKey()
+    if not isinstance(key, str):
+        raise InvalidKey()
+    given = key.encode()
+    matched = False
+    for candidate in accepted:
+        matched |= hmac.compare_digest(given, candidate)
+    if not matched:
+        raise InvalidKey()
+
+
+def parse_request(data: Mapping[str, Any], limits: Limits | None = None) -> ForecastRequest:
+    limits = limits or Limits()
+    ds_raw = _list_field(data, "ds")
+    y_raw = _list_field(data, "y")
+    if len(ds_raw) != len(y_raw):
+        raise InvalidInput(f"ds has {len(ds_raw)} values but y has {len(y_raw)}")
+    if len(ds_raw) > limits.max_rows:
+        raise InvalidInput(f"{len(ds_raw)} rows is over the limit of {limits.max_rows}")
+    ds = _parse_dates(ds_raw)
+    y = _parse_values(y_raw)
+    usable = int(np.count_nonzero(~np.isnan(y)))
+    if usable < 2:
+        raise InvalidInput(f"fewer than 2 usable rows (y has {usable} non-null values)")
+    periods = _periods(data.get("periods", DEFAULT_PERIODS), limits.max_periods)
+    freq = data.get("freq")
+    if freq is None:
+        freq = calendars.infer_freq(ds)
+    elif not isinstance(freq, str) or not calendars.is_known_freq(freq):
+        raise InvalidInput(
+            f"unknown freq {freq!r}; use 'D', 'B' or an exchange calendar code such as 'XNYS'"
+        )
+    include_history = data.get("include_history", False)
+    if not isinstance(include_history, bool):
+        raise InvalidInput("include_history must be true or false")
+    width = data.get("interval_width", DEFAULT_INTERVAL_WIDTH)
+    if isinstance(width, bool) or not isinstance(width, int | float) or not 0 < width < 1:
+        raise InvalidInput("interval_width must be a number between 0 and 1")
+    return ForecastRequest(ds, y, periods, freq, include_history, float(width))
+
+
+def _list_field(data: Mapping[str, Any], name: str) -> list[Any]:
+    value = data.get(name)
+    if value is None:
+        raise InvalidInput(f"{name} is missing")
+    if not isinstance(value, list):
+        raise InvalidInput(f"{name} must be a list")
+    return value
+
+
+def _parse_dates(raw: list[Any]) -> pd.DatetimeIndex:
+    for i, item in enumerate(raw):
+        if not isinstance(item, str):
+            raise InvalidInput(f"ds[{i}] is not a date string")
+    try:
+        ds = pd.DatetimeIndex(pd.to_datetime(raw, format="ISO8601"))
+    except (ValueError, OverflowError):
+        ds = pd.DatetimeIndex([_parse_one_date(i, item) for i, item in enumerate(raw)])
+    if ds.tz is not None:
+        ds = ds.tz_localize(None)
+    return ds.as_unit("ns")
+
+
+def _parse_one_date(i: int, item: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(item)
+    except (ValueError, OverflowError):
+        raise InvalidInput(f"ds[{i}] is not a date: {item[:40]!r}") from None
+    if stamp is pd.NaT:
+        raise InvalidInput(f"ds[{i}] is not a date: {item[:40]!r}")
+    return stamp.tz_localize(None) if stamp.tz is not None else stamp
+
+
+def _parse_values(raw: list[Any]) -> np.ndarray:
+    out = np.empty(len(raw), dtype=float)
+    for i, item in enumerate(raw):
+        if item is None:
+            out[i] = math.nan
+            continue
+        if isinstance(item, bool) or not isinstance(item, int | float | str):
+            raise InvalidInput(f"y[{i}] is not a number")
+        try:
+            value = float(item)
+        except (ValueError, OverflowError):
+            raise InvalidInput(f"y[{i}] is not a number") from None
+        if not math.isfinite(value):
+            raise InvalidInput(f"y[{i}] is not a finite number")
+        out[i] = value
+    return out
+
+
+def _periods(value: Any, most: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput("periods must be a positive integer")
+    if value > most:
+        raise InvalidInput(f"periods must be at most {most}")
+    return value
+
+
+def iso_dates(ds: pd.DatetimeIndex) -> list[str]:
+    """`2018-03-14` when every timestamp is at midnight, else `2018-03-14T05:51:44`."""
+    if bool((ds == ds.normalize()).all()):
+        return list(ds.strftime("%Y-%m-%d"))
+    return [stamp.isoformat() for stamp in ds]
+
+
+def encode_response(
+    ds: pd.DatetimeIndex, columns: Mapping[str, np.ndarray], first_label: int
+) -> bytes:
+    """The response body: every key of RESPONSE_KEYS mapping row labels to values."""
+    labels = [str(first_label + i) for i in range(len(ds))]
+    body: dict[str, dict[str, Any]] = {"ds": dict(zip(labels, iso_dates(ds), strict=True))}
+    for key in VALUE_KEYS:
+        values = np.asarray(columns[key], dtype=float).tolist()
+        body[key] = dict(zip(labels, values, strict=True))
+    return orjson.dumps(body)
+
+
+def response_frame(response: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """A response back as a table, rows in label order and `ds` as timestamps."""
+    frame = pd.DataFrame(response)
+    frame.index = frame.index.astype(int)
+    frame = frame.sort_index()
+    frame["ds"] = pd.to_datetime(frame["ds"], format="ISO8601")
+    return frame

@@ -1,0 +1,1 @@
+"""Daily prices from several providers behind one small protocol (see `base`)."""

@@ -1,0 +1,93 @@
+"""The exceptions of tickercast, each carrying the HTTP status it maps to.
+
+    TickercastError (500)              anything unexpected; its message is never shown
+    ├── InvalidFormat (400)            body is not a JSON object
+    ├── InvalidInput (400)             a field is missing or unreadable; says which and where
+    ├── NoKey (401)                    no `key` submitted
+    ├── InvalidKey (403)               a `key` that is not accepted
+    ├── NotFound (404)                 an unknown ticker or page
+    ├── RequestTooLarge (413)          body or upload over its size limit
+    ├── RateLimited (429)              a key over its request rate; has retry_after
+    ├── ServiceBusy (503)              every worker busy, or a fit ran out of time; has retry_after
+    └── UpstreamError (502)            a price provider or the model service failed us
+        └── ProviderError (502)        a price provider failed; says which and why
+
+`error_body` is the one place the JSON error shape `{"message": ...}` is built.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+
+class TickercastError(Exception):
+    status = 500
+    public_message = "internal error; the details are in the service log"
+
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
+        super().__init__(message or self.public_message)
+        self.message = message or self.public_message
+        self.retry_after = retry_after
+
+    @property
+    def client_message(self) -> str:
+        """What the client may see: 5xx errors other than our own 503s stay generic."""
+        if self.status >= 500 and not isinstance(self, ServiceBusy | UpstreamError):
+            return TickercastError.public_message
+        return self.message
+
+
+class InvalidFormat(TickercastError):
+    status = 400
+    public_message = "invalid data format"
+
+
+class InvalidInput(TickercastError):
+    status = 400
+    public_message = "invalid input"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"invalid input: {detail}")
+
+
+class NoKey(TickercastError):
+    status = 401
+    public_message = "no key submitted"
+
+
+class InvalidKey(TickercastError):
+    status = 403
+    public_message = "invalid key"
+
+
+class NotFound(TickercastError):
+    status = 404
+    public_message = "not found"
+
+
+class RequestTooLarge(TickercastError):
+    status = 413
+    public_message = "request too large"
+
+
+class RateLimited(TickercastError):
+    status = 429
+    public_message = "rate limit exceeded"
+
+
+class ServiceBusy(TickercastError):
+    status = 503
+    public_message = "service busy, retry later"
+
+
+class UpstreamError(TickercastError):
+    status = 502
+    public_message = "an upstream service failed"
+
+
+def error_body(message: str) -> bytes:
+    return orjson.dumps({"message": message})
+
+
+class ProviderError(UpstreamError):
+    """A price provider failed; the message is a sentence for the user, with no secret in it."""

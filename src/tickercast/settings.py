@@ -1,0 +1,92 @@
+"""Settings from the environment, read once by each service's factory.
+
+Every field here is an environment variable of the same name in upper case, and every one is
+listed in the README's settings table (a test keeps the two in step). Secrets have no default.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class _Base(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    redis_url: str | None = Field(
+        default=None, description="Redis for the shared cache and rate limits; unset: in-process."
+    )
+    log_level: str = Field(default="INFO", description="Python log level.")
+
+
+class ModelSettings(_Base):
+    """The model service (`tickercast model`)."""
+
+    model_api_keys: SecretStr = Field(
+        description="Comma-separated keys the model service accepts (required; no default)."
+    )
+    model_max_rows: int = Field(default=20_000, ge=2, description="Most rows in one request.")
+    model_max_periods: int = Field(default=3_650, ge=1, description="Largest `periods`.")
+    model_max_body_bytes: int = Field(
+        default=4_000_000, ge=1_000, description="Largest request body, in bytes."
+    )
+    model_fit_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds one fit may run before the answer is 503."
+    )
+    model_queue_size: int = Field(
+        default=4, ge=0, description="Requests a worker holds waiting for a fit before 503."
+    )
+    model_rate_limit: str = Field(
+        default="600/minute", description="Requests per key (`limits` syntax, e.g. `60/minute`)."
+    )
+    model_cache_ttl: int = Field(
+        default=7 * 24 * 3600, ge=0, description="Seconds a cached forecast is kept; 0: no cache."
+    )
+    model_cache_max_items: int = Field(
+        default=2_000, ge=1, description="Most cached forecasts (per process without Redis)."
+    )
+    model_mock: bool = Field(
+        default=False, description="Answer with the cheap deterministic mock instead of Prophet."
+    )
+
+    @field_validator("model_api_keys")
+    @classmethod
+    def _keys_not_blank(cls, value: SecretStr) -> SecretStr:
+        if not [k for k in value.get_secret_value().split(",") if k.strip()]:
+            raise ValueError("MODEL_API_KEYS holds no key")
+        return value
+
+    @property
+    def api_keys(self) -> list[bytes]:
+        raw = self.model_api_keys.get_secret_value()
+        return [k.strip().encode() for k in raw.split(",") if k.strip()]
+
+
+class WebSettings(_Base):
+    """The web app (`tickercast web`)."""
+
+    model_api_url: str = Field(description="Where the model service answers (required).")
+    model_api_key: SecretStr = Field(description="The key sent to the model service (required).")
+    model_api_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds the app waits for one forecast."
+    )
+    model_api_retries: int = Field(
+        default=2, ge=0, description="Retries of a failed or busy model call."
+    )
+    nasdaq_data_link_api_key: SecretStr | None = Field(
+        default=None, description="Enables Nasdaq Data Link prices."
+    )
+    nasdaq_data_link_table: str = Field(
+        default="WIKI/PRICES", description="Nasdaq Data Link table with daily prices."
+    )
+    nasdaq_data_link_url: str = Field(
+        default="https://data.nasdaq.com", description="Nasdaq Data Link base URL."
+    )
+    tiingo_api_key: SecretStr | None = Field(default=None, description="Enables Tiingo prices.")
+    tiingo_url: str = Field(default="https://api.tiingo.com", description="Tiingo base URL.")
+    provider_timeout: float = Field(
+        default=15.0, gt=0, description="Seconds to wait for an online price provider."
+    )
+    upload_max_bytes: int = Field(
+        default=2_000_000, ge=1_000, description="Largest CSV a user may upload, in bytes."
+    )
