@@ -1,0 +1,3 @@
+from tickercast.cli import main
+
+raise SystemExit(main())

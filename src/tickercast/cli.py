@@ -1,0 +1,44 @@
+"""`tickercast`: one command for every process of the project.
+
+    tickercast model   the forecasting model service
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tickercast import __version__
+
+
+def _model_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("model", help="serve the forecasting model service")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=9000)
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--mock", action="store_true", help="cheap deterministic forecasts, no Prophet")
+    p.set_defaults(func=_run_model)
+
+
+def _run_model(args: argparse.Namespace) -> int:
+    from tickercast.model.server import serve
+
+    return serve(host=args.host, port=args.port, workers=args.workers, mock=args.mock)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tickercast", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"tickercast {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _model_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
