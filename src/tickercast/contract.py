@@ -80,7 +80,9 @@ class ForecastRequest:
     def digest(self) -> str:
         """A hash of everything that determines the response."""
         h = hashlib.sha256(self.series_digest().encode())
-        h.update(f"|{self.periods}|{self.freq}|{self.include_history}|{self.interval_width!r}".encode())
+        h.update(
+            f"|{self.periods}|{self.freq}|{self.include_history}|{self.interval_width!r}".encode()
+        )
         return h.hexdigest()
 
     def seed(self) -> int:

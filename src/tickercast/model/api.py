@@ -1,0 +1,212 @@
+"""The model service's HTTP layer: `create_app(settings)` builds one app; routes stay thin.
+
+POST /          a forecast, per CONTRACT.md
+GET  /healthz   the process is up
+GET  /readyz    Prophet is loaded and a first fit ran
+GET  /metrics   Prometheus text
+GET  /openapi.json
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from limits import parse as parse_rate
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tickercast import __version__
+from tickercast.cache import Cache, make_cache
+from tickercast.contract import Limits, check_key, parse_body, parse_request
+from tickercast.errors import (
+    RateLimited,
+    RequestTooLarge,
+    ServiceBusy,
+    TickercastError,
+    error_body,
+)
+from tickercast.model.engine import Engine, MockEngine, ProphetEngine
+from tickercast.model.forecasting import FitTimeout
+from tickercast.model.metrics import Metrics
+from tickercast.model.openapi import FORECAST_OPENAPI
+from tickercast.settings import ModelSettings
+
+log = logging.getLogger("tickercast.model")
+JSON = "application/json"
+BUSY_RETRY_AFTER = 5
+
+
+class FitGate:
+    """One fit at a time per worker (CmdStan uses one core), with a bounded queue behind it."""
+
+    def __init__(self, queue_size: int) -> None:
+        self.queue_size = queue_size
+        self._slot = asyncio.Semaphore(1)
+        self._pending = 0
+
+    @asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        if self._pending > self.queue_size:
+            raise ServiceBusy(retry_after=BUSY_RETRY_AFTER)
+        self._pending += 1
+        try:
+            async with self._slot:
+                yield
+        finally:
+            self._pending -= 1
+
+
+class RateLimit:
+    """Requests per key over a moving window, in Redis when configured (shared by replicas)."""
+
+    def __init__(self, rate: str, redis_url: str | None) -> None:
+        self.item = parse_rate(rate)
+        self.limiter = MovingWindowRateLimiter(storage_from_string(redis_url or "memory://"))
+
+    def hit(self, key: str) -> None:
+        who = hashlib.sha256(key.encode()).hexdigest()[:24]  # never the key itself
+        if not self.limiter.hit(self.item, "model", who):
+            reset = self.limiter.get_window_stats(self.item, "model", who).reset_time
+            raise RateLimited(retry_after=max(1, int(reset - time.time()) + 1))
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise RequestTooLarge()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def error_response(exc: TickercastError) -> Response:
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return Response(error_body(exc.client_message), exc.status, headers=headers, media_type=JSON)
+
+
+def create_app(
+    settings: ModelSettings, *, engine: Engine | None = None, cache: Cache | None = None
+) -> FastAPI:
+    logging.getLogger("tickercast").setLevel(settings.log_level.upper())
+    if engine is None:
+        engine = MockEngine() if settings.model_mock else ProphetEngine(settings.model_fit_timeout)
+    if cache is None:
+        cache = make_cache(
+            settings.redis_url, "tickercast:forecast", max_items=settings.model_cache_max_items
+        )
+    keys = settings.api_keys
+    limits = Limits(max_rows=settings.model_max_rows, max_periods=settings.model_max_periods)
+    rate = RateLimit(settings.model_rate_limit, settings.redis_url)
+    gate = FitGate(settings.model_queue_size)
+    metrics = Metrics()
+    warm: dict[str, asyncio.Task[None]] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warm["task"] = asyncio.create_task(asyncio.to_thread(engine.warm_up))
+        yield
+
+    async def ready() -> None:
+        task = warm.get("task")
+        if task is not None:
+            await asyncio.shield(task)
+
+    app = FastAPI(
+        title="tickercast model service",
+        version=__version__,
+        description="Fits Prophet to a posted time series and returns the forecast.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+
+    @app.exception_handler(TickercastError)
+    async def _known(request: Request, exc: TickercastError) -> Response:
+        return error_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return Response(error_body(str(exc.detail).lower()), exc.status_code, media_type=JSON)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(TickercastError())
+
+    @app.post("/", openapi_extra=FORECAST_OPENAPI, summary="Forecast a time series")
+    async def forecast(request: Request) -> Response:
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            data = parse_body(await read_body(request, settings.model_max_body_bytes))
+            check_key(data, keys)
+            rate.hit(data["key"])
+            req = parse_request(data, limits)
+            await ready()
+            cache_key = f"{engine.name}:{req.digest()}"
+            content = cache.get(cache_key) if settings.model_cache_ttl else None
+            metrics.cache.labels("hit" if content else "miss").inc()
+            if content is None:
+                metrics.rows.observe(req.n)
+                metrics.in_flight.inc()
+                try:
+                    async with gate.hold():
+                        content = await asyncio.to_thread(engine.run, req)
+                except FitTimeout:
+                    raise ServiceBusy("fit timed out", retry_after=BUSY_RETRY_AFTER) from None
+                finally:
+                    metrics.in_flight.dec()
+                cache.set(cache_key, content, settings.model_cache_ttl)
+                outcome = "computed"
+            else:
+                outcome = "cached"
+            metrics.requests.labels("200").inc()
+            log.info("forecast rows=%d periods=%d %s", req.n, req.periods, outcome)
+            return Response(content, media_type=JSON)
+        except TickercastError as exc:
+            metrics.requests.labels(str(exc.status)).inc()
+            log.info("forecast refused: %d %s", exc.status, exc.client_message)
+            raise
+        finally:
+            metrics.duration.labels(outcome).observe(time.perf_counter() - started)
+
+    @app.get("/healthz", summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="Ready to serve forecasts")
+    async def readyz() -> Response:
+        task = warm.get("task")
+        if task is None or not task.done():
+            return Response(error_body("warming up"), 503, media_type=JSON)
+        if task.exception() is not None:
+            return Response(error_body("engine failed to start"), 503, media_type=JSON)
+        return Response(b'{"status":"ready"}', media_type=JSON)
+
+    @app.get("/metrics", summary="Prometheus metrics")
+    async def prometheus() -> Response:
+        return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory gunicorn calls in each worker: settings come from the environment."""
+    settings = ModelSettings()  # type: ignore[call-arg]
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s",
+    )
+    return create_app(settings)

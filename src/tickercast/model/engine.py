@@ -1,0 +1,62 @@
+"""Engines turn a checked request into response bytes: real Prophet or the mock.
+
+An engine also knows how to warm itself up (import Prophet, run one tiny fit) so `/readyz`
+tells the truth, and names itself for the cache key, so a cached answer is never served by an
+engine or Prophet version that did not make it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from tickercast.contract import ForecastRequest, encode_response, parse_request
+
+# Bump when the computation changes in a way that changes answers.
+ALGORITHM_VERSION = 1
+
+
+class Engine(Protocol):
+    name: str
+
+    def warm_up(self) -> None: ...
+
+    def run(self, req: ForecastRequest) -> bytes: ...
+
+
+def _body(req: ForecastRequest, dates: pd.DatetimeIndex, columns: dict[str, np.ndarray]) -> bytes:
+    return encode_response(dates, columns, first_label=0 if req.include_history else req.n)
+
+
+class MockEngine:
+    name = f"mock-{ALGORITHM_VERSION}"
+
+    def warm_up(self) -> None:
+        return None
+
+    def run(self, req: ForecastRequest) -> bytes:
+        from tickercast.model import mock
+
+        return _body(req, *mock.forecast(req))
+
+
+class ProphetEngine:
+    def __init__(self, fit_timeout: float | None = None) -> None:
+        self.fit_timeout = fit_timeout
+        self.name = f"prophet-unloaded-{ALGORITHM_VERSION}"
+
+    def warm_up(self) -> None:
+        from tickercast.model import forecasting
+
+        version = forecasting.load_prophet()
+        self.name = f"prophet-{version}-{ALGORITHM_VERSION}"
+        days = pd.date_range("2024-01-01", periods=30, freq="D")
+        sample = {"ds": [str(d) for d in days], "y": list(np.sin(np.arange(30.0))), "periods": 2}
+        self.run(parse_request(sample))
+
+    def run(self, req: ForecastRequest) -> bytes:
+        from tickercast.model import forecasting
+
+        return _body(req, *forecasting.forecast(req, timeout=self.fit_timeout))

@@ -1,0 +1,58 @@
+"""Prometheus metrics of the model service, one registry per app.
+
+With several worker processes, `PROMETHEUS_MULTIPROC_DIR` (set by `tickercast model` before the
+workers start) makes every worker write its samples there and `/metrics` add them all up.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+FIT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "tickercast_model_requests", "Forecast requests by status code.", ["status"], registry=r
+        )
+        self.duration = Histogram(
+            "tickercast_model_request_seconds",
+            "Time to answer a forecast request.",
+            ["outcome"],
+            buckets=FIT_BUCKETS,
+            registry=r,
+        )
+        self.cache = Counter(
+            "tickercast_model_cache", "Forecast cache lookups.", ["result"], registry=r
+        )
+        self.in_flight = Gauge(
+            "tickercast_model_in_flight",
+            "Forecasts being computed or waiting.",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.rows = Histogram(
+            "tickercast_model_rows",
+            "History rows per request.",
+            buckets=(10, 100, 250, 500, 1000, 2500, 5000, 10000, 20000),
+            registry=r,
+        )
+
+    def exposition(self) -> bytes:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry)
+        return generate_latest(self.registry)
