@@ -1,0 +1,76 @@
+"""Small helpers every provider shares: ticker checks, building, clipping and (de)serializing
+price frames in the shape `base.PriceHistory` promises."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from tickercast.data.base import PRICE_COLUMNS
+from tickercast.errors import InvalidInput
+
+# Letters, digits and the separators real symbols use (BRK.B, BF-B, RDS_A); nothing that could
+# change the path of a provider's URL.
+_TICKER = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,14}")
+
+
+def normalize_ticker(ticker: str) -> str:
+    """`" aapl "` -> `"AAPL"`; anything that is not a ticker symbol is `InvalidInput`."""
+    symbol = ticker.strip().upper()
+    if not _TICKER.fullmatch(symbol):
+        raise InvalidInput(f"{ticker.strip()[:20]!r} is not a ticker symbol")
+    return symbol
+
+
+def make_frame(dates: Any, columns: Mapping[str, Sequence[Any] | np.ndarray]) -> pd.DataFrame:
+    """A price frame: naive dates (time of day dropped), sorted and unique (the last row of a
+    date wins), PRICE_COLUMNS as floats; a column not in `columns` is NaN."""
+    index = pd.DatetimeIndex(pd.to_datetime(dates), name="date")
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    index = index.normalize().as_unit("ns")
+    data = {
+        name: pd.to_numeric(
+            pd.Series(np.asarray(columns[name]), index=index), errors="coerce"
+        ).astype(float)
+        if name in columns
+        else pd.Series(np.nan, index=index, dtype=float)
+        for name in PRICE_COLUMNS
+    }
+    frame = pd.DataFrame(data, index=index)
+    frame = frame[~frame.index.duplicated(keep="last")]
+    return frame.sort_index()
+
+
+def clip(frame: pd.DataFrame, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
+    """The rows from `start` to `end`, both included; None leaves that side open."""
+    if start is not None:
+        frame = frame[frame.index >= pd.Timestamp(start)]
+    if end is not None:
+        frame = frame[frame.index <= pd.Timestamp(end)]
+    return frame
+
+
+def date_span(start: dt.date | None, end: dt.date | None) -> str:
+    """`" from 2013-01-02 to 2013-03-01"`, `" from 2013-01-02"`, ...; `""` for no limits."""
+    return (f" from {start}" if start else "") + (f" to {end}" if end else "")
+
+
+def dumps_frame(frame: pd.DataFrame) -> bytes:
+    """Compact JSON of columns: dates as days since 1970-01-01, NaN as null."""
+    days = frame.index.values.astype("datetime64[D]").astype(np.int64)
+    payload = {"date": days, **{name: frame[name].to_numpy() for name in PRICE_COLUMNS}}
+    return orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def loads_frame(raw: bytes) -> pd.DataFrame:
+    payload = orjson.loads(raw)
+    dates = np.asarray(payload["date"], dtype="datetime64[D]")
+    columns = {name: np.asarray(payload[name], dtype=float) for name in PRICE_COLUMNS}
+    return make_frame(dates, columns)
