@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 
 import exchange_calendars as xcals
 import numpy as np
@@ -23,13 +24,16 @@ def is_known_freq(freq: str) -> bool:
 
 def infer_freq(ds: pd.DatetimeIndex) -> str:
     """`"D"` when the series has any weekend date, else `"B"` (weekday steps)."""
-    return "D" if bool(np.any(ds.dayofweek >= 5)) else "B"
+    return "D" if bool(np.any(ds.day_of_week >= 5)) else "B"
 
 
 @functools.lru_cache(maxsize=32)
 def _calendar(code: str, first_year: int, last_year: int) -> xcals.ExchangeCalendar:
     # exchange-calendars only covers about 20 years back by default: ask for the years we need.
-    return xcals.get_calendar(code, start=f"{first_year}-01-01", end=f"{last_year}-12-31")
+    with warnings.catch_warnings():
+        # It reads tz-aware Series.values, which pandas 3.1 deprecates; nothing for us to do.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return xcals.get_calendar(code, start=f"{first_year}-01-01", end=f"{last_year}-12-31")
 
 
 def sessions_after(code: str, last: pd.Timestamp, periods: int) -> pd.DatetimeIndex:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
+import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -112,6 +114,7 @@ def create_app(
     gate = FitGate(settings.model_queue_size)
     metrics = Metrics()
     warm: dict[str, asyncio.Task[None]] = {}
+    worker = f"{socket.gethostname()}:{os.getpid()}"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -174,7 +177,7 @@ def create_app(
                 outcome = "cached"
             metrics.requests.labels("200").inc()
             log.info("forecast rows=%d periods=%d %s", req.n, req.periods, outcome)
-            return Response(content, media_type=JSON)
+            return Response(content, media_type=JSON, headers={"X-Worker": worker})
         except TickercastError as exc:
             metrics.requests.labels(str(exc.status)).inc()
             log.info("forecast refused: %d %s", exc.status, exc.client_message)

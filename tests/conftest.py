@@ -1,0 +1,39 @@
+"""Fixtures shared by every test: a clean environment, free ports, real service processes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.procs import ServiceProcess, start_model_service
+from tickercast.settings import ModelSettings, WebSettings
+
+PROJECT_ENV = {name.upper() for name in ModelSettings.model_fields} | {
+    name.upper() for name in WebSettings.model_fields
+}
+PROJECT_ENV |= {"PROMETHEUS_MULTIPROC_DIR"}
+
+MODEL_KEYS = ("test-key-one", "test-key-two")
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's own settings or secrets."""
+    for name in list(os.environ):
+        if name.upper() in PROJECT_ENV:
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def model_service() -> Iterator[ServiceProcess]:
+    """The real model service: Prophet, two gunicorn workers, no cache (every answer computed)."""
+    with start_model_service(keys=MODEL_KEYS, workers=2, extra_env={"MODEL_CACHE_TTL": "0"}) as svc:
+        yield svc
+
+
+@pytest.fixture(scope="session")
+def mock_service() -> Iterator[ServiceProcess]:
+    with start_model_service(keys=MODEL_KEYS, workers=1, mock=True) as svc:
+        yield svc

@@ -1,0 +1,221 @@
+"""The model service's HTTP layer in-process: one error shape on every path, auth first,
+limits, busy and timeout answers, the shared cache. The engines here are small fakes; the real
+Prophet engine is exercised over HTTP in test_service_process.py."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import httpx
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from tickercast.cache import MemoryCache, make_cache
+from tickercast.contract import RESPONSE_KEYS, ForecastRequest
+from tickercast.model.api import create_app
+from tickercast.model.engine import MockEngine
+from tickercast.model.forecasting import FitTimeout
+from tickercast.settings import ModelSettings
+
+KEY = "k-123"
+GOOD = {"key": KEY, "ds": ["2024-01-01", "2024-01-02", "2024-01-03"], "y": [1, 2, 3], "periods": 3}
+
+
+def settings(**overrides: object) -> ModelSettings:
+    return ModelSettings(model_api_keys=f"{KEY},other", model_mock=True, **overrides)
+
+
+class CountingEngine(MockEngine):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def run(self, req: ForecastRequest) -> bytes:
+        self.calls += 1
+        return super().run(req)
+
+
+class RaisingEngine(MockEngine):
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+    def run(self, req: ForecastRequest) -> bytes:
+        raise self.exc
+
+
+def post(client: TestClient, payload: object, **kw: object) -> httpx.Response:
+    content = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+    return client.post("/", content=content, **kw)  # type: ignore[arg-type]
+
+
+def assert_error(resp: httpx.Response, status: int, message: str) -> None:
+    assert resp.status_code == status
+    assert resp.headers["content-type"] == "application/json"
+    assert resp.json() == {"message": message}
+
+
+ERROR_CASES = [
+    (b"{not json", 400, "invalid data format"),
+    (b"[1, 2, 3]", 400, "invalid data format"),
+    ({"ds": [], "y": []}, 401, "no key submitted"),
+    ({**GOOD, "key": "nope"}, 403, "invalid key"),
+    ({"key": KEY, "y": [1, 2]}, 400, "invalid input: ds is missing"),
+    ({**GOOD, "y": [1, "x", 3]}, 400, "invalid input: y[1] is not a number"),
+    ({**GOOD, "periods": 0}, 400, "invalid input: periods must be a positive integer"),
+    (
+        {**GOOD, "freq": "weekly"},
+        400,
+        "invalid input: unknown freq 'weekly'; use 'D', 'B' or "
+        "an exchange calendar code such as 'XNYS'",
+    ),
+    (b"x" * 5000, 413, "request too large"),
+]
+
+
+@pytest.mark.parametrize(("payload", "status", "message"), ERROR_CASES)
+def test_every_error_path_has_the_one_shape_and_the_service_keeps_serving(
+    payload: object, status: int, message: str
+) -> None:
+    with TestClient(create_app(settings(model_max_body_bytes=4000))) as client:
+        assert_error(post(client, payload), status, message)
+        assert post(client, GOOD).status_code == 200
+
+
+def test_key_is_checked_before_the_input() -> None:
+    with TestClient(create_app(settings())) as client:
+        assert_error(post(client, {"ds": "bad", "y": None}), 401, "no key submitted")
+        assert_error(post(client, {"key": "bad", "ds": "bad"}), 403, "invalid key")
+
+
+def test_any_content_type_or_none_is_read_as_json() -> None:
+    with TestClient(create_app(settings())) as client:
+        for headers in ({}, {"content-type": "text/plain"}, {"content-type": "application/json"}):
+            assert post(client, GOOD, headers=headers).status_code == 200
+
+
+def test_success_shape() -> None:
+    with TestClient(create_app(settings())) as client:
+        data = post(client, GOOD).json()
+    assert list(data) == list(RESPONSE_KEYS)
+    assert all(list(col) == ["3", "4", "5"] for col in data.values())
+    assert list(data["ds"].values()) == ["2024-01-04", "2024-01-05", "2024-01-08"]
+
+
+def test_include_history_labels_rows_from_zero() -> None:
+    with TestClient(create_app(settings())) as client:
+        data = post(client, {**GOOD, "include_history": True}).json()
+    assert list(data["yhat"]) == [str(i) for i in range(6)]
+    assert data["ds"]["0"] == "2024-01-01"
+
+
+def test_rate_limit_per_key_with_retry_after() -> None:
+    with TestClient(create_app(settings(model_rate_limit="2/minute"))) as client:
+        assert post(client, GOOD).status_code == 200
+        assert post(client, GOOD).status_code == 200
+        resp = post(client, GOOD)
+        assert_error(resp, 429, "rate limit exceeded")
+        assert 1 <= int(resp.headers["retry-after"]) <= 61
+        assert post(client, {**GOOD, "key": "other"}).status_code == 200  # another key
+
+
+def test_fit_timeout_is_503_with_retry_after() -> None:
+    app = create_app(settings(), engine=RaisingEngine(FitTimeout("stopped")))
+    with TestClient(app) as client:
+        resp = post(client, GOOD)
+    assert_error(resp, 503, "fit timed out")
+    assert resp.headers["retry-after"] == "5"
+
+
+def test_unexpected_error_is_generic_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    app = create_app(settings(), engine=RaisingEngine(RuntimeError("internal detail 42")))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        resp = post(client, GOOD)
+        assert resp.status_code == 500
+        assert "internal detail" not in resp.text
+        assert resp.json() == {"message": "internal error; the details are in the service log"}
+    assert "internal detail 42" in caplog.text
+    assert KEY not in caplog.text
+
+
+def test_unknown_path_and_method_use_the_error_shape() -> None:
+    with TestClient(create_app(settings())) as client:
+        assert_error(client.get("/nowhere"), 404, "not found")
+        assert_error(client.get("/"), 405, "method not allowed")
+
+
+def test_busy_worker_with_full_queue_answers_503() -> None:
+    release = threading.Event()
+
+    class BlockingEngine(MockEngine):
+        def run(self, req: ForecastRequest) -> bytes:
+            release.wait(10)
+            return super().run(req)
+
+    app = create_app(settings(model_queue_size=0, model_cache_ttl=0), engine=BlockingEngine())
+
+    async def scenario() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://model") as client:
+            first = asyncio.create_task(client.post("/", content=orjson.dumps(GOOD)))
+            await asyncio.sleep(0.2)
+            second = await client.post("/", content=orjson.dumps(GOOD))
+            release.set()
+            return [await first, second]
+
+    first, second = asyncio.run(scenario())
+    assert first.status_code == 200
+    assert_error(second, 503, "service busy, retry later")
+    assert second.headers["retry-after"] == "5"
+
+
+def test_cache_answers_repeats_with_identical_bytes() -> None:
+    engine = CountingEngine()
+    with TestClient(create_app(settings(), engine=engine, cache=MemoryCache())) as client:
+        first, second = post(client, GOOD).content, post(client, GOOD).content
+    assert first == second and engine.calls == 1
+
+
+def test_cache_off() -> None:
+    engine = CountingEngine()
+    with TestClient(create_app(settings(model_cache_ttl=0), engine=engine)) as client:
+        post(client, GOOD), post(client, GOOD)
+    assert engine.calls == 2
+
+
+def test_redis_cache_is_shared_by_workers() -> None:
+    """Two apps (two workers, or two replicas) with one Redis compute a forecast once."""
+    url = "redis://127.0.0.1:6379/14"
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    engines = [CountingEngine(), CountingEngine()]
+    bodies = []
+    for engine in engines:
+        app = create_app(settings(redis_url=url), engine=engine)
+        with TestClient(app) as client:
+            bodies.append(post(client, GOOD).content)
+    assert bodies[0] == bodies[1]
+    assert [e.calls for e in engines] == [1, 0]
+    redis.Redis.from_url(url).flushdb()
+
+
+def test_health_ready_metrics_and_openapi() -> None:
+    with TestClient(create_app(settings())) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.get("/readyz").status_code == 200
+        post(client, GOOD), post(client, {**GOOD, "key": "bad"})
+        text = client.get("/metrics").text
+        assert 'tickercast_model_requests_total{status="200"} 1.0' in text
+        assert 'tickercast_model_requests_total{status="403"} 1.0' in text
+        spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["key", "ds", "y"]
+    assert {"400", "401", "403", "413", "429", "503"} <= set(
+        spec["paths"]["/"]["post"]["responses"]
+    )
+    assert {"/healthz", "/readyz", "/metrics"} <= set(spec["paths"])
+
+
+def test_make_cache_picks_memory_without_redis() -> None:
+    assert isinstance(make_cache(None, "x", 3), MemoryCache)
