@@ -1,0 +1,100 @@
+"""Fixtures for the price-data tests: the replay server, HTTP clients, caches, providers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from pydantic import SecretStr
+
+from tests.data.recorded import NASDAQ_KEY, TIINGO_KEY
+from tests.replay import ReplayServer
+from tickercast.cache import Cache, MemoryCache, RedisCache
+from tickercast.data.nasdaq import NasdaqDataLinkProvider
+from tickercast.data.tiingo import TiingoProvider
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "providers"
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture(scope="session")
+def _replay_session() -> Iterator[ReplayServer]:
+    with ReplayServer(FIXTURES) as server:
+        yield server
+
+
+@pytest.fixture
+def server(_replay_session: ReplayServer) -> Iterator[ReplayServer]:
+    """The replay server with its request counts at zero; every request must have matched."""
+    _replay_session.reset()
+    yield _replay_session
+    assert _replay_session.unmatched == [], "a request had no recorded response"
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client() as c:
+        yield c
+
+
+@pytest.fixture
+def redis_cache() -> Iterator[RedisCache]:
+    """A cache in Redis db 15 under a namespace of its own, removed afterwards."""
+    connection = redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        connection.ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    namespace = f"test-prices-{uuid.uuid4().hex[:12]}"
+    yield RedisCache(connection, namespace=namespace, max_items=100)
+    keys = list(connection.scan_iter(match=f"{namespace}:*"))
+    if keys:
+        connection.delete(*keys)
+    connection.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def cache(request: pytest.FixtureRequest) -> Cache:
+    if request.param == "memory":
+        return MemoryCache()
+    return request.getfixturevalue("redis_cache")
+
+
+@pytest.fixture
+def nasdaq(server: ReplayServer, client: httpx.Client) -> Callable[..., NasdaqDataLinkProvider]:
+    def make(
+        key: str = NASDAQ_KEY,
+        table: str = "WIKI/PRICES",
+        timeout: float = 5.0,
+        cache: Cache | None = None,
+    ) -> NasdaqDataLinkProvider:
+        return NasdaqDataLinkProvider(
+            SecretStr(key),
+            client,
+            cache if cache is not None else MemoryCache(),
+            table=table,
+            url=server.url,
+            timeout=timeout,
+        )
+
+    return make
+
+
+@pytest.fixture
+def tiingo(server: ReplayServer, client: httpx.Client) -> Callable[..., TiingoProvider]:
+    def make(
+        key: str = TIINGO_KEY, timeout: float = 5.0, cache: Cache | None = None
+    ) -> TiingoProvider:
+        return TiingoProvider(
+            SecretStr(key),
+            client,
+            cache if cache is not None else MemoryCache(),
+            url=server.url,
+            timeout=timeout,
+        )
+
+    return make
