@@ -1,6 +1,8 @@
 """`tickercast`: one command for every process of the project.
 
-    tickercast model   the forecasting model service
+tickercast model   the forecasting model service
+tickercast web     the web app, reaching the model service at MODEL_API_URL
+tickercast up      both on this machine, for a first run
 """
 
 from __future__ import annotations
@@ -27,11 +29,41 @@ def _run_model(args: argparse.Namespace) -> int:
     return serve(host=args.host, port=args.port, workers=args.workers, mock=args.mock)
 
 
+def _web_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("web", help="serve the web app (needs MODEL_API_URL and MODEL_API_KEY)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.set_defaults(func=_run_web)
+
+
+def _run_web(args: argparse.Namespace) -> int:
+    from tickercast.web.server import serve
+
+    return serve(host=args.host, port=args.port, workers=args.workers)
+
+
+def _up_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("up", help="run the model service and the web app together")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--mock", action="store_true", help="use the mock model (no Prophet)")
+    p.set_defaults(func=_run_up)
+
+
+def _run_up(args: argparse.Namespace) -> int:
+    from tickercast.up import up
+
+    return up(host=args.host, port=args.port, mock=args.mock)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tickercast", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"tickercast {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _model_parser(sub)
+    _web_parser(sub)
+    _up_parser(sub)
     return parser
 
 

@@ -1,0 +1,101 @@
+"""`tickercast up`: the model service and the web app on this machine, for a first run.
+
+Starts `tickercast model` on a free port with a key made for this run, waits until it is ready,
+starts `tickercast web` pointed at it, prints the URL, and stops both on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from types import FrameType
+
+import httpx
+
+READY_TIMEOUT = 180.0  # the real model imports Prophet and runs a first fit before it is ready
+
+
+class Stop(Exception):
+    """SIGTERM arrived: shut down as on Ctrl-C."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "tickercast", *args], env=env)
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the {what} exited (code {process.returncode}) before it was ready")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"the {what} was not ready after {timeout:.0f} s")
+
+
+def stop(process: subprocess.Popen[bytes] | None, grace: float = 20.0) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Stop()
+
+
+def up(host: str, port: int, mock: bool = False, ready_timeout: float = READY_TIMEOUT) -> int:
+    key = secrets.token_urlsafe(24)
+    model_port = free_port()
+    model_url = f"http://127.0.0.1:{model_port}"
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    web_url = f"http://{local}:{port}"
+    base_env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    model: subprocess.Popen[bytes] | None = None
+    web: subprocess.Popen[bytes] | None = None
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        kind = "mock" if mock else "Prophet"
+        print(f"tickercast up: starting the model service ({kind}) on {model_url}", flush=True)
+        model_args = ["model", "--host", "127.0.0.1", "--port", str(model_port)]
+        model = start(
+            model_args + (["--mock"] if mock else []), {**base_env, "MODEL_API_KEYS": key}
+        )
+        wait_ready(f"{model_url}/readyz", model, "model service", ready_timeout)
+        web_env = {**base_env, "MODEL_API_URL": f"{model_url}/", "MODEL_API_KEY": key}
+        web = start(["web", "--host", host, "--port", str(port)], web_env)
+        wait_ready(f"{web_url}/readyz", web, "web app", ready_timeout)
+        print(f"\ntickercast is up: open {web_url}/   (Ctrl-C stops it)\n", flush=True)
+        while model.poll() is None and web.poll() is None:
+            time.sleep(0.5)
+        which = "model service" if model.poll() is not None else "web app"
+        print(f"tickercast up: the {which} stopped; stopping the rest", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, Stop):
+        print("\ntickercast up: stopping", flush=True)
+        return 0
+    except RuntimeError as exc:
+        print(f"tickercast up: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stop(web)
+        stop(model)
+        signal.signal(signal.SIGTERM, previous)

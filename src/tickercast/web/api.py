@@ -1,0 +1,92 @@
+"""The JSON API. Routes are sync: they run in the thread pool while the model works."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from tickercast.errors import InvalidFormat, InvalidInput, RequestTooLarge
+from tickercast.settings import WebSettings
+from tickercast.web.forecasts import Forecaster
+from tickercast.web.series import Choices, forecast_csv
+
+JSON = "application/json"
+
+
+def json_response(data: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY), media_type=JSON, headers=headers
+    )
+
+
+async def read_json(request: Request, limit: int) -> dict[str, Any]:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise RequestTooLarge()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestTooLarge()
+        chunks.append(chunk)
+    try:
+        data = orjson.loads(b"".join(chunks))
+    except orjson.JSONDecodeError:
+        raise InvalidFormat() from None
+    if not isinstance(data, dict):
+        raise InvalidFormat()
+    return data
+
+
+def register(app: FastAPI, forecaster: Forecaster, settings: WebSettings) -> None:
+    # A posted series is the uploaded CSV's close prices as JSON: a few times the CSV's size.
+    post_limit = 4 * settings.upload_max_bytes
+
+    @app.get("/api/tickers", summary="Every ticker the enabled providers offer")
+    def tickers() -> Response:
+        return json_response({"tickers": forecaster.tickers()})
+
+    @app.get("/api/forecast/{ticker}", summary="History and forecast of one ticker")
+    def ticker_forecast(
+        ticker: str,
+        periods: str | None = None,
+        window: str | None = None,
+        source: str | None = None,
+        format: str = "json",
+    ) -> Response:
+        if format not in ("json", "csv"):
+            raise InvalidInput("format must be json or csv")
+        choices = Choices.parse(window, periods, None)
+        data = forecaster.ticker_forecast(ticker, source, choices)
+        if format == "csv":
+            name = f"{data['ticker']}-forecast-{choices.horizon}.csv"
+            return Response(
+                forecast_csv(data["forecast"]),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+        return json_response(data)
+
+    @app.get("/api/backtest/{ticker}", summary="How past forecasts of this ticker fared")
+    def ticker_backtest(
+        ticker: str,
+        periods: str | None = None,
+        window: str | None = None,
+        source: str | None = None,
+    ) -> Response:
+        choices = Choices.parse(window, periods, None)
+        return json_response(forecaster.ticker_backtest(ticker, source, choices))
+
+    @app.post("/api/forecast", summary="Forecast a series the client sends (an uploaded CSV)")
+    async def series_forecast(request: Request) -> Response:
+        body = await read_json(request, post_limit)
+        return json_response(await run_in_threadpool(forecaster.series_forecast, body))
+
+    @app.post("/api/backtest", summary="Backtest a series the client sends")
+    async def series_backtest(request: Request) -> Response:
+        body = await read_json(request, post_limit)
+        return json_response(await run_in_threadpool(forecaster.series_backtest, body))

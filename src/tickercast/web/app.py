@@ -1,0 +1,186 @@
+"""The web app: `create_app(settings)` builds one app; nothing is built at import time.
+
+Pages (HTML)                         JSON API
+GET  /                home, picker   GET  /api/tickers
+GET  /go              picker form    GET  /api/forecast/{ticker}?periods=&window=&format=csv
+GET  /t/{ticker}      ticker page    GET  /api/backtest/{ticker}?periods=&window=
+GET  /compare         2-5 tickers    POST /api/forecast   a series the browser holds (upload)
+POST /upload          CSV upload     POST /api/backtest
+GET  /healthz, /readyz, /metrics, /static/...
+
+Every choice lives in the URL; the app holds no session state, so any worker serves any page.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tickercast import __version__
+from tickercast.data.base import PriceProvider
+from tickercast.errors import InvalidInput, NotFound, TickercastError, error_body
+from tickercast.settings import WebSettings
+from tickercast.web import api, pages
+from tickercast.web.forecasts import Forecaster
+from tickercast.web.metrics import WebMetrics
+from tickercast.web.model_client import ModelClient
+
+log = logging.getLogger("tickercast.web")
+HERE = Path(__file__).parent
+JSON = "application/json"
+
+
+def plotly_js_path() -> Path:
+    """plotly.min.js as the installed `plotly` package ships it (found without importing it)."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the plotly package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
+
+
+def model_client_from(settings: WebSettings) -> ModelClient:
+    return ModelClient(
+        settings.model_api_url,
+        settings.model_api_key.get_secret_value(),
+        timeout=settings.model_api_timeout,
+        retries=settings.model_api_retries,
+    )
+
+
+def default_providers(settings: WebSettings) -> dict[str, PriceProvider]:
+    from tickercast.cache import make_cache
+    from tickercast.data.registry import build_providers
+
+    cache = make_cache(settings.redis_url, "tickercast:prices", max_items=500)
+    return build_providers(settings, cache=cache)
+
+
+def create_app(
+    settings: WebSettings,
+    *,
+    providers: Mapping[str, PriceProvider] | None = None,
+    model_client: ModelClient | None = None,
+) -> FastAPI:
+    logging.getLogger("tickercast").setLevel(settings.log_level.upper())
+    providers = providers if providers is not None else default_providers(settings)
+    own_client = model_client is None
+    model = model_client or model_client_from(settings)
+    metrics = WebMetrics()
+    forecaster = Forecaster(providers, model, metrics)
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals.update(version=__version__)
+    plotly_js = plotly_js_path()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if own_client:
+            model.close()
+
+    app = FastAPI(
+        title="tickercast",
+        version=__version__,
+        description="Stock prices with a forecast and an honest measure of its past accuracy.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+
+    def is_api(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    def error_response(request: Request, exc: TickercastError) -> Response:
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        if is_api(request):
+            body = error_body(exc.client_message)
+            return Response(body, exc.status, headers=headers, media_type=JSON)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"message": exc.client_message, "status": exc.status},
+            status_code=exc.status,
+            headers=headers,
+        )
+
+    @app.exception_handler(TickercastError)
+    async def _known(request: Request, exc: TickercastError) -> Response:
+        return error_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "query")
+        return error_response(request, InvalidInput(f"{where}: {first.get('msg', 'unreadable')}"))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return error_response(request, NotFound("page not found"))
+        error = TickercastError(str(exc.detail).lower())
+        error.status = exc.status_code
+        return error_response(request, error)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(request, TickercastError())
+
+    @app.middleware("http")
+    async def count(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        metrics.requests.labels(name, str(response.status_code)).inc()
+        metrics.request_seconds.labels(name).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> dict[str, object]:
+        # Ready once built: the pages serve history even while the model service is down.
+        return {"status": "ready", "providers": sorted(providers)}
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
+
+    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+    def plotly() -> FileResponse:
+        return FileResponse(
+            plotly_js,
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    api.register(app, forecaster, settings)
+    pages.register(app, forecaster, templates, settings)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory gunicorn calls in each worker: settings come from the environment."""
+    settings = WebSettings()  # type: ignore[call-arg]
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s",
+    )
+    return create_app(settings)

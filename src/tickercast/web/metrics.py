@@ -1,0 +1,51 @@
+"""Prometheus metrics of the web app, one registry per app.
+
+With several gunicorn workers, `PROMETHEUS_MULTIPROC_DIR` (set by `tickercast web` before the
+workers start) makes every worker write its samples there and `/metrics` add them all up.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+
+SECONDS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class WebMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "tickercast_web_requests",
+            "Requests by route and status code.",
+            ["route", "status"],
+            registry=r,
+        )
+        self.request_seconds = Histogram(
+            "tickercast_web_request_seconds",
+            "Time to answer a request, by route.",
+            ["route"],
+            buckets=SECONDS,
+            registry=r,
+        )
+        self.model_calls = Counter(
+            "tickercast_web_model_calls",
+            "Calls to the model service by outcome (ok or the HTTP status we answered).",
+            ["outcome"],
+            registry=r,
+        )
+        self.model_seconds = Histogram(
+            "tickercast_web_model_seconds",
+            "Time the model service took, retries included.",
+            buckets=SECONDS,
+            registry=r,
+        )
+
+    def exposition(self) -> bytes:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry)
+        return generate_latest(self.registry)

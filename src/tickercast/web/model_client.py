@@ -1,0 +1,165 @@
+"""The web app's only way to the model: HTTP, per CONTRACT.md, through an injected httpx client.
+
+Every failure becomes a `TickercastError` whose message is a sentence a user can read:
+
+    connect error or 503   retried up to `retries` times (503 waits its Retry-After, capped)
+    timeout                ModelTimeout (504): "did not answer within N seconds"
+    400 from the model     ModelRejected (400): the model's own reason
+    401 / 403              UpstreamError (502): the key was refused (details in the log)
+    other failures         UpstreamError (502) or ServiceBusy (503)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+import orjson
+import pandas as pd
+
+from tickercast.contract import RESPONSE_KEYS, response_frame
+from tickercast.errors import ServiceBusy, TickercastError, UpstreamError
+
+log = logging.getLogger("tickercast.web.model")
+
+UNREACHABLE = "The forecasting service could not be reached."
+BUSY = "The forecasting service is busy; please try again in a minute."
+
+
+class ModelTimeout(UpstreamError):
+    status = 504
+    public_message = "The forecasting service did not answer in time."
+
+
+class ModelRejected(TickercastError):
+    """The model refused the series itself (too short, unreadable values...)."""
+
+    status = 400
+    public_message = "The forecasting service could not use this series."
+
+
+class ModelClient:
+    """POSTs a series to the model service and returns the forecast as a table."""
+
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        *,
+        timeout: float = 60.0,
+        retries: int = 2,
+        client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        retry_after_cap: float = 5.0,
+        backoff: float = 0.25,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.url = url
+        self._key = key
+        self.timeout = timeout
+        self.retries = retries
+        self.retry_after_cap = retry_after_cap
+        self.backoff = backoff
+        self._sleep = sleep
+        self._owns_client = client is None
+        self._client = client or httpx.Client(
+            transport=transport, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        )
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    def forecast(
+        self,
+        ds: Sequence[str],
+        y: Sequence[float | None],
+        *,
+        periods: int,
+        freq: str | None = None,
+        interval_width: float = 0.8,
+    ) -> pd.DataFrame:
+        """The `periods` future rows, with every key of RESPONSE_KEYS, `ds` as timestamps."""
+        body: dict[str, Any] = {
+            "key": self._key,
+            "ds": list(ds),
+            "y": list(y),
+            "periods": periods,
+            "interval_width": interval_width,
+        }
+        if freq is not None:
+            body["freq"] = freq
+        response = self._post(orjson.dumps(body))
+        try:
+            data = orjson.loads(response.content)
+            missing = [k for k in RESPONSE_KEYS if k not in data]
+            if missing:
+                raise ValueError(f"response lacks {missing}")
+            return response_frame(data)
+        except (ValueError, TypeError, KeyError) as exc:
+            log.error("unreadable answer from the model service: %s", exc)
+            raise UpstreamError("The forecasting service sent an answer we cannot read.") from None
+
+    def _post(self, content: bytes) -> httpx.Response:
+        headers = {"Content-Type": "application/json"}
+        attempt = 0
+        while True:
+            try:
+                response = self._client.post(
+                    self.url, content=content, headers=headers, timeout=self.timeout
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # Nothing reached the model: safe to try again after a short pause.
+                if attempt >= self.retries:
+                    log.warning("model service unreachable at %s: %s", self.url, exc)
+                    raise UpstreamError(UNREACHABLE) from None
+                self._sleep(self.backoff * 2**attempt)
+                attempt += 1
+                continue
+            except httpx.TimeoutException:
+                raise ModelTimeout(
+                    f"The forecasting service did not answer within {self.timeout:g} seconds."
+                ) from None
+            except httpx.TransportError as exc:
+                log.warning("model service connection failed at %s: %s", self.url, exc)
+                raise UpstreamError(UNREACHABLE) from None
+            if response.status_code in (429, 503) and attempt < self.retries:
+                self._sleep(self._wait_for(response, attempt))
+                attempt += 1
+                continue
+            if response.status_code == 200:
+                return response
+            raise self._error_for(response)
+
+    def _wait_for(self, response: httpx.Response, attempt: int) -> float:
+        header = response.headers.get("Retry-After", "")
+        wait = float(header) if header.isdigit() else self.backoff * 2**attempt
+        return min(wait, self.retry_after_cap)
+
+    def _error_for(self, response: httpx.Response) -> TickercastError:
+        status = response.status_code
+        message = _message_of(response)
+        retry_after = response.headers.get("Retry-After", "")
+        after = int(retry_after) if retry_after.isdigit() else None
+        if status == 400:
+            detail = message.removeprefix("invalid input: ") if message else "unreadable input"
+            return ModelRejected(f"The forecasting service could not use this series: {detail}.")
+        if status in (401, 403):
+            log.error("the model service refused MODEL_API_KEY (%d %s)", status, message)
+            return UpstreamError("The forecasting service refused this app's key.")
+        if status in (429, 503):
+            return ServiceBusy(BUSY, retry_after=after or 30)
+        log.error("model service answered %d: %s", status, message)
+        return UpstreamError(f"The forecasting service failed (HTTP {status}).")
+
+
+def _message_of(response: httpx.Response) -> str:
+    try:
+        data = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return ""
+    message = data.get("message") if isinstance(data, dict) else None
+    return str(message) if message else ""

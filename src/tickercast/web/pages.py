@@ -1,0 +1,207 @@
+"""The HTML pages. They render price history at once; the browser fetches forecasts from the
+JSON API afterwards, so a slow or absent model service never blocks a page."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+import pandas as pd
+from fastapi import FastAPI, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from tickercast.data.frames import normalize_ticker
+from tickercast.data.upload import parse_upload
+from tickercast.errors import InvalidInput, RequestTooLarge, TickercastError
+from tickercast.settings import WebSettings
+from tickercast.web.forecasts import INTERVAL_WIDTH, Forecaster
+from tickercast.web.series import (
+    CHARTS,
+    DEFAULT_WINDOW,
+    HORIZON_CHOICES,
+    MAX_HORIZON,
+    WINDOW_LABELS,
+    WINDOWS,
+    Choices,
+    adjusted,
+    chart_history,
+    in_window,
+    normalised,
+)
+
+MAX_COMPARE = 5
+
+
+def page_json(data: Any) -> Markup:
+    """JSON safe to put inside a <script> element."""
+    text = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def _query(params: dict[str, str | None]) -> str:
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+def controls() -> dict[str, Any]:
+    return {
+        "windows": [(key, WINDOW_LABELS[key]) for key in WINDOWS],
+        "horizons": HORIZON_CHOICES,
+        "max_horizon": MAX_HORIZON,
+        "charts": CHARTS,
+        "interval_width": INTERVAL_WIDTH,
+    }
+
+
+def register(
+    app: FastAPI, forecaster: Forecaster, templates: Jinja2Templates, settings: WebSettings
+) -> None:
+    def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+        return templates.TemplateResponse(request, template, context, status_code=status)
+
+    def home(request: Request, message: str | None = None, status: int = 200) -> Response:
+        return render(
+            request,
+            "home.html",
+            status,
+            tickers=forecaster.tickers(),
+            providers=[p.label for p in forecaster.providers.values()],
+            message=message,
+            upload_max_bytes=settings.upload_max_bytes,
+        )
+
+    @app.get("/", include_in_schema=False)
+    def index(request: Request) -> Response:
+        return home(request)
+
+    @app.get("/go", include_in_schema=False)
+    def go(ticker: str = "", source: str | None = None) -> Response:
+        """The picker's form: on to the ticker's page (its URL is the bookmark)."""
+        symbol, _, picked = ticker.partition(" ")  # "AAPL (embedded)" from the datalist
+        query = _query({"source": source or picked.strip("()") or None})
+        target = f"/t/{normalize_ticker(symbol)}" + (f"?{query}" if query else "")
+        return RedirectResponse(target, status_code=303)
+
+    @app.get("/t/{ticker}", include_in_schema=False)
+    def ticker_page(
+        request: Request,
+        ticker: str,
+        source: str | None = None,
+        window: str | None = None,
+        h: str | None = None,
+        chart: str | None = None,
+    ) -> Response:
+        choices = Choices.parse(window, h, chart)
+        prices, frame = forecaster.window(ticker, source, choices.window)
+        query = _query(
+            {"periods": str(choices.horizon), "window": choices.window, "source": source}
+        )
+        data = {
+            "mode": "ticker",
+            "name": prices.ticker,
+            "source": prices.provider,
+            "history": chart_history(frame),
+            "choices": choices.query(),
+            "interval_width": INTERVAL_WIDTH,
+            "forecast_url": f"/api/forecast/{prices.ticker}?{query}",
+            "backtest_url": f"/api/backtest/{prices.ticker}?{query}",
+        }
+        return render(
+            request,
+            "ticker.html",
+            name=prices.ticker,
+            prices=prices,
+            rows=len(frame),
+            first=frame.index[0] if len(frame) else None,
+            last=frame.index[-1] if len(frame) else None,
+            choices=choices,
+            source=source or "",
+            data=page_json(data),
+            csv_url=f"/api/forecast/{prices.ticker}?{query}&format=csv",
+            json_url=f"/api/forecast/{prices.ticker}?{query}",
+            **controls(),
+        )
+
+    @app.get("/upload", include_in_schema=False)
+    def upload_form() -> Response:
+        return RedirectResponse("/#upload", status_code=303)
+
+    @app.post("/upload", include_in_schema=False)
+    async def upload(request: Request) -> Response:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > settings.upload_max_bytes + 64_000:
+            raise RequestTooLarge(
+                f"request too large: a file may have at most {settings.upload_max_bytes:,} bytes"
+            )
+        form = await request.form()
+        file = form.get("file")
+        if not isinstance(file, UploadFile) or not file.filename:
+            return home(request, "Choose a CSV file to upload.", 400)
+        content = await file.read(settings.upload_max_bytes + 1)
+        name = str(form.get("name") or "").strip() or file.filename.rsplit(".", 1)[0]
+        try:
+            prices = parse_upload(content, settings.upload_max_bytes, name[:40])
+        except (InvalidInput, RequestTooLarge) as exc:
+            return home(request, f"That file could not be used: {exc.client_message}.", exc.status)
+        frame = adjusted(prices.frame)
+        choices = Choices()
+        data = {
+            "mode": "upload",
+            "name": prices.ticker,
+            "source": "upload",
+            "history": chart_history(frame),
+            "choices": choices.query(),
+            "interval_width": INTERVAL_WIDTH,
+            "windows": dict(WINDOWS),
+        }
+        return render(
+            request,
+            "ticker.html",
+            name=prices.ticker,
+            prices=prices,
+            rows=len(frame),
+            first=frame.index[0],
+            last=frame.index[-1],
+            choices=choices,
+            source="upload",
+            data=page_json(data),
+            csv_url=None,
+            json_url=None,
+            **controls(),
+        )
+
+    @app.get("/compare", include_in_schema=False)
+    def compare(request: Request, tickers: str = "", window: str | None = None) -> Response:
+        window = window or DEFAULT_WINDOW
+        if window not in WINDOWS:
+            raise InvalidInput(f"window must be one of {', '.join(WINDOWS)}")
+        symbols = list(dict.fromkeys(t.strip().upper() for t in tickers.split(",") if t.strip()))
+        context: dict[str, Any] = {
+            "tickers": ",".join(symbols),
+            "window": window,
+            "windows": [(key, WINDOW_LABELS[key]) for key in WINDOWS],
+            "known": forecaster.tickers(),
+            "data": None,
+            "message": None,
+        }
+        if not symbols:
+            return render(request, "compare.html", **context)
+        if not 2 <= len(symbols) <= MAX_COMPARE:
+            context["message"] = f"Pick between 2 and {MAX_COMPARE} tickers to compare."
+            return render(request, "compare.html", 400, **context)
+        try:
+            closes = {s: adjusted(forecaster.history(s).frame)["close"] for s in symbols}
+        except TickercastError as exc:
+            context["message"] = exc.client_message[:1].upper() + exc.client_message[1:] + "."
+            return render(request, "compare.html", exc.status, **context)
+        joined = in_window(pd.DataFrame(closes).sort_index(), window)
+        context["data"] = page_json(
+            {
+                "ds": [d.strftime("%Y-%m-%d") for d in joined.index],
+                "series": {s: normalised(joined[s]).round(3).tolist() for s in symbols},
+            }
+        )
+        return render(request, "compare.html", **context)

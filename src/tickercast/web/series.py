@@ -1,0 +1,158 @@
+"""Pure functions on price frames and forecast tables: windows, JSON-ready rows, CSV.
+
+No web imports here: the routes turn these into responses.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tickercast.contract import iso_dates
+from tickercast.errors import InvalidInput
+
+# History windows a user may pick, in trading sessions (None: all of it).
+WINDOWS: dict[str, int | None] = {
+    "3m": 63,
+    "6m": 126,
+    "1y": 252,
+    "2y": 504,
+    "5y": 1260,
+    "max": None,
+}
+WINDOW_LABELS = {
+    "3m": "3 months",
+    "6m": "6 months",
+    "1y": "1 year",
+    "2y": "2 years",
+    "5y": "5 years",
+    "max": "all",
+}
+DEFAULT_WINDOW = "2y"
+DEFAULT_HORIZON = 60
+MAX_HORIZON = 500
+HORIZON_CHOICES = (5, 20, 60, 120, 250)
+CHARTS = ("line", "candles")
+FORECAST_COLUMNS = ("ds", "yhat", "yhat_lower", "yhat_upper", "trend", "weekly", "yearly")
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Everything a user chose on a ticker page; all of it lives in the URL."""
+
+    window: str = DEFAULT_WINDOW
+    horizon: int = DEFAULT_HORIZON
+    chart: str = "line"
+
+    @classmethod
+    def parse(cls, window: str | None, horizon: str | int | None, chart: str | None) -> Choices:
+        window = window or DEFAULT_WINDOW
+        if window not in WINDOWS:
+            raise InvalidInput(f"window must be one of {', '.join(WINDOWS)}")
+        return cls(window=window, horizon=parse_horizon(horizon), chart=parse_chart(chart))
+
+    def query(self, **changes: Any) -> dict[str, str]:
+        """The URL query of these choices, with `changes` applied."""
+        values = {"window": self.window, "h": str(self.horizon), "chart": self.chart}
+        values.update({k: str(v) for k, v in changes.items()})
+        return values
+
+
+def parse_horizon(value: str | int | None) -> int:
+    if value is None or value == "":
+        return DEFAULT_HORIZON
+    try:
+        horizon = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("the horizon must be a whole number of trading days") from None
+    if not 1 <= horizon <= MAX_HORIZON:
+        raise InvalidInput(f"the horizon must be between 1 and {MAX_HORIZON} trading days")
+    return horizon
+
+
+def parse_chart(value: str | None) -> str:
+    value = value or "line"
+    if value not in CHARTS:
+        raise InvalidInput(f"chart must be one of {', '.join(CHARTS)}")
+    return value
+
+
+def adjusted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prices adjusted for splits and dividends: open, high, low and close scaled by
+    adj_close / close where both are known, so candles, line and forecast share one scale."""
+    out = frame.copy()
+    if "adj_close" not in frame:
+        return out
+    factor = np.array(frame["adj_close"] / frame["close"], dtype=float)
+    factor[~np.isfinite(factor)] = 1.0
+    for column in ("open", "high", "low"):
+        if column in frame:
+            out[column] = frame[column] * factor
+    out["close"] = frame["adj_close"].fillna(frame["close"])
+    return out
+
+
+def in_window(frame: pd.DataFrame, window: str) -> pd.DataFrame:
+    """The last sessions of `frame` that the window covers."""
+    rows = WINDOWS[window]
+    return frame if rows is None else frame.iloc[-rows:]
+
+
+def usable(frame: pd.DataFrame, column: str = "close") -> pd.Series:
+    """The column without missing values: what the model is given."""
+    series = frame[column].astype(float)
+    return series[np.isfinite(series.to_numpy())]
+
+
+def _floats(values: Any) -> list[float | None]:
+    return [None if not math.isfinite(v) else round(v, 6) for v in np.asarray(values, float)]
+
+
+def chart_history(frame: pd.DataFrame) -> dict[str, Any]:
+    """Columns for the price chart: dates and OHLC (None where missing)."""
+    out: dict[str, Any] = {"ds": iso_dates(pd.DatetimeIndex(frame.index))}
+    for column in ("open", "high", "low", "close"):
+        out[column] = _floats(frame[column]) if column in frame else [None] * len(frame)
+    out["has_ohlc"] = all(
+        column in frame and bool(frame[column].notna().any()) for column in ("open", "high", "low")
+    )
+    return out
+
+
+def history_rows(series: pd.Series) -> list[dict[str, Any]]:
+    dates = iso_dates(pd.DatetimeIndex(series.index))
+    return [{"ds": d, "close": v} for d, v in zip(dates, _floats(series.to_numpy()), strict=True)]
+
+
+def forecast_rows(forecast: pd.DataFrame, columns: Sequence[str] = FORECAST_COLUMNS) -> list[dict]:
+    """The forecast table as JSON-ready records, dates as ISO strings."""
+    dates = iso_dates(pd.DatetimeIndex(forecast["ds"]))
+    values = {c: _floats(forecast[c]) for c in columns if c != "ds"}
+    return [{"ds": d, **{c: values[c][i] for c in values}} for i, d in enumerate(dates)]
+
+
+def forecast_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] = FORECAST_COLUMNS) -> str:
+    buffer = io.StringIO()
+    buffer.write(",".join(columns) + "\n")
+    for row in rows:
+        buffer.write(",".join("" if row[c] is None else str(row[c]) for c in columns) + "\n")
+    return buffer.getvalue()
+
+
+def normalised(series: pd.Series) -> pd.Series:
+    """The series scaled to 100 at its first usable value."""
+    clean = series.dropna()
+    if clean.empty or clean.iloc[0] == 0:
+        return series * math.nan
+    return series / clean.iloc[0] * 100.0
+
+
+def guess_freq(dates: pd.DatetimeIndex) -> str | None:
+    """Trading sessions ("XNYS") for a weekday-only series; else let the model infer ("D")."""
+    return "XNYS" if bool((dates.dayofweek < 5).all()) else None
