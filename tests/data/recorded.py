@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
+import socket
 import traceback
 
 import pytest
@@ -33,5 +33,9 @@ def assert_no_key(exc: BaseException, caplog: pytest.LogCaptureFixture) -> None:
         assert key not in logged
 
 
-def log_everything(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
+def closed_port_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from tests.data.recorded import AAPL_CLOSES, END, START, assert_no_key
+from tests.data.recorded import AAPL_CLOSES, END, START, assert_no_key, closed_port_url
 from tickercast.data.base import PRICE_COLUMNS
 from tickercast.data.embedded import EmbeddedProvider
 from tickercast.errors import InvalidInput, NotFound, ProviderError
@@ -108,7 +108,7 @@ def test_limit_passes_retry_after_on(nasdaq):
 def test_unreachable(nasdaq, client, caplog):
     caplog.set_level("DEBUG")
     provider = nasdaq()
-    provider.url = "http://127.0.0.1:9/api/v3/datatables/WIKI/PRICES.json"  # discard port
+    provider.url = f"{closed_port_url()}/api/v3/datatables/WIKI/PRICES.json"
     with pytest.raises(ProviderError) as caught:
         provider.history("AAPL", START, END)
     assert caught.value.message == "Nasdaq Data Link could not be reached; try again later."

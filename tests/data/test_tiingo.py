@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tests.data.recorded import AAPL_CLOSES, END, START, TIINGO_KEY, assert_no_key
+from tests.data.recorded import AAPL_CLOSES, END, START, TIINGO_KEY, assert_no_key, closed_port_url
 from tickercast.data.base import PRICE_COLUMNS
 from tickercast.errors import NotFound, ProviderError
 
@@ -92,7 +92,7 @@ def test_no_prices_in_range(tiingo):
 def test_unreachable(tiingo, caplog):
     caplog.set_level("DEBUG")
     provider = tiingo()
-    provider.url = "http://127.0.0.1:9"  # the discard port: nothing listens
+    provider.url = closed_port_url()
     with pytest.raises(ProviderError) as caught:
         provider.history("AAPL", START, END)
     assert caught.value.message == "Tiingo could not be reached; try again later."

@@ -69,6 +69,10 @@ def _read_rows(content: bytes) -> tuple[list[str], _Rows]:
         raise InvalidInput(f"row {reader.line_num}: the file is not valid CSV ({exc})") from None
     if not records:
         raise InvalidInput("the file is empty")
+    width = len(records[0][1])
+    for row, cells in records:
+        if len(cells) > width:  # e.g. decimal commas in a comma-separated file
+            raise InvalidInput(f"row {row} has {len(cells)} cells but the header has {width}")
     return records[0][1], records[1:]
 
 
