@@ -126,11 +126,11 @@ def test_yhat_is_prophets_own_on_real_prices(model_service: ServiceProcess) -> N
     model = Prophet()
     model.fit(history)
     theirs = model.predict(ours[["ds"]])
-    np.testing.assert_allclose(ours["yhat"], theirs["yhat"], rtol=1e-6)
-    np.testing.assert_allclose(ours["trend"], theirs["trend"], rtol=1e-6)
-    np.testing.assert_allclose(ours["weekly"], theirs["weekly"], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ours["yhat"], theirs["yhat"], rtol=1e-9)
+    np.testing.assert_allclose(ours["trend"], theirs["trend"], rtol=1e-9)
+    np.testing.assert_allclose(ours["weekly"], theirs["weekly"], rtol=1e-9, atol=1e-12)
     seasonal = theirs["additive_terms"]
-    np.testing.assert_allclose(ours["seasonal"], seasonal, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ours["seasonal"], seasonal, rtol=1e-9, atol=1e-12)
     # Under two years of data: no yearly seasonality, so it is present and 0.
     assert (ours["yearly"] == 0).all()
     np.testing.assert_allclose(ours["seasonalities"], ours["weekly"] + ours["yearly"], atol=1e-9)

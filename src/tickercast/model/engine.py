@@ -7,7 +7,9 @@ engine or Prophet version that did not make it.
 
 from __future__ import annotations
 
-from typing import Protocol
+import threading
+from collections import OrderedDict
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -42,10 +44,36 @@ class MockEngine:
         return _body(req, *mock.forecast(req))
 
 
+class FittedModels:
+    """The last few fitted models of this process, by series: a new horizon, interval width or
+    calendar for the same series only predicts. A miss refits to the very same model (the fit is
+    deterministic), so workers with different contents still give the same answers."""
+
+    def __init__(self, max_items: int) -> None:
+        self.max_items = max_items
+        self._items: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            model = self._items.get(key)
+            if model is not None:
+                self._items.move_to_end(key)
+            return model
+
+    def put(self, key: str, model: Any) -> None:
+        with self._lock:
+            self._items[key] = model
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+
 class ProphetEngine:
-    def __init__(self, fit_timeout: float | None = None) -> None:
+    def __init__(self, fit_timeout: float | None = None, fitted_models: int = 16) -> None:
         self.fit_timeout = fit_timeout
         self.name = f"prophet-unloaded-{ALGORITHM_VERSION}"
+        self.fits = FittedModels(fitted_models)
 
     def warm_up(self) -> None:
         from tickercast.model import forecasting
@@ -59,4 +87,9 @@ class ProphetEngine:
     def run(self, req: ForecastRequest) -> bytes:
         from tickercast.model import forecasting
 
-        return _body(req, *forecasting.forecast(req, timeout=self.fit_timeout))
+        key = req.series_digest()
+        model = self.fits.get(key)
+        if model is None:
+            model = forecasting.fit(req, timeout=self.fit_timeout)
+            self.fits.put(key, model)
+        return _body(req, *forecasting.predict(model, req))

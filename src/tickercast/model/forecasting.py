@@ -7,16 +7,22 @@ Pure functions on a checked `ForecastRequest`; nothing here knows about HTTP. Tw
   requests in one process cannot interleave their draws and every worker draws the same numbers.
 - cmdstanpy leaves each fit's CSV and log in a temp folder until the process exits. Every fit
   writes into its own `TemporaryDirectory`, removed when the fit is done, so disk use stays flat.
+- Prophet hands CmdStan its data as a JSON file written value by value in Python (a third of
+  a fit's time at a thousand rows). `_fast_backend` writes the same numbers with orjson straight
+  from the arrays; the optimizer gets bit-identical input, so the answer is Prophet's own.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import tempfile
 import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from tickercast.calendars import future_dates
@@ -42,6 +48,36 @@ def load_prophet() -> str:
     return str(prophet.__version__)
 
 
+def stan_json(payload: dict[str, Any]) -> bytes:
+    """JSON for CmdStan, numpy arrays and DataFrames included, every float in full precision."""
+    plain = {
+        k: np.ascontiguousarray(v) if isinstance(v, pd.DataFrame | pd.Series | np.ndarray) else v
+        for k, v in payload.items()
+    }
+    return orjson.dumps(plain, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+@functools.cache
+def _fast_backend() -> type:
+    from prophet.models import CmdStanPyBackend
+
+    class OrjsonCmdStanBackend(CmdStanPyBackend):
+        """Prophet's CmdStan backend, its input files written with orjson."""
+
+        def fit(self, stan_init: dict[str, Any], stan_data: dict[str, Any], **kwargs: Any) -> Any:
+            folder = kwargs["output_dir"]
+            data_path = os.path.join(folder, "data.json")
+            init_path = os.path.join(folder, "init.json")
+            with open(data_path, "wb") as f:
+                f.write(stan_json(stan_data))
+            with open(init_path, "wb") as f:
+                f.write(stan_json(stan_init))
+            # Prophet's own fit, with file paths in place of the dicts it would serialize.
+            return super().fit(stan_init, stan_data, **kwargs, data=data_path, inits=init_path)
+
+    return OrjsonCmdStanBackend
+
+
 def history_frame(req: ForecastRequest) -> pd.DataFrame:
     return pd.DataFrame({"ds": req.ds, "y": req.y})
 
@@ -51,6 +87,7 @@ def fit(req: ForecastRequest, timeout: float | None = None) -> Prophet:
     from prophet import Prophet
 
     model = Prophet(interval_width=req.interval_width)
+    model.stan_backend = _fast_backend()()
     with tempfile.TemporaryDirectory(prefix="tickercast-fit-") as out:
         try:
             model.fit(history_frame(req), output_dir=out, timeout=timeout)
@@ -72,12 +109,8 @@ def predict(model: Prophet, req: ForecastRequest) -> tuple[pd.DatetimeIndex, dic
     """The response's rows and columns; the samples are seeded from the request."""
     dates = prediction_dates(req)
     frame = pd.DataFrame({"ds": dates})
-    model.interval_width = req.interval_width
     with _PREDICT_LOCK:
+        model.interval_width = req.interval_width  # fitted models are shared: set under the lock
         np.random.seed(req.seed())
         forecast = model.predict(frame)
     return dates, contract_columns(forecast, model.seasonalities.keys())
-
-
-def forecast(req: ForecastRequest, timeout: float | None = None) -> tuple[pd.DatetimeIndex, dict]:
-    return predict(fit(req, timeout=timeout), req)
