@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import warnings
 from collections.abc import Callable
 
 import pandas as pd
@@ -28,11 +27,7 @@ FALLBACK_TTL = 3600.0
 
 def next_close(now: pd.Timestamp) -> pd.Timestamp:
     """The first XNYS session close strictly after `now` (UTC)."""
-    with warnings.catch_warnings():
-        # exchange-calendars 4.13 trips pandas 3.1's deprecation of `.values` on tz-aware data.
-        warnings.simplefilter("ignore", pd.errors.Pandas4Warning)
-        calendar = calendars._calendar("XNYS", now.year, now.year + 1)
-    closes = calendar.schedule["close"]
+    closes = calendars._calendar("XNYS", now.year, now.year + 1).schedule["close"]
     later = closes[closes > now]
     if later.empty:
         raise LookupError(f"no XNYS close after {now}")

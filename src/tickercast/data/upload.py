@@ -32,7 +32,7 @@ def parse_upload(content: bytes, max_bytes: int, name: str = "upload") -> PriceH
             f"request too large: the file has {len(content):,} bytes; the most is {max_bytes:,}"
         )
     names, rows = _read_rows(content)
-    header = [_normalize(name) for name in names]
+    header = [_normalize(cell) for cell in names]
     date_col = _date_column(header)
     value_col = _value_column(header, rows, date_col)
     dates = _dates(rows, date_col)
