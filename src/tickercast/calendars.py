@@ -28,7 +28,7 @@ def infer_freq(ds: pd.DatetimeIndex) -> str:
 
 
 @functools.lru_cache(maxsize=32)
-def _calendar(code: str, first_year: int, last_year: int) -> xcals.ExchangeCalendar:
+def exchange_calendar(code: str, first_year: int, last_year: int) -> xcals.ExchangeCalendar:
     # exchange-calendars only covers about 20 years back by default: ask for the years we need.
     with warnings.catch_warnings():
         # It reads tz-aware Series.values, which pandas 3.1 deprecates; nothing for us to do.
@@ -41,7 +41,7 @@ def sessions_after(code: str, last: pd.Timestamp, periods: int) -> pd.DatetimeIn
     first_year = last.year
     # About 250 sessions a year; ask for a margin beyond what the horizon needs.
     last_year = first_year + math.ceil(periods / 240) + 1
-    sessions = _calendar(code, first_year, last_year).sessions
+    sessions = exchange_calendar(code, first_year, last_year).sessions
     after = sessions[sessions > last.normalize()][:periods]
     return pd.DatetimeIndex(after.tz_localize(None) if after.tz is not None else after)
 

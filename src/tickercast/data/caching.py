@@ -27,7 +27,7 @@ FALLBACK_TTL = 3600.0
 
 def next_close(now: pd.Timestamp) -> pd.Timestamp:
     """The first XNYS session close strictly after `now` (UTC)."""
-    closes = calendars._calendar("XNYS", now.year, now.year + 1).schedule["close"]
+    closes = calendars.exchange_calendar("XNYS", now.year, now.year + 1).schedule["close"]
     later = closes[closes > now]
     if later.empty:
         raise LookupError(f"no XNYS close after {now}")
