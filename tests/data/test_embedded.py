@@ -46,7 +46,7 @@ def test_real_prices(provider, ticker, first, rows, last_close):
 
 
 def test_every_date_is_an_nyse_session(provider):
-    sessions = calendars._calendar("XNYS", 2000, 2013).sessions
+    sessions = calendars.exchange_calendar("XNYS", 2000, 2013).sessions
     sessions = sessions[(sessions >= "2000-03-01") & (sessions <= "2013-03-01")]
     dates = provider.history("AAPL").frame.index
     assert dates.equals(dates.intersection(sessions))
