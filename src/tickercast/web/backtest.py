@@ -115,7 +115,8 @@ def run(series: pd.Series, horizon: int, forecast: ForecastFn, interval_width: f
     n = len(series)
     holdout, cuts = plan(n, horizon)
     if not cuts:
-        note = f"Too little history for a backtest ({n} sessions; at least {2 * MIN_TRAIN} needed)."
+        need = MIN_TRAIN + holdout
+        note = f"Too little history for a backtest ({n} sessions; at least {need} needed)."
         return Backtest(holdout=holdout, interval_width=interval_width, note=note)
     dates = iso_dates(pd.DatetimeIndex(series.index))
     values = series.to_numpy(float)

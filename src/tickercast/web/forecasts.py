@@ -117,8 +117,10 @@ class Forecaster:
         name = body.get("name") or "upload"
         if not isinstance(name, str):
             raise InvalidInput("name must be a string")
+        # The future's step is chosen here (guess_freq), not by the contract's inference.
+        fields = {k: body.get(k) for k in ("ds", "y", "periods") if k in body}
         request = parse_request(
-            {k: body.get(k) for k in ("ds", "y", "periods") if k in body},
+            {**fields, "freq": "D"},
             Limits(max_rows=self.max_rows, max_periods=MAX_HORIZON),
         )
         series = pd.Series(request.y, index=request.ds).dropna()

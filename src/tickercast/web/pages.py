@@ -8,10 +8,11 @@ from urllib.parse import urlencode
 
 import orjson
 import pandas as pd
-from fastapi import FastAPI, Request, UploadFile
+from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from starlette.datastructures import UploadFile
 
 from tickercast.data.frames import normalize_ticker
 from tickercast.data.upload import parse_upload
@@ -80,9 +81,8 @@ def register(
     @app.get("/go", include_in_schema=False)
     def go(ticker: str = "", source: str | None = None) -> Response:
         """The picker's form: on to the ticker's page (its URL is the bookmark)."""
-        symbol, _, picked = ticker.partition(" ")  # "AAPL (embedded)" from the datalist
-        query = _query({"source": source or picked.strip("()") or None})
-        target = f"/t/{normalize_ticker(symbol)}" + (f"?{query}" if query else "")
+        query = _query({"source": source or None})
+        target = f"/t/{normalize_ticker(ticker)}" + (f"?{query}" if query else "")
         return RedirectResponse(target, status_code=303)
 
     @app.get("/t/{ticker}", include_in_schema=False)
@@ -133,15 +133,15 @@ def register(
     async def upload(request: Request) -> Response:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > settings.upload_max_bytes + 64_000:
-            raise RequestTooLarge(
-                f"request too large: a file may have at most {settings.upload_max_bytes:,} bytes"
-            )
-        form = await request.form()
-        file = form.get("file")
-        if not isinstance(file, UploadFile) or not file.filename:
-            return home(request, "Choose a CSV file to upload.", 400)
-        content = await file.read(settings.upload_max_bytes + 1)
-        name = str(form.get("name") or "").strip() or file.filename.rsplit(".", 1)[0]
+            most = f"{settings.upload_max_bytes:,}"
+            message = f"That file could not be used: request too large: the most is {most} bytes."
+            return home(request, message, 413)
+        async with request.form() as form:
+            file = form.get("file")
+            if not isinstance(file, UploadFile) or not file.filename:
+                return home(request, "Choose a CSV file to upload.", 400)
+            content = await file.read(settings.upload_max_bytes + 1)
+            name = str(form.get("name") or "").strip() or file.filename.rsplit(".", 1)[0]
         try:
             prices = parse_upload(content, settings.upload_max_bytes, name[:40])
         except (InvalidInput, RequestTooLarge) as exc:

@@ -155,4 +155,4 @@ def normalised(series: pd.Series) -> pd.Series:
 
 def guess_freq(dates: pd.DatetimeIndex) -> str | None:
     """Trading sessions ("XNYS") for a weekday-only series; else let the model infer ("D")."""
-    return "XNYS" if bool((dates.dayofweek < 5).all()) else None
+    return "XNYS" if bool((dates.day_of_week < 5).all()) else None

@@ -1,0 +1,125 @@
+"""The model client: the request it sends, retries within bounds, one sentence per failure."""
+
+from __future__ import annotations
+
+import httpx
+import pandas as pd
+import pytest
+
+from tests.web import fakes
+from tickercast.contract import RESPONSE_KEYS
+from tickercast.errors import ServiceBusy, TickercastError, UpstreamError, error_body
+from tickercast.web.model_client import UNREACHABLE, ModelClient, ModelRejected, ModelTimeout
+
+DS = [d.strftime("%Y-%m-%d") for d in fakes.sessions(30)]
+Y = [100.0 + i for i in range(30)]
+
+
+def client(model: fakes.FakeModel, sleeps: list[float], retries: int = 2) -> ModelClient:
+    return ModelClient(
+        fakes.MODEL_URL,
+        fakes.KEY,
+        timeout=3.0,
+        retries=retries,
+        transport=model.transport(),
+        retry_after_cap=5.0,
+        sleep=sleeps.append,
+    )
+
+
+def test_sends_the_contract_request_and_reads_the_answer(fake_model, sleeps) -> None:
+    table = client(fake_model, sleeps).forecast(DS, Y, periods=5, freq="XNYS")
+    (sent,) = fake_model.requests
+    assert sent == {
+        "key": fakes.KEY,
+        "ds": DS,
+        "y": Y,
+        "periods": 5,
+        "interval_width": 0.8,
+        "freq": "XNYS",
+    }
+    assert list(table.columns) == list(RESPONSE_KEYS)
+    assert len(table) == 5
+    assert table["ds"].iloc[0] > pd.Timestamp(DS[-1])
+    assert sleeps == []
+
+
+def test_freq_is_left_to_the_model_when_not_given(fake_model, sleeps) -> None:
+    client(fake_model, sleeps).forecast(DS, Y, periods=2)
+    assert "freq" not in fake_model.requests[0]
+
+
+def test_connect_errors_are_retried_then_succeed(fake_model, sleeps) -> None:
+    fake_model.script = [fakes.refuse, fakes.refuse]
+    table = client(fake_model, sleeps, retries=2).forecast(DS, Y, periods=3)
+    assert len(table) == 3
+    assert len(fake_model.requests) == 3
+    assert sleeps == [0.25, 0.5]
+
+
+def test_connect_errors_give_up_after_the_retries(fake_model, sleeps) -> None:
+    fake_model.script = [fakes.refuse] * 5
+    with pytest.raises(UpstreamError) as info:
+        client(fake_model, sleeps, retries=2).forecast(DS, Y, periods=3)
+    assert info.value.message == UNREACHABLE
+    assert info.value.status == 502
+    assert len(fake_model.requests) == 3
+
+
+def test_busy_answers_wait_their_retry_after_within_the_cap(fake_model, sleeps) -> None:
+    fake_model.script = [fakes.busy("2"), fakes.busy("120"), fakes.busy("")]
+    with pytest.raises(ServiceBusy) as info:
+        client(fake_model, sleeps, retries=2).forecast(DS, Y, periods=3)
+    assert sleeps == [2.0, 5.0]  # 120 s is over the cap
+    assert info.value.status == 503
+    assert "busy" in info.value.message
+
+
+def test_a_busy_answer_then_a_forecast(fake_model, sleeps) -> None:
+    fake_model.script = [fakes.busy("1")]
+    assert len(client(fake_model, sleeps).forecast(DS, Y, periods=4)) == 4
+    assert sleeps == [1.0]
+
+
+def test_no_retries_when_retries_is_zero(fake_model, sleeps) -> None:
+    fake_model.script = [fakes.refuse, fakes.refuse]
+    with pytest.raises(UpstreamError):
+        client(fake_model, sleeps, retries=0).forecast(DS, Y, periods=3)
+    assert len(fake_model.requests) == 1
+
+
+def timeout(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("too slow", request=request)
+
+
+def answer(status: int, content: bytes) -> object:
+    return lambda request: httpx.Response(status, content=content)
+
+
+@pytest.mark.parametrize(
+    ("script", "kind", "status", "message"),
+    [
+        (timeout, ModelTimeout, 504, "did not answer within 3 seconds"),
+        (
+            answer(400, error_body("invalid input: y[3] is not a number")),
+            ModelRejected,
+            400,
+            "could not use this series: y[3] is not a number.",
+        ),
+        (answer(403, error_body("invalid key")), UpstreamError, 502, "refused this app's key"),
+        (answer(401, error_body("no key submitted")), UpstreamError, 502, "refused this app's key"),
+        (answer(500, error_body("internal error")), UpstreamError, 502, "failed (HTTP 500)"),
+        (answer(200, b"not json"), UpstreamError, 502, "cannot read"),
+        (answer(200, b'{"ds": {}}'), UpstreamError, 502, "cannot read"),
+    ],
+)
+def test_each_failure_is_one_clear_sentence(
+    fake_model, sleeps, script, kind, status, message
+) -> None:
+    fake_model.script = [script]
+    with pytest.raises(TickercastError) as info:
+        client(fake_model, sleeps).forecast(DS, Y, periods=3)
+    assert type(info.value) is kind
+    assert info.value.status == status
+    assert message in info.value.client_message
+    assert len(fake_model.requests) == 1  # none of these is retried
