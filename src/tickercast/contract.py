@@ -47,6 +47,9 @@ RESPONSE_KEYS: tuple[str, ...] = (
 VALUE_KEYS = RESPONSE_KEYS[1:]
 DEFAULT_PERIODS = 100
 DEFAULT_INTERVAL_WIDTH = 0.8
+# Dates a forecast can handle, its horizon included (pandas' nanosecond range ends in 2262).
+FIRST_DATE = pd.Timestamp("1700-01-01")
+LAST_DATE = pd.Timestamp("2199-12-31")
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,8 @@ def parse_request(data: Mapping[str, Any], limits: Limits | None = None) -> Fore
     if usable < 2:
         raise InvalidInput(f"fewer than 2 usable rows (y has {usable} non-null values)")
     periods = _periods(data.get("periods", DEFAULT_PERIODS), limits.max_periods)
+    if ds.max() + pd.Timedelta(days=2 * periods) > LAST_DATE:
+        raise InvalidInput(f"the forecast would run past {LAST_DATE.year}")
     freq = data.get("freq")
     if freq is None:
         freq = calendars.infer_freq(ds)
@@ -154,16 +159,29 @@ def _list_field(data: Mapping[str, Any], name: str) -> list[Any]:
     return value
 
 
+_RELATIVE_DATES = {"now", "today", "yesterday", "tomorrow"}
+
+
 def _parse_dates(raw: list[Any]) -> pd.DatetimeIndex:
     for i, item in enumerate(raw):
         if not isinstance(item, str):
             raise InvalidInput(f"ds[{i}] is not a date string")
+        if item.strip().lower() in _RELATIVE_DATES:  # pandas reads these relative to the clock
+            raise InvalidInput(f"ds[{i}] is not a date: {item[:40]!r}")
     try:
         ds = pd.DatetimeIndex(pd.to_datetime(raw, format="ISO8601"))
     except (ValueError, OverflowError):
         ds = pd.DatetimeIndex([_parse_one_date(i, item) for i, item in enumerate(raw)])
     if ds.tz is not None:
         ds = ds.tz_localize(None)
+    missing = np.flatnonzero(ds.isna())
+    if len(missing):
+        i = int(missing[0])
+        raise InvalidInput(f"ds[{i}] is not a date: {raw[i][:40]!r}")
+    outside = np.flatnonzero((ds < FIRST_DATE) | (ds > LAST_DATE))
+    if len(outside):
+        i = int(outside[0])
+        raise InvalidInput(f"ds[{i}] is outside the years {FIRST_DATE.year} to {LAST_DATE.year}")
     return ds.as_unit("ns")
 
 
