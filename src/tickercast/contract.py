@@ -163,11 +163,10 @@ _RELATIVE_DATES = {"now", "today", "yesterday", "tomorrow"}
 
 
 def _parse_dates(raw: list[Any]) -> pd.DatetimeIndex:
-    for i, item in enumerate(raw):
-        if not isinstance(item, str):
-            raise InvalidInput(f"ds[{i}] is not a date string")
-        if item.strip().lower() in _RELATIVE_DATES:  # pandas reads these relative to the clock
-            raise InvalidInput(f"ds[{i}] is not a date: {item[:40]!r}")
+    if set(map(type, raw)) - {str} or not _RELATIVE_DATES.isdisjoint(
+        map(str.lower, map(str.strip, raw))
+    ):
+        _check_date_strings(raw)
     try:
         ds = pd.DatetimeIndex(pd.to_datetime(raw, format="ISO8601"))
     except (ValueError, OverflowError):
@@ -185,6 +184,15 @@ def _parse_dates(raw: list[Any]) -> pd.DatetimeIndex:
     return ds.as_unit("ns")
 
 
+def _check_date_strings(raw: list[Any]) -> None:
+    """Say which item is not a date string, or is one that pandas reads relative to the clock."""
+    for i, item in enumerate(raw):
+        if not isinstance(item, str):
+            raise InvalidInput(f"ds[{i}] is not a date string")
+        if item.strip().lower() in _RELATIVE_DATES:
+            raise InvalidInput(f"ds[{i}] is not a date: {item[:40]!r}")
+
+
 def _parse_one_date(i: int, item: str) -> pd.Timestamp:
     try:
         stamp = pd.Timestamp(item)
@@ -196,6 +204,25 @@ def _parse_one_date(i: int, item: str) -> pd.Timestamp:
 
 
 def _parse_values(raw: list[Any]) -> np.ndarray:
+    """Numbers, numeric strings or null (NaN). A fast path reads the whole list at once; any
+    doubt goes to the item-by-item reading, which says which item is wrong."""
+    if not set(map(type, raw)) - {int, float, str, type(None)}:
+        try:
+            values = np.array(raw, dtype=float)
+        except (ValueError, OverflowError):
+            pass
+        else:
+            nonfinite = ~np.isfinite(values)
+            # Every NaN must come from a null: "nan" or "inf" strings are refused one by one.
+            if (
+                not nonfinite.any()
+                or (nonfinite == np.equal(np.array(raw, dtype=object), None)).all()
+            ):
+                return values
+    return _parse_values_one_by_one(raw)
+
+
+def _parse_values_one_by_one(raw: list[Any]) -> np.ndarray:
     out = np.empty(len(raw), dtype=float)
     for i, item in enumerate(raw):
         if item is None:
