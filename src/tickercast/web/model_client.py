@@ -73,6 +73,12 @@ class ModelClient:
         if self._owns_client:
             self._client.close()
 
+    def __enter__(self) -> ModelClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def forecast(
         self,
         ds: Sequence[str],

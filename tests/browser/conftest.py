@@ -1,0 +1,56 @@
+"""Real processes and a real Chromium for the browser tests.
+
+The web app runs as `tickercast web` (gunicorn) against the model service in mock mode, or
+against a port where nothing listens; Chromium is Debian's, driven by Playwright.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.conftest import MODEL_KEYS
+from tests.procs import ServiceProcess, free_port, start_process
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def start_web(model_url: str, **env: str) -> Iterator[ServiceProcess]:
+    port = free_port()
+    settings = {"MODEL_API_URL": model_url, "MODEL_API_KEY": MODEL_KEYS[0], **env}
+    with start_process(["web", "--port", str(port)], settings, port) as svc:
+        yield svc
+
+
+@pytest.fixture(scope="session")
+def web(mock_service: ServiceProcess) -> Iterator[ServiceProcess]:
+    """The web app on the mock model: forecasts in milliseconds."""
+    yield from start_web(f"{mock_service.url}/")
+
+
+@pytest.fixture(scope="session")
+def web_without_model() -> Iterator[ServiceProcess]:
+    """The web app pointed at a port where no model service answers."""
+    yield from start_web(f"http://127.0.0.1:{free_port()}/", MODEL_API_RETRIES="1")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors: {errors}"

@@ -1,0 +1,140 @@
+"""The pages in a real Chromium: pick a ticker, see history, forecast and band, change the
+horizon, download the CSV, upload a CSV, compare, and a clear message when the model is down."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.procs import ServiceProcess
+from tests.web import fakes
+
+pytestmark = pytest.mark.browser
+
+TIMEOUT = 20_000
+
+
+def wait_for_forecast(page: Page) -> None:
+    # data-state is set when the Plotly.newPlot/react promise of the forecast chart resolves.
+    page.wait_for_selector("#price-chart[data-state=forecast]", timeout=TIMEOUT)
+
+
+def chart_traces(page: Page) -> int:
+    return page.locator("#price-chart .scatterlayer .trace").count()
+
+
+def test_pick_a_ticker_and_see_history_forecast_and_band(page: Page, web: ServiceProcess) -> None:
+    page.goto(f"{web.url}/")
+    page.fill("#ticker-input", "msft")
+    page.click("#picker button[type=submit]")
+    expect(page).to_have_url(f"{web.url}/t/MSFT")
+    expect(page.locator("#name")).to_have_text("MSFT")
+    wait_for_forecast(page)
+    assert chart_traces(page) == 4  # history, band edge, band, forecast
+    assert page.locator("#price-chart path.js-fill").count() >= 1  # the band is filled
+    legend = page.locator("#price-chart .legendtext").all_text_contents()
+    assert sorted(legend) == ["80% band", "Forecast", "Price"]
+    expect(page.locator("#forecast-status")).to_contain_text(
+        "Forecast for the next 60 trading days"
+    )
+    expect(page.locator("#forecast-table tbody tr")).to_have_count(60)
+    page.wait_for_selector("#components-chart[data-state=drawn]", timeout=TIMEOUT)
+    assert page.locator("#components-chart .scatterlayer .trace").count() == 3
+    expect(page.locator("#backtest-status")).to_contain_text("Over 3 past 60-session periods")
+    expect(page.locator("#backtest-table tbody tr")).to_have_count(3)
+
+
+def test_change_the_horizon_and_the_chart_kind(page: Page, web: ServiceProcess) -> None:
+    page.goto(f"{web.url}/t/IBM?window=1y")
+    wait_for_forecast(page)
+    page.fill("#horizon", "20")
+    page.click("#apply")
+    expect(page).to_have_url(f"{web.url}/t/IBM?window=1y&h=20&chart=line")
+    wait_for_forecast(page)
+    expect(page.locator("#forecast-table tbody tr")).to_have_count(20)
+    page.check("input[name=chart][value=candles]")
+    page.wait_for_selector("#price-chart[data-chart=candles]", timeout=TIMEOUT)
+    assert page.evaluate("document.getElementById('price-chart').data[0].type") == "candlestick"
+    assert "chart=candles" in page.url
+    # The bookmark brings back the same page.
+    page.goto(page.url)
+    wait_for_forecast(page)
+    expect(page.locator("input[name=chart][value=candles]")).to_be_checked()
+    expect(page.locator("#horizon")).to_have_value("20")
+    expect(page.locator("#window")).to_have_value("1y")
+
+
+def test_download_the_forecast_csv(page: Page, web: ServiceProcess) -> None:
+    page.goto(f"{web.url}/t/GOOG?h=15")
+    wait_for_forecast(page)
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    download = info.value
+    assert download.suggested_filename == "GOOG-forecast-15.csv"
+    path = download.path()
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    assert len(rows) == 15
+    assert rows[0]["ds"] > "2013-03-01"
+    assert float(rows[0]["yhat_lower"]) <= float(rows[0]["yhat"]) <= float(rows[0]["yhat_upper"])
+
+
+def test_upload_a_csv(page: Page, web: ServiceProcess, tmp_path) -> None:
+    lines = ["date,value"] + [
+        f"{d:%Y-%m-%d},{50 + (i % 9) * 0.7 + i * 0.05:.2f}"
+        for i, d in enumerate(fakes.sessions(200))
+    ]
+    upload = tmp_path / "my-series.csv"
+    upload.write_text("\n".join(lines) + "\n")
+    page.goto(f"{web.url}/")
+    page.set_input_files("#upload-file", str(upload))
+    page.fill("#upload-name", "My series")
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#name")).to_have_text("My series")
+    wait_for_forecast(page)
+    expect(page.locator("#forecast-table tbody tr")).to_have_count(60)
+    expect(page.locator("input[name=chart][value=candles]")).to_be_disabled()
+    # New choices are applied in the page: the series was never stored on the server.
+    page.fill("#horizon", "7")
+    page.click("#apply")
+    expect(page.locator("#forecast-table tbody tr")).to_have_count(7)
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    rows = list(csv.DictReader(io.StringIO(info.value.path().read_text())))
+    assert len(rows) == 7
+
+
+def test_a_bad_upload_is_explained(page: Page, web: ServiceProcess, tmp_path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("when,value\nyesterday,1\n")
+    page.goto(f"{web.url}/")
+    page.set_input_files("#upload-file", str(bad))
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#home-message")).to_contain_text(
+        "That file could not be used: invalid input: no date column"
+    )
+
+
+def test_compare_tickers(page: Page, web: ServiceProcess) -> None:
+    page.goto(f"{web.url}/compare?tickers=AAPL,MSFT,IBM&window=1y")
+    page.wait_for_selector("#compare-chart[data-state=drawn]", timeout=TIMEOUT)
+    assert page.locator("#compare-chart .scatterlayer .trace").count() == 3
+    assert page.evaluate("document.getElementById('compare-chart').data[0].y[0]") == 100
+
+
+def test_model_down_shows_history_and_says_why(
+    page: Page, web_without_model: ServiceProcess
+) -> None:
+    page.goto(f"{web_without_model.url}/t/AAPL?h=10")
+    status = page.locator("#forecast-status")
+    expect(status).to_have_text(
+        "No forecast right now: The forecasting service could not be reached. "
+        "The price history above is still up to date.",
+        timeout=TIMEOUT,
+    )
+    assert page.get_attribute("#price-chart", "data-state") == "history"
+    assert chart_traces(page) == 1
+    expect(page.locator("#backtest-status")).to_contain_text("No backtest right now")
+    expect(page.locator("#table-section")).to_be_hidden()
