@@ -1,0 +1,1 @@
+"""Benchmark of the model service against a minimal reference service: `python -m bench`."""

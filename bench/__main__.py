@@ -1,0 +1,175 @@
+"""`python -m bench`: run every case against the reference and ours, print and save the table."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import cases, procs
+from bench.data import Windows, load_series, request_body
+from bench.report import Results, SizeResult, render
+from bench.timing import Samples
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
+REDIS_URL = "redis://127.0.0.1:6379/12"
+SIZES = (250, 1250, 2500)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="N = 1,250 only, fewer repetitions")
+    parser.add_argument("--n", help="comma-separated sizes, e.g. 250,1250 (default 250,1250,2500)")
+    parser.add_argument("--soak", type=int, help="requests in the disk and memory check")
+    parser.add_argument("--no-redis", action="store_true", help="skip the Redis cache variant")
+    args = parser.parse_args(argv)
+    if args.n:
+        args.sizes = [int(part.replace("_", "")) for part in args.n.split(",") if part.strip()]
+    else:
+        args.sizes = [1250] if args.quick else list(SIZES)
+    if args.soak is None:
+        args.soak = 300 if args.quick else 1000
+    return args
+
+
+def reps_for(rows: int, quick: bool) -> int:
+    if quick:
+        return 5
+    return 7 if rows >= 2500 else 11
+
+
+def redis_up() -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 6379), timeout=1):
+        return True
+    return False
+
+
+def git_commit() -> str:
+    with contextlib.suppress(OSError, subprocess.CalledProcessError):
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=procs.ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.strip()
+    return "unknown"
+
+
+def peaks(svc: procs.Service) -> list[float]:
+    return [procs.memory_mb(pid)["VmHWM"] for pid in svc.worker_pids()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from importlib.metadata import version
+
+    results = Results(
+        meta={
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+            "commit": git_commit(),
+            "cores": str(os.cpu_count()),
+            "load average at start": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "python": platform.python_version(),
+            "prophet": version("prophet"),
+        }
+    )
+    started = time.monotonic()
+    series = load_series()
+    windows = Windows(series)
+    throughput_rows = 1250 if 1250 in args.sizes else args.sizes[len(args.sizes) // 2]
+    clients = 4
+    tp_requests = 12 if args.quick else 20
+    results.throughput_rows, results.throughput_clients = throughput_rows, clients
+    cold_starts: dict[int, list[int]] = {}
+
+    log("starting the reference and ours (1 worker, in-process cache)")
+    with procs.reference() as ref, procs.ours(workers=1) as ours:
+        for rows in args.sizes:
+            reps = reps_for(rows, args.quick)
+            log(f"latency N={rows}: {reps} rounds of cold, next day, repeat on both services")
+            our, theirs, starts = cases.measure_latency(
+                ours, ref, series, windows, rows, reps, our_repeats=3
+            )
+            cold_starts[rows] = starts
+            results.sizes.append(SizeResult(rows, our, theirs, Samples()))
+        log(f"throughput N={throughput_rows}, {clients} clients: ours with 1 worker")
+        bodies = [
+            request_body(series, start, throughput_rows, procs.BENCH_KEY)
+            for start in windows.take(throughput_rows, tp_requests)
+        ]
+        results.throughput["ours, 1 worker"] = cases.measure_throughput(ours, bodies, clients)
+        log("throughput: the reference (1 worker)")
+        ref_bodies = [
+            request_body(series, start, throughput_rows, None)
+            for start in windows.take(throughput_rows, max(4, tp_requests // 2))
+        ]
+        results.throughput["reference, 1 worker"] = cases.measure_throughput(
+            ref, ref_bodies, clients
+        )
+        results.peak_rss["reference (uvicorn, 1 process)"] = peaks(ref)
+        results.peak_rss["ours, 1 worker"] = peaks(ours)
+
+    for size in results.sizes:
+        log(f"floor N={size.rows}: CmdStan's optimize alone on the same windows")
+        size.floor = cases.measure_floor(series, size.rows, cold_starts[size.rows])
+
+    log("starting ours with 2 workers")
+    with procs.ours(workers=2) as ours2:
+        (warm,) = windows.take(250, 1)
+        procs.wait_all_workers(ours2, 2, request_body(series, warm, 250, procs.BENCH_KEY))
+        log(f"throughput N={throughput_rows}, {clients} clients: ours with 2 workers")
+        bodies = [
+            request_body(series, start, throughput_rows, procs.BENCH_KEY)
+            for start in windows.take(throughput_rows, tp_requests)
+        ]
+        results.throughput["ours, 2 workers"] = cases.measure_throughput(ours2, bodies, clients)
+        soak_rows, cold_every = 250, 5
+        checkpoints = sorted({min(args.soak, c) for c in (100, 250, 500, 750, args.soak)})
+        log(f"disk and memory: {args.soak} requests at N={soak_rows}")
+        results.soak = cases.soak(
+            ours2, series, windows, args.soak, soak_rows, cold_every, checkpoints
+        )
+        results.soak_rows, results.soak_cold_every = soak_rows, cold_every
+        results.peak_rss["ours, 2 workers (after the soak)"] = peaks(ours2)
+
+    if args.no_redis:
+        results.notes.append("Redis variant skipped (--no-redis).")
+    elif not redis_up():
+        results.notes.append("Redis variant skipped: nothing listens on 127.0.0.1:6379.")
+    else:
+        log("repeat with the cache in Redis (1 worker)")
+        with procs.ours(workers=1, redis_url=REDIS_URL) as ours_redis:
+            for size in results.sizes:
+                size.redis_repeat = cases.measure_repeat(
+                    ours_redis, series, windows, size.rows, reps=15
+                )
+        results.notes.append(
+            f"Repeat rows marked Redis: the service started with REDIS_URL={REDIS_URL}; "
+            "the others use the default in-process cache."
+        )
+    results.meta["load average at end"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    results.meta["bench wall time"] = f"{time.monotonic() - started:.0f} s"
+
+    text = render(results)
+    print(text)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(text)
+    log(f"written to {RESULTS.relative_to(procs.ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

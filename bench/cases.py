@@ -1,0 +1,192 @@
+"""The measured cases: latency (cold, next day, repeat), floor, throughput, and a soak."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import httpx
+
+from bench import floor
+from bench.data import Series, Windows, request_body
+from bench.procs import BENCH_KEY, Service, count_files, memory_mb
+from bench.timing import BenchError, Samples, timed_post
+
+PERIODS = 100
+TIMEOUT = 300.0
+CONTRACT_KEYS = 19
+
+
+@dataclass
+class Latency:
+    """Per-request seconds at one N, for one service."""
+
+    cold: Samples = field(default_factory=Samples)
+    next_day: Samples = field(default_factory=Samples)
+    repeat: Samples = field(default_factory=Samples)
+
+
+def check_rows(
+    response: httpx.Response, rows: int, keys: int | None = None, periods: int = PERIODS
+) -> None:
+    """The answer holds the `periods` future rows labelled N ... N+periods-1."""
+    table = response.json()
+    labels = sorted(int(label) for label in table["yhat"])
+    if labels != list(range(rows, rows + periods)):
+        raise BenchError(f"unexpected row labels {labels[:3]}...{labels[-3:]}")
+    if keys is not None and len(table) != keys:
+        raise BenchError(f"expected {keys} keys, got {sorted(table)}")
+
+
+def latency_round(
+    client: httpx.Client,
+    svc: Service,
+    series: Series,
+    start: int,
+    rows: int,
+    key: str | None,
+    into: Latency,
+    repeats: int,
+) -> None:
+    """Cold [start, start+rows), next day [start, start+rows+1), then that again `repeats` times."""
+    seconds, _ = timed_post(client, svc.url, request_body(series, start, rows, key, PERIODS))
+    into.cold.add(seconds)
+    next_day = request_body(series, start, rows + 1, key, PERIODS)
+    seconds, _ = timed_post(client, svc.url, next_day)
+    into.next_day.add(seconds)
+    for _ in range(repeats):
+        seconds, _ = timed_post(client, svc.url, next_day)
+        into.repeat.add(seconds)
+
+
+def measure_latency(
+    ours: Service,
+    ref: Service,
+    series: Series,
+    windows: Windows,
+    rows: int,
+    reps: int,
+    our_repeats: int,
+) -> tuple[Latency, Latency, list[int]]:
+    """Interleaved rounds on both services (alternating who goes first) over fresh windows."""
+    our, theirs = Latency(), Latency()
+    warm, *starts = windows.take(rows, reps + 1)
+    with httpx.Client(timeout=TIMEOUT) as ours_client, httpx.Client(timeout=TIMEOUT) as ref_client:
+        # one untimed round each: checks the answers and warms both up at this size
+        _, answer = timed_post(ours_client, ours.url, request_body(series, warm, rows, BENCH_KEY))
+        check_rows(answer, rows, CONTRACT_KEYS)
+        _, answer = timed_post(ref_client, ref.url, request_body(series, warm, rows, None))
+        check_rows(answer, rows)
+        for i, start in enumerate(starts):
+            rounds: list[Callable[[], None]] = [
+                lambda s=start: latency_round(
+                    ours_client, ours, series, s, rows, BENCH_KEY, our, our_repeats
+                ),
+                lambda s=start: latency_round(ref_client, ref, series, s, rows, None, theirs, 1),
+            ]
+            if i % 2:
+                rounds.reverse()
+            for run in rounds:
+                run()
+    return our, theirs, starts
+
+
+def measure_floor(series: Series, rows: int, starts: list[int]) -> Samples:
+    samples = Samples()
+    for start in starts:
+        samples.add(floor.optimize_seconds(series.frame(start, rows)))
+    return samples
+
+
+def measure_repeat(svc: Service, series: Series, windows: Windows, rows: int, reps: int) -> Samples:
+    """One computed answer, then the identical request `reps` times."""
+    (start,) = windows.take(rows, 1)
+    body = request_body(series, start, rows, BENCH_KEY, PERIODS)
+    samples = Samples()
+    with httpx.Client(timeout=TIMEOUT) as client:
+        timed_post(client, svc.url, body)
+        for _ in range(reps):
+            samples.add(timed_post(client, svc.url, body)[0])
+    return samples
+
+
+def post_fresh(url: str, body: bytes) -> int:
+    """One request on a new connection, as the original client did; 503s are retried.
+
+    Returns how many 503 answers came before the forecast.
+    """
+    busy = 0
+    while True:
+        response = httpx.post(url, content=body, timeout=TIMEOUT)
+        if response.status_code == 200:
+            return busy
+        if response.status_code != 503:
+            raise BenchError(f"{url} answered {response.status_code}: {response.text[:300]}")
+        busy += 1
+        time.sleep(0.05)
+
+
+@dataclass
+class Throughput:
+    requests: int
+    seconds: float
+    busy: int  # 503 answers retried
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+
+def measure_throughput(svc: Service, bodies: list[bytes], clients: int) -> Throughput:
+    """Wall time for `clients` concurrent clients to get every body answered."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        busy = sum(pool.map(lambda body: post_fresh(svc.url, body), bodies))
+    return Throughput(len(bodies), time.perf_counter() - started, busy)
+
+
+@dataclass
+class SoakPoint:
+    requests: int
+    rss_mb: list[float]  # per worker
+    files: dict[str, int]
+
+
+def soak_point(svc: Service, done: int) -> SoakPoint:
+    rss = [memory_mb(pid)["VmRSS"] for pid in svc.worker_pids()]
+    return SoakPoint(done, rss, count_files(svc.tmp_dir))
+
+
+def soak(
+    svc: Service,
+    series: Series,
+    windows: Windows,
+    total: int,
+    rows: int,
+    cold_every: int,
+    checkpoints: list[int],
+    clients: int = 2,
+) -> list[SoakPoint]:
+    """`total` requests: every `cold_every`-th a fresh window, the rest repeat a recent one."""
+    pick = random.Random(7)
+    colds = iter(windows.take(rows, total // cold_every + 1))
+    recent: list[bytes] = [request_body(series, next(colds), rows, BENCH_KEY, PERIODS)]
+    plan: list[bytes] = []
+    for i in range(total):
+        if i % cold_every == 0:
+            recent = [*recent[-9:], request_body(series, next(colds), rows, BENCH_KEY, PERIODS)]
+            plan.append(recent[-1])
+        else:
+            plan.append(pick.choice(recent))
+    points = [soak_point(svc, 0)]
+    done = 0
+    with ThreadPoolExecutor(clients) as pool:
+        for checkpoint in checkpoints:
+            batch, plan = plan[: checkpoint - done], plan[checkpoint - done :]
+            list(pool.map(lambda body: post_fresh(svc.url, body), batch))
+            done = checkpoint
+            points.append(soak_point(svc, done))
+    return points

@@ -1,0 +1,207 @@
+"""The results as one markdown document, each target marked PASS or MISS."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from bench.cases import Latency, SoakPoint, Throughput
+from bench.timing import Samples, ratio
+
+COLD_X = 2.0
+NEXT_DAY_X = 3.0
+REPEAT_X = 50.0
+REPEAT_MS = 10.0
+WORKERS_X = 1.8
+FLOOR_X = 1.3
+RSS_GROWTH = 0.10  # how much a worker's RSS may grow over the soak after its first checkpoint
+
+
+@dataclass
+class SizeResult:
+    rows: int
+    ours: Latency
+    reference: Latency
+    floor: Samples
+    redis_repeat: Samples | None = None
+
+
+@dataclass
+class Results:
+    meta: dict[str, str]
+    sizes: list[SizeResult] = field(default_factory=list)
+    throughput: dict[str, Throughput] = field(default_factory=dict)
+    throughput_rows: int = 0
+    throughput_clients: int = 0
+    peak_rss: dict[str, list[float]] = field(default_factory=dict)
+    soak: list[SoakPoint] = field(default_factory=list)
+    soak_rows: int = 0
+    soak_cold_every: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class Targets:
+    """Collects every target's outcome for the summary."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, bool]] = []
+
+    def check(self, text: str, ok: bool) -> str:
+        self.items.append((text, ok))
+        return verdict(ok)
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def ms(seconds: float) -> str:
+    return "n/a" if math.isnan(seconds) else f"{seconds * 1000:,.1f}"
+
+
+def times(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:,.2f}×"
+
+
+def latency_table(results: Results, targets: Targets) -> list[str]:
+    lines = [
+        "| case | N | reps ref / ours | reference ms | ours ms | reference / ours | target | |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for size in results.sizes:
+        n = f"{size.rows:,}"
+        ref, our = size.reference, size.ours
+        rows = [
+            ("cold", ref.cold, our.cold, COLD_X, math.inf),
+            ("next day", ref.next_day, our.next_day, NEXT_DAY_X, math.inf),
+            ("repeat, in-process cache", ref.repeat, our.repeat, REPEAT_X, REPEAT_MS),
+        ]
+        for name, theirs, mine, need_x, need_ms in rows:
+            x = ratio(theirs.median, mine.median)
+            target = f"≥ {need_x:g}×" + (f" and < {need_ms:g} ms" if need_ms < math.inf else "")
+            ok = x >= need_x and mine.median_ms < need_ms
+            mark = targets.check(f"{name}, N = {n}: {times(x)}, ours {ms(mine.median)} ms", ok)
+            lines.append(
+                f"| {name} | {n} | {len(theirs)} / {len(mine)} | {ms(theirs.median)} "
+                f"| {ms(mine.median)} | {times(x)} | {target} | {mark} |"
+            )
+        if size.redis_repeat is not None:
+            redis = size.redis_repeat
+            x = ratio(ref.repeat.median, redis.median)
+            lines.append(
+                f"| repeat, Redis cache | {n} | {len(ref.repeat)} / {len(redis)} "
+                f"| {ms(ref.repeat.median)} | {ms(redis.median)} | {times(x)} | (information) | |"
+            )
+    return lines
+
+
+def floor_table(results: Results, targets: Targets) -> list[str]:
+    lines = [
+        "| N | reps | optimizer alone ms | ours cold ms | ours / floor | target | |",
+        "|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for size in results.sizes:
+        n = f"{size.rows:,}"
+        x = ratio(size.ours.cold.median, size.floor.median)
+        mark = targets.check(f"cold vs floor, N = {n}: {times(x)}", x <= FLOOR_X)
+        lines.append(
+            f"| {n} | {len(size.floor)} | {ms(size.floor.median)} | {ms(size.ours.cold.median)} "
+            f"| {times(x)} | ≤ {FLOOR_X:g}× | {mark} |"
+        )
+    return lines
+
+
+def throughput_table(results: Results, targets: Targets) -> list[str]:
+    lines = [
+        "| service | requests | seconds | requests/s | 503s retried |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, run in results.throughput.items():
+        lines.append(
+            f"| {name} | {run.requests} | {run.seconds:,.2f} | {run.per_second:,.2f} | {run.busy} |"
+        )
+    one, two = results.throughput.get("ours, 1 worker"), results.throughput.get("ours, 2 workers")
+    if one and two:
+        x = ratio(two.per_second, one.per_second)
+        mark = targets.check(f"throughput 2 workers / 1 worker: {times(x)}", x >= WORKERS_X)
+        lines += ["", f"2 workers / 1 worker: **{times(x)}** (target ≥ {WORKERS_X:g}×) {mark}"]
+    return lines
+
+
+def memory_table(results: Results) -> list[str]:
+    lines = ["| process | peak RSS per worker (VmHWM), MB |", "|---|---|"]
+    for name, peaks in results.peak_rss.items():
+        lines.append(f"| {name} | {', '.join(f'{mb:,.0f}' for mb in peaks)} |")
+    return lines
+
+
+def soak_table(results: Results, targets: Targets) -> list[str]:
+    lines = [
+        "| requests | RSS per worker, MB | files in cmdstanpy temp folders | other temp files |",
+        "|---:|---|---:|---:|",
+    ]
+    for point in results.soak:
+        rss = ", ".join(f"{mb:,.0f}" for mb in point.rss_mb)
+        lines.append(
+            f"| {point.requests:,} | {rss} | {point.files['cmdstanpy']} | {point.files['other']} |"
+        )
+    if len(results.soak) >= 3:
+        base, last = results.soak[1], results.soak[-1]
+        files_flat = last.files == base.files
+        pairs = zip(base.rss_mb, last.rss_mb, strict=False)
+        grown = [after / before - 1 for before, after in pairs]
+        rss_flat = bool(grown) and max(grown) <= RSS_GROWTH
+        growth = ", ".join(f"{g:+.1%}" for g in grown)
+        disk = targets.check(
+            f"disk flat over {last.requests:,} requests: temp files {base.files} → {last.files}",
+            files_flat,
+        )
+        memory = targets.check(f"memory flat: RSS per worker {growth}", rss_flat)
+        lines += [
+            "",
+            f"Temp files from request {base.requests:,} to {last.requests:,}: "
+            f"{base.files} → {last.files}: {disk}",
+            f"RSS per worker from request {base.requests:,} to {last.requests:,}: {growth} "
+            f"(target ≤ {RSS_GROWTH:+.0%}): {memory}",
+        ]
+    return lines
+
+
+def render(results: Results) -> str:
+    targets = Targets()
+    meta = ", ".join(f"{k}: {v}" for k, v in results.meta.items())
+    out = [
+        "# tickercast model service benchmark",
+        "",
+        meta,
+        "",
+        "## Latency per request (medians over HTTP on loopback, periods = 100)",
+        "",
+        *latency_table(results, targets),
+        "",
+        "## Cold request against the floor (CmdStan's optimizer alone, same windows)",
+        "",
+        *floor_table(results, targets),
+        "",
+        f"## Throughput: cold requests, N = {results.throughput_rows:,}, "
+        f"{results.throughput_clients} concurrent clients, a new connection per request",
+        "",
+        *throughput_table(results, targets),
+        "",
+        "## Peak memory",
+        "",
+        *memory_table(results),
+        "",
+        f"## Disk and memory over {results.soak[-1].requests if results.soak else 0:,} "
+        f"requests (N = {results.soak_rows:,}, one in {results.soak_cold_every} cold, "
+        "the rest repeats of recent ones; 2 workers)",
+        "",
+        *soak_table(results, targets),
+        "",
+        "## Targets",
+        "",
+        *[f"- {verdict(ok)}: {text}" for text, ok in targets.items],
+    ]
+    if results.notes:
+        out += ["", "## Notes", "", *[f"- {note}" for note in results.notes]]
+    return "\n".join(out) + "\n"
