@@ -2,7 +2,8 @@
 
 Every failure becomes a `TickercastError` whose message is a sentence a user can read:
 
-    connect error or 503   retried up to `retries` times (503 waits its Retry-After, capped)
+    connect error, 503     retried up to `retries` times (503 and 429 wait their Retry-After,
+                           capped at `retry_after_cap` seconds)
     timeout                ModelTimeout (504): "did not answer within N seconds"
     400 from the model     ModelRejected (400): the model's own reason
     401 / 403              UpstreamError (502): the key was refused (details in the log)
