@@ -214,10 +214,10 @@ def _parse_values(raw: list[Any]) -> np.ndarray:
         else:
             nonfinite = ~np.isfinite(values)
             # Every NaN must come from a null: "nan" or "inf" strings are refused one by one.
-            if (
-                not nonfinite.any()
-                or (nonfinite == np.equal(np.array(raw, dtype=object), None)).all()
-            ):
+            if not nonfinite.any():
+                return values
+            nulls = np.array([item is None for item in raw])
+            if (nonfinite == nulls).all():
                 return values
     return _parse_values_one_by_one(raw)
 
