@@ -89,14 +89,19 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     series = load_series()
     windows = Windows(series)
-    throughput_rows = 1250 if 1250 in args.sizes else args.sizes[len(args.sizes) // 2]
-    clients = 4
-    tp_requests = 12 if args.quick else 20
-    results.throughput_rows, results.throughput_clients = throughput_rows, clients
+    tp_rows = 1250 if 1250 in args.sizes else args.sizes[len(args.sizes) // 2]
+    clients, tp_rounds, tp_batch = 4, (2 if args.quick else 3), (8 if args.quick else 12)
+    results.throughput_rows, results.throughput_clients = tp_rows, clients
     cold_starts: dict[int, list[int]] = {}
 
-    log("starting the reference and ours (1 worker, in-process cache)")
-    with procs.reference() as ref, procs.ours(workers=1) as ours:
+    with contextlib.ExitStack() as stack:
+        log("starting the reference, ours with 1 worker and ours with 2 workers")
+        ref = stack.enter_context(procs.reference())
+        ours = stack.enter_context(procs.ours(workers=1))
+        ours2 = stack.enter_context(procs.ours(workers=2))
+        (warm,) = windows.take(250, 1)
+        procs.wait_all_workers(ours2, 2, request_body(series, warm, 250, procs.BENCH_KEY))
+
         for rows in args.sizes:
             reps = reps_for(rows, args.quick)
             log(f"latency N={rows}: {reps} rounds of cold, next day, repeat on both services")
@@ -105,44 +110,33 @@ def main(argv: list[str] | None = None) -> int:
             )
             cold_starts[rows] = starts
             results.sizes.append(SizeResult(rows, our, theirs, Samples()))
-        log(f"throughput N={throughput_rows}, {clients} clients: ours with 1 worker")
-        bodies = [
-            request_body(series, start, throughput_rows, procs.BENCH_KEY)
-            for start in windows.take(throughput_rows, tp_requests)
-        ]
-        results.throughput["ours, 1 worker"] = cases.measure_throughput(ours, bodies, clients)
-        log("throughput: the reference (1 worker)")
-        ref_bodies = [
-            request_body(series, start, throughput_rows, None)
-            for start in windows.take(throughput_rows, max(4, tp_requests // 2))
-        ]
-        results.throughput["reference, 1 worker"] = cases.measure_throughput(
-            ref, ref_bodies, clients
+
+        def batch(name: str) -> list[bytes]:
+            count = tp_batch // 2 if name.startswith("reference") else tp_batch
+            starts = windows.take(tp_rows, count)
+            return [request_body(series, s, tp_rows, procs.BENCH_KEY) for s in starts]
+
+        log(f"throughput N={tp_rows}, {clients} clients, {tp_rounds} rounds taking turns")
+        results.throughput = cases.measure_throughput(
+            {"ours, 1 worker": ours, "ours, 2 workers": ours2, "reference, 1 worker": ref},
+            batch,
+            tp_rounds,
+            clients,
         )
-        results.peak_rss["reference (uvicorn, 1 process)"] = peaks(ref)
-        results.peak_rss["ours, 1 worker"] = peaks(ours)
 
-    for size in results.sizes:
-        log(f"floor N={size.rows}: CmdStan's optimize alone on the same windows")
-        size.floor = cases.measure_floor(series, size.rows, cold_starts[size.rows])
+        for size in results.sizes:
+            log(f"floor N={size.rows}: CmdStan's optimize alone on the same windows")
+            size.floor = cases.measure_floor(series, size.rows, cold_starts[size.rows])
 
-    log("starting ours with 2 workers")
-    with procs.ours(workers=2) as ours2:
-        (warm,) = windows.take(250, 1)
-        procs.wait_all_workers(ours2, 2, request_body(series, warm, 250, procs.BENCH_KEY))
-        log(f"throughput N={throughput_rows}, {clients} clients: ours with 2 workers")
-        bodies = [
-            request_body(series, start, throughput_rows, procs.BENCH_KEY)
-            for start in windows.take(throughput_rows, tp_requests)
-        ]
-        results.throughput["ours, 2 workers"] = cases.measure_throughput(ours2, bodies, clients)
         soak_rows, cold_every = 250, 5
         checkpoints = sorted({min(args.soak, c) for c in (100, 250, 500, 750, args.soak)})
-        log(f"disk and memory: {args.soak} requests at N={soak_rows}")
+        log(f"disk and memory: {args.soak} requests at N={soak_rows} on 2 workers")
         results.soak = cases.soak(
             ours2, series, windows, args.soak, soak_rows, cold_every, checkpoints
         )
         results.soak_rows, results.soak_cold_every = soak_rows, cold_every
+        results.peak_rss["reference (uvicorn, 1 process)"] = peaks(ref)
+        results.peak_rss["ours, 1 worker"] = peaks(ours)
         results.peak_rss["ours, 2 workers (after the soak)"] = peaks(ours2)
 
     if args.no_redis:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -113,16 +114,16 @@ def measure_repeat(svc: Service, series: Series, windows: Windows, rows: int, re
     return samples
 
 
-def post_fresh(url: str, body: bytes) -> int:
+def post_fresh(url: str, body: bytes) -> tuple[int, str]:
     """One request on a new connection, as the original client did; 503s are retried.
 
-    Returns how many 503 answers came before the forecast.
+    Returns how many 503 answers came before the forecast, and the worker that answered.
     """
     busy = 0
     while True:
         response = httpx.post(url, content=body, timeout=TIMEOUT)
         if response.status_code == 200:
-            return busy
+            return busy, response.headers.get("x-worker", "")
         if response.status_code != 503:
             raise BenchError(f"{url} answered {response.status_code}: {response.text[:300]}")
         busy += 1
@@ -134,18 +135,46 @@ class Throughput:
     requests: int
     seconds: float
     busy: int  # 503 answers retried
+    per_worker: list[int]  # answers by each worker (X-Worker), most first
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds
 
 
-def measure_throughput(svc: Service, bodies: list[bytes], clients: int) -> Throughput:
-    """Wall time for `clients` concurrent clients to get every body answered."""
-    started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        busy = sum(pool.map(lambda body: post_fresh(svc.url, body), bodies))
-    return Throughput(len(bodies), time.perf_counter() - started, busy)
+def measure_throughput(
+    services: dict[str, Service], bodies: Callable[[str], list[bytes]], rounds: int, clients: int
+) -> dict[str, Throughput]:
+    """Requests/s of each service with `clients` concurrent clients, fresh bodies each round
+    (`bodies(name)` gives a service its next batch).
+
+    The services take turns, round by round and in alternating order, so a change in the
+    machine's load during the run hits them all alike.
+    """
+    seconds: Counter[str] = Counter()
+    busy: Counter[str] = Counter()
+    requests: Counter[str] = Counter()
+    workers: dict[str, Counter[str]] = {name: Counter() for name in services}
+    for turn in range(rounds):
+        order = list(services.items())
+        for name, svc in order if turn % 2 == 0 else reversed(order):
+            batch = bodies(name)
+            started = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                answers = list(pool.map(lambda body, url=svc.url: post_fresh(url, body), batch))
+            seconds[name] += time.perf_counter() - started
+            requests[name] += len(batch)
+            busy[name] += sum(retried for retried, _ in answers)
+            workers[name].update(worker for _, worker in answers)
+    return {
+        name: Throughput(
+            requests[name],
+            seconds[name],
+            busy[name],
+            sorted(workers[name].values(), reverse=True),
+        )
+        for name in services
+    }
 
 
 @dataclass

@@ -113,12 +113,13 @@ def floor_table(results: Results, targets: Targets) -> list[str]:
 
 def throughput_table(results: Results, targets: Targets) -> list[str]:
     lines = [
-        "| service | requests | seconds | requests/s | 503s retried |",
-        "|---|---:|---:|---:|---:|",
+        "| service | requests | seconds | requests/s | 503s retried | answers per worker |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for name, run in results.throughput.items():
         lines.append(
-            f"| {name} | {run.requests} | {run.seconds:,.2f} | {run.per_second:,.2f} | {run.busy} |"
+            f"| {name} | {run.requests} | {run.seconds:,.2f} | {run.per_second:,.2f} | {run.busy} "
+            f"| {', '.join(map(str, run.per_worker))} |"
         )
     one, two = results.throughput.get("ours, 1 worker"), results.throughput.get("ours, 2 workers")
     if one and two:
