@@ -65,3 +65,10 @@ def test_image_locks_hold_every_dependency(lock: str, extras: list[str]) -> None
         name = re.split(r"[<>=\[ ]", requirement)[0].lower().replace("_", "-")
         assert name in pinned, f"{name} is not pinned in {lock}"
     assert "prophet" not in pinned or extras, "the web image must not carry Prophet"
+
+
+def test_heroku_procfile_runs_the_web_app_from_the_web_lock() -> None:
+    web = (ROOT / "Procfile").read_text().split("web:", 1)[1].strip()
+    words = re.sub(r"\$\{?([A-Z_]+)(:-(\w+))?\}?", lambda m: m.group(3) or "8000", web).split()
+    assert build_parser().parse_args(words[1:]).command == "web"
+    assert "-r deploy/requirements-web.lock" in (ROOT / "requirements.txt").read_text()
