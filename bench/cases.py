@@ -114,16 +114,25 @@ def measure_repeat(svc: Service, series: Series, windows: Windows, rows: int, re
     return samples
 
 
-def post_fresh(url: str, body: bytes) -> tuple[int, str]:
-    """One request on a new connection, as the original client did; 503s are retried.
+@dataclass(frozen=True)
+class Answer:
+    busy: int  # 503 answers retried before the forecast came
+    worker: str  # the X-Worker header: "host:pid"
+    size: int  # bytes of the forecast
 
-    Returns how many 503 answers came before the forecast, and the worker that answered.
-    """
+    @property
+    def pid(self) -> int:
+        tail = self.worker.rpartition(":")[2]
+        return int(tail) if tail.isdigit() else 0
+
+
+def post_fresh(url: str, body: bytes) -> Answer:
+    """One request on a new connection, as the original client did; 503s are retried."""
     busy = 0
     while True:
         response = httpx.post(url, content=body, timeout=TIMEOUT)
         if response.status_code == 200:
-            return busy, response.headers.get("x-worker", "")
+            return Answer(busy, response.headers.get("x-worker", ""), len(response.content))
         if response.status_code != 503:
             raise BenchError(f"{url} answered {response.status_code}: {response.text[:300]}")
         busy += 1
@@ -152,41 +161,31 @@ def measure_throughput(
     machine's load during the run hits them all alike.
     """
     seconds: Counter[str] = Counter()
-    busy: Counter[str] = Counter()
-    requests: Counter[str] = Counter()
-    workers: dict[str, Counter[str]] = {name: Counter() for name in services}
+    answers: dict[str, list[Answer]] = {name: [] for name in services}
     for turn in range(rounds):
         order = list(services.items())
         for name, svc in order if turn % 2 == 0 else reversed(order):
             batch = bodies(name)
             started = time.perf_counter()
             with ThreadPoolExecutor(clients) as pool:
-                answers = list(pool.map(lambda body, url=svc.url: post_fresh(url, body), batch))
+                answers[name] += pool.map(lambda body, url=svc.url: post_fresh(url, body), batch)
             seconds[name] += time.perf_counter() - started
-            requests[name] += len(batch)
-            busy[name] += sum(retried for retried, _ in answers)
-            workers[name].update(worker for _, worker in answers)
-    return {
-        name: Throughput(
-            requests[name],
-            seconds[name],
-            busy[name],
-            sorted(workers[name].values(), reverse=True),
+    results = {}
+    for name, got in answers.items():
+        workers = Counter(answer.worker for answer in got)
+        busy = sum(answer.busy for answer in got)
+        results[name] = Throughput(
+            len(got), seconds[name], busy, sorted(workers.values(), reverse=True)
         )
-        for name in services
-    }
+    return results
 
 
 @dataclass
 class SoakPoint:
     requests: int
-    rss_mb: list[float]  # per worker
+    rss_mb: dict[int, float]  # by worker pid
+    cached_mb: dict[int, float]  # bytes of the distinct answers each worker gave so far
     files: dict[str, int]
-
-
-def soak_point(svc: Service, done: int) -> SoakPoint:
-    rss = [memory_mb(pid)["VmRSS"] for pid in svc.worker_pids()]
-    return SoakPoint(done, rss, count_files(svc.tmp_dir))
 
 
 def soak(
@@ -199,7 +198,11 @@ def soak(
     checkpoints: list[int],
     clients: int = 2,
 ) -> list[SoakPoint]:
-    """`total` requests: every `cold_every`-th a fresh window, the rest repeat a recent one."""
+    """`total` requests: every `cold_every`-th a fresh window, the rest repeat a recent one.
+
+    Each worker's in-process cache keeps the answers it computed, so part of its RSS growth
+    is expected: the points also count the bytes of the distinct answers each worker gave.
+    """
     pick = random.Random(7)
     colds = iter(windows.take(rows, total // cold_every + 1))
     recent: list[bytes] = [request_body(series, next(colds), rows, BENCH_KEY, PERIODS)]
@@ -210,12 +213,25 @@ def soak(
             plan.append(recent[-1])
         else:
             plan.append(pick.choice(recent))
-    points = [soak_point(svc, 0)]
+    pids = svc.worker_pids()
+    seen: dict[int, set[bytes]] = {pid: set() for pid in pids}
+    cached: Counter[int] = Counter()
+
+    def point(done: int) -> SoakPoint:
+        rss = {pid: memory_mb(pid)["VmRSS"] for pid in pids}
+        mb = {pid: cached[pid] / 2**20 for pid in pids}
+        return SoakPoint(done, rss, mb, count_files(svc.tmp_dir))
+
+    points = [point(0)]
     done = 0
     with ThreadPoolExecutor(clients) as pool:
         for checkpoint in checkpoints:
             batch, plan = plan[: checkpoint - done], plan[checkpoint - done :]
-            list(pool.map(lambda body: post_fresh(svc.url, body), batch))
+            got = list(pool.map(lambda body: post_fresh(svc.url, body), batch))
+            for body, answer in zip(batch, got, strict=True):
+                if body not in seen.setdefault(answer.pid, set()):
+                    seen[answer.pid].add(body)
+                    cached[answer.pid] += answer.size
             done = checkpoint
-            points.append(soak_point(svc, done))
+            points.append(point(done))
     return points
