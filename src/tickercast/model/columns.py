@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from tickercast.contract import VALUE_KEYS
 
 
 def contract_columns(
-    forecast: pd.DataFrame, seasonality_names: Iterable[str]
+    forecast: Mapping[str, Any], seasonality_names: Iterable[str]
 ) -> dict[str, np.ndarray]:
-    """The 18 value columns from a Prophet-style forecast table.
+    """The 18 value columns from a Prophet-style forecast (a table, or columns by name).
 
     `seasonal` is the sum of every additive component (Prophet's `additive_terms`);
     `seasonalities` is the sum of the seasonalities alone. A component the fit did not use is 0.
     """
-    n = len(forecast)
+    n = len(forecast["yhat"])
     zeros = np.zeros(n)
 
     def col(name: str) -> np.ndarray:
-        return forecast[name].to_numpy(dtype=float) if name in forecast else zeros
+        return np.asarray(forecast[name], dtype=float) if name in forecast else zeros
 
     out: dict[str, np.ndarray] = {}
     for base in ("yhat", "trend", "weekly", "yearly"):

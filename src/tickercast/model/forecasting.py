@@ -3,8 +3,8 @@
 Pure functions on a checked `ForecastRequest`; nothing here knows about HTTP. Two facts shape it:
 
 - Prophet draws its uncertainty samples from the global `numpy.random` state and takes no seed.
-  `predict` therefore runs under one process-wide lock, seeded from the request, so concurrent
-  requests in one process cannot interleave their draws and every worker draws the same numbers.
+  `predict` (module `predict`) makes the same draws from a generator seeded from the request,
+  so every worker draws the same numbers and concurrent requests cannot interleave them.
 - cmdstanpy leaves each fit's CSV and log in a temp folder until the process exits. Every fit
   writes into its own `TemporaryDirectory`, removed when the fit is done, so disk use stays flat.
 - Prophet hands CmdStan its data as a JSON file written value by value in Python (a third of
@@ -18,7 +18,6 @@ import functools
 import logging
 import os
 import tempfile
-import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,11 +27,10 @@ import pandas as pd
 from tickercast.calendars import future_dates
 from tickercast.contract import ForecastRequest
 from tickercast.model.columns import contract_columns
+from tickercast.model.predict import predict as predict_arrays
 
 if TYPE_CHECKING:
     from prophet import Prophet
-
-_PREDICT_LOCK = threading.Lock()
 
 
 class FitTimeout(Exception):
@@ -108,9 +106,5 @@ def prediction_dates(req: ForecastRequest) -> pd.DatetimeIndex:
 def predict(model: Prophet, req: ForecastRequest) -> tuple[pd.DatetimeIndex, dict[str, Any]]:
     """The response's rows and columns; the samples are seeded from the request."""
     dates = prediction_dates(req)
-    frame = pd.DataFrame({"ds": dates})
-    with _PREDICT_LOCK:
-        model.interval_width = req.interval_width  # fitted models are shared: set under the lock
-        np.random.seed(req.seed())
-        forecast = model.predict(frame)
+    forecast = predict_arrays(model, dates, req.interval_width, req.seed())
     return dates, contract_columns(forecast, model.seasonalities.keys())

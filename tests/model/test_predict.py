@@ -1,0 +1,52 @@
+"""The array predict equals Prophet's own `predict` under the same seed, to the bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.prices import request_body
+from tickercast.contract import parse_request
+from tickercast.model import forecasting
+from tickercast.model.predict import predict
+
+pytestmark = pytest.mark.slow
+
+CASES = [
+    ("AAPL", 800, {}),  # weekly and yearly seasonality, weekday steps
+    ("MSFT", 300, {"include_history": True}),  # history rows and future rows
+    ("IBM", 400, {"freq": "D", "interval_width": 0.95}),
+    ("GOOG", 20, {"freq": "XNYS"}),  # weekly only
+    ("FB", 5, {}),  # nothing seasonal: Prophet's placeholder column
+]
+
+
+@pytest.mark.parametrize(("ticker", "rows", "extra"), CASES)
+def test_equals_prophet_predict_under_the_same_seed(
+    ticker: str, rows: int, extra: dict[str, object]
+) -> None:
+    req = parse_request(request_body(ticker, rows, "k", periods=60, **extra))
+    model = forecasting.fit(req)
+    dates = forecasting.prediction_dates(req)
+    ours = predict(model, dates, req.interval_width, req.seed())
+
+    model.interval_width = req.interval_width
+    np.random.seed(req.seed())
+    theirs = model.predict(pd.DataFrame({"ds": dates}))
+    assert set(ours) == set(theirs.columns) - {"ds"} - {
+        c for c in theirs.columns if c.startswith("multiplicative_terms")
+    }
+    for column, values in ours.items():
+        assert np.array_equal(values, theirs[column].to_numpy()), column
+
+
+def test_rows_come_back_in_the_order_asked() -> None:
+    req = parse_request(request_body("IBM", 200, "k", periods=5))
+    model = forecasting.fit(req)
+    dates = forecasting.prediction_dates(req)
+    shuffled = dates[[3, 0, 4, 1, 2]]
+    in_order = predict(model, dates, 0.8, 7)
+    out_of_order = predict(model, shuffled, 0.8, 7)
+    np.testing.assert_array_equal(out_of_order["trend"], in_order["trend"][[3, 0, 4, 1, 2]])
+    np.testing.assert_array_equal(out_of_order["yhat"], in_order["yhat"][[3, 0, 4, 1, 2]])
