@@ -21,6 +21,8 @@ from bench.timing import Samples
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
 REDIS_URL = "redis://127.0.0.1:6379/12"
 SIZES = (250, 1250, 2500)
+SOAK_ROWS, SOAK_COLD_EVERY = 250, 5
+SMALL_CACHE = 20  # the leak check: a cache this small is full long before the first checkpoint
 
 
 def log(message: str) -> None:
@@ -92,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     tp_rows = 1250 if 1250 in args.sizes else args.sizes[len(args.sizes) // 2]
     clients, tp_rounds, tp_batch = 4, (2 if args.quick else 3), (8 if args.quick else 12)
     results.throughput_rows, results.throughput_clients = tp_rows, clients
+    results.soak_rows, results.soak_cold_every = SOAK_ROWS, SOAK_COLD_EVERY
+    checkpoints = sorted({min(args.soak, c) for c in (100, 250, 500, 750, args.soak)})
     cold_starts: dict[int, list[int]] = {}
 
     with contextlib.ExitStack() as stack:
@@ -128,16 +132,19 @@ def main(argv: list[str] | None = None) -> int:
             log(f"floor N={size.rows}: CmdStan's optimize alone on the same windows")
             size.floor = cases.measure_floor(series, size.rows, cold_starts[size.rows])
 
-        soak_rows, cold_every = 250, 5
-        checkpoints = sorted({min(args.soak, c) for c in (100, 250, 500, 750, args.soak)})
-        log(f"disk and memory: {args.soak} requests at N={soak_rows} on 2 workers")
-        results.soak = cases.soak(
-            ours2, series, windows, args.soak, soak_rows, cold_every, checkpoints
+        log(f"disk and memory: {args.soak} requests at N={SOAK_ROWS} on 2 workers")
+        results.soaks["2 workers, default settings"] = cases.soak(
+            ours2, series, windows, args.soak, SOAK_ROWS, SOAK_COLD_EVERY, checkpoints
         )
-        results.soak_rows, results.soak_cold_every = soak_rows, cold_every
         results.peak_rss["reference (uvicorn, 1 process)"] = peaks(ref)
         results.peak_rss["ours, 1 worker"] = peaks(ours)
         results.peak_rss["ours, 2 workers (after the soak)"] = peaks(ours2)
+
+    log(f"disk and memory: {args.soak} requests on 1 worker, {SMALL_CACHE} cached answers at most")
+    with procs.ours(workers=1, extra_env={"MODEL_CACHE_MAX_ITEMS": str(SMALL_CACHE)}) as small:
+        results.soaks[f"1 worker, MODEL_CACHE_MAX_ITEMS={SMALL_CACHE} (leak check)"] = cases.soak(
+            small, series, windows, args.soak, SOAK_ROWS, SOAK_COLD_EVERY, checkpoints
+        )
 
     if args.no_redis:
         results.notes.append("Redis variant skipped (--no-redis).")

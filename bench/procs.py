@@ -137,7 +137,9 @@ def run_service(
             stop(process)
 
 
-def ours(workers: int, redis_url: str | None = None) -> contextlib.AbstractContextManager[Service]:
+def ours(
+    workers: int, redis_url: str | None = None, extra_env: dict[str, str] | None = None
+) -> contextlib.AbstractContextManager[Service]:
     """`tickercast model` with gunicorn workers; no request-rate limit gets in the bench's way."""
     port = free_port()
     env = {
@@ -147,6 +149,7 @@ def ours(workers: int, redis_url: str | None = None) -> contextlib.AbstractConte
     }
     if redis_url:
         env["REDIS_URL"] = redis_url
+    env.update(extra_env or {})
     name = f"ours ({workers} worker{'s' if workers > 1 else ''}{', Redis' if redis_url else ''})"
     args = ["tickercast", "model", "--port", str(port), "--workers", str(workers)]
     return run_service(name, args, port, env)
