@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import orjson
@@ -163,7 +164,9 @@ def test_busy_worker_with_full_queue_answers_503() -> None:
             release.set()
             return [await first, second]
 
-    first, second = asyncio.run(scenario())
+    # In a thread of its own: a session-wide browser fixture may hold this thread's event loop.
+    with ThreadPoolExecutor(1) as pool:
+        first, second = pool.submit(asyncio.run, scenario()).result()
     assert first.status_code == 200
     assert_error(second, 503, "service busy, retry later")
     assert second.headers["retry-after"] == "5"
