@@ -29,7 +29,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def model_service() -> Iterator[ServiceProcess]:
     """The real model service: Prophet, two gunicorn workers, no cache (every answer computed)."""
-    with start_model_service(keys=MODEL_KEYS, workers=2, extra_env={"MODEL_CACHE_TTL": "0"}) as svc:
+    env = {"MODEL_CACHE_TTL": "0", "MODEL_QUEUE_SIZE": "16"}  # tests send bursts to it
+    with start_model_service(keys=MODEL_KEYS, workers=2, extra_env=env) as svc:
         yield svc
 
 

@@ -12,7 +12,7 @@ import tickercast.web.app as web_app
 
 PROBE = textwrap.dedent(
     """
-    import json, resource, sys
+    import json, sys
     from fastapi.testclient import TestClient
     from tickercast.settings import WebSettings
     from tickercast.web.app import create_app
@@ -23,7 +23,9 @@ PROBE = textwrap.dedent(
         assert client.get("/compare?tickers=AAPL,MSFT,IBM").status_code == 200
     heavy = sorted(m for m in sys.modules if m.split(".")[0] in
                    {"prophet", "cmdstanpy", "matplotlib", "stan", "plotly"})
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM is this program's own peak; ru_maxrss would carry the parent's across fork and exec.
+    status = open("/proc/self/status").read()
+    rss_mb = int(status.split("VmHWM:")[1].split()[0]) / 1024
     print(json.dumps({"heavy": heavy, "rss_mb": rss_mb}))
     """
 )
