@@ -35,6 +35,17 @@ def test_memory_cache_is_an_lru_with_expiry() -> None:
     assert cache.get("e") is None and len(cache) <= 2
 
 
+def test_memory_cache_is_bounded_in_bytes() -> None:
+    cache = MemoryCache(max_items=100, max_bytes=25)
+    for key in "abc":
+        cache.set(key, b"x" * 10, ttl=60)
+    assert (cache.get("a"), cache.size) == (None, 20)  # the oldest went to make room
+    cache.set("b", b"y" * 5, ttl=60)  # replacing counts the new size only
+    assert cache.size == 15 and cache.get("b") == b"y" * 5
+    cache.set("huge", b"z" * 26, ttl=60)  # larger than the whole cache: not kept
+    assert cache.get("huge") is None and cache.get("c") == b"x" * 10
+
+
 def test_redis_cache_is_shared_and_bounded(redis_client: redis.Redis) -> None:
     one = make_cache(REDIS_URL, "t", max_items=3)
     two = make_cache(REDIS_URL, "t", max_items=3)

@@ -1,7 +1,7 @@
 """One small byte cache, shared by every worker through Redis or kept in this process.
 
 `make_cache(redis_url, namespace=...)` picks the implementation. Both bound their size:
-in-process by an LRU of `max_items`; in Redis by a TTL on every entry plus an index (a sorted set
+in-process by an LRU of at most `max_items` entries and `max_bytes` bytes; in Redis by a TTL on every entry plus an index (a sorted set
 of insertion times) trimmed to `max_items`, so a busy service cannot fill the server.
 
 An in-process cache is only used where a miss gives the same answer as a hit, so two workers
@@ -25,12 +25,17 @@ class Cache(Protocol):
 
 
 class MemoryCache:
-    """A thread-safe LRU with per-entry expiry."""
+    """A thread-safe LRU with per-entry expiry, bounded in entries and in bytes."""
 
-    def __init__(self, max_items: int = 1_000) -> None:
+    def __init__(self, max_items: int = 1_000, max_bytes: int = 64 * 2**20) -> None:
         self.max_items = max_items
+        self.max_bytes = max_bytes
+        self.size = 0
         self._items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def _drop(self, key: str) -> None:
+        self.size -= len(self._items.pop(key)[1])
 
     def get(self, key: str) -> bytes | None:
         with self._lock:
@@ -39,19 +44,21 @@ class MemoryCache:
                 return None
             expires, value = item
             if expires < time.monotonic():
-                del self._items[key]
+                self._drop(key)
                 return None
             self._items.move_to_end(key)
             return value
 
     def set(self, key: str, value: bytes, ttl: float) -> None:
-        if ttl <= 0:
+        if ttl <= 0 or len(value) > self.max_bytes:
             return
         with self._lock:
+            if key in self._items:
+                self._drop(key)
             self._items[key] = (time.monotonic() + ttl, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
+            self.size += len(value)
+            while len(self._items) > self.max_items or self.size > self.max_bytes:
+                self._drop(next(iter(self._items)))
 
     def __len__(self) -> int:
         return len(self._items)
@@ -100,8 +107,12 @@ class RedisCache:
             return 0
 
 
-def make_cache(redis_url: str | None, namespace: str, max_items: int) -> Cache:
+def make_cache(
+    redis_url: str | None, namespace: str, max_items: int, max_bytes: int = 64 * 2**20
+) -> Cache:
+    """Redis when a URL is given (`max_bytes` is then Redis' own `maxmemory` to set), else
+    this process's memory."""
     if redis_url:
         client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         return RedisCache(client, namespace=namespace, max_items=max_items)
-    return MemoryCache(max_items=max_items)
+    return MemoryCache(max_items=max_items, max_bytes=max_bytes)

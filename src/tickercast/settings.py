@@ -45,6 +45,9 @@ class ModelSettings(_Base):
     model_cache_max_items: int = Field(
         default=2_000, ge=1, description="Most cached forecasts (per process without Redis)."
     )
+    model_cache_max_mb: int = Field(
+        default=32, ge=1, description="Most megabytes of forecasts a worker caches in memory."
+    )
     model_mock: bool = Field(
         default=False, description="Answer with the cheap deterministic mock instead of Prophet."
     )

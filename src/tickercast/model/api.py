@@ -106,7 +106,10 @@ def create_app(
         engine = MockEngine() if settings.model_mock else ProphetEngine(settings.model_fit_timeout)
     if cache is None:
         cache = make_cache(
-            settings.redis_url, "tickercast:forecast", max_items=settings.model_cache_max_items
+            settings.redis_url,
+            "tickercast:forecast",
+            max_items=settings.model_cache_max_items,
+            max_bytes=settings.model_cache_max_mb * 2**20,
         )
     keys = settings.api_keys
     limits = Limits(max_rows=settings.model_max_rows, max_periods=settings.model_max_periods)
