@@ -1,8 +1,9 @@
 """One small byte cache, shared by every worker through Redis or kept in this process.
 
 `make_cache(redis_url, namespace=...)` picks the implementation. Both bound their size:
-in-process by an LRU of at most `max_items` entries and `max_bytes` bytes; in Redis by a TTL on every entry plus an index (a sorted set
-of insertion times) trimmed to `max_items`, so a busy service cannot fill the server.
+in-process by an LRU of at most `max_items` entries and `max_bytes` bytes; in Redis by a TTL
+on every entry plus an index (a sorted set of insertion times) trimmed to `max_items`, so a
+busy service cannot fill the server.
 
 An in-process cache is only used where a miss gives the same answer as a hit, so two workers
 with different contents still serve the same bytes.
