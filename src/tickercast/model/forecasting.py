@@ -10,6 +10,9 @@ Pure functions on a checked `ForecastRequest`; nothing here knows about HTTP. Tw
 - Prophet hands CmdStan its data as a JSON file written value by value in Python (a third of
   a fit's time at a thousand rows). `_fast_backend` writes the same numbers with orjson straight
   from the arrays; the optimizer gets bit-identical input, so the answer is Prophet's own.
+- Prophet rebuilds, with pandas pivot tables, which feature column belongs to which seasonality
+  on every fit (a fifth of a fit at 250 rows). `_fast_prophet` remembers that small table per
+  set of column names: it depends on nothing else for the models this service fits.
 """
 
 from __future__ import annotations
@@ -76,15 +79,38 @@ def _fast_backend() -> type:
     return OrjsonCmdStanBackend
 
 
+@functools.cache
+def _fast_prophet() -> type:
+    import copy
+
+    from prophet import Prophet
+
+    tables: dict[tuple[Any, ...], Any] = {}
+
+    class RememberingProphet(Prophet):
+        """Prophet, remembering its component table per set of feature columns."""
+
+        def regressor_column_matrix(self, seasonal_features: Any, modes: Any) -> Any:
+            plain = self.train_component_cols is None and not self.extra_regressors
+            plain = plain and self.train_holiday_names is None
+            if not plain:
+                return super().regressor_column_matrix(seasonal_features, modes)
+            key = (tuple(seasonal_features.columns), *(tuple(v) for v in modes.values()))
+            if key not in tables:
+                tables[key] = super().regressor_column_matrix(seasonal_features, modes)
+            table, table_modes = tables[key]
+            return table.copy(), copy.deepcopy(table_modes)
+
+    return RememberingProphet
+
+
 def history_frame(req: ForecastRequest) -> pd.DataFrame:
     return pd.DataFrame({"ds": req.ds, "y": req.y})
 
 
 def fit(req: ForecastRequest, timeout: float | None = None) -> Prophet:
     """Prophet with default settings fitted to the request's rows."""
-    from prophet import Prophet
-
-    model = Prophet(interval_width=req.interval_width)
+    model = _fast_prophet()(interval_width=req.interval_width)
     model.stan_backend = _fast_backend()()
     with tempfile.TemporaryDirectory(prefix="tickercast-fit-") as out:
         try:
