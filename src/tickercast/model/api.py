@@ -30,7 +30,6 @@ from tickercast.cache import Cache, make_cache
 from tickercast.contract import Limits, check_key, parse_body, parse_request
 from tickercast.errors import (
     RateLimited,
-    RequestTooLarge,
     ServiceBusy,
     TickercastError,
     error_body,
@@ -39,6 +38,7 @@ from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.forecasting import FitTimeout
 from tickercast.model.metrics import Metrics
 from tickercast.model.openapi import FORECAST_OPENAPI
+from tickercast.serving import configure_logging, read_body
 from tickercast.settings import ModelSettings
 
 log = logging.getLogger("tickercast.model")
@@ -78,19 +78,6 @@ class RateLimit:
         if not self.limiter.hit(self.item, "model", who):
             reset = self.limiter.get_window_stats(self.item, "model", who).reset_time
             raise RateLimited(retry_after=max(1, int(reset - time.time()) + 1))
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise RequestTooLarge()
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestTooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def error_response(exc: TickercastError) -> Response:
@@ -211,8 +198,5 @@ def create_app(
 def app_from_env() -> FastAPI:
     """The factory gunicorn calls in each worker: settings come from the environment."""
     settings = ModelSettings()  # type: ignore[call-arg]
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s",
-    )
+    configure_logging(settings.log_level)
     return create_app(settings)

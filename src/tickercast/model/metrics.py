@@ -6,16 +6,14 @@ workers start) makes every worker write its samples there and `/metrics` add the
 
 from __future__ import annotations
 
-import os
-
 from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
-    generate_latest,
-    multiprocess,
 )
+
+from tickercast.serving import prometheus_text
 
 FIT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -51,8 +49,4 @@ class Metrics:
         )
 
     def exposition(self) -> bytes:
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)
-            return generate_latest(registry)
-        return generate_latest(self.registry)
+        return prometheus_text(self.registry)

@@ -1,72 +1,25 @@
-"""Run the model service under gunicorn with uvicorn workers.
-
-Workers are not forked from a parent that imported Prophet (no `--preload`): CmdStan's temp
-folder must not be shared between workers. Each worker imports Prophet itself and warms up.
-"""
+"""Run the model service under gunicorn with uvicorn workers (`tickercast model`)."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import sys
-import tempfile
 
-from pydantic import ValidationError
-
+from tickercast.serving import gunicorn_argv, load_settings, run_gunicorn
 from tickercast.settings import ModelSettings
 
-
-def check_settings(mock: bool) -> ModelSettings | None:
-    try:
-        return ModelSettings(model_mock=mock) if mock else ModelSettings()  # type: ignore[call-arg]
-    except ValidationError as exc:
-        fields = ", ".join(str(err["loc"][0]).upper() for err in exc.errors() if err["loc"])
-        print(
-            f"tickercast model: cannot start: check {fields or 'the settings'}. "
-            "MODEL_API_KEYS must hold at least one key, "
-            "e.g. MODEL_API_KEYS=$(openssl rand -hex 16).",
-            file=sys.stderr,
-        )
-        return None
-
-
-def gunicorn_argv(host: str, port: int, workers: int, timeout: float) -> list[str]:
-    return [
-        "gunicorn",
-        "tickercast.model.api:app_from_env()",
-        "--worker-class",
-        "uvicorn_worker.UvicornWorker",
-        "--workers",
-        str(workers),
-        "--bind",
-        f"{host}:{port}",
-        "--no-control-socket",
-        "--timeout",
-        str(int(timeout) + 30),
-        "--graceful-timeout",
-        "20",
-        "--max-requests",
-        "5000",
-        "--max-requests-jitter",
-        "500",
-    ]
+HINT = "MODEL_API_KEYS must hold at least one key, e.g. MODEL_API_KEYS=$(openssl rand -hex 16)."
 
 
 def serve(host: str, port: int, workers: int, mock: bool) -> int:
-    settings = check_settings(mock)
+    overrides = {"model_mock": True} if mock else {}
+    settings = load_settings(ModelSettings, "tickercast model", HINT, **overrides)
     if settings is None:
         return 2
     if mock:
         os.environ["MODEL_MOCK"] = "true"
-    metrics_dir = tempfile.mkdtemp(prefix="tickercast-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-    from gunicorn.app.wsgiapp import WSGIApplication
-
-    sys.argv = gunicorn_argv(host, port, max(1, workers), settings.model_fit_timeout)
     kind = "mock" if mock else "Prophet"
     print(f"tickercast model ({kind}) on http://{host}:{port} with {workers} worker(s)", flush=True)
-    try:
-        WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()
-    finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-    return 0
+    timeout = settings.model_fit_timeout + 30
+    return run_gunicorn(
+        gunicorn_argv("tickercast.model.api:app_from_env()", host, port, workers, timeout)
+    )

@@ -9,7 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from tickercast.errors import InvalidFormat, InvalidInput, RequestTooLarge
+from tickercast.errors import InvalidFormat, InvalidInput
+from tickercast.serving import read_body
 from tickercast.settings import WebSettings
 from tickercast.web.forecasts import Forecaster
 from tickercast.web.series import Choices, forecast_csv
@@ -24,17 +25,8 @@ def json_response(data: Any, headers: dict[str, str] | None = None) -> Response:
 
 
 async def read_json(request: Request, limit: int) -> dict[str, Any]:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise RequestTooLarge()
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestTooLarge()
-        chunks.append(chunk)
     try:
-        data = orjson.loads(b"".join(chunks))
+        data = orjson.loads(await read_body(request, limit))
     except orjson.JSONDecodeError:
         raise InvalidFormat() from None
     if not isinstance(data, dict):

@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tickercast import __version__
 from tickercast.data.base import PriceProvider
 from tickercast.errors import InvalidInput, NotFound, TickercastError, error_body
+from tickercast.serving import configure_logging
 from tickercast.settings import WebSettings
 from tickercast.web import api, pages
 from tickercast.web.forecasts import Forecaster
@@ -179,8 +180,5 @@ def create_app(
 def app_from_env() -> FastAPI:
     """The factory gunicorn calls in each worker: settings come from the environment."""
     settings = WebSettings()  # type: ignore[call-arg]
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s",
-    )
+    configure_logging(settings.log_level)
     return create_app(settings)
