@@ -16,10 +16,10 @@ import pandas as pd
 from pydantic import SecretStr
 
 from tickercast.cache import Cache
-from tickercast.data.base import PRICE_COLUMNS, PriceHistory
-from tickercast.data.caching import cached_frame
-from tickercast.data.frames import clip, date_span, make_frame, normalize_ticker
+from tickercast.data.base import PRICE_COLUMNS
+from tickercast.data.frames import date_span, make_frame
 from tickercast.data.http import failed, get_json, unreadable
+from tickercast.data.online import OnlineProvider
 from tickercast.errors import NotFound, ProviderError
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
 MAX_PAGES = 100  # 10,000 rows a page: far more than any one ticker's daily history
 
 
-class NasdaqDataLinkProvider:
+class NasdaqDataLinkProvider(OnlineProvider):
     name = "nasdaq"
     label = LABEL
 
@@ -62,16 +62,8 @@ class NasdaqDataLinkProvider:
     def __repr__(self) -> str:
         return f"NasdaqDataLinkProvider(table={self.table!r})"
 
-    def tickers(self) -> list[str]:
-        return []
-
-    def history(
-        self, ticker: str, start: dt.date | None = None, end: dt.date | None = None
-    ) -> PriceHistory:
-        symbol = normalize_ticker(ticker)
-        key = f"nasdaq:{self.table}:{symbol}:{start}:{end}"
-        frame = cached_frame(self.cache, key, lambda: self._fetch(symbol, start, end))
-        return PriceHistory(symbol, self.name, clip(frame, start, end), self.attribution)
+    def cache_key(self, symbol: str, start: dt.date | None, end: dt.date | None) -> str:
+        return f"nasdaq:{self.table}:{symbol}:{start}:{end}"
 
     def _fetch(self, symbol: str, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
         wanted = ["ticker", "date", *dict.fromkeys(self._source_columns.values())]

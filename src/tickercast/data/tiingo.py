@@ -13,10 +13,9 @@ import pandas as pd
 from pydantic import SecretStr
 
 from tickercast.cache import Cache
-from tickercast.data.base import PriceHistory
-from tickercast.data.caching import cached_frame
-from tickercast.data.frames import clip, date_span, make_frame, normalize_ticker
+from tickercast.data.frames import date_span, make_frame
 from tickercast.data.http import failed, get_json, unreadable
+from tickercast.data.online import OnlineProvider
 from tickercast.errors import NotFound, ProviderError
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,7 @@ FIELDS = {
 }
 
 
-class TiingoProvider:
+class TiingoProvider(OnlineProvider):
     name = "tiingo"
     label = LABEL
 
@@ -57,17 +56,6 @@ class TiingoProvider:
 
     def __repr__(self) -> str:
         return f"TiingoProvider(url={self.url!r})"
-
-    def tickers(self) -> list[str]:
-        return []
-
-    def history(
-        self, ticker: str, start: dt.date | None = None, end: dt.date | None = None
-    ) -> PriceHistory:
-        symbol = normalize_ticker(ticker)
-        key = f"tiingo:{symbol}:{start}:{end}"
-        frame = cached_frame(self.cache, key, lambda: self._fetch(symbol, start, end))
-        return PriceHistory(symbol, self.name, clip(frame, start, end), self.attribution)
 
     def _fetch(self, symbol: str, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
         params = {"startDate": (start or EARLIEST).isoformat(), "format": "json"}
