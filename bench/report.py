@@ -33,6 +33,7 @@ class Results:
     throughput: dict[str, Throughput] = field(default_factory=dict)
     throughput_rows: int = 0
     throughput_clients: int = 0
+    ceiling: float | None = None
     peak_rss: dict[str, list[float]] = field(default_factory=dict)
     soaks: dict[str, list[SoakPoint]] = field(default_factory=dict)  # by setting
     soak_rows: int = 0
@@ -126,6 +127,12 @@ def throughput_table(results: Results, targets: Targets) -> list[str]:
         x = ratio(two.per_second, one.per_second)
         mark = targets.check(f"throughput 2 workers / 1 worker: {times(x)}", x >= WORKERS_X)
         lines += ["", f"2 workers / 1 worker: **{times(x)}** (target ≥ {WORKERS_X:g}×) {mark}"]
+    if results.ceiling is not None:
+        lines += [
+            "",
+            f"This machine's ceiling: two loops of CmdStan's optimizer alone at once do "
+            f"**{times(results.ceiling)}** the work of one loop (no service, no HTTP).",
+        ]
     return lines
 
 
