@@ -6,6 +6,8 @@ listed in the README's settings table (a test keeps the two in step). Secrets ha
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -33,6 +35,9 @@ class ModelSettings(_Base):
     model_fit_timeout: float = Field(
         default=60.0, gt=0, description="Seconds one fit may run before the answer is 503."
     )
+    model_fits_per_worker: int = Field(
+        default=0, ge=0, description="Fits one worker runs at once; 0: one per CPU core."
+    )
     model_queue_size: int = Field(
         default=4, ge=0, description="Requests a worker holds waiting for a fit before 503."
     )
@@ -58,6 +63,10 @@ class ModelSettings(_Base):
         if not [k for k in value.get_secret_value().split(",") if k.strip()]:
             raise ValueError("MODEL_API_KEYS holds no key")
         return value
+
+    @property
+    def fit_slots(self) -> int:
+        return self.model_fits_per_worker or os.cpu_count() or 1
 
     @property
     def api_keys(self) -> list[bytes]:

@@ -153,7 +153,8 @@ def test_busy_worker_with_full_queue_answers_503() -> None:
             release.wait(10)
             return super().run(req)
 
-    app = create_app(settings(model_queue_size=0, model_cache_ttl=0), engine=BlockingEngine())
+    tight = settings(model_fits_per_worker=1, model_queue_size=0, model_cache_ttl=0)
+    app = create_app(tight, engine=BlockingEngine())
 
     async def scenario() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
@@ -222,3 +223,29 @@ def test_health_ready_metrics_and_openapi() -> None:
 
 def test_make_cache_picks_memory_without_redis() -> None:
     assert isinstance(make_cache(None, "x", 3), MemoryCache)
+
+
+def test_a_worker_runs_as_many_fits_at_once_as_it_has_slots() -> None:
+    both_running = threading.Barrier(2, timeout=5)
+
+    class MeetingEngine(MockEngine):
+        def run(self, req: ForecastRequest) -> bytes:
+            both_running.wait()  # breaks (and fails the request) unless two run at once
+            return super().run(req)
+
+    app = create_app(settings(model_fits_per_worker=2, model_cache_ttl=0), engine=MeetingEngine())
+    other = {**GOOD, "periods": 4}
+
+    async def scenario() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://model") as client:
+            return list(
+                await asyncio.gather(
+                    client.post("/", content=orjson.dumps(GOOD)),
+                    client.post("/", content=orjson.dumps(other)),
+                )
+            )
+
+    with ThreadPoolExecutor(1) as pool:
+        answers = pool.submit(asyncio.run, scenario()).result()
+    assert [a.status_code for a in answers] == [200, 200]

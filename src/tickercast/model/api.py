@@ -47,16 +47,20 @@ BUSY_RETRY_AFTER = 5
 
 
 class FitGate:
-    """One fit at a time per worker (CmdStan uses one core), with a bounded queue behind it."""
+    """At most `slots` fits at once in this worker, and a bounded queue behind them.
 
-    def __init__(self, queue_size: int) -> None:
+    CmdStan runs each fit in a child process, so one worker can keep several cores busy.
+    """
+
+    def __init__(self, slots: int, queue_size: int) -> None:
+        self.slots = slots
         self.queue_size = queue_size
-        self._slot = asyncio.Semaphore(1)
+        self._slot = asyncio.Semaphore(slots)
         self._pending = 0
 
     @asynccontextmanager
     async def hold(self) -> AsyncIterator[None]:
-        if self._pending > self.queue_size:
+        if self._pending >= self.slots + self.queue_size:
             raise ServiceBusy(retry_after=BUSY_RETRY_AFTER)
         self._pending += 1
         try:
@@ -101,7 +105,7 @@ def create_app(
     keys = settings.api_keys
     limits = Limits(max_rows=settings.model_max_rows, max_periods=settings.model_max_periods)
     rate = RateLimit(settings.model_rate_limit, settings.redis_url)
-    gate = FitGate(settings.model_queue_size)
+    gate = FitGate(settings.fit_slots, settings.model_queue_size)
     metrics = Metrics()
     warm: dict[str, asyncio.Task[None]] = {}
     worker = f"{socket.gethostname()}:{os.getpid()}"
