@@ -120,17 +120,14 @@ def main(argv: list[str] | None = None) -> int:
             starts = windows.take(tp_rows, count)
             return [request_body(series, s, tp_rows, procs.BENCH_KEY) for s in starts]
 
-        one_fit = {"MODEL_FITS_PER_WORKER": "1"}
-        ours_1fit = stack.enter_context(procs.ours(workers=1, extra_env=one_fit))
-        ours2_1fit = stack.enter_context(procs.ours(workers=2, extra_env=one_fit))
-        procs.wait_all_workers(ours2_1fit, 2, request_body(series, warm, 250, procs.BENCH_KEY))
+        one_core = {"MODEL_FIT_SLOTS": "1"}
+        ours_one_core = stack.enter_context(procs.ours(workers=1, extra_env=one_core))
         log(f"throughput N={tp_rows}, {clients} clients, {tp_rounds} rounds taking turns")
         results.throughput = cases.measure_throughput(
             {
                 "ours, 1 worker": ours,
                 "ours, 2 workers": ours2,
-                "ours, 1 worker, 1 fit at a time": ours_1fit,
-                "ours, 2 workers, 1 fit at a time each": ours2_1fit,
+                "ours, 1 worker, MODEL_FIT_SLOTS=1 (one core)": ours_one_core,
                 "reference, 1 worker": ref,
             },
             batch,

@@ -35,8 +35,8 @@ class ModelSettings(_Base):
     model_fit_timeout: float = Field(
         default=60.0, gt=0, description="Seconds one fit may run before the answer is 503."
     )
-    model_fits_per_worker: int = Field(
-        default=0, ge=0, description="Fits one worker runs at once; 0: one per CPU core."
+    model_fit_slots: int = Field(
+        default=0, ge=0, description="Fits run at once by all workers together; 0: one per core."
     )
     model_queue_size: int = Field(
         default=4, ge=0, description="Requests a worker holds waiting for a fit before 503."
@@ -66,7 +66,7 @@ class ModelSettings(_Base):
 
     @property
     def fit_slots(self) -> int:
-        return self.model_fits_per_worker or os.cpu_count() or 1
+        return self.model_fit_slots or os.cpu_count() or 1
 
     @property
     def api_keys(self) -> list[bytes]:

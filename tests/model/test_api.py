@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.loop import run
 from tickercast.cache import MemoryCache, make_cache
 from tickercast.contract import RESPONSE_KEYS, ForecastRequest
 from tickercast.model.api import create_app
@@ -153,7 +153,7 @@ def test_busy_worker_with_full_queue_answers_503() -> None:
             release.wait(10)
             return super().run(req)
 
-    tight = settings(model_fits_per_worker=1, model_queue_size=0, model_cache_ttl=0)
+    tight = settings(model_fit_slots=1, model_queue_size=0, model_cache_ttl=0)
     app = create_app(tight, engine=BlockingEngine())
 
     async def scenario() -> list[httpx.Response]:
@@ -165,9 +165,7 @@ def test_busy_worker_with_full_queue_answers_503() -> None:
             release.set()
             return [await first, second]
 
-    # In a thread of its own: a session-wide browser fixture may hold this thread's event loop.
-    with ThreadPoolExecutor(1) as pool:
-        first, second = pool.submit(asyncio.run, scenario()).result()
+    first, second = run(scenario())
     assert first.status_code == 200
     assert_error(second, 503, "service busy, retry later")
     assert second.headers["retry-after"] == "5"
@@ -233,7 +231,7 @@ def test_a_worker_runs_as_many_fits_at_once_as_it_has_slots() -> None:
             both_running.wait()  # breaks (and fails the request) unless two run at once
             return super().run(req)
 
-    app = create_app(settings(model_fits_per_worker=2, model_cache_ttl=0), engine=MeetingEngine())
+    app = create_app(settings(model_fit_slots=2, model_cache_ttl=0), engine=MeetingEngine())
     other = {**GOOD, "periods": 4}
 
     async def scenario() -> list[httpx.Response]:
@@ -246,6 +244,5 @@ def test_a_worker_runs_as_many_fits_at_once_as_it_has_slots() -> None:
                 )
             )
 
-    with ThreadPoolExecutor(1) as pool:
-        answers = pool.submit(asyncio.run, scenario()).result()
+    answers = run(scenario())
     assert [a.status_code for a in answers] == [200, 200]

@@ -38,36 +38,12 @@ from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.forecasting import FitTimeout
 from tickercast.model.metrics import Metrics
 from tickercast.model.openapi import FORECAST_OPENAPI
+from tickercast.model.slots import BUSY_RETRY_AFTER, FIT_SLOTS_DIR, FitGate
 from tickercast.serving import configure_logging, read_body
 from tickercast.settings import ModelSettings
 
 log = logging.getLogger("tickercast.model")
 JSON = "application/json"
-BUSY_RETRY_AFTER = 5
-
-
-class FitGate:
-    """At most `slots` fits at once in this worker, and a bounded queue behind them.
-
-    CmdStan runs each fit in a child process, so one worker can keep several cores busy.
-    """
-
-    def __init__(self, slots: int, queue_size: int) -> None:
-        self.slots = slots
-        self.queue_size = queue_size
-        self._slot = asyncio.Semaphore(slots)
-        self._pending = 0
-
-    @asynccontextmanager
-    async def hold(self) -> AsyncIterator[None]:
-        if self._pending >= self.slots + self.queue_size:
-            raise ServiceBusy(retry_after=BUSY_RETRY_AFTER)
-        self._pending += 1
-        try:
-            async with self._slot:
-                yield
-        finally:
-            self._pending -= 1
 
 
 class RateLimit:
@@ -105,7 +81,7 @@ def create_app(
     keys = settings.api_keys
     limits = Limits(max_rows=settings.model_max_rows, max_periods=settings.model_max_periods)
     rate = RateLimit(settings.model_rate_limit, settings.redis_url)
-    gate = FitGate(settings.fit_slots, settings.model_queue_size)
+    gate = FitGate(settings.fit_slots, settings.model_queue_size, os.environ.get(FIT_SLOTS_DIR))
     metrics = Metrics()
     warm: dict[str, asyncio.Task[None]] = {}
     worker = f"{socket.gethostname()}:{os.getpid()}"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
+from tickercast.model.slots import FIT_SLOTS_DIR
 from tickercast.serving import gunicorn_argv, load_settings, run_gunicorn
 from tickercast.settings import ModelSettings
 
@@ -17,6 +19,8 @@ def serve(host: str, port: int, workers: int, mock: bool) -> int:
         return 2
     if mock:
         os.environ["MODEL_MOCK"] = "true"
+    slots_dir = tempfile.mkdtemp(prefix="tickercast-fit-slots-")
+    os.environ[FIT_SLOTS_DIR] = slots_dir  # the workers share their fit slots through it
     kind = "mock" if mock else "Prophet"
     print(f"tickercast model ({kind}) on http://{host}:{port} with {workers} worker(s)", flush=True)
     timeout = settings.model_fit_timeout + 30
