@@ -35,6 +35,13 @@ def test_workers_sharing_a_folder_share_the_slots(tmp_path: Path) -> None:
     assert run(_overlap(two_slots)) == 2
 
 
+def test_one_worker_holds_no_more_slots_than_there_are(tmp_path: Path) -> None:
+    gate = FitGate(1, queue_size=4, folder=str(tmp_path))
+    assert run(_overlap([gate, gate, gate])) == 1
+    other = FitGate(1, queue_size=4, folder=str(tmp_path))
+    assert run(_overlap([gate, other, gate, other])) == 1
+
+
 def test_without_a_folder_the_slots_are_this_process_own() -> None:
     gate = FitGate(2, queue_size=4)
     assert run(_overlap([gate, gate, gate])) == 2

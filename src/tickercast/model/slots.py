@@ -29,7 +29,7 @@ class FitGate:
         self.queue_size = queue_size
         self.folder = folder
         self._local = asyncio.Semaphore(slots)
-        self._files: list[int] = []
+        self._free: list[int] | None = None  # this worker's slot files it does not hold
         self._pending = 0
 
     @asynccontextmanager
@@ -48,19 +48,27 @@ class FitGate:
                     yield
                 finally:
                     fcntl.flock(fd, fcntl.LOCK_UN)
+                    self._free_files().append(fd)
         finally:
             self._pending -= 1
 
-    async def _lock_a_slot(self) -> int:
-        assert self.folder is not None
-        if not self._files:  # one open file per slot; flock locks belong to the open file
+    def _free_files(self) -> list[int]:
+        if self._free is None:  # one open file per slot: flock locks belong to the open file
+            assert self.folder is not None
             paths = (os.path.join(self.folder, f"slot-{i}.lock") for i in range(self.slots))
-            self._files = [os.open(p, os.O_CREAT | os.O_RDWR, 0o600) for p in paths]
+            self._free = [os.open(p, os.O_CREAT | os.O_RDWR, 0o600) for p in paths]
+        return self._free
+
+    async def _lock_a_slot(self) -> int:
+        """A slot no worker holds. This worker's own held files are left out of the search:
+        locking a file again through the same open file would succeed."""
+        free = self._free_files()
         while True:
-            for fd in self._files:
+            for fd in free:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue
+                free.remove(fd)
                 return fd
             await asyncio.sleep(POLL_SECONDS)
