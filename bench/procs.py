@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,16 +14,12 @@ from pathlib import Path
 
 import httpx
 
+from tickercast.processes import NotReady, free_port, stop, wait_ready
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_KEY = "bench-key"
 # Service settings the bench controls; anything else comes from the caller's environment.
 SERVICE_ENV = ("REDIS_URL", "MODEL_CACHE_TTL", "MODEL_MOCK", "PROMETHEUS_MULTIPROC_DIR")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -78,18 +72,6 @@ def count_files(folder: Path) -> dict[str, int]:
     return counts
 
 
-def wait_ready(svc: Service, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if svc.process.poll() is not None:
-            raise RuntimeError(f"{svc.name} exited early:\n{svc.log()}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{svc.url}/readyz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"{svc.name} not ready after {timeout} s:\n{svc.log()}")
-
-
 def wait_all_workers(svc: Service, workers: int, body: bytes, timeout: float = 120) -> None:
     """Post until every worker has answered once: /readyz only speaks for the worker it hit."""
     seen: set[str] = set()
@@ -100,16 +82,6 @@ def wait_all_workers(svc: Service, workers: int, body: bytes, timeout: float = 1
         response = httpx.post(svc.url, content=body, timeout=timeout)  # a new connection each
         response.raise_for_status()
         seen.add(response.headers.get("x-worker", ""))
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextlib.contextmanager
@@ -131,10 +103,13 @@ def run_service(
             )
         svc = Service(name, f"http://127.0.0.1:{port}", process, log_path, tmp_dir)
         try:
-            wait_ready(svc, timeout)
+            try:
+                wait_ready(f"{svc.url}/readyz", process, name, timeout)
+            except NotReady as exc:
+                raise NotReady(f"{exc}:\n{svc.log()}") from None
             yield svc
         finally:
-            stop(process)
+            stop(process, grace=30)
 
 
 def ours(

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tickercast.processes import NotReady, free_port, stop, wait_ready
 
 
 @dataclass
@@ -31,33 +22,6 @@ class ServiceProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    in_a_row = 0  # each answer comes from whichever worker took it: ask until all say ready
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process exited early:\n{log_path.read_text(errors='replace')}")
-        try:
-            ready = httpx.get(f"{url}/readyz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            ready = False
-        in_a_row = in_a_row + 1 if ready else 0
-        if in_a_row == 10:
-            return
-        time.sleep(0.05 if ready else 0.1)
-    raise RuntimeError(f"not ready after {timeout} s:\n{log_path.read_text(errors='replace')}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextlib.contextmanager
@@ -75,7 +39,10 @@ def start_process(
                 stderr=subprocess.STDOUT,
             )
         try:
-            wait_ready(url, process, log_path, timeout)
+            try:
+                wait_ready(f"{url}/readyz", process, f"tickercast {args[0]}", timeout, in_a_row=10)
+            except NotReady as exc:
+                raise NotReady(f"{exc}:\n{log_path.read_text(errors='replace')}") from None
             yield ServiceProcess(url, process, log_path)
         finally:
             stop(process)

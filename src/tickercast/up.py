@@ -6,17 +6,15 @@ starts `tickercast web` pointed at it, prints the URL, and stops both on Ctrl-C 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
 from types import FrameType
 
-import httpx
+from tickercast.processes import NotReady, free_port, stop, wait_ready
 
 READY_TIMEOUT = 180.0  # the real model imports Prophet and runs a first fit before it is ready
 
@@ -25,37 +23,8 @@ class Stop(Exception):
     """SIGTERM arrived: shut down as on Ctrl-C."""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "tickercast", *args], env=env)
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], what: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the {what} exited (code {process.returncode}) before it was ready")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"the {what} was not ready after {timeout:.0f} s")
-
-
-def stop(process: subprocess.Popen[bytes] | None, grace: float = 20.0) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -92,7 +61,7 @@ def up(host: str, port: int, mock: bool = False, ready_timeout: float = READY_TI
     except (KeyboardInterrupt, Stop):
         print("\ntickercast up: stopping", flush=True)
         return 0
-    except RuntimeError as exc:
+    except NotReady as exc:
         print(f"tickercast up: {exc}", file=sys.stderr)
         return 1
     finally:
