@@ -1,6 +1,6 @@
 """Fitting Prophet to one request and predicting the rows the contract asks for.
 
-Pure functions on a checked `ForecastRequest`; nothing here knows about HTTP. Two facts shape it:
+Pure functions on a checked `ForecastRequest`; nothing here knows about HTTP. Four facts shape it:
 
 - Prophet draws its uncertainty samples from the global `numpy.random` state and takes no seed.
   `predict` (module `predict`) makes the same draws from a generator seeded from the request,
