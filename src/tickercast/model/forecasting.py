@@ -29,6 +29,7 @@ import pandas as pd
 
 from tickercast.calendars import future_dates
 from tickercast.contract import ForecastRequest
+from tickercast.errors import InvalidInput
 from tickercast.model.columns import contract_columns
 from tickercast.model.predict import predict as predict_arrays
 
@@ -123,7 +124,7 @@ def fit(req: ForecastRequest, timeout: float | None = None) -> Prophet:
 def prediction_dates(req: ForecastRequest) -> pd.DatetimeIndex:
     future = future_dates(req.ds.max(), req.periods, req.freq)
     if len(future) < req.periods:
-        raise ValueError(f"the calendar {req.freq} has only {len(future)} sessions ahead")
+        raise InvalidInput(f"the calendar {req.freq} has only {len(future)} sessions ahead")
     if req.include_history:
         return req.ds.append(future)
     return future
