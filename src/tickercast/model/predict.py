@@ -2,10 +2,10 @@
 
 `Prophet.predict` spends most of its time building pandas frames and, for the uncertainty
 interval, draws from the global `numpy.random` state. This module computes the same numbers
-with Prophet's own building blocks (`piecewise_linear`, `fourier_series`) and the same
-sequence of draws, taken from a `RandomState` seeded from the request: the result equals
-`numpy.random.seed(seed); model.predict(df)` to the bit (a test holds it to that), runs
-several times faster, and needs no process-wide lock.
+with the same operations (Prophet's own `piecewise_linear`; its Fourier features on arrays)
+and the same sequence of draws, taken from a `RandomState` seeded from the request: the
+result equals `numpy.random.seed(seed); model.predict(df)` to the bit (a test holds it to
+that), runs several times faster, and needs no process-wide lock.
 
 It covers what the service fits: linear growth, additive seasonalities chosen by Prophet,
 no holidays and no extra regressors, MAP estimation.
@@ -22,11 +22,24 @@ import pandas as pd
 Prophet = Any
 
 
+def fourier_series(days: np.ndarray, period: float, order: int) -> np.ndarray:
+    """Prophet's `fourier_series` on days since the epoch, in the same operations."""
+    x_t = np.pi * 2 * days
+    features = np.empty((len(days), 2 * order))
+    for i in range(order):
+        c = (i + 1) / period * x_t
+        features[:, 2 * i] = np.sin(c)
+        features[:, 2 * i + 1] = np.cos(c)
+    return features
+
+
 def seasonal_features(model: Prophet, ds: pd.Series) -> tuple[np.ndarray, dict[str, slice]]:
     """The feature matrix Prophet builds, and each seasonality's columns in it."""
+    # Days since the epoch exactly as Prophet reckons them, once for every seasonality.
+    days = ((ds - pd.Timestamp("1970-01-01")).dt.total_seconds() / (24 * 60 * 60)).to_numpy()
     blocks, spans, start = [], {}, 0
     for name, props in model.seasonalities.items():
-        block = model.fourier_series(ds, props["period"], props["fourier_order"])
+        block = fourier_series(days, props["period"], props["fourier_order"])
         blocks.append(block)
         spans[name] = slice(start, start + block.shape[1])
         start += block.shape[1]
@@ -96,8 +109,7 @@ def predict(
     sims = trends * (1 + np.zeros(len(t))) + additive + noise
     lower, upper = 100 * (1.0 - interval_width) / 2, 100 * (1.0 + interval_width) / 2
     for key, values in (("yhat", sims), ("trend", trends)):
-        out[key + "_lower"] = np.percentile(values, lower, axis=0)
-        out[key + "_upper"] = np.percentile(values, upper, axis=0)
+        out[key + "_lower"], out[key + "_upper"] = np.percentile(values, [lower, upper], axis=0)
 
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
