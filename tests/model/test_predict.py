@@ -26,8 +26,11 @@ CASES = [
 def test_equals_prophet_predict_under_the_same_seed(
     ticker: str, rows: int, extra: dict[str, object]
 ) -> None:
+    from prophet import Prophet
+
     req = parse_request(request_body(ticker, rows, "k", periods=60, **extra))
-    model = forecasting.fit(req)
+    model = Prophet()  # plain Prophet: nothing of ours in the model or its predict
+    model.fit(forecasting.history_frame(req))
     dates = forecasting.prediction_dates(req)
     ours = predict(model, dates, req.interval_width, req.seed())
 
@@ -39,6 +42,23 @@ def test_equals_prophet_predict_under_the_same_seed(
     }
     for column, values in ours.items():
         assert np.array_equal(values, theirs[column].to_numpy()), column
+
+
+@pytest.mark.parametrize(("ticker", "rows", "extra"), CASES[:2] + CASES[4:])
+def test_our_fit_is_prophets_fit_to_the_bit(
+    ticker: str, rows: int, extra: dict[str, object]
+) -> None:
+    from prophet import Prophet
+
+    req = parse_request(request_body(ticker, rows, "k", **extra))
+    plain = Prophet()
+    plain.fit(forecasting.history_frame(req))
+    ours = forecasting.fit(req)
+    assert plain.params.keys() == ours.params.keys()
+    for name, values in plain.params.items():
+        assert np.array_equal(values, ours.params[name]), name
+    assert np.array_equal(plain.changepoints_t, ours.changepoints_t)
+    assert (plain.y_scale, plain.start, plain.t_scale) == (ours.y_scale, ours.start, ours.t_scale)
 
 
 def test_rows_come_back_in_the_order_asked() -> None:

@@ -22,6 +22,12 @@ import pandas as pd
 Prophet = Any
 
 
+def epoch_days(dates: pd.Series) -> np.ndarray:
+    """Days since the epoch, reckoned exactly as Prophet reckons them."""
+    epoch = pd.Timestamp("1970-01-01", tz=dates.dt.tz)
+    return ((dates - epoch).dt.total_seconds() / (24 * 60 * 60)).to_numpy()
+
+
 def fourier_series(days: np.ndarray, period: float, order: int) -> np.ndarray:
     """Prophet's `fourier_series` on days since the epoch, in the same operations."""
     x_t = np.pi * 2 * days
@@ -35,8 +41,7 @@ def fourier_series(days: np.ndarray, period: float, order: int) -> np.ndarray:
 
 def seasonal_features(model: Prophet, ds: pd.Series) -> tuple[np.ndarray, dict[str, slice]]:
     """The feature matrix Prophet builds, and each seasonality's columns in it."""
-    # Days since the epoch exactly as Prophet reckons them, once for every seasonality.
-    days = ((ds - pd.Timestamp("1970-01-01")).dt.total_seconds() / (24 * 60 * 60)).to_numpy()
+    days = epoch_days(ds)  # once for every seasonality
     blocks, spans, start = [], {}, 0
     for name, props in model.seasonalities.items():
         block = fourier_series(days, props["period"], props["fourier_order"])
