@@ -12,7 +12,10 @@ from tickercast.errors import InvalidInput
 from tickercast.model.api import create_app
 from tickercast.settings import ModelSettings
 
-scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+# orjson (which encodes the bodies here) writes integers up to 64 bits; bigger ones are sent as
+# raw JSON text by their own test below.
+int64 = st.integers(-(2**63), 2**63 - 1)
+scalars = st.none() | st.booleans() | int64 | st.floats() | st.text(max_size=12)
 json_values = st.recursive(
     scalars,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner),
@@ -63,3 +66,20 @@ def test_service_answers_every_body_with_a_forecast_or_a_400(body: dict[str, obj
             assert set(resp.json()) == {"message"}
         health = client.get("/healthz")
     assert health.status_code == 200
+
+
+BIG = "123456789012345678901234567890"
+
+
+def test_integers_past_64_bits_get_a_forecast_or_a_400() -> None:
+    app = create_app(ModelSettings(model_api_keys="k", model_mock=True))
+    days = '["2020-01-01", "2020-01-02", "2020-01-03"]'
+    with TestClient(app) as client:
+        as_periods = client.post(
+            "/", content=f'{{"key": "k", "ds": {days}, "y": [1, 2, 3], "periods": {BIG}}}'
+        )
+        as_value = client.post("/", content=f'{{"key": "k", "ds": {days}, "y": [1, {BIG}, 3]}}')
+    assert as_periods.status_code == 400
+    assert as_periods.json() == {"message": "invalid input: periods must be a positive integer"}
+    assert as_value.status_code == 200  # read as the float 1.23e29, like any JSON number
+    assert list(as_value.json()) == list(RESPONSE_KEYS)
