@@ -62,3 +62,15 @@ def start_model_service(
     env = {"MODEL_API_KEYS": ",".join(keys), **(extra_env or {})}
     with start_process(args, env, port) as svc:
         yield svc
+
+
+@contextlib.contextmanager
+def start_web_app(
+    model_url: str, key: str, workers: int = 1, extra_env: dict[str, str] | None = None
+) -> Iterator[ServiceProcess]:
+    """`tickercast web` on the embedded sample prices, pointed at a model service."""
+    port = free_port()
+    args = ["web", "--port", str(port), "--workers", str(workers)]
+    env = {"MODEL_API_URL": f"{model_url}/", "MODEL_API_KEY": key, **(extra_env or {})}
+    with start_process(args, env, port) as svc:
+        yield svc

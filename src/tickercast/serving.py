@@ -4,14 +4,17 @@ Prometheus metrics added up across workers."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import Request
+from gunicorn.app.base import BaseApplication
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
@@ -45,37 +48,70 @@ def configure_logging(level: str) -> None:
     )
 
 
-def gunicorn_argv(app: str, host: str, port: int, workers: int, timeout: float) -> list[str]:
-    """gunicorn serving `app` ("module:factory()") with uvicorn workers.
+def gunicorn_options(
+    host: str, port: int, workers: int, timeout: float, max_requests: int, jitter: int
+) -> dict[str, Any]:
+    """gunicorn's settings for one service: uvicorn workers, replaced after `MAX_REQUESTS`.
 
-    No `--preload`: each worker imports the app itself (a Prophet imported before the fork
+    No `preload_app`: each worker builds the app itself (a Prophet imported before the fork
     would share CmdStan's temp folder between workers).
     """
-    return [
-        "gunicorn",
-        app,
-        "--worker-class=uvicorn_worker.UvicornWorker",
-        f"--workers={max(1, workers)}",
-        f"--bind={host}:{port}",
-        "--no-control-socket",
-        f"--timeout={int(timeout)}",
-        "--graceful-timeout=20",
-        "--max-requests=5000",
-        "--max-requests-jitter=500",
-    ]
+    return {
+        "bind": f"{host}:{port}",
+        "workers": max(1, workers),
+        "worker_class": "uvicorn_worker.UvicornWorker",
+        "control_socket_disable": True,
+        "timeout": int(timeout),
+        "graceful_timeout": 20,
+        "max_requests": max_requests,
+        "max_requests_jitter": jitter if max_requests else 0,
+        "child_exit": forget_worker_metrics,
+    }
 
 
-def run_gunicorn(argv: list[str]) -> int:
-    """Run gunicorn until it is stopped; every worker's metrics go to a folder for this run."""
-    from gunicorn.app.wsgiapp import WSGIApplication
+def forget_worker_metrics(server: object, worker: Any) -> None:
+    """gunicorn's `child_exit` hook (in the master): a worker that exited, for any cause, no
+    longer counts in the live gauges; its counters stay in the totals."""
+    from prometheus_client import multiprocess
 
-    metrics_dir = tempfile.mkdtemp(prefix="tickercast-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-    sys.argv = argv
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)
+
+
+class _Gunicorn(BaseApplication):
+    """gunicorn configured from a dict, serving the app `factory()` builds in each worker."""
+
+    def __init__(self, options: dict[str, Any], factory: Callable[[], Any]) -> None:
+        self.options = options
+        self.factory = factory
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> Any:
+        return self.factory()
+
+
+@contextlib.contextmanager
+def owned_folder(prefix: str) -> Iterator[str]:
+    """A temporary folder removed when the block ends, but only by the process that made it:
+    gunicorn workers are forked inside the block and leave it too when they exit."""
+    creator = os.getpid()
+    folder = tempfile.mkdtemp(prefix=prefix)
     try:
-        WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()
+        yield folder
     finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        if os.getpid() == creator:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_gunicorn(options: dict[str, Any], factory: Callable[[], Any]) -> int:
+    """Run gunicorn until it is stopped; every worker's metrics go to a folder for this run."""
+    with owned_folder("tickercast-metrics-") as metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # prometheus_client's own setting
+        _Gunicorn(options, factory).run()
     return 0
 
 

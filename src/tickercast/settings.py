@@ -19,6 +19,12 @@ class _Base(BaseSettings):
         default=None, description="Redis for the shared cache and rate limits; unset: in-process."
     )
     log_level: str = Field(default="INFO", description="Python log level.")
+    max_requests: int = Field(
+        default=5_000, ge=0, description="Requests a worker serves before it is replaced; 0: never."
+    )
+    max_requests_jitter: int = Field(
+        default=500, ge=0, description="Up to this many more, at random, so workers differ."
+    )
 
 
 class ModelSettings(_Base):

@@ -38,7 +38,7 @@ from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.forecasting import FitTimeout
 from tickercast.model.metrics import Metrics
 from tickercast.model.openapi import FORECAST_OPENAPI
-from tickercast.model.slots import BUSY_RETRY_AFTER, FIT_SLOTS_DIR, FitGate
+from tickercast.model.slots import BUSY_RETRY_AFTER, FitGate
 from tickercast.serving import configure_logging, read_body
 from tickercast.settings import ModelSettings
 
@@ -66,8 +66,14 @@ def error_response(exc: TickercastError) -> Response:
 
 
 def create_app(
-    settings: ModelSettings, *, engine: Engine | None = None, cache: Cache | None = None
+    settings: ModelSettings,
+    *,
+    engine: Engine | None = None,
+    cache: Cache | None = None,
+    fit_slots_dir: str | None = None,
 ) -> FastAPI:
+    """The model service; `fit_slots_dir` is the folder of fit slots its workers share (see
+    model/slots.py); without it the slots are counted in this process."""
     logging.getLogger("tickercast").setLevel(settings.log_level.upper())
     if engine is None:
         engine = MockEngine() if settings.model_mock else ProphetEngine(settings.model_fit_timeout)
@@ -81,7 +87,7 @@ def create_app(
     keys = settings.api_keys
     limits = Limits(max_rows=settings.model_max_rows, max_periods=settings.model_max_periods)
     rate = RateLimit(settings.model_rate_limit, settings.redis_url)
-    gate = FitGate(settings.fit_slots, settings.model_queue_size, os.environ.get(FIT_SLOTS_DIR))
+    gate = FitGate(settings.fit_slots, settings.model_queue_size, fit_slots_dir)
     metrics = Metrics()
     warm: dict[str, asyncio.Task[None]] = {}
     worker = f"{socket.gethostname()}:{os.getpid()}"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+from fastapi import FastAPI
 
-from tickercast.model.slots import FIT_SLOTS_DIR
-from tickercast.serving import gunicorn_argv, load_settings, run_gunicorn
+from tickercast.serving import (
+    configure_logging,
+    gunicorn_options,
+    load_settings,
+    owned_folder,
+    run_gunicorn,
+)
 from tickercast.settings import ModelSettings
 
 HINT = "MODEL_API_KEYS must hold at least one key, e.g. MODEL_API_KEYS=$(openssl rand -hex 16)."
@@ -17,13 +21,18 @@ def serve(host: str, port: int, workers: int, mock: bool) -> int:
     settings = load_settings(ModelSettings, "tickercast model", HINT, **overrides)
     if settings is None:
         return 2
-    if mock:
-        os.environ["MODEL_MOCK"] = "true"
-    slots_dir = tempfile.mkdtemp(prefix="tickercast-fit-slots-")
-    os.environ[FIT_SLOTS_DIR] = slots_dir  # the workers share their fit slots through it
-    kind = "mock" if mock else "Prophet"
+    kind = "mock" if settings.model_mock else "Prophet"
     print(f"tickercast model ({kind}) on http://{host}:{port} with {workers} worker(s)", flush=True)
     timeout = settings.model_fit_timeout + 30
-    return run_gunicorn(
-        gunicorn_argv("tickercast.model.api:app_from_env()", host, port, workers, timeout)
+    options = gunicorn_options(
+        host, port, workers, timeout, settings.max_requests, settings.max_requests_jitter
     )
+    with owned_folder("tickercast-fit-slots-") as slots:  # the workers share their fit slots
+
+        def app() -> FastAPI:  # called in each worker, with the settings read above
+            from tickercast.model.api import create_app
+
+            configure_logging(settings.log_level)
+            return create_app(settings, fit_slots_dir=slots)
+
+        return run_gunicorn(options, app)

@@ -4,8 +4,8 @@ request, with a bounded queue in each worker.
 CmdStan fits in a child process, so a worker can keep several cores busy; but two workers that
 each ran a fit per core would overload the machine, and a worker that ran one fit would leave a
 core idle while requests queue in another. So the slots are shared: `tickercast model` gives
-its workers a folder with one lock file per slot (`FIT_SLOTS_DIR`), and a fit holds the lock of
-a free slot. Without that folder (an app made in a test) the slots are counted in the process.
+its workers a folder with one lock file per slot, and a fit holds the lock of a free slot.
+Without that folder (an app made in a test) the slots are counted in the process.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from contextlib import asynccontextmanager
 
 from tickercast.errors import ServiceBusy
 
-FIT_SLOTS_DIR = "TICKERCAST_FIT_SLOTS_DIR"
 BUSY_RETRY_AFTER = 5
 POLL_SECONDS = 0.005
 

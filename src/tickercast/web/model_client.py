@@ -2,8 +2,8 @@
 
 Every failure becomes a `TickercastError` whose message is a sentence a user can read:
 
-    connect error, 503     retried up to `retries` times (503 and 429 wait their Retry-After,
-                           capped at `retry_after_cap` seconds)
+    connect error, closed  retried up to `retries` times (503 and 429 wait their Retry-After,
+    connection, 503, 429   capped at `retry_after_cap` seconds)
     timeout                ModelTimeout (504): "did not answer within N seconds"
     400 from the model     ModelRejected (400): the model's own reason
     401 / 403              UpstreamError (502): the key was refused (details in the log)
@@ -26,6 +26,9 @@ from tickercast.errors import ServiceBusy, TickercastError, UpstreamError
 
 log = logging.getLogger("tickercast.web.model")
 
+# The connection failed or broke before an answer: a forecast is deterministic, so asking again
+# is safe (a kept-alive connection is closed when a model worker is replaced).
+BROKEN = (httpx.ConnectError, httpx.ConnectTimeout, httpx.NetworkError, httpx.RemoteProtocolError)
 UNREACHABLE = "The forecasting service could not be reached."
 BUSY = "The forecasting service is busy; please try again in a minute."
 
@@ -118,8 +121,7 @@ class ModelClient:
                 response = self._client.post(
                     self.url, content=content, headers=headers, timeout=self.timeout
                 )
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                # Nothing reached the model: safe to try again after a short pause.
+            except BROKEN as exc:
                 if attempt >= self.retries:
                     log.warning("model service unreachable at %s: %s", self.url, exc)
                     raise UpstreamError(UNREACHABLE) from None

@@ -5,7 +5,9 @@ The web app never imports Prophet, so a worker stays small (a 512 MB dyno holds 
 
 from __future__ import annotations
 
-from tickercast.serving import gunicorn_argv, load_settings, run_gunicorn
+from fastapi import FastAPI
+
+from tickercast.serving import configure_logging, gunicorn_options, load_settings, run_gunicorn
 from tickercast.settings import WebSettings
 
 HINT = (
@@ -20,8 +22,16 @@ def serve(host: str, port: int, workers: int) -> int:
     if settings is None:
         return 2
     print(f"tickercast web on http://{host}:{port} with {workers} worker(s)", flush=True)
+
+    def app() -> FastAPI:  # called in each worker
+        from tickercast.web.app import create_app
+
+        configure_logging(settings.log_level)
+        return create_app(settings)
+
     # A page may wait for the model, with retries, before it answers.
     timeout = settings.model_api_timeout * 3 + 30
-    return run_gunicorn(
-        gunicorn_argv("tickercast.web.app:app_from_env()", host, port, workers, timeout)
+    options = gunicorn_options(
+        host, port, workers, timeout, settings.max_requests, settings.max_requests_jitter
     )
+    return run_gunicorn(options, app)
