@@ -1,6 +1,10 @@
 """One small byte cache, shared by every worker through Redis or kept in this process.
 
-`make_cache(redis_url, namespace=...)` picks the implementation. Both bound their size:
+`AnswerCache` is the one used while serving requests: async, through the process's fail-open
+`Store` (a miss while Redis is down). `make_cache(redis_url, namespace=...)` picks a
+synchronous implementation for code that runs in threads (the price providers).
+
+All bound their size:
 in-process by an LRU of at most `max_items` entries and `max_bytes` bytes; in Redis by a TTL
 on every entry plus an index (a sorted set of insertion times) trimmed to `max_items`, so a
 busy service cannot fill the server.
@@ -14,9 +18,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis
+
+from tickercast.store import Store
 
 
 class Cache(Protocol):
@@ -65,6 +71,18 @@ class MemoryCache:
         return len(self._items)
 
 
+def queue_set(
+    pipe: Any, index: str, max_items: int, full_key: str, value: bytes, ttl: float
+) -> None:
+    """Queue storing one entry on a Redis pipeline (sync or async): the entry with its TTL, its
+    insertion time in the index, then the keys beyond `max_items` (third result) are dropped
+    from the index; the caller deletes them."""
+    pipe.set(full_key, value, px=int(ttl * 1000))
+    pipe.zadd(index, {full_key: time.time()})
+    pipe.zrange(index, 0, -max_items - 1)
+    pipe.zremrangebyrank(index, 0, -max_items - 1)
+
+
 class RedisCache:
     """Entries under `namespace:`, each with a TTL; the oldest beyond `max_items` are evicted.
 
@@ -90,12 +108,8 @@ class RedisCache:
         full = f"{self.namespace}:{key}"
         try:
             with self.client.pipeline(transaction=True) as pipe:
-                pipe.set(full, value, px=int(ttl * 1000))
-                pipe.zadd(self._index, {full: time.time()})
-                pipe.zrange(self._index, 0, -self.max_items - 1)
-                pipe.zremrangebyrank(self._index, 0, -self.max_items - 1)
-                results = pipe.execute()
-            evicted = results[2]
+                queue_set(pipe, self._index, self.max_items, full, value, ttl)
+                evicted = pipe.execute()[2]
             if evicted:
                 self.client.delete(*evicted)
         except redis.RedisError:
@@ -117,3 +131,39 @@ def make_cache(
         client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         return RedisCache(client, namespace=namespace, max_items=max_items)
     return MemoryCache(max_items=max_items, max_bytes=max_bytes)
+
+
+class AnswerCache:
+    """Async: entries in Redis through `store` when it is configured (shared by every worker
+    and replica; a miss while Redis is down), else in this process's `memory`."""
+
+    def __init__(
+        self, store: Store, namespace: str, max_items: int, memory: MemoryCache | None = None
+    ) -> None:
+        self.store = store
+        self.namespace = namespace
+        self.max_items = max_items
+        self.memory = memory if memory is not None else MemoryCache(max_items=max_items)
+        self._index = f"{namespace}:index"
+
+    async def get(self, key: str) -> bytes | None:
+        if not self.store.shared:
+            return self.memory.get(key)
+        value = await self.store.call(lambda r: r.get(f"{self.namespace}:{key}"))
+        return value if isinstance(value, bytes) else None
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        if ttl <= 0:
+            return
+        if not self.store.shared:
+            self.memory.set(key, value, ttl)
+            return
+
+        async def store(r: Any) -> None:
+            async with r.pipeline(transaction=True) as pipe:
+                queue_set(pipe, self._index, self.max_items, f"{self.namespace}:{key}", value, ttl)
+                evicted = (await pipe.execute())[2]
+            if evicted:
+                await r.delete(*evicted)
+
+        await self.store.call(store)

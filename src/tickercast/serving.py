@@ -23,7 +23,7 @@ from tickercast.errors import RequestTooLarge
 if TYPE_CHECKING:
     # Imported where used: prometheus_client picks its multiprocess mode when first imported,
     # which must happen after `run_gunicorn` has set PROMETHEUS_MULTIPROC_DIR.
-    from prometheus_client import CollectorRegistry
+    from prometheus_client import CollectorRegistry, Gauge
 
 S = TypeVar("S", bound=BaseSettings)
 
@@ -127,6 +127,18 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise RequestTooLarge()
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def redis_up_gauge(prefix: str, registry: CollectorRegistry) -> Gauge:
+    """1 while every live worker reaches Redis (or none is configured), 0 while any does not."""
+    from prometheus_client import Gauge
+
+    return Gauge(
+        f"{prefix}_redis_up",
+        "1 when Redis answers or is not configured; 0 while serving without it.",
+        registry=registry,
+        multiprocess_mode="livemin",
+    )
 
 
 def prometheus_text(registry: CollectorRegistry) -> bytes:

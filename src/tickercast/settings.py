@@ -48,7 +48,11 @@ class ModelSettings(_Base):
         default=4, ge=0, description="Requests a worker holds waiting for a fit before 503."
     )
     model_rate_limit: str = Field(
-        default="600/minute", description="Requests per key (`limits` syntax, e.g. `60/minute`)."
+        default="600/minute",
+        description="Computed forecasts per key (`limits` syntax, e.g. `60/minute`).",
+    )
+    model_request_rate_limit: str = Field(
+        default="30000/minute", description="Requests per key, cached answers included."
     )
     model_cache_ttl: int = Field(
         default=7 * 24 * 3600, ge=0, description="Seconds a cached forecast is kept; 0: no cache."

@@ -110,14 +110,20 @@ def test_include_history_labels_rows_from_zero() -> None:
     assert data["ds"]["0"] == "2024-01-01"
 
 
-def test_rate_limit_per_key_with_retry_after() -> None:
+def test_rate_limit_counts_computed_forecasts_per_key() -> None:
     with TestClient(create_app(settings(model_rate_limit="2/minute"))) as client:
-        assert post(client, GOOD).status_code == 200
-        assert post(client, GOOD).status_code == 200
-        resp = post(client, GOOD)
+        first, second, third = ({**GOOD, "periods": p} for p in (1, 2, 3))
+        assert post(client, first).status_code == post(client, second).status_code == 200
+        assert [post(client, first).status_code for _ in range(5)] == [200] * 5  # cached
+        resp = post(client, third)
         assert_error(resp, 429, "rate limit exceeded")
         assert 1 <= int(resp.headers["retry-after"]) <= 61
-        assert post(client, {**GOOD, "key": "other"}).status_code == 200  # another key
+        assert post(client, {**third, "key": "other"}).status_code == 200  # another key
+
+
+def test_request_rate_limit_counts_cached_answers_too() -> None:
+    with TestClient(create_app(settings(model_request_rate_limit="3/minute"))) as client:
+        assert [post(client, GOOD).status_code for _ in range(4)] == [200, 200, 200, 429]
 
 
 def test_fit_timeout_is_503_with_retry_after() -> None:

@@ -10,7 +10,6 @@ GET  /openapi.json
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 import socket
@@ -20,16 +19,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from limits import parse as parse_rate
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tickercast import __version__
-from tickercast.cache import Cache, make_cache
+from tickercast.cache import AnswerCache, MemoryCache
 from tickercast.contract import Limits, check_key, parse_body, parse_request
 from tickercast.errors import (
-    RateLimited,
     ServiceBusy,
     TickercastError,
     error_body,
@@ -39,25 +34,13 @@ from tickercast.model.forecasting import FitTimeout
 from tickercast.model.metrics import Metrics
 from tickercast.model.openapi import FORECAST_OPENAPI
 from tickercast.model.slots import BUSY_RETRY_AFTER, FitGate
+from tickercast.ratelimit import RateLimit
 from tickercast.serving import configure_logging, read_body
 from tickercast.settings import ModelSettings
+from tickercast.store import Store
 
 log = logging.getLogger("tickercast.model")
 JSON = "application/json"
-
-
-class RateLimit:
-    """Requests per key over a moving window, in Redis when configured (shared by replicas)."""
-
-    def __init__(self, rate: str, redis_url: str | None) -> None:
-        self.item = parse_rate(rate)
-        self.limiter = MovingWindowRateLimiter(storage_from_string(redis_url or "memory://"))
-
-    def hit(self, key: str) -> None:
-        who = hashlib.sha256(key.encode()).hexdigest()[:24]  # never the key itself
-        if not self.limiter.hit(self.item, "model", who):
-            reset = self.limiter.get_window_stats(self.item, "model", who).reset_time
-            raise RateLimited(retry_after=max(1, int(reset - time.time()) + 1))
 
 
 def error_response(exc: TickercastError) -> Response:
@@ -69,26 +52,26 @@ def create_app(
     settings: ModelSettings,
     *,
     engine: Engine | None = None,
-    cache: Cache | None = None,
+    cache: MemoryCache | None = None,
     fit_slots_dir: str | None = None,
 ) -> FastAPI:
-    """The model service; `fit_slots_dir` is the folder of fit slots its workers share (see
-    model/slots.py); without it the slots are counted in this process."""
+    """The model service. `cache` holds forecasts when no Redis is configured; `fit_slots_dir`
+    is the folder of fit slots its workers share (model/slots.py), else counted here."""
     logging.getLogger("tickercast").setLevel(settings.log_level.upper())
     if engine is None:
         engine = MockEngine() if settings.model_mock else ProphetEngine(settings.model_fit_timeout)
-    if cache is None:
-        cache = make_cache(
-            settings.redis_url,
-            "tickercast:forecast",
-            max_items=settings.model_cache_max_items,
-            max_bytes=settings.model_cache_max_mb * 2**20,
-        )
+    metrics = Metrics()
+    store = Store(settings.redis_url, on_change=lambda up: metrics.redis_up.set(int(up)))
+    memory = cache or MemoryCache(
+        max_items=settings.model_cache_max_items, max_bytes=settings.model_cache_max_mb * 2**20
+    )
+    answers = AnswerCache(store, "tickercast:forecast", settings.model_cache_max_items, memory)
     keys = settings.api_keys
     limits = Limits(max_rows=settings.model_max_rows, max_periods=settings.model_max_periods)
-    rate = RateLimit(settings.model_rate_limit, settings.redis_url)
+    # Per key: every request, cached answers included, at a high rate; computed ones at a low.
+    requests_rate = RateLimit(settings.model_request_rate_limit, store, "model-requests")
+    rate = RateLimit(settings.model_rate_limit, store, "model")
     gate = FitGate(settings.fit_slots, settings.model_queue_size, fit_slots_dir)
-    metrics = Metrics()
     warm: dict[str, asyncio.Task[None]] = {}
     worker = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -96,6 +79,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         warm["task"] = asyncio.create_task(asyncio.to_thread(engine.warm_up))
         yield
+        await store.close()
 
     async def ready() -> None:
         task = warm.get("task")
@@ -131,13 +115,14 @@ def create_app(
         try:
             data = parse_body(await read_body(request, settings.model_max_body_bytes))
             check_key(data, keys)
-            rate.hit(data["key"])
+            await requests_rate.hit(data["key"])
             req = parse_request(data, limits)
             await ready()
             cache_key = f"{engine.name}:{req.digest()}"
-            content = cache.get(cache_key) if settings.model_cache_ttl else None
+            content = await answers.get(cache_key) if settings.model_cache_ttl else None
             metrics.cache.labels("hit" if content else "miss").inc()
             if content is None:
+                await rate.hit(data["key"])  # only computed forecasts count against this one
                 metrics.rows.observe(req.n)
                 metrics.in_flight.inc()
                 try:
@@ -147,7 +132,7 @@ def create_app(
                     raise ServiceBusy("fit timed out", retry_after=BUSY_RETRY_AFTER) from None
                 finally:
                     metrics.in_flight.dec()
-                cache.set(cache_key, content, settings.model_cache_ttl)
+                await answers.set(cache_key, content, settings.model_cache_ttl)
                 outcome = "computed"
             else:
                 outcome = "cached"

@@ -13,7 +13,7 @@ from prometheus_client import (
     Histogram,
 )
 
-from tickercast.serving import prometheus_text
+from tickercast.serving import prometheus_text, redis_up_gauge
 
 FIT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -41,6 +41,7 @@ class Metrics:
             registry=r,
             multiprocess_mode="livesum",
         )
+        self.redis_up = redis_up_gauge("tickercast_model", r)
         self.rows = Histogram(
             "tickercast_model_rows",
             "History rows per request.",

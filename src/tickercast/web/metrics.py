@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from tickercast.serving import prometheus_text
+from tickercast.serving import prometheus_text, redis_up_gauge
 
 SECONDS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -36,6 +36,7 @@ class WebMetrics:
             ["outcome"],
             registry=r,
         )
+        self.redis_up = redis_up_gauge("tickercast_web", r)
         self.model_seconds = Histogram(
             "tickercast_web_model_seconds",
             "Time the model service took, retries included.",
