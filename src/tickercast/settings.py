@@ -95,6 +95,9 @@ class WebSettings(_Base):
     model_api_retries: int = Field(
         default=2, ge=0, description="Retries of a failed or busy model call."
     )
+    model_answer_cache_ttl: int = Field(
+        default=24 * 3600, ge=0, description="Seconds the web app keeps a model answer; 0: never."
+    )
     nasdaq_data_link_api_key: SecretStr | None = Field(
         default=None, description="Enables Nasdaq Data Link prices."
     )

@@ -1,4 +1,5 @@
-"""The JSON API. Routes are sync: they run in the thread pool while the model works."""
+"""The JSON API. Routes that wait for the model or a provider run that part in a worker
+thread; a cached forecast is answered without one."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def register(app: FastAPI, forecaster: Forecaster, settings: WebSettings) -> Non
         return json_response({"tickers": forecaster.tickers()})
 
     @app.get("/api/forecast/{ticker}", summary="History and forecast of one ticker")
-    def ticker_forecast(
+    async def ticker_forecast(
         ticker: str,
         periods: str | None = None,
         window: str | None = None,
@@ -53,7 +54,7 @@ def register(app: FastAPI, forecaster: Forecaster, settings: WebSettings) -> Non
         if format not in ("json", "csv"):
             raise InvalidInput("format must be json or csv")
         choices = Choices.parse(window, periods, None)
-        data = forecaster.ticker_forecast(ticker, source, choices)
+        data = await forecaster.ticker_forecast(ticker, source, choices)
         if format == "csv":
             name = f"{data['ticker']}-forecast-{choices.horizon}.csv"
             return Response(

@@ -28,18 +28,21 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tickercast import __version__
+from tickercast.cache import AnswerCache, MemoryCache
 from tickercast.data.base import PriceProvider
 from tickercast.errors import InvalidInput, NotFound, TickercastError, error_body
 from tickercast.serving import configure_logging
 from tickercast.settings import WebSettings
+from tickercast.store import Store
 from tickercast.web import api, pages
-from tickercast.web.forecasts import Forecaster
+from tickercast.web.forecasts import ANSWERS_NAMESPACE, Forecaster
 from tickercast.web.metrics import WebMetrics
 from tickercast.web.model_client import ModelClient
 
 log = logging.getLogger("tickercast.web")
 HERE = Path(__file__).parent
 JSON = "application/json"
+ANSWERS_MAX_ITEMS, ANSWERS_MAX_BYTES = 2_000, 32 * 2**20  # in-process: a forecast is ~10-40 KB
 
 
 def plotly_js_path() -> Path:
@@ -78,7 +81,14 @@ def create_app(
     own_client = model_client is None
     model = model_client or model_client_from(settings)
     metrics = WebMetrics()
-    forecaster = Forecaster(providers, model, metrics)
+    store = Store(settings.redis_url, on_change=lambda up: metrics.redis_up.set(int(up)))
+    answers = AnswerCache(
+        store,
+        ANSWERS_NAMESPACE,
+        ANSWERS_MAX_ITEMS,
+        MemoryCache(ANSWERS_MAX_ITEMS, ANSWERS_MAX_BYTES),
+    )
+    forecaster = Forecaster(providers, model, metrics, answers, settings.model_answer_cache_ttl)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals.update(version=__version__)
     plotly_js = plotly_js_path()
@@ -86,6 +96,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await store.close()
         if own_client:
             model.close()
 
@@ -151,16 +162,16 @@ def create_app(
         return response
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)
-    def readyz() -> dict[str, object]:
+    async def readyz() -> dict[str, object]:
         # Ready once built: the pages serve history even while the model service is down.
         return {"status": "ready", "providers": sorted(providers)}
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus() -> Response:
+    async def prometheus() -> Response:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     @app.get("/static/vendor/plotly.min.js", include_in_schema=False)

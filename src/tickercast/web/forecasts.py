@@ -1,27 +1,39 @@
 """The web app's use cases: prices from the providers, forecasts and backtests from the model.
 
 Routes call these and turn the results into pages or JSON; nothing here knows about HTTP.
+
+Every model answer goes through one cache shared by the workers and replicas (`AnswerCache`:
+Redis, or this process), keyed by a digest of the request itself (the series, periods, step,
+interval width and any other field), never by the URL that asked: new prices are a new key, and
+two pages that need the same forecast share it. Async code awaits `answer`; the sync use cases
+(run by the routes in worker threads) reach it through the event loop.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import anyio.from_thread
+import anyio.to_thread
+import orjson
 import pandas as pd
 
-from tickercast.contract import Limits, iso_dates, parse_request
+from tickercast.cache import AnswerCache
+from tickercast.contract import Limits, iso_dates, parse_request, response_frame
 from tickercast.data.base import PriceHistory, PriceProvider
 from tickercast.data.registry import resolve
 from tickercast.errors import InvalidInput, TickercastError
 from tickercast.web import backtest
 from tickercast.web.metrics import WebMetrics
-from tickercast.web.model_client import ModelClient
+from tickercast.web.model_client import ModelClient, forecast_request
 from tickercast.web.series import (
     MAX_HORIZON,
     Choices,
     adjusted,
+    answer_rows,
     forecast_rows,
     guess_freq,
     history_rows,
@@ -31,6 +43,14 @@ from tickercast.web.series import (
 
 INTERVAL_WIDTH = 0.8
 MARKET_FREQ = "XNYS"  # provider prices are NYSE sessions, so the future is too
+ANSWERS_NAMESPACE = "tickercast:model-answers"
+ANSWERS_VERSION = "1"  # part of every key: change it when the cached bytes' meaning changes
+
+
+def answer_key(request: Mapping[str, Any]) -> str:
+    """The cache key of the model's answer to `request` (a body without the key)."""
+    digest = hashlib.sha256(orjson.dumps(request, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return f"v{ANSWERS_VERSION}:{digest}"
 
 
 class Forecaster:
@@ -39,11 +59,15 @@ class Forecaster:
         providers: Mapping[str, PriceProvider],
         model: ModelClient,
         metrics: WebMetrics,
+        answers: AnswerCache,
+        answer_ttl: float,
         max_rows: int = 20_000,
     ) -> None:
         self.providers = providers
         self.model = model
         self.metrics = metrics
+        self.answers = answers
+        self.answer_ttl = answer_ttl
         self.max_rows = max_rows
 
     def tickers(self) -> list[dict[str, str]]:
@@ -64,19 +88,33 @@ class Forecaster:
         prices = self.history(ticker, source)
         return prices, in_window(adjusted(prices.frame), window)
 
-    def forecast(self, series: pd.Series, periods: int, freq: str | None) -> pd.DataFrame:
-        """The model's forecast for a clean series (DatetimeIndex, floats, no NaN)."""
-        return self._call(iso_dates(pd.DatetimeIndex(series.index)), series.tolist(), periods, freq)
+    async def answer(self, request: Mapping[str, Any]) -> bytes:
+        """The model's answer to `request`: cached, else asked of the model (in a thread)."""
+        key = answer_key(request)
+        raw = await self.answers.get(key) if self.answer_ttl else None
+        self.metrics.answers.labels("miss" if raw is None else "hit").inc()
+        if raw is None:
+            raw = await anyio.to_thread.run_sync(self._call, request)
+            await self.answers.set(key, raw, self.answer_ttl)
+        return raw
 
-    def _call(
+    def forecast(self, series: pd.Series, periods: int, freq: str | None) -> pd.DataFrame:
+        """The model's forecast for a clean series (DatetimeIndex, floats, no NaN); called
+        from a worker thread of the event loop."""
+        ds = iso_dates(pd.DatetimeIndex(series.index))
+        return self._forecast_table(ds, series.tolist(), periods, freq)
+
+    def _forecast_table(
         self, ds: Sequence[str], y: Sequence[float], periods: int, freq: str | None
     ) -> pd.DataFrame:
+        request = forecast_request(ds, y, periods, freq, INTERVAL_WIDTH)
+        return response_frame(orjson.loads(anyio.from_thread.run(self.answer, request)))
+
+    def _call(self, request: Mapping[str, Any]) -> bytes:
         started = time.perf_counter()
         outcome = "ok"
         try:
-            return self.model.forecast(
-                ds, y, periods=periods, freq=freq, interval_width=INTERVAL_WIDTH
-            )
+            return self.model.answer(request)
         except TickercastError as exc:
             outcome = str(exc.status)
             raise
@@ -84,12 +122,16 @@ class Forecaster:
             self.metrics.model_calls.labels(outcome).inc()
             self.metrics.model_seconds.observe(time.perf_counter() - started)
 
-    def ticker_forecast(self, ticker: str, source: str | None, choices: Choices) -> dict[str, Any]:
-        """The JSON API's answer for one ticker."""
+    def _ticker_request(
+        self, ticker: str, source: str | None, choices: Choices
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The JSON API's answer without its forecast, and the model request it needs."""
         prices, frame = self.window(ticker, source, choices.window)
         series = usable(frame)
-        table = self.forecast(series, choices.horizon, MARKET_FREQ)
-        return {
+        ds = iso_dates(pd.DatetimeIndex(series.index))
+        y = series.tolist()
+        request = forecast_request(ds, y, choices.horizon, MARKET_FREQ, INTERVAL_WIDTH)
+        data = {
             "ticker": prices.ticker,
             "source": prices.provider,
             "attribution": prices.attribution,
@@ -97,9 +139,20 @@ class Forecaster:
             "periods": choices.horizon,
             "freq": MARKET_FREQ,
             "interval_width": INTERVAL_WIDTH,
-            "history": history_rows(series),
-            "forecast": forecast_rows(table),
+            "history": history_rows(series, ds),
         }
+        return data, request
+
+    async def ticker_forecast(
+        self, ticker: str, source: str | None, choices: Choices
+    ) -> dict[str, Any]:
+        """The JSON API's answer for one ticker. Prices may come from a provider over the
+        network: they are read in a worker thread."""
+        data, request = await anyio.to_thread.run_sync(
+            self._ticker_request, ticker, source, choices
+        )
+        data["forecast"] = answer_rows(orjson.loads(await self.answer(request)))
+        return data
 
     def ticker_backtest(self, ticker: str, source: str | None, choices: Choices) -> dict[str, Any]:
         prices, frame = self.window(ticker, source, choices.window)
@@ -108,7 +161,7 @@ class Forecaster:
 
     def backtest(self, series: pd.Series, horizon: int, freq: str | None) -> dict[str, Any]:
         def call(ds: list[str], y: list[float], periods: int) -> pd.DataFrame:
-            return self._call(ds, y, periods, freq)
+            return self._forecast_table(ds, y, periods, freq)
 
         return backtest.run(series, horizon, call, INTERVAL_WIDTH).to_dict()
 

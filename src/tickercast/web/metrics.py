@@ -37,6 +37,12 @@ class WebMetrics:
             registry=r,
         )
         self.redis_up = redis_up_gauge("tickercast_web", r)
+        self.answers = Counter(
+            "tickercast_web_model_answers",
+            "Model answers needed, by where they came from (hit: the shared cache).",
+            ["result"],
+            registry=r,
+        )
         self.model_seconds = Histogram(
             "tickercast_web_model_seconds",
             "Time the model service took, retries included.",

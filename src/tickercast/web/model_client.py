@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -43,6 +43,25 @@ class ModelRejected(TickercastError):
 
     status = 400
     public_message = "The forecasting service could not use this series."
+
+
+def forecast_request(
+    ds: Sequence[str],
+    y: Sequence[float | None],
+    periods: int,
+    freq: str | None = None,
+    interval_width: float = 0.8,
+) -> dict[str, Any]:
+    """A forecast request's body without the key: every field that determines the answer."""
+    body: dict[str, Any] = {
+        "ds": list(ds),
+        "y": list(y),
+        "periods": periods,
+        "interval_width": interval_width,
+    }
+    if freq is not None:
+        body["freq"] = freq
+    return body
 
 
 class ModelClient:
@@ -93,22 +112,18 @@ class ModelClient:
         interval_width: float = 0.8,
     ) -> pd.DataFrame:
         """The `periods` future rows, with every key of RESPONSE_KEYS, `ds` as timestamps."""
-        body: dict[str, Any] = {
-            "key": self._key,
-            "ds": list(ds),
-            "y": list(y),
-            "periods": periods,
-            "interval_width": interval_width,
-        }
-        if freq is not None:
-            body["freq"] = freq
-        response = self._post(orjson.dumps(body))
+        request = forecast_request(ds, y, periods, freq, interval_width)
+        return response_frame(orjson.loads(self.answer(request)))
+
+    def answer(self, request: Mapping[str, Any]) -> bytes:
+        """The model's answer to `request` (a body without the key), checked to be a forecast."""
+        response = self._post(orjson.dumps({"key": self._key, **request}))
         try:
             data = orjson.loads(response.content)
             missing = [k for k in RESPONSE_KEYS if k not in data]
             if missing:
                 raise ValueError(f"response lacks {missing}")
-            return response_frame(data)
+            return response.content
         except (ValueError, TypeError, KeyError) as exc:
             log.error("unreadable answer from the model service: %s", exc)
             raise UpstreamError("The forecasting service sent an answer we cannot read.") from None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,8 +125,9 @@ def chart_history(frame: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
-def history_rows(series: pd.Series) -> list[dict[str, Any]]:
-    dates = iso_dates(pd.DatetimeIndex(series.index))
+def history_rows(series: pd.Series, dates: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """The series as records; `dates`: its index as ISO strings, when already made."""
+    dates = dates if dates is not None else iso_dates(pd.DatetimeIndex(series.index))
     return [{"ds": d, "close": v} for d, v in zip(dates, _floats(series.to_numpy()), strict=True)]
 
 
@@ -135,6 +136,23 @@ def forecast_rows(forecast: pd.DataFrame, columns: Sequence[str] = FORECAST_COLU
     dates = iso_dates(pd.DatetimeIndex(forecast["ds"]))
     values = {c: _floats(forecast[c]) for c in columns if c != "ds"}
     return [{"ds": d, **{c: values[c][i] for c in values}} for i, d in enumerate(dates)]
+
+
+def answer_rows(
+    answer: Mapping[str, Mapping[str, Any]], columns: Sequence[str] = FORECAST_COLUMNS
+) -> list[dict[str, Any]]:
+    """`forecast_rows` of a model answer as it came over the wire, without a table between:
+    rows in label order; the model already sends `ds` as ISO strings."""
+    labels = sorted(answer["ds"], key=int)
+    values = [c for c in columns if c != "ds"]
+    return [
+        {"ds": answer["ds"][label], **{c: _rounded(answer[c][label]) for c in values}}
+        for label in labels
+    ]
+
+
+def _rounded(value: Any) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), 6)
 
 
 def forecast_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] = FORECAST_COLUMNS) -> str:
