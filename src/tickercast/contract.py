@@ -250,8 +250,10 @@ def _periods(value: Any, most: int) -> int:
 
 def iso_dates(ds: pd.DatetimeIndex) -> list[str]:
     """`2018-03-14` when every timestamp is at midnight, else `2018-03-14T05:51:44`."""
-    if bool((ds == ds.normalize()).all()):
-        return list(ds.strftime("%Y-%m-%d"))
+    stamps = (ds.tz_localize(None) if ds.tz is not None else ds).to_numpy()
+    days = stamps.astype("datetime64[D]")
+    if bool((days == stamps).all()):
+        return np.datetime_as_string(days).tolist()
     return [stamp.isoformat() for stamp in ds]
 
 

@@ -12,12 +12,15 @@ two pages that need the same forecast share it. Async code awaits `answer`; the 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import anyio.from_thread
 import anyio.to_thread
+import numpy as np
 import orjson
 import pandas as pd
 
@@ -47,6 +50,18 @@ ANSWERS_NAMESPACE = "tickercast:model-answers"
 ANSWERS_VERSION = "1"  # part of every key: change it when the cached bytes' meaning changes
 
 
+PREPARED_MAX_ITEMS = 256
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """A digest of a price frame's dates, column names and values."""
+    digest = hashlib.sha256(pd.DatetimeIndex(frame.index).to_numpy().tobytes())
+    for name in frame.columns:
+        digest.update(str(name).encode())
+        digest.update(np.ascontiguousarray(frame[name].to_numpy(dtype=float)).tobytes())
+    return digest.hexdigest()
+
+
 def answer_key(request: Mapping[str, Any]) -> str:
     """The cache key of the model's answer to `request` (a body without the key)."""
     digest = hashlib.sha256(orjson.dumps(request, option=orjson.OPT_SORT_KEYS)).hexdigest()
@@ -69,6 +84,11 @@ class Forecaster:
         self.answers = answers
         self.answer_ttl = answer_ttl
         self.max_rows = max_rows
+        # The JSON API's history part and model request of recent windows of prices, by the
+        # digest of those prices: a miss makes the same again.
+        self._prepared: OrderedDict[tuple[object, ...], tuple[dict[str, Any], dict[str, Any]]]
+        self._prepared = OrderedDict()
+        self._prepared_lock = threading.Lock()  # the routes call from several threads
 
     def tickers(self) -> list[dict[str, str]]:
         """Every ticker any provider offers, for the picker."""
@@ -86,7 +106,7 @@ class Forecaster:
     ) -> tuple[PriceHistory, pd.DataFrame]:
         """The ticker's prices (adjusted) in the chosen window."""
         prices = self.history(ticker, source)
-        return prices, in_window(adjusted(prices.frame), window)
+        return prices, adjusted(in_window(prices.frame, window))  # row by row: window first
 
     async def answer(self, request: Mapping[str, Any]) -> bytes:
         """The model's answer to `request`: cached, else asked of the model (in a thread)."""
@@ -125,8 +145,28 @@ class Forecaster:
     def _ticker_request(
         self, ticker: str, source: str | None, choices: Choices
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The JSON API's answer without its forecast, and the model request it needs."""
-        prices, frame = self.window(ticker, source, choices.window)
+        """The JSON API's answer without its forecast, and the model request it needs: made
+        once for a window of prices and kept by the digest of those prices."""
+        prices = self.history(ticker, source)
+        raw = in_window(prices.frame, choices.window)
+        key = (prices.provider, prices.ticker, choices.window, choices.horizon, frame_digest(raw))
+        with self._prepared_lock:
+            made = self._prepared.get(key)
+            if made is not None:
+                self._prepared.move_to_end(key)
+        if made is None:
+            made = self._prepare(prices, adjusted(raw), choices)
+            with self._prepared_lock:
+                self._prepared[key] = made
+                while len(self._prepared) > PREPARED_MAX_ITEMS:
+                    self._prepared.popitem(last=False)
+        data, request = made
+        return dict(data), request
+
+    @staticmethod
+    def _prepare(
+        prices: PriceHistory, frame: pd.DataFrame, choices: Choices
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         series = usable(frame)
         ds = iso_dates(pd.DatetimeIndex(series.index))
         y = series.tolist()

@@ -111,7 +111,8 @@ def usable(frame: pd.DataFrame, column: str = "close") -> pd.Series:
 
 
 def _floats(values: Any) -> list[float | None]:
-    return [None if not math.isfinite(v) else round(v, 6) for v in np.asarray(values, float)]
+    floats = np.asarray(values, float).tolist()  # Python floats: far quicker than numpy's
+    return [round(v, 6) if math.isfinite(v) else None for v in floats]
 
 
 def chart_history(frame: pd.DataFrame) -> dict[str, Any]:
