@@ -29,7 +29,9 @@ def make_client(fake_model: fakes.FakeModel, sleeps: list[float]) -> Iterator[Ma
     """A TestClient of the app; the model client's waits are recorded instead of slept."""
     opened: list[TestClient] = []
 
-    def make(**overrides: object) -> TestClient:
+    def make(
+        providers: dict[str, fakes.FakeProvider] | None = None, **overrides: object
+    ) -> TestClient:
         settings = fakes.settings(**overrides)
         model = ModelClient(
             settings.model_api_url,
@@ -39,7 +41,7 @@ def make_client(fake_model: fakes.FakeModel, sleeps: list[float]) -> Iterator[Ma
             transport=fake_model.transport(),
             sleep=sleeps.append,
         )
-        app = create_app(settings, providers=fakes.providers(), model_client=model)
+        app = create_app(settings, providers=providers or fakes.providers(), model_client=model)
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         opened.append(client)

@@ -1,0 +1,106 @@
+"""The web app asks the model once for a forecast it already has: the answer is kept under a
+digest of the request (the prices and every parameter), shared with every route that needs it."""
+
+from __future__ import annotations
+
+import orjson
+import pandas as pd
+import pytest
+
+from tests.web import fakes
+from tests.web.conftest import MakeClient
+from tickercast.contract import response_frame
+from tickercast.web.forecasts import answer_key
+from tickercast.web.model_client import forecast_request
+from tickercast.web.series import answer_rows, forecast_rows
+
+
+def test_a_repeated_forecast_is_asked_of_the_model_once(
+    make_client: MakeClient, fake_model: fakes.FakeModel
+) -> None:
+    client = make_client()
+    url = "/api/forecast/ACME?periods=5&window=1y"
+    first = client.get(url)
+    assert [client.get(url).content for _ in range(3)] == [first.content] * 3
+    assert len(fake_model.requests) == 1
+    metrics = client.get("/metrics").text
+    assert 'tickercast_web_model_answers_total{result="hit"} 3.0' in metrics
+    assert 'tickercast_web_model_answers_total{result="miss"} 1.0' in metrics
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "/api/forecast/ACME?periods=6&window=1y",  # another horizon
+        "/api/forecast/ACME?periods=5&window=2y",  # another window: other prices
+        "/api/forecast/BOLT?periods=5&window=1y",  # another ticker
+    ],
+)
+def test_any_other_parameter_is_another_answer(
+    make_client: MakeClient, fake_model: fakes.FakeModel, other: str
+) -> None:
+    client = make_client()
+    assert client.get("/api/forecast/ACME?periods=5&window=1y").status_code == 200
+    assert client.get(other).status_code == 200
+    assert len(fake_model.requests) == 2
+
+
+def test_new_prices_are_a_new_key(make_client: MakeClient, fake_model: fakes.FakeModel) -> None:
+    providers = fakes.providers()
+    client = make_client(providers=providers)
+    url = "/api/forecast/ACME?periods=5&window=1y"
+    before = client.get(url).json()
+    frame = providers["fake"].frames["ACME"]
+    providers["fake"].frames["ACME"] = pd.concat(  # the next session's price arrives
+        [frame, frame.iloc[-1:].set_axis(fakes.sessions(1, after=str(frame.index[-1].date())))]
+    )
+    after = client.get(url).json()
+    assert len(fake_model.requests) == 2
+    assert after["history"][-1]["ds"] > before["history"][-1]["ds"]
+    assert after["forecast"][0]["ds"] > before["forecast"][0]["ds"]
+
+
+def test_a_posted_series_is_cached_too(
+    make_client: MakeClient, fake_model: fakes.FakeModel
+) -> None:
+    """The upload route reaches the same cache as the ticker route, from its worker thread."""
+    client = make_client()
+    dates = [str(d.date()) for d in fakes.sessions(60)]
+    body = orjson.dumps({"ds": dates, "y": [100 + i % 7 for i in range(60)], "periods": 5})
+    answers = [client.post("/api/forecast", content=body) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200] * 3
+    assert answers[0].content == answers[2].content
+    assert len(fake_model.requests) == 1
+
+
+def test_cache_off_asks_every_time(make_client: MakeClient, fake_model: fakes.FakeModel) -> None:
+    client = make_client(model_answer_cache_ttl=0)
+    for _ in range(2):
+        assert client.get("/api/forecast/ACME?periods=5&window=1y").status_code == 200
+    assert len(fake_model.requests) == 2
+
+
+def test_the_key_is_every_field_but_never_the_secret() -> None:
+    request = forecast_request(["2024-01-02", "2024-01-03"], [1.0, 2.0], 5, "XNYS")
+    assert answer_key(request) == answer_key(dict(reversed(request.items())))
+    for change in ({"periods": 6}, {"freq": "D"}, {"interval_width": 0.9}, {"y": [1.0, 2.5]}):
+        assert answer_key({**request, **change}) != answer_key(request)
+    assert "key" not in request
+
+
+def test_rows_from_the_answer_match_rows_from_its_table() -> None:
+    answer = fakes.forecast_answer(
+        orjson.dumps(
+            {
+                "key": fakes.KEY,
+                **forecast_request(
+                    [str(d.date()) for d in fakes.sessions(40)],
+                    [float(i) for i in range(40)],
+                    7,
+                    "XNYS",
+                ),
+            }
+        )
+    ).content
+    data = orjson.loads(answer)
+    assert answer_rows(data) == forecast_rows(response_frame(data))
