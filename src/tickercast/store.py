@@ -13,6 +13,7 @@ The change is logged once each way and shown by `on_change` (a gauge in /metrics
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -66,7 +67,11 @@ class Store:
         try:
             result = await op(self.client)
         except (RedisError, OSError) as exc:
-            self._went_down(exc)
+            if self.up:
+                self._went_down(exc)
+                # Connections opened before the outage are dead: none is handed out again.
+                with contextlib.suppress(RedisError, OSError):
+                    await self.client.connection_pool.disconnect()
             return None
         if not self.up:
             self.up, self._wait = True, FIRST_RETRY
@@ -75,8 +80,6 @@ class Store:
         return result
 
     def _went_down(self, exc: Exception) -> None:
-        if not self.up:
-            return
         self.up = False
         self._retry_at = self._clock() + self._wait
         log.warning(
