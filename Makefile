@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast bench lint browser clean
+.PHONY: install run test test-fast bench load lint browser clean
 
 install: $(STAMP)
 
@@ -36,6 +36,10 @@ test-fast: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Simultaneous users and soaks on loopback, both services (part of `make bench` too).
+load: install
+	$(BIN)/python -m bench.traffic
 
 lint: install
 	$(BIN)/ruff check src tests bench

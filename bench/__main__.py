@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import cases, ceiling, procs
+from bench import cases, ceiling, procs, traffic
 from bench.data import Windows, load_series, request_body
 from bench.report import Results, SizeResult, render
 from bench.timing import Samples
@@ -35,6 +35,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--n", help="comma-separated sizes, e.g. 250,1250 (default 250,1250,2500)")
     parser.add_argument("--soak", type=int, help="requests in the disk and memory check")
     parser.add_argument("--no-redis", action="store_true", help="skip the Redis cache variant")
+    parser.add_argument("--no-traffic", action="store_true", help="skip soaks and many users")
     args = parser.parse_args(argv)
     if args.n:
         args.sizes = [int(part.replace("_", "")) for part in args.n.split(",") if part.strip()]
@@ -175,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     results.meta["bench wall time"] = f"{time.monotonic() - started:.0f} s"
 
     text = render(results)
+    if not args.no_traffic:
+        soak_total, seconds = (2_000, 5.0) if args.quick else (20_000, 10.0)
+        log(f"traffic: {soak_total:,}-request soaks, then simultaneous users ({seconds:g} s each)")
+        text += "\n\n" + traffic.render(traffic.run(soak_total, seconds, prophet=True))
     print(text)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(text)
