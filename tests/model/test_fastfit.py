@@ -110,7 +110,9 @@ def test_joint_optimum_beats_a_brute_force_grid_over_sigma(seed: int) -> None:
     assert profile[19] < ours and profile[21] < ours
     # sigma's stationarity condition, 4σ⁴ + Tσ² = RSS
     prob = fastfit.problem(stan_data)
-    rss = float(np.sum((stan_data["y"] - params["trend"][0] - stan_data["X"] @ params["beta"][0]) ** 2))
+    rss = float(
+        np.sum((stan_data["y"] - params["trend"][0] - stan_data["X"] @ params["beta"][0]) ** 2)
+    )
     assert 4 * sigma**4 + prob.rows * sigma**2 == pytest.approx(rss, rel=1e-8)
 
 
@@ -240,7 +242,9 @@ def with_engine(req: ForecastRequest, engine: str | None) -> ForecastRequest:
 
 
 def files_under(*folders: Path) -> list[str]:
-    return sorted(os.path.join(d, f) for folder in folders for d, _, fs in os.walk(folder) for f in fs)
+    return sorted(
+        os.path.join(d, f) for folder in folders for d, _, fs in os.walk(folder) for f in fs
+    )
 
 
 @pytest.mark.slow

@@ -84,9 +84,7 @@ def problem(stan_data: dict[str, Any]) -> Problem:
     y = np.asarray(stan_data["y"], dtype=float)
     n_changepoints = len(np.atleast_1d(stan_data["t_change"]))
     sigmas = np.asarray(stan_data["sigmas"], dtype=float).ravel()
-    ridge = np.concatenate(
-        [[1.0 / TREND_PRIOR_VAR] * 2, np.zeros(n_changepoints), 1.0 / sigmas**2]
-    )
+    ridge = np.concatenate([[1.0 / TREND_PRIOR_VAR] * 2, np.zeros(n_changepoints), 1.0 / sigmas**2])
     l1 = np.zeros(len(ridge), dtype=bool)
     l1[2 : 2 + n_changepoints] = True
     return Problem(
@@ -119,18 +117,20 @@ def solve_lasso(
     signs = np.sign(x) * l1
     active = ~l1 | (x != 0)
     tol = 1e-12 * max(1.0, float(np.abs(b).max()))
+    stalled = False
     for step_number in range(_MAX_LASSO_STEPS):
         grad = h @ x - b
-        # optimality on the active coordinates: grad + lam * sign = 0 (free: sign 0); the first
-        # step always re-solves, so a warm start moves with the problem however little it changed
+        # optimal on the active set: grad + lam * sign = 0 (free coordinates: sign 0). The first
+        # step always re-solves, so a warm start follows the problem however little it moved.
         settled = np.abs(grad[active] + lam * signs[active]).max(initial=0.0) <= tol
-        if settled and step_number > 0:
+        added = False
+        if stalled or (settled and step_number > 0):
             slack = np.where(l1 & ~active, np.abs(grad) - lam, -np.inf)
             j = int(np.argmax(slack))
             if slack[j] <= tol:
                 return x
             signs[j] = -np.sign(grad[j])
-            active[j] = True
+            active[j] = added = True
         idx = np.flatnonzero(active)
         target = np.linalg.solve(h[np.ix_(idx, idx)], b[idx] - lam * signs[idx])
         old = x[idx]
@@ -139,7 +139,9 @@ def solve_lasso(
         # reaches zero (that coordinate then exactly zero)
         crossing = np.flatnonzero(l1[idx] & (old != 0) & (np.sign(target) != np.sign(old)))
         best, best_value = x, _penalised(h, b, lam, l1, x)
-        for fraction, at in [(1.0, -1), *((old[i] / (old[i] - target[i]), i) for i in crossing)]:
+        stops: list[tuple[float, int]] = [(1.0, -1)]
+        stops += [(float(old[i] / (old[i] - target[i])), int(i)) for i in crossing]
+        for fraction, at in stops:
             candidate = x.copy()
             candidate[idx] = old + fraction * step
             if at >= 0:
@@ -148,8 +150,13 @@ def solve_lasso(
             if value < best_value:
                 best, best_value = candidate, value
         if best is x:
-            # no candidate is lower: the new coordinate cannot move; the optimum is reached
-            return x
+            # no lower point: optimal to rounding on this active set; a violator that cannot
+            # move the objective either means the optimum is reached
+            if added:
+                return x
+            stalled = True
+            continue
+        stalled = False
         x = best
         active = ~l1 | (x != 0)
         signs = np.sign(x) * l1

@@ -14,6 +14,11 @@ Pure functions on a checked `ForecastRequest`; nothing here knows about HTTP. Fo
   on every fit (a fifth of a fit at 250 rows). `_fast_prophet` remembers that small table per
   set of column names: it depends on nothing else for the models this service fits. It also
   makes the Fourier features with the same operations on arrays instead of pandas Series.
+
+Two fit engines share that preprocessing and prediction: `"cmdstan"` (Prophet's own fit,
+CmdStan's L-BFGS) and `"fast"` (`fit_fast`: a stan backend that solves the same MAP problem in
+this process, `model/fastfit.py`; no subprocess, no files, a higher log posterior than L-BFGS
+reaches, so its `yhat` is close to but not Prophet's own).
 """
 
 from __future__ import annotations
