@@ -99,67 +99,52 @@ def problem(stan_data: dict[str, Any]) -> Problem:
     )
 
 
-def _penalised(h: np.ndarray, b: np.ndarray, lam: float, l1: np.ndarray, x: np.ndarray) -> float:
-    return float(0.5 * x @ h @ x - b @ x + lam * np.abs(x[l1]).sum())
-
-
 def solve_lasso(
     h: np.ndarray, b: np.ndarray, lam: float, l1: np.ndarray, start: np.ndarray | None = None
 ) -> np.ndarray:
-    """argmin ½ xᵀHx - bᵀx + lam Σ_{j in l1} |x_j|, H positive definite (feature-sign search).
+    """argmin ½ xᵀHx - bᵀx + lam Σ_{j in l1} |x_j|, H positive definite: an active set on
+    the signs of the `l1` coordinates (the others are always free).
 
-    The coordinates outside `l1` are always free. Each step solves the quadratic on the
-    current active set with the current signs, then walks towards that solution, stopping at
-    the point of lowest objective among it and the points where a coefficient crosses zero.
-    Every step lowers the objective, so the search ends, at the exact optimum.
+    On a fixed sign pattern the objective is a quadratic, minimised by one linear solve. Each
+    step walks from x towards that minimiser and stops where a signed coordinate would change
+    sign (it leaves the set) or at the minimiser; there, the inactive coordinate whose gradient
+    most exceeds lam joins with the sign that lowers the objective. Every step lowers the
+    objective and a sign pattern's minimiser is visited at most once, so it ends, at the exact
+    optimum.
     """
     x = np.zeros(len(b)) if start is None else start.copy()
     signs = np.sign(x) * l1
     active = ~l1 | (x != 0)
     tol = 1e-12 * max(1.0, float(np.abs(b).max()))
-    stalled = False
-    for step_number in range(_MAX_LASSO_STEPS):
-        grad = h @ x - b
-        # optimal on the active set: grad + lam * sign = 0 (free coordinates: sign 0). The first
-        # step always re-solves, so a warm start follows the problem however little it moved.
-        settled = np.abs(grad[active] + lam * signs[active]).max(initial=0.0) <= tol
-        added = False
-        if stalled or (settled and step_number > 0):
-            slack = np.where(l1 & ~active, np.abs(grad) - lam, -np.inf)
+    at_minimiser = False  # a warm start is first moved to its own pattern's minimiser
+    for _ in range(_MAX_LASSO_STEPS):
+        if at_minimiser:
+            grad = h @ x - b
+            slack = np.where(active, -np.inf, np.abs(grad) - lam)
             j = int(np.argmax(slack))
             if slack[j] <= tol:
                 return x
             signs[j] = -np.sign(grad[j])
-            active[j] = added = True
+            active[j] = True
         idx = np.flatnonzero(active)
-        target = np.linalg.solve(h[np.ix_(idx, idx)], b[idx] - lam * signs[idx])
-        old = x[idx]
-        step = target - old
-        # the candidates: the target, and each point on the way where a signed coordinate
-        # reaches zero (that coordinate then exactly zero)
-        crossing = np.flatnonzero(l1[idx] & (old != 0) & (np.sign(target) != np.sign(old)))
-        best, best_value = x, _penalised(h, b, lam, l1, x)
-        stops: list[tuple[float, int]] = [(1.0, -1)]
-        stops += [(float(old[i] / (old[i] - target[i])), int(i)) for i in crossing]
-        for fraction, at in stops:
-            candidate = x.copy()
-            candidate[idx] = old + fraction * step
-            if at >= 0:
-                candidate[idx[at]] = 0.0
-            value = _penalised(h, b, lam, l1, candidate)
-            if value < best_value:
-                best, best_value = candidate, value
-        if best is x:
-            # no lower point: optimal to rounding on this active set; a violator that cannot
-            # move the objective either means the optimum is reached
-            if added:
-                return x
-            stalled = True
+        target = np.linalg.solve(h.take(idx, 0).take(idx, 1), b[idx] - lam * signs[idx])
+        wrong = np.flatnonzero(l1[idx] & (target * signs[idx] <= 0))
+        if len(wrong) == 0:
+            x[idx] = target
+            at_minimiser = True
             continue
-        stalled = False
-        x = best
+        old = x[idx]
+        fractions = old[wrong] / (old[wrong] - target[wrong])
+        k = int(np.argmin(fractions))
+        if fractions[k] <= 0:
+            # only a coordinate that just joined starts at zero: it cannot move the objective
+            # down, which at a pattern's minimiser means the optimum, up to rounding
+            return x
+        x[idx] = old + fractions[k] * (target - old)
+        x[idx[wrong[k]]] = 0.0
         active = ~l1 | (x != 0)
         signs = np.sign(x) * l1
+        at_minimiser = False
     raise RuntimeError("the lasso did not converge")
 
 
