@@ -133,6 +133,30 @@ def test_answers_are_deterministic_and_shaped_like_cmdstans() -> None:
     }
 
 
+def test_a_series_fitted_exactly_gets_a_finite_answer() -> None:
+    # five rows and three changepoints, two of them with the same single row after them: the
+    # objective grows without bound as σ → 0 and the changepoint columns are singular
+    t = np.array([0.0, 1 / 6, 1 / 3, 5 / 6, 1.0])
+    stan_data = synthetic_stan_data(0) | {
+        "T": 5,
+        "K": 1,
+        "t": t,
+        "cap": np.zeros(5),
+        "y": np.array([0.97, 0.99, 1.0, 0.98, 0.985]),
+        "S": 3,
+        "t_change": np.array([1 / 6, 1 / 3, 5 / 6]),
+        "X": np.zeros((5, 1)),
+        "sigmas": np.array([10.0]),
+        "s_a": np.ones(1),
+        "s_m": np.zeros(1),
+    }
+    params = fastfit.optimize(stan_data)
+    assert all(np.isfinite(value).all() for value in params.values())
+    assert params["sigma_obs"][0, 0] > 0
+    np.testing.assert_allclose(params["trend"][0], stan_data["y"], atol=1e-6)
+    assert np.isfinite(fastfit.log_posterior(params, stan_data))
+
+
 def test_unsupported_models_are_refused() -> None:
     logistic = synthetic_stan_data(0) | {"trend_indicator": 1}
     with pytest.raises(fastfit.UnsupportedModel, match="linear trend"):

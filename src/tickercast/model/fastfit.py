@@ -99,6 +99,15 @@ def problem(stan_data: dict[str, Any]) -> Problem:
     )
 
 
+def _solve(a: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """a⁻¹ rhs; for an exactly singular `a` (changepoint columns that coincide on a very short
+    series), the least-squares solution of least norm, one of the equally good answers."""
+    try:
+        return np.linalg.solve(a, rhs)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(a, rhs, rcond=None)[0]
+
+
 def solve_lasso(
     h: np.ndarray, b: np.ndarray, lam: float, l1: np.ndarray, start: np.ndarray | None = None
 ) -> np.ndarray:
@@ -127,7 +136,7 @@ def solve_lasso(
             signs[j] = -np.sign(grad[j])
             active[j] = True
         idx = np.flatnonzero(active)
-        target = np.linalg.solve(h.take(idx, 0).take(idx, 1), b[idx] - lam * signs[idx])
+        target = _solve(h.take(idx, 0).take(idx, 1), b[idx] - lam * signs[idx])
         wrong = np.flatnonzero(l1[idx] & (target * signs[idx] <= 0))
         if len(wrong) == 0:
             x[idx] = target
@@ -162,7 +171,7 @@ def _lasso_at(prob: Problem, v: float, start: np.ndarray | None) -> tuple[np.nda
     signs = np.sign(theta[idx]) * prob.l1[idx]
     # θ_A(v) = H_A(v)⁻¹ (b_A - (v/τ) s_A), so dθ_A/dv = -H_A⁻¹ (D_A θ_A + s_A/τ)
     rhs = prob.ridge[idx] * theta[idx] + signs / prob.tau
-    dtheta = -np.linalg.solve(h[np.ix_(idx, idx)], rhs)
+    dtheta = -_solve(h.take(idx, 0).take(idx, 1), rhs)
     grad = (prob.gram @ theta - prob.zty)[idx]
     return theta, prob.rss(theta), float(2.0 * grad @ dtheta)
 
@@ -178,8 +187,11 @@ def fit_map(prob: Problem) -> Optimum:
     lo, hi = 0.0, root(prob.yty)
     # No θ fits better than least squares, so the equation is ≤ 0 at root(RSS of least
     # squares): the start, usually close (a whisker of ridge keeps the solve well posed).
+    # A series the model fits exactly (a handful of rows) has its root at 0 and an unbounded
+    # objective: σ stops at a millionth of the root for yᵀy, as any optimizer has to somewhere.
+    smallest = 1e-12 * hi
     h = prob.gram + np.diag(1e-9 * hi * np.maximum(prob.ridge, 1.0))
-    v, theta = min(root(prob.rss(np.linalg.solve(h, prob.zty))), hi), None
+    v, theta = max(min(root(prob.rss(_solve(h, prob.zty))), hi), smallest), None
     for _ in range(_MAX_SIGMA_STEPS):
         theta, rss, drss = _lasso_at(prob, v, theta)
         gap = 4.0 * v * v + n * v - rss
@@ -191,12 +203,15 @@ def fit_map(prob: Problem) -> Optimum:
         newton = v - gap / slope if slope > 0 else np.nan
         if gap == 0 or abs(newton - v) <= 1e-9 * v or hi - lo <= 1e-12 * hi:
             break
+        if gap > 0 and v <= smallest:
+            break
         if lo < newton < hi:
             v = newton
         elif lo < root(rss) < hi:
             v = root(rss)  # one step of the plain alternation
         else:
             v = 0.5 * (lo + hi)
+        v = max(v, smallest)
     assert theta is not None
     return Optimum(theta=theta, sigma=float(np.sqrt(v)))
 
