@@ -254,15 +254,22 @@ def test_forecasts_stay_close_to_prophets(comparisons: dict[tuple[str, int], Com
 # --- in the service: no processes, no files, its own cache tag and fitted-model slot ---
 
 
-def with_engine(req: ForecastRequest, engine: str | None) -> ForecastRequest:
-    """The request with an `engine` field, as the contract's parser will give it."""
+def with_engine(
+    req: ForecastRequest, engine: str | None, method: str = "prophet"
+) -> ForecastRequest:
+    """The request with `engine` and `method` fields, as the contract's parser will give it."""
 
     @dataclasses.dataclass(frozen=True)
     class Requested(ForecastRequest):
         engine: str | None = None
+        method: str = "prophet"
 
-    fields = {f.name: getattr(req, f.name) for f in dataclasses.fields(req)}
-    return Requested(**fields, engine=engine)
+    fields = {
+        f.name: getattr(req, f.name)
+        for f in dataclasses.fields(req)
+        if f.name not in ("engine", "method")
+    }
+    return Requested(**fields, engine=engine, method=method)
 
 
 def files_under(*folders: Path) -> list[str]:
@@ -301,6 +308,8 @@ def test_engine_runs_the_fast_fit_when_asked_with_its_own_tag_and_slot() -> None
     assert requested_engine(plain) == "cmdstan"
     assert requested_engine(with_engine(plain, None)) == "cmdstan"
     assert requested_engine(fast) == "fast"
+    assert requested_engine(with_engine(plain, None, method="calibrated")) == "fast"
+    assert requested_engine(with_engine(plain, "cmdstan", method="calibrated")) == "cmdstan"
     engine = ProphetEngine()
     engine.warm_up()
     assert engine.cache_tag(plain) == engine.name
