@@ -5,7 +5,7 @@ constants that `~` drops left out and no Jacobian (as CmdStan's `optimize` does)
 
     lp = -k²/50 - m²/50 - Σ|δ|/τ - 2σ² - Σ β_j²/(2 s_j²) - T log σ - RSS/(2σ²)
 
-where the trend is `k t + m + Σ_j [t ≥ c_j] (t - c_j) δ_j`, the mean is `trend + X β`, and RSS
+where the trend is `k t + m + Σ_j [t ≥ c_j] (t - c_j) δ_j`, the mean is `trend + X_sa β`, and RSS
 is the residual sum of squares of the (scaled) `y`. Everything is in Prophet's scaled units.
 
 Two facts make it small:
@@ -13,9 +13,9 @@ Two facts make it small:
 - With σ fixed, the mean is linear in θ = (m, k, δ, β), so maximising lp is a lasso:
   minimise ½ θᵀ(G + v D)θ - bᵀθ + (v/τ) Σ|δ| with v = σ², G = ZᵀZ and b = Zᵀy for the design
   Z = [1, t, changepoint ramps, X], and D the ridge of the normal priors (1/25 on m and k,
-  1/s_j² on β). `solve_lasso` finds its exact optimum by an active set on the signs of δ
-  (feature-sign search): every step is one small linear solve, and the Gram matrix is built
-  once per fit in one pass over the rows.
+  1/s_j² on β). `solve_lasso` finds its exact optimum by an active set on the signs of δ:
+  every step is one small linear solve, and the Gram matrix is built once per fit in one
+  pass over the rows.
 - The priors on θ do not involve σ, so at the optimum ∂lp/∂σ = 0 reads 4σ⁴ + Tσ² - RSS = 0,
   RSS taken at the lasso's optimum for that σ. `fit_map` solves that for v = σ² with Newton
   steps kept inside a bracket, the lasso re-solved exactly (warm-started) at every step.
@@ -68,6 +68,7 @@ def design(stan_data: dict[str, Any]) -> np.ndarray:
     t = np.asarray(stan_data["t"], dtype=float)
     t_change = np.atleast_1d(np.asarray(stan_data["t_change"], dtype=float))
     x = np.asarray(stan_data["X"], dtype=float).reshape(len(t), -1)
+    x = x * np.asarray(stan_data["s_a"], dtype=float).ravel()  # the model's X_sa
     return np.hstack([np.ones((len(t), 1)), t[:, None], changepoint_ramps(t, t_change), x])
 
 
