@@ -118,7 +118,7 @@ def create_app(
             await requests_rate.hit(data["key"])
             req = parse_request(data, limits)
             await ready()
-            cache_key = f"{engine.name}:{req.digest()}"
+            cache_key = f"{engine.cache_tag(req)}:{req.digest()}"
             content = await answers.get(cache_key) if settings.model_cache_ttl else None
             metrics.cache.labels("hit" if content else "miss").inc()
             if content is None:
