@@ -3,13 +3,15 @@ the gunicorn command line they run."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
-from tickercast.serving import forget_worker_metrics, gunicorn_options, owned_folder
+from tickercast.serving import RetireAfter, forget_worker_metrics, gunicorn_options, owned_folder
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -44,13 +46,39 @@ def test_refuses_to_start_and_says_which_setting(
 
 
 def test_gunicorn_options() -> None:
-    options = gunicorn_options("0.0.0.0", 8123, 3, 90.0, max_requests=40, jitter=5)
+    options = gunicorn_options("0.0.0.0", 8123, 3, 90.0)
     assert options["worker_class"] == "uvicorn_worker.UvicornWorker"
     assert options["control_socket_disable"] is True and "preload_app" not in options
     assert (options["bind"], options["workers"], options["timeout"]) == ("0.0.0.0:8123", 3, 90)
-    assert (options["max_requests"], options["max_requests_jitter"]) == (40, 5)
+    assert "max_requests" not in options  # RetireAfter does it without resetting connections
     assert options["child_exit"] is forget_worker_metrics
-    assert gunicorn_options("h", 1, 0, 1, max_requests=0, jitter=5)["max_requests_jitter"] == 0
+
+
+def test_retire_after_closes_each_connection_then_stops_the_worker() -> None:
+    stops: list[float] = []
+
+    async def app(scope: object, receive: object, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def scenario() -> list[bool]:
+        loop = asyncio.get_running_loop()
+        retire = RetireAfter(app, limit=3, grace=0.05, stop=lambda: stops.append(loop.time()))
+        closes = []
+        for _ in range(5):
+            sent: list[dict[str, Any]] = []
+
+            async def send(message: dict[str, Any], into: list[dict[str, Any]] = sent) -> None:
+                into.append(message)
+
+            await retire({"type": "http"}, None, send)
+            closes.append((b"connection", b"close") in sent[0]["headers"])
+        assert not stops  # not at once: the connections get their last answers first
+        await asyncio.sleep(0.2)
+        return closes
+
+    assert asyncio.run(scenario()) == [False, False, True, True, True]
+    assert len(stops) == 1
 
 
 def test_only_the_creator_removes_an_owned_folder() -> None:

@@ -4,10 +4,13 @@ Prometheus metrics added up across workers."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
+import random
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Gauge
 
 S = TypeVar("S", bound=BaseSettings)
+KEEP_ALIVE = 5.0  # uvicorn's default: seconds an idle kept-alive connection stays open
 
 
 def load_settings(cls: type[S], program: str, hint: str, **overrides: Any) -> S | None:
@@ -48,13 +52,12 @@ def configure_logging(level: str) -> None:
     )
 
 
-def gunicorn_options(
-    host: str, port: int, workers: int, timeout: float, max_requests: int, jitter: int
-) -> dict[str, Any]:
-    """gunicorn's settings for one service: uvicorn workers, replaced after `MAX_REQUESTS`.
+def gunicorn_options(host: str, port: int, workers: int, timeout: float) -> dict[str, Any]:
+    """gunicorn's settings for one service, with uvicorn workers.
 
     No `preload_app`: each worker builds the app itself (a Prophet imported before the fork
-    would share CmdStan's temp folder between workers).
+    would share CmdStan's temp folder between workers). gunicorn's own `max_requests` stays
+    off: `RetireAfter` replaces workers without cutting a kept-alive connection.
     """
     return {
         "bind": f"{host}:{port}",
@@ -63,10 +66,56 @@ def gunicorn_options(
         "control_socket_disable": True,
         "timeout": int(timeout),
         "graceful_timeout": 20,
-        "max_requests": max_requests,
-        "max_requests_jitter": jitter if max_requests else 0,
         "child_exit": forget_worker_metrics,
     }
+
+
+class RetireAfter:
+    """ASGI wrapper that has a worker replaced after `limit` requests, gently.
+
+    gunicorn's `max_requests` closes the worker's kept-alive connections at once, and a client
+    that was sending its next request on one sees the connection reset. Here, once `limit`
+    requests have come in, every answer says `Connection: close` (the client opens a new
+    connection, which any worker may take), and `grace` seconds later, when every connection
+    has had its last answer or its keep-alive has run out, the worker asks itself to stop
+    (SIGTERM: it finishes what it is serving, and the master starts a fresh one).
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        limit: int,
+        grace: float = KEEP_ALIVE + 1.0,
+        stop: Callable[[], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.limit = limit
+        self.grace = grace
+        self.count = 0
+        self.retiring = False
+        self._stop = stop or (lambda: os.kill(os.getpid(), signal.SIGTERM))
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.count += 1
+        if self.count >= self.limit and not self.retiring:
+            self.retiring = True
+            asyncio.get_running_loop().call_later(self.grace, self._stop)
+        if not self.retiring:
+            await self.app(scope, receive, send)
+            return
+
+        async def closing(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"
+                ]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, receive, closing)
 
 
 def forget_worker_metrics(server: object, worker: Any) -> None:
@@ -81,17 +130,24 @@ def forget_worker_metrics(server: object, worker: Any) -> None:
 class _Gunicorn(BaseApplication):
     """gunicorn configured from a dict, serving the app `factory()` builds in each worker."""
 
-    def __init__(self, options: dict[str, Any], factory: Callable[[], Any]) -> None:
+    def __init__(
+        self, options: dict[str, Any], factory: Callable[[], Any], max_requests: int, jitter: int
+    ) -> None:
         self.options = options
         self.factory = factory
+        self.max_requests = max_requests
+        self.jitter = jitter
         super().__init__()
 
     def load_config(self) -> None:
         for name, value in self.options.items():
             self.cfg.set(name, value)
 
-    def load(self) -> Any:
-        return self.factory()
+    def load(self) -> Any:  # in each worker
+        app = self.factory()
+        if not self.max_requests:
+            return app
+        return RetireAfter(app, self.max_requests + random.randint(0, self.jitter))
 
 
 @contextlib.contextmanager
@@ -107,11 +163,14 @@ def owned_folder(prefix: str) -> Iterator[str]:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def run_gunicorn(options: dict[str, Any], factory: Callable[[], Any]) -> int:
-    """Run gunicorn until it is stopped; every worker's metrics go to a folder for this run."""
+def run_gunicorn(
+    options: dict[str, Any], factory: Callable[[], Any], max_requests: int = 0, jitter: int = 0
+) -> int:
+    """Run gunicorn until it is stopped, each worker replaced after `max_requests` requests
+    plus up to `jitter` (0: never); every worker's metrics go to a folder for this run."""
     with owned_folder("tickercast-metrics-") as metrics_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # prometheus_client's own setting
-        _Gunicorn(options, factory).run()
+        _Gunicorn(options, factory, max_requests, jitter).run()
     return 0
 
 

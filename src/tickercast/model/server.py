@@ -24,9 +24,8 @@ def serve(host: str, port: int, workers: int, mock: bool) -> int:
     kind = "mock" if settings.model_mock else "Prophet"
     print(f"tickercast model ({kind}) on http://{host}:{port} with {workers} worker(s)", flush=True)
     timeout = settings.model_fit_timeout + 30
-    options = gunicorn_options(
-        host, port, workers, timeout, settings.max_requests, settings.max_requests_jitter
-    )
+    options = gunicorn_options(host, port, workers, timeout)
+    recycle = (settings.max_requests, settings.max_requests_jitter)
     with owned_folder("tickercast-fit-slots-") as slots:  # the workers share their fit slots
 
         def app() -> FastAPI:  # called in each worker, with the settings read above
@@ -35,4 +34,4 @@ def serve(host: str, port: int, workers: int, mock: bool) -> int:
             configure_logging(settings.log_level)
             return create_app(settings, fit_slots_dir=slots)
 
-        return run_gunicorn(options, app)
+        return run_gunicorn(options, app, *recycle)

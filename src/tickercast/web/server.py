@@ -31,7 +31,6 @@ def serve(host: str, port: int, workers: int) -> int:
 
     # A page may wait for the model, with retries, before it answers.
     timeout = settings.model_api_timeout * 3 + 30
-    options = gunicorn_options(
-        host, port, workers, timeout, settings.max_requests, settings.max_requests_jitter
-    )
-    return run_gunicorn(options, app)
+    options = gunicorn_options(host, port, workers, timeout)
+    recycle = (settings.max_requests, settings.max_requests_jitter)
+    return run_gunicorn(options, app, *recycle)
