@@ -77,7 +77,7 @@ def rss_mb(svc: Service) -> float:
     """Resident memory of the service's workers together."""
     total = 0.0
     for pid in svc.worker_pids():
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, KeyError):  # KeyError: a worker that is exiting
             total += memory_mb(pid)["VmRSS"]
     return total
 
@@ -97,6 +97,9 @@ def measure(
     result = run_load(requests, users, **kw)  # type: ignore[arg-type]
     used = sum(cpu_seconds(s) for s in services) - before
     row = Row(case, result, used * 1000 / max(1, result.answered))
+    failed = {k: v for k, v in result.statuses.items() if k not in ("200", "retry-after")}
+    if failed:
+        row.note = f"failures: {failed}"
     log(f"{case}: {result.per_second:,.0f}/s, {result.errors} errors")
     return row
 
@@ -123,7 +126,8 @@ def soak(svc: Service, requests: Callable[[int], Request], total: int, users: in
     rss_start = rss_mb(svc)
     row = measure(f"soak, {total:,} requests", [svc], requests, users, seconds=3600, total=total)
     booted = svc.log().count("Booting worker")
-    row.note = f"RSS {rss_start:,.0f} → {rss_mb(svc):,.0f} MB; {booted} workers booted in all"
+    failures = f"; {row.note}" if row.note else ""
+    row.note = f"RSS {rss_start:,.0f} → {rss_mb(svc):,.0f} MB; {booted} workers booted{failures}"
     return row
 
 
