@@ -27,13 +27,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tickercast import __version__
 from tickercast.cache import Cache, make_cache
-from tickercast.contract import Limits, check_key, parse_body, parse_request
+from tickercast.contract import ForecastRequest, Limits, check_key, parse_body, parse_request
 from tickercast.errors import (
     RateLimited,
     ServiceBusy,
     TickercastError,
     error_body,
 )
+from tickercast.logs import RequestLog
 from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.forecasting import FitTimeout
 from tickercast.model.metrics import Metrics
@@ -105,6 +106,25 @@ def create_app(
         redoc_url=None,
     )
 
+    app.add_middleware(
+        RequestLog, requests=metrics.http_requests, seconds=metrics.http_request_seconds
+    )
+
+    async def timed_fit(req: ForecastRequest) -> bytes:
+        """The engine's answer, counted in the fit metrics."""
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            content = await asyncio.to_thread(engine.run, req)
+            outcome = "ok"
+            return content
+        except FitTimeout:
+            outcome = "timeout"
+            raise
+        finally:
+            metrics.fits.labels(outcome).inc()
+            metrics.fit_seconds.observe(time.perf_counter() - started)
+
     @app.exception_handler(TickercastError)
     async def _known(request: Request, exc: TickercastError) -> Response:
         return error_response(exc)
@@ -136,7 +156,7 @@ def create_app(
                 metrics.in_flight.inc()
                 try:
                     async with gate.hold():
-                        content = await asyncio.to_thread(engine.run, req)
+                        content = await timed_fit(req)
                 except FitTimeout:
                     raise ServiceBusy("fit timed out", retry_after=BUSY_RETRY_AFTER) from None
                 finally:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from tickercast.contract import RESPONSE_KEYS, response_frame
 from tickercast.errors import ServiceBusy, TickercastError, UpstreamError
+from tickercast.logs import REQUEST_ID_HEADER, current_request_id
 
 log = logging.getLogger("tickercast.web.model")
 
@@ -112,6 +113,9 @@ class ModelClient:
 
     def _post(self, content: bytes) -> httpx.Response:
         headers = {"Content-Type": "application/json"}
+        request_id = current_request_id()
+        if request_id:  # the model service logs it too: one click, followed across both
+            headers[REQUEST_ID_HEADER] = request_id
         attempt = 0
         while True:
             try:
