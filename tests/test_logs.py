@@ -8,7 +8,6 @@ import logging
 import httpx
 import pytest
 
-from tests.conftest import MODEL_KEYS
 from tests.procs import start_model_service, start_web_app
 from tickercast.logs import JsonFormatter, request_id_from
 from tickercast.processes import free_port, stop
