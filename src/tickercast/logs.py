@@ -87,7 +87,7 @@ def configure_logging(level: str) -> None:
     logging.getLogger("cmdstanpy").disabled = True
 
 
-class GunicornLogger(Logger):  # type: ignore[misc]
+class GunicornLogger(Logger):
     """gunicorn's logger writing JSON lines (uvicorn's error messages go through it too)."""
 
     def setup(self, cfg: Any) -> None:
