@@ -27,7 +27,7 @@ from tickercast.web.app import create_app
 
 pytestmark = pytest.mark.slow
 
-USERS = 60
+USERS = 50
 # Every user at once: room in each worker's queue for the whole burst.
 BURSTS = {"MODEL_QUEUE_SIZE": "64"}
 TICKERS = ("AAPL", "GOOG", "IBM", "MSFT")
@@ -203,7 +203,7 @@ def test_many_users_on_many_servers_each_get_their_own_answer(setup: Setup) -> N
 
 def test_killing_a_model_service_and_a_web_app_mid_load_costs_no_answer(setup: Setup) -> None:
     c = setup.cluster
-    rounds = 3
+    rounds = 2
     total = USERS * len(user_urls(0)) * rounds
 
     def kill() -> None:  # a quarter of the way in: one of each, workers and all

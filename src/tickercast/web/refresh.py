@@ -18,8 +18,13 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from tickercast.errors import TickercastError
+from tickercast.serving import configure_logging, load_settings
+from tickercast.settings import WebSettings
+from tickercast.web.app import default_providers, model_client_from
 from tickercast.web.forecasts import Forecaster
+from tickercast.web.metrics import WebMetrics
 from tickercast.web.series import DEFAULT_HORIZON, DEFAULT_WINDOW, Choices
+from tickercast.web.server import HINT as WEB_HINT
 
 log = logging.getLogger("tickercast.refresh")
 
@@ -136,13 +141,7 @@ def main(
 ) -> int:
     """`tickercast refresh` with the web app's settings from the environment; `None`: the
     ticker page's default window or horizon."""
-    from tickercast.serving import configure_logging, load_settings
-    from tickercast.settings import WebSettings
-    from tickercast.web.app import default_providers, model_client_from
-    from tickercast.web.metrics import WebMetrics
-    from tickercast.web.server import HINT
-
-    settings = load_settings(WebSettings, "tickercast refresh", HINT)
+    settings = load_settings(WebSettings, "tickercast refresh", WEB_HINT)
     if settings is None:
         return 2
     configure_logging(settings.log_level)
