@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
@@ -51,6 +52,15 @@ class Cluster:
     url: str
     models: list[ServiceProcess]
     webs: list[ServiceProcess]
+    nginx: Path  # its folder: nginx.conf, error.log, access.log
+
+    def upstream_failures(self) -> int:
+        """Requests nginx found a replica dead for (each one resent to another replica)."""
+        log = (self.nginx / "error.log").read_text(errors="replace")
+        return sum(
+            ("[error]" in line and "upstream" in line and "no live upstreams" not in line)
+            for line in log.splitlines()
+        )
 
 
 @contextlib.contextmanager
@@ -76,7 +86,7 @@ def cluster() -> Iterator[Cluster]:
         ]
         models = [starts[0].result(), starts[1].result()]
         webs = [starts[2].result(), starts[3].result()]
-        stack.enter_context(
+        folder = stack.enter_context(
             start_nginx(
                 web_port,
                 model_port,
@@ -84,7 +94,7 @@ def cluster() -> Iterator[Cluster]:
                 [m.url.removeprefix("http://") for m in models],
             )
         )
-        yield Cluster(f"http://127.0.0.1:{web_port}", models, webs)
+        yield Cluster(f"http://127.0.0.1:{web_port}", models, webs, folder)
 
 
 def expected_answers(model_url: str, urls: list[str]) -> dict[str, bytes]:
@@ -210,8 +220,13 @@ def test_killing_a_model_service_and_a_web_app_mid_load_costs_no_answer(setup: S
         c.models[0].kill_all()
         c.webs[0].kill_all()
 
+    failures_before = c.upstream_failures()
     load = run_users(c.url, setup.expected, rounds, total // 4, on_midway=kill)
+    resent = c.upstream_failures() - failures_before
     summary = report("kill -9 of a model service and a web app mid-load", load)
+    summary += f"; nginx met a dead replica {resent} times and resent the request"
+    print(summary)
+    assert resent > 0, summary  # the users did meet the dead servers
     assert load.killed_after is not None and load.killed_after < total * 0.9, summary
     assert not load.errors, f"{summary}: {load.errors[:5]}"
     assert load.served_users == USERS

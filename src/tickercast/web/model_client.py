@@ -2,8 +2,9 @@
 
 Every failure becomes a `TickercastError` whose message is a sentence a user can read:
 
-    connect error, 503     retried up to `retries` times (503 and 429 wait their Retry-After,
-                           capped at `retry_after_cap` seconds)
+    connection failure,    retried up to `retries` times (503 and 429 wait their Retry-After,
+    503, 429               capped at `retry_after_cap` seconds); a connection that broke
+                           mid-answer too: the answer is deterministic, so asking again is safe
     timeout                ModelTimeout (504): "did not answer within N seconds"
     400 from the model     ModelRejected (400): the model's own reason
     401 / 403              UpstreamError (502): the key was refused (details in the log)
@@ -29,6 +30,15 @@ log = logging.getLogger("tickercast.web.model")
 
 UNREACHABLE = "The forecasting service could not be reached."
 BUSY = "The forecasting service is busy; please try again in a minute."
+
+
+RETRYABLE = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+)
 
 
 class ModelTimeout(UpstreamError):
@@ -122,8 +132,10 @@ class ModelClient:
                 response = self._client.post(
                     self.url, content=content, headers=headers, timeout=self.timeout
                 )
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                # Nothing reached the model: safe to try again after a short pause.
+            except RETRYABLE as exc:
+                # Nothing reached the model, or its replica died answering (a load balancer
+                # passes that on as a broken connection): the same request gives the same
+                # answer, so it is safe to try again after a short pause.
                 if attempt >= self.retries:
                     log.warning("model service unreachable at %s: %s", self.url, exc)
                     raise UpstreamError(UNREACHABLE) from None
