@@ -3,7 +3,7 @@
 Every failure becomes a `TickercastError` whose message is a sentence a user can read:
 
     connection failure,    retried up to `retries` times (503 and 429 wait their Retry-After,
-    503, 429               capped at `retry_after_cap` seconds); a connection that broke
+    503, 429, 502          capped at `retry_after_cap` seconds); a connection that broke
                            mid-answer too: the answer is deterministic, so asking again is safe
     timeout                ModelTimeout (504): "did not answer within N seconds"
     400 from the model     ModelRejected (400): the model's own reason
@@ -39,6 +39,11 @@ RETRYABLE = (
     httpx.WriteError,
     httpx.RemoteProtocolError,
 )
+
+
+# 429 and 503: busy, come back after Retry-After. 502: never the model service's own answer,
+# a load balancer's that found no replica to answer this time (one just died).
+RETRIED_STATUSES = (429, 502, 503)
 
 
 class ModelTimeout(UpstreamError):
@@ -149,7 +154,7 @@ class ModelClient:
             except httpx.TransportError as exc:
                 log.warning("model service connection failed at %s: %s", self.url, exc)
                 raise UpstreamError(UNREACHABLE) from None
-            if response.status_code in (429, 503) and attempt < self.retries:
+            if response.status_code in RETRIED_STATUSES and attempt < self.retries:
                 self._sleep(self._wait_for(response, attempt))
                 attempt += 1
                 continue
