@@ -180,7 +180,6 @@ def report(what: str, load: Load) -> str:
     )
     if load.killed_after is not None:
         line += f" (killed after {load.killed_after} answers)"
-    print(line)
     return line
 
 
@@ -204,6 +203,7 @@ def test_many_users_on_many_servers_each_get_their_own_answer(setup: Setup) -> N
     c = setup.cluster
     load = run_users(c.url, setup.expected, rounds=1, midway_at=USERS)
     summary = report("behind nginx", load)
+    print(summary)
     assert not load.errors, f"{summary}: {load.errors[:5]}"
     assert load.served_users == USERS
     for svc in c.webs + c.models:  # every server took part
