@@ -100,7 +100,7 @@ def test_sigterm_lets_the_model_service_finish_the_fits_in_flight() -> None:
 
         with ThreadPoolExecutor(sent) as pool:
             answers = [pool.submit(ask, 10 + n) for n in range(sent)]
-            _wait_in_flight(model.url, 3)
+            _wait_all_arrived(model.url, sent)
             model.process.send_signal(signal.SIGTERM)
             results = [a.result() for a in answers]
         assert model.process.wait(timeout=60) == 0
@@ -109,13 +109,23 @@ def test_sigterm_lets_the_model_service_finish_the_fits_in_flight() -> None:
     assert [len(r.json()["yhat"]) for r in results] == [10 + n for n in range(sent)]
 
 
-def _wait_in_flight(url: str, n: int) -> None:
-    """Until the service counts `n` forecasts being computed or waiting for a fit slot."""
-    deadline = threading.Event()
-    for _ in range(600):
+def _wait_all_arrived(url: str, n: int) -> None:
+    """Until all `n` requests reached the service (in flight or answered) and some are still
+    in flight: a connection not yet accepted at SIGTERM is refused, not "in flight"."""
+    pause = threading.Event()
+    for _ in range(1200):
         text = httpx.get(f"{url}/metrics", timeout=5).text
-        for line in text.splitlines():
-            if line.startswith("tickercast_model_in_flight") and float(line.split()[-1]) >= n:
-                return
-        deadline.wait(0.05)
-    raise AssertionError(f"never {n} forecasts in flight")
+        in_flight = _sample(text, "tickercast_model_in_flight")
+        answered = _sample(text, 'tickercast_model_requests_total{status="200"}')
+        if in_flight + answered >= n:
+            assert in_flight >= 2, "the fits ended before SIGTERM could land: use longer series"
+            return
+        pause.wait(0.05)
+    raise AssertionError(f"the {n} requests never all arrived")
+
+
+def _sample(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name):
+            return float(line.split()[-1])
+    return 0.0
