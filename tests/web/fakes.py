@@ -1,5 +1,6 @@
 """Fakes for the web app's unit tests: a price provider and a model service behind
-`httpx.MockTransport` that answers the contract's shape from the contract's own code."""
+`httpx.MockTransport` that answers the contract's shape from the contract's own code, and
+POST /backtest in the shape the model service answers it."""
 
 from __future__ import annotations
 
@@ -84,12 +85,35 @@ def settings(**overrides: object) -> WebSettings:
     return WebSettings(**values)  # type: ignore[arg-type]
 
 
+# Like the model: the calibrated forecast needs history for its own backtests, and a backtest
+# needs MIN_TRAIN rows before its first cutoff.
+CALIBRATED_MIN_ROWS = 30
+MIN_TRAIN = 40
+FAKE_MASE = 0.95
+FAKE_COVERAGE = 0.79
+
+
+def refused(detail: str) -> httpx.Response:
+    return httpx.Response(400, content=error_body(f"invalid input: {detail}"))
+
+
+def calibrated_too_short(data: dict[str, object], n: int) -> httpx.Response | None:
+    if data.get("method") == "calibrated" and n < CALIBRATED_MIN_ROWS:
+        return refused(
+            f"the calibrated forecast needs at least {CALIBRATED_MIN_ROWS} prices to measure "
+            f"itself; this series has {n}"
+        )
+    return None
+
+
 def forecast_answer(body: bytes) -> httpx.Response:
     """What the model service answers: a trend through the last value, a band of +-5."""
     data = parse_body(body)
     if data.get("key") != KEY:
         return httpx.Response(403, content=error_body("invalid key"))
     req = parse_request(data)
+    if short := calibrated_too_short(data, req.n):
+        return short
     last = float(req.y[~np.isnan(req.y)][-1])
     ds = calendars.future_dates(req.ds[-1], req.periods, req.freq)
     yhat = last + 0.1 * np.arange(1, req.periods + 1)
@@ -98,18 +122,91 @@ def forecast_answer(body: bytes) -> httpx.Response:
     return httpx.Response(200, content=encode_response(ds, columns, req.n))
 
 
+def scores(horizon: int, mase: float, coverage: float | None) -> dict[str, object]:
+    def metrics(relative: float) -> dict[str, object]:
+        return {
+            "mae": round(2.0 * relative, 6),
+            "rmse": round(2.5 * relative, 6),
+            "mape": 2.0,
+            "smape": 2.0,
+            "relative_mae": relative,
+            "coverage": coverage,
+            "band_width": 8.0,
+            "direction_hit_rate": None if relative == 1.0 else 0.5,
+            "count": horizon,
+        }
+
+    by_step = [metrics(round(mase + 0.001 * k, 6)) for k in range(horizon)]
+    return {"overall": metrics(mase), "by_step": by_step}
+
+
+def backtest_answer(body: bytes) -> httpx.Response:
+    """POST /backtest in the model's shape, with made-up scores; too short a history is a 400
+    saying how many rows are needed."""
+    data = parse_body(body)
+    if data.get("key") != KEY:
+        return httpx.Response(403, content=error_body("invalid key"))
+    req = parse_request(data)
+    horizon, cutoffs = int(data.get("horizon", 20)), int(data.get("cutoffs", 5))
+    method = str(data.get("method", "prophet"))
+    if short := calibrated_too_short(data, req.n):
+        return short
+    need = MIN_TRAIN + horizon * cutoffs
+    if req.n < need:
+        return refused(
+            f"{cutoffs} cutoffs of {horizon} steps need at least {need} rows; "
+            f"this series has {req.n}"
+        )
+    dates = [d.strftime("%Y-%m-%d") for d in req.ds]
+    folds = []
+    for k in range(cutoffs, 0, -1):
+        end = req.n - (k - 1) * horizon - horizon
+        folds.append(
+            {
+                "train_end": dates[end - 1],
+                "test_start": dates[end],
+                "test_end": dates[end - 1 + horizon],
+            }
+        )
+    answer = {
+        "method": method,
+        "horizon": horizon,
+        "interval_width": req.interval_width,
+        "folds": folds,
+        "scores": {
+            method: scores(horizon, FAKE_MASE, FAKE_COVERAGE),
+            "random_walk": scores(horizon, 1.0, 0.8),
+            "random_walk_drift": scores(horizon, 1.02, 0.8),
+        },
+        "verdict": (
+            f"Over {cutoffs} past {horizon}-session periods, the {method} forecast's errors "
+            f"were {FAKE_MASE} times the random walk's (MASE), and its "
+            f"{req.interval_width:.0%} band held {FAKE_COVERAGE:.0%} of actual prices."
+        ),
+    }
+    return httpx.Response(200, content=orjson.dumps(answer))
+
+
 @dataclass
 class FakeModel:
     """A MockTransport handler that records every request; `script` can replace answers."""
 
     script: list[Callable[[httpx.Request], httpx.Response]] = field(default_factory=list)
     requests: list[dict[str, object]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(orjson.loads(request.content))
+        self.paths.append(request.url.path)
         if self.script:
             return self.script.pop(0)(request)
+        if request.url.path.endswith("/backtest"):
+            return backtest_answer(request.content)
         return forecast_answer(request.content)
+
+    def sent(self, path: str) -> list[dict[str, object]]:
+        """The bodies sent to `path` ("/" or "/backtest")."""
+        return [r for r, p in zip(self.requests, self.paths, strict=True) if p == path]
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self)
