@@ -25,7 +25,7 @@ def test_ticker_page_screenshot(page: Page, web_on_prophet: ServiceProcess) -> N
     page.set_viewport_size({"width": 1280, "height": 1000})
     page.goto(f"{web_on_prophet.url}/t/AAPL?window=2y&h=120")
     page.wait_for_selector("#price-chart[data-state=forecast]", timeout=60_000)
-    expect(page.locator("#backtest-status")).to_contain_text("Over 3 past", timeout=60_000)
+    page.wait_for_selector("#skill-chart[data-state=drawn]", timeout=120_000)
     expect(page.locator("#forecast-table tbody tr")).to_have_count(120)
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))

@@ -86,9 +86,8 @@ def settings(**overrides: object) -> WebSettings:
 
 
 # Like the model: the calibrated forecast needs history for its own backtests, and a backtest
-# needs MIN_TRAIN rows before its first cutoff.
+# needs the method's least training rows, one more row per extra cutoff, and the horizon.
 CALIBRATED_MIN_ROWS = 30
-MIN_TRAIN = 40
 FAKE_MASE = 0.95
 FAKE_COVERAGE = 0.79
 
@@ -100,8 +99,7 @@ def refused(detail: str) -> httpx.Response:
 def calibrated_too_short(data: dict[str, object], n: int) -> httpx.Response | None:
     if data.get("method") == "calibrated" and n < CALIBRATED_MIN_ROWS:
         return refused(
-            f"the calibrated forecast needs at least {CALIBRATED_MIN_ROWS} prices to measure "
-            f"itself; this series has {n}"
+            f"the calibrated forecast needs at least {CALIBRATED_MIN_ROWS} values (y has {n})"
         )
     return None
 
@@ -151,23 +149,18 @@ def backtest_answer(body: bytes) -> httpx.Response:
     method = str(data.get("method", "prophet"))
     if short := calibrated_too_short(data, req.n):
         return short
-    need = MIN_TRAIN + horizon * cutoffs
+    need = (CALIBRATED_MIN_ROWS if method == "calibrated" else 3) + cutoffs - 1 + horizon
     if req.n < need:
         return refused(
-            f"{cutoffs} cutoffs of {horizon} steps need at least {need} rows; "
-            f"this series has {req.n}"
+            f"a backtest of {cutoffs} cutoffs over {horizon} steps with method {method!r} "
+            f"needs at least {need} rows (got {req.n})"
         )
     dates = [d.strftime("%Y-%m-%d") for d in req.ds]
-    folds = []
-    for k in range(cutoffs, 0, -1):
-        end = req.n - (k - 1) * horizon - horizon
-        folds.append(
-            {
-                "train_end": dates[end - 1],
-                "test_start": dates[end],
-                "test_end": dates[end - 1 + horizon],
-            }
-        )
+    ends = np.linspace(need - horizon, req.n - horizon, cutoffs).astype(int)
+    folds = [
+        {"train_end": dates[e - 1], "test_start": dates[e], "test_end": dates[e + horizon - 1]}
+        for e in ends
+    ]
     answer = {
         "method": method,
         "horizon": horizon,

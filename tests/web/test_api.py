@@ -46,7 +46,7 @@ def test_too_short_for_a_calibrated_forecast_is_a_400_with_the_models_reason(cli
     assert resp.status_code == 400
     assert resp.json() == {
         "message": "The forecasting service could not use this series: the calibrated forecast "
-        "needs at least 30 prices to measure itself; this series has 20."
+        "needs at least 30 values (y has 20)."
     }
     # Plain Prophet keeps the original contract for short series.
     assert client.post("/api/forecast", json={**body, "method": "prophet"}).status_code == 200
@@ -119,16 +119,16 @@ def test_backtest_of_prophet(client, fake_model) -> None:
 
 
 def test_backtest_of_a_longer_horizon_than_the_history_allows_says_why(client, fake_model) -> None:
-    # 252 rows: 5 cutoffs of 250, 120 or 60 steps do not fit; 20 is the longest that does.
+    # 252 rows: 5 cutoffs of 250 steps do not fit; 120 is the longest that does.
     data = client.get("/api/backtest/ACME?periods=250&window=1y").json()
-    assert [r["horizon"] for r in fake_model.sent("/backtest")] == [250, 120, 60, 20]
-    assert (data["horizon_asked"], data["horizon"]) == (250, 20)
+    assert [r["horizon"] for r in fake_model.sent("/backtest")] == [250, 120]
+    assert (data["horizon_asked"], data["horizon"]) == (250, 120)
     assert data["shortened"] == (
-        "Backtested 20 sessions ahead, not the 250 sessions asked for: 5 cutoffs of 250 steps "
-        "need at least 1290 rows; this series has 252."
+        "Backtested 120 sessions ahead, not the 250 sessions asked for: a backtest of 5 cutoffs "
+        "over 250 steps with method 'calibrated' needs at least 284 rows (got 252)."
     )
     assert data["summary"] == f"{data['shortened']} {data['verdict']}"
-    assert len(data["scores"]["calibrated"]["by_step"]) == 20
+    assert len(data["scores"]["calibrated"]["by_step"]) == 120
 
 
 def test_posted_series_forecast(client, fake_model) -> None:
@@ -177,13 +177,13 @@ def test_posted_series_with_a_repeated_date_is_refused(client, fake_model) -> No
 
 
 def test_too_short_for_any_backtest_is_a_400_with_the_models_reason(client, fake_model) -> None:
-    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(44)]
-    body = {"ds": ds, "y": list(range(1, 45)), "periods": 5}
+    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(34)]
+    body = {"ds": ds, "y": list(range(1, 35)), "periods": 5}
     resp = client.post("/api/backtest", json=body)
     assert resp.status_code == 400
     assert resp.json()["message"] == (
-        "The forecasting service could not use this series: "
-        "5 cutoffs of 5 steps need at least 65 rows; this series has 44."
+        "The forecasting service could not use this series: a backtest of 5 cutoffs over 5 "
+        "steps with method 'calibrated' needs at least 39 rows (got 34)."
     )
     assert [r["horizon"] for r in fake_model.sent("/backtest")] == [5, 1]
 

@@ -297,7 +297,7 @@
 
   function showScores(data) {
     const labels = [
-      [data.method, data.method === "prophet" ? "plain Prophet" : data.method],
+      [data.method, METHOD_NAMES[data.method] || data.method],
       ["random_walk_drift", "random walk with drift"],
       ["random_walk", "random walk (last price)"],
     ];
@@ -317,8 +317,8 @@
     const ours = data.scores[data.method].by_step;
     const drift = data.scores.random_walk_drift ? data.scores.random_walk_drift.by_step : [];
     const steps = ours.map((s, i) => i + 1);
-    const mode = steps.length > 1 ? "lines+markers" : "markers";
-    const name = data.method === "prophet" ? "plain Prophet" : data.method;
+    const mode = steps.length > 20 ? "lines" : steps.length > 1 ? "lines+markers" : "markers";
+    const name = METHOD_NAMES[data.method] || data.method;
     const traces = [
       {
         type: "scatter", mode: mode, name: name + " (MASE)", x: steps,
