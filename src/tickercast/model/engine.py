@@ -14,7 +14,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from tickercast.contract import ForecastRequest, encode_response, parse_request
+from tickercast.contract import ForecastRequest, encode_response, parse_request, rows_digest
+from tickercast.model.calibrated import FitFunction, PointModel
 
 # Bump when the computation changes in a way that changes answers.
 ALGORITHM_VERSION = 1
@@ -70,10 +71,19 @@ class FittedModels:
 
 
 class ProphetEngine:
-    def __init__(self, fit_timeout: float | None = None, fitted_models: int = 16) -> None:
+    """Prophet's own forecast, or the calibrated one (`method`), whose fits come from
+    `point_fit` (default: the CmdStan fit)."""
+
+    def __init__(
+        self,
+        fit_timeout: float | None = None,
+        fitted_models: int = 16,
+        point_fit: FitFunction | None = None,
+    ) -> None:
         self.fit_timeout = fit_timeout
         self.name = f"prophet-unloaded-{ALGORITHM_VERSION}"
         self.fits = FittedModels(fitted_models)
+        self.point_fit = point_fit
 
     def warm_up(self) -> None:
         from tickercast.model import forecasting
@@ -85,11 +95,26 @@ class ProphetEngine:
         self.run(parse_request(sample))
 
     def run(self, req: ForecastRequest) -> bytes:
-        from tickercast.model import forecasting
+        from tickercast.model import calibrated, forecasting
 
+        if req.method == "calibrated":
+            dates = forecasting.prediction_dates(req)
+            return _body(req, dates, calibrated.forecast(req, dates, self.fit_rows))
         key = req.series_digest()
         model = self.fits.get(key)
         if model is None:
             model = forecasting.fit(req, timeout=self.fit_timeout)
             self.fits.put(key, model)
         return _body(req, *forecasting.predict(model, req))
+
+    def fit_rows(self, ds: pd.DatetimeIndex, y: np.ndarray) -> PointModel:
+        """The point model of these rows, from this process's recent fits when it has it."""
+        from tickercast.model import forecasting
+
+        key = f"rows:{rows_digest(ds, y)}"
+        model = self.fits.get(key)
+        if model is None:
+            fit = self.point_fit or forecasting.cmdstan_fit(self.fit_timeout)
+            model = fit(ds, y)
+            self.fits.put(key, model)
+        return model

@@ -22,6 +22,7 @@ import functools
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -118,14 +119,39 @@ def history_frame(req: ForecastRequest) -> pd.DataFrame:
 
 def fit(req: ForecastRequest, timeout: float | None = None) -> Prophet:
     """Prophet with default settings fitted to the request's rows."""
-    model = _fast_prophet()(interval_width=req.interval_width)
+    return fit_frame(history_frame(req), req.interval_width, timeout)
+
+
+def fit_frame(frame: pd.DataFrame, interval_width: float, timeout: float | None) -> Prophet:
+    model = _fast_prophet()(interval_width=interval_width)
     model.stan_backend = _fast_backend()()
     with tempfile.TemporaryDirectory(prefix="tickercast-fit-") as out:
         try:
-            model.fit(history_frame(req), output_dir=out, timeout=timeout)
+            model.fit(frame, output_dir=out, timeout=timeout)
         except TimeoutError as exc:
             raise FitTimeout(str(exc)) from None
     return model
+
+
+def point_model(model: Prophet) -> Callable[[pd.DatetimeIndex], dict[str, np.ndarray]]:
+    """A fitted model as a point model: dates in, "trend" and each seasonality out."""
+
+    def components(dates: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+        forecast = predict_arrays(model, dates, 0.8, 0)  # the band is not used
+        return {name: forecast[name] for name in ("trend", *model.seasonalities)}
+
+    return components
+
+
+def cmdstan_fit(
+    timeout: float | None = None,
+) -> Callable[[pd.DatetimeIndex, np.ndarray], Callable[[pd.DatetimeIndex], Any]]:
+    """A fit function for the calibrated forecast: default Prophet fitted by CmdStan."""
+
+    def fit_rows(ds: pd.DatetimeIndex, y: np.ndarray) -> Any:
+        return point_model(fit_frame(pd.DataFrame({"ds": ds, "y": y}), 0.8, timeout))
+
+    return fit_rows
 
 
 def prediction_dates(req: ForecastRequest) -> pd.DatetimeIndex:
