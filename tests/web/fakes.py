@@ -14,9 +14,16 @@ import orjson
 import pandas as pd
 
 from tickercast import calendars
-from tickercast.contract import VALUE_KEYS, encode_response, parse_body, parse_request
+from tickercast.contract import (
+    VALUE_KEYS,
+    backtest_min_rows,
+    encode_response,
+    parse_backtest_request,
+    parse_body,
+    parse_request,
+)
 from tickercast.data.base import PRICE_COLUMNS, PriceHistory
-from tickercast.errors import NotFound, error_body
+from tickercast.errors import InvalidInput, NotFound, error_body
 from tickercast.settings import WebSettings
 
 KEY = "web-test-key"
@@ -85,23 +92,12 @@ def settings(**overrides: object) -> WebSettings:
     return WebSettings(**values)  # type: ignore[arg-type]
 
 
-# Like the model: the calibrated forecast needs history for its own backtests, and a backtest
-# needs the method's least training rows, one more row per extra cutoff, and the horizon.
-CALIBRATED_MIN_ROWS = 30
 FAKE_MASE = 0.95
 FAKE_COVERAGE = 0.79
 
 
-def refused(detail: str) -> httpx.Response:
-    return httpx.Response(400, content=error_body(f"invalid input: {detail}"))
-
-
-def calibrated_too_short(data: dict[str, object], n: int) -> httpx.Response | None:
-    if data.get("method") == "calibrated" and n < CALIBRATED_MIN_ROWS:
-        return refused(
-            f"the calibrated forecast needs at least {CALIBRATED_MIN_ROWS} values (y has {n})"
-        )
-    return None
+def refused(exc: InvalidInput) -> httpx.Response:
+    return httpx.Response(400, content=error_body(exc.message))
 
 
 def forecast_answer(body: bytes) -> httpx.Response:
@@ -109,9 +105,10 @@ def forecast_answer(body: bytes) -> httpx.Response:
     data = parse_body(body)
     if data.get("key") != KEY:
         return httpx.Response(403, content=error_body("invalid key"))
-    req = parse_request(data)
-    if short := calibrated_too_short(data, req.n):
-        return short
+    try:
+        req = parse_request(data)  # the model's own rules, the calibrated minimum included
+    except InvalidInput as exc:
+        return refused(exc)
     last = float(req.y[~np.isnan(req.y)][-1])
     ds = calendars.future_dates(req.ds[-1], req.periods, req.freq)
     yhat = last + 0.1 * np.arange(1, req.periods + 1)
@@ -139,22 +136,18 @@ def scores(horizon: int, mase: float, coverage: float | None) -> dict[str, objec
 
 
 def backtest_answer(body: bytes) -> httpx.Response:
-    """POST /backtest in the model's shape, with made-up scores; too short a history is a 400
-    saying how many rows are needed."""
+    """POST /backtest in the model's shape, with made-up scores; the request is checked by the
+    contract's own code, so too short a history is the model's 400."""
     data = parse_body(body)
     if data.get("key") != KEY:
         return httpx.Response(403, content=error_body("invalid key"))
-    req = parse_request(data)
-    horizon, cutoffs = int(data.get("horizon", 20)), int(data.get("cutoffs", 5))
-    method = str(data.get("method", "prophet"))
-    if short := calibrated_too_short(data, req.n):
-        return short
-    need = (CALIBRATED_MIN_ROWS if method == "calibrated" else 3) + cutoffs - 1 + horizon
-    if req.n < need:
-        return refused(
-            f"a backtest of {cutoffs} cutoffs over {horizon} steps with method {method!r} "
-            f"needs at least {need} rows (got {req.n})"
-        )
+    try:
+        backtest = parse_backtest_request(data)  # too short a history: the model's 400
+    except InvalidInput as exc:
+        return refused(exc)
+    req, horizon, cutoffs = backtest.series, backtest.horizon, backtest.cutoffs
+    method = req.method
+    need = backtest_min_rows(method, horizon, cutoffs)
     dates = [d.strftime("%Y-%m-%d") for d in req.ds]
     ends = np.linspace(need - horizon, req.n - horizon, cutoffs).astype(int)
     folds = [

@@ -46,7 +46,7 @@ def test_too_short_for_a_calibrated_forecast_is_a_400_with_the_models_reason(cli
     assert resp.status_code == 400
     assert resp.json() == {
         "message": "The forecasting service could not use this series: the calibrated forecast "
-        "needs at least 30 values (y has 20)."
+        "needs at least 60 values (y has 20)."
     }
     # Plain Prophet keeps the original contract for short series.
     assert client.post("/api/forecast", json={**body, "method": "prophet"}).status_code == 200
@@ -119,21 +119,22 @@ def test_backtest_of_prophet(client, fake_model) -> None:
 
 
 def test_backtest_of_a_longer_horizon_than_the_history_allows_says_why(client, fake_model) -> None:
-    # 252 rows: 5 cutoffs of 250 steps do not fit; 120 is the longest that does.
+    # 252 rows: 5 cutoffs of 250 steps do not fit (60 to train, 4 more origins, 250 to score);
+    # 120 is the longest that does.
     data = client.get("/api/backtest/ACME?periods=250&window=1y").json()
     assert [r["horizon"] for r in fake_model.sent("/backtest")] == [250, 120]
     assert (data["horizon_asked"], data["horizon"]) == (250, 120)
     assert data["shortened"] == (
         "Backtested 120 sessions ahead, not the 250 sessions asked for: a backtest of 5 cutoffs "
-        "over 250 steps with method 'calibrated' needs at least 284 rows (got 252)."
+        "over 250 steps with method 'calibrated' needs at least 314 rows (got 252)."
     )
     assert data["summary"] == f"{data['shortened']} {data['verdict']}"
     assert len(data["scores"]["calibrated"]["by_step"]) == 120
 
 
 def test_posted_series_forecast(client, fake_model) -> None:
-    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(50)]
-    body = {"name": "mine", "ds": ds, "y": [str(10 + i) for i in range(50)], "periods": 4}
+    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(80)]
+    body = {"name": "mine", "ds": ds, "y": [str(10 + i) for i in range(80)], "periods": 4}
     data = client.post("/api/forecast", json=body).json()
     assert data["ticker"] == "mine"
     assert len(data["forecast"]) == 4
@@ -141,8 +142,8 @@ def test_posted_series_forecast(client, fake_model) -> None:
 
 
 def test_posted_calendar_daily_series_leaves_freq_to_the_model(client, fake_model) -> None:
-    ds = [d.strftime("%Y-%m-%d") for d in pd.date_range("2024-01-01", periods=40)]
-    client.post("/api/forecast", json={"ds": ds, "y": list(range(40)), "periods": 3})
+    ds = [d.strftime("%Y-%m-%d") for d in pd.date_range("2024-01-01", periods=80)]
+    client.post("/api/forecast", json={"ds": ds, "y": list(range(80)), "periods": 3})
     assert "freq" not in fake_model.requests[0]
 
 
@@ -177,13 +178,13 @@ def test_posted_series_with_a_repeated_date_is_refused(client, fake_model) -> No
 
 
 def test_too_short_for_any_backtest_is_a_400_with_the_models_reason(client, fake_model) -> None:
-    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(34)]
-    body = {"ds": ds, "y": list(range(1, 35)), "periods": 5}
+    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(64)]
+    body = {"ds": ds, "y": list(range(1, 65)), "periods": 5}
     resp = client.post("/api/backtest", json=body)
     assert resp.status_code == 400
     assert resp.json()["message"] == (
         "The forecasting service could not use this series: a backtest of 5 cutoffs over 5 "
-        "steps with method 'calibrated' needs at least 39 rows (got 34)."
+        "steps with method 'calibrated' needs at least 69 rows (got 64)."
     )
     assert [r["horizon"] for r in fake_model.sent("/backtest")] == [5, 1]
 

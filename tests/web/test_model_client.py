@@ -126,9 +126,9 @@ def test_each_failure_is_one_clear_sentence(
 
 
 def test_method_is_sent_when_given(fake_model, sleeps) -> None:
-    client(fake_model, sleeps).forecast(DS, Y, periods=2, method="calibrated")
+    client(fake_model, sleeps).forecast(DS, Y, periods=2, method="prophet")
     client(fake_model, sleeps).forecast(DS, Y, periods=2)
-    assert fake_model.requests[0]["method"] == "calibrated"
+    assert fake_model.requests[0]["method"] == "prophet"
     assert "method" not in fake_model.requests[1]  # the model's default: plain Prophet
 
 

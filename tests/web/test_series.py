@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 
 from tests.web import fakes
+from tickercast import contract
 from tickercast.errors import InvalidInput
 from tickercast.web.series import (
+    METHODS,
     Choices,
     adjusted,
     forecast_csv,
@@ -79,3 +81,11 @@ def test_forecast_csv_leaves_missing_values_empty() -> None:
     assert (
         forecast_csv(rows, ("ds", "yhat", "yhat_lower")) == "ds,yhat,yhat_lower\n2024-01-02,1.5,\n"
     )
+
+
+def test_the_method_choices_are_the_contracts() -> None:
+    assert sorted(METHODS) == sorted(contract.METHODS)
+    assert Choices().method == "calibrated"
+    assert Choices.parse(None, None, None, "prophet").method == "prophet"
+    with pytest.raises(InvalidInput, match="method must be one of calibrated, prophet"):
+        Choices.parse(None, None, None, "arima")
