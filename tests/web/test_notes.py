@@ -67,9 +67,12 @@ def test_a_jump_away_from_the_last_price_is_said() -> None:
 def test_a_band_of_no_width_is_called_unknown() -> None:
     (note,) = notes.forecast_notes(10.0, rows(10.0, 10.0, 10.0), 3)
     assert note == (
-        "The band has no width: 3 prices are too few to measure the uncertainty, "
+        "The band has almost no width: 3 prices are too few to measure the uncertainty, "
         "so it is unknown, not zero."
     )
+    # What plain Prophet gives three prices: a band a ten-thousandth wide.
+    assert len(notes.forecast_notes(11.0, rows(11.5, 11.49995, 11.50005), 3)) == 2
+    assert notes.forecast_notes(11.0, rows(11.0, 10.99, 11.01), 300) == []
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,8 @@ import pandas as pd
 
 YEARLY_MIN_DAYS = 730  # Prophet fits a yearly cycle from two years of history on
 COMPONENTS = ("trend", "weekly", "yearly")
+# A band narrower than this share of the last price all the way out has not been measured.
+NO_WIDTH = 1e-3
 
 
 def trading_days(dates: pd.DatetimeIndex, freq: str | None) -> bool:
@@ -66,9 +68,9 @@ def forecast_notes(last_close: float, rows: Sequence[dict[str, Any]], n: int) ->
         for r in rows
         if r["yhat_upper"] is not None and r["yhat_lower"] is not None
     ]
-    if widths and max(widths) <= 1e-9 * max(abs(last_close), 1.0):
+    if widths and max(widths) < NO_WIDTH * abs(last_close):
         notes.append(
-            f"The band has no width: {n} prices are too few to measure the uncertainty, "
-            "so it is unknown, not zero."
+            f"The band has almost no width: {n} prices are too few to measure the "
+            "uncertainty, so it is unknown, not zero."
         )
     return notes

@@ -63,7 +63,7 @@
       }];
     }
     return [{
-      type: "scatter", mode: "lines", name: "Price", x: h.ds, y: h.close,
+      type: "scatter", mode: "lines", name: upload ? "Value" : "Price", x: h.ds, y: h.close,
       line: { color: "#1f4e79", width: 1.5 },
     }];
   }
@@ -92,7 +92,8 @@
     const last = lastPrice(h);
     if (!last) return { shapes: [], annotations: [] };
     const annotations = [{
-      x: last.ds, y: last.close, xref: "x", yref: "y", text: "last price " + money(last.close),
+      x: last.ds, y: last.close, xref: "x", yref: "y",
+      text: (upload ? "last value " : "last price ") + money(last.close),
       showarrow: true, arrowhead: 2, ax: -50, ay: -35, name: "last-price",
       bgcolor: "rgba(255,255,255,0.85)",
     }];
@@ -390,7 +391,8 @@
         await draw();
       }
     } catch (err) {
-      done("error", "No backtest right now: " + sentence(err.message));
+      const lead = err.status === 400 ? "No backtest for this series: " : "No backtest right now: ";
+      done("error", lead + sentence(err.message));
     }
   }
 
