@@ -52,7 +52,9 @@ def test_pick_a_ticker_and_see_history_forecast_and_band(page: Page, web: Servic
     # Today's price and where the forecast starts are marked on the chart.
     notes = page.locator("#price-chart .annotation-text").all_text_contents()
     assert any(n.startswith("last price $") for n in notes)
-    assert "forecast starts 2013-03-01" in notes
+    assert page.locator("#price-chart", has_text="forecast starts 2013-03-01").count() == 1
+    start = page.evaluate("document.getElementById('price-chart').layout.shapes[0]")
+    assert (start["x0"], start["x1"], start["yref"]) == ("2013-03-01", "2013-03-01", "paper")
     # Once the backtest is in, the band's legend says what it held.
     wait_for_backtest(page)
     backtest = page.request.get(f"{web.url}/api/backtest/MSFT?periods=60").json()

@@ -99,14 +99,14 @@
     }];
     const shapes = [];
     if (state.forecast) {
+      // A label on the line itself: an annotation's text would widen the date axis.
       shapes.push({
         type: "line", x0: last.ds, x1: last.ds, xref: "x", yref: "paper", y0: 0, y1: 1,
         line: { color: "#5d6b7a", width: 1, dash: "dot" }, name: "forecast-start",
-      });
-      annotations.push({
-        x: last.ds, y: 1, xref: "x", yref: "paper", yanchor: "bottom", xanchor: "left",
-        text: "forecast starts " + last.ds, showarrow: false, name: "forecast-start",
-        font: { size: 11, color: "#5d6b7a" },
+        label: {
+          text: "forecast starts " + last.ds, textposition: "end", textangle: 0,
+          xanchor: "right", font: { size: 11, color: "#5d6b7a" },
+        },
       });
     }
     return { shapes: shapes, annotations: annotations };
@@ -117,11 +117,12 @@
     const traces = historyTraces(h);
     if (state.forecast) traces.push(...forecastTraces(state.forecast));
     const m = marks(h);
+    const narrow = chartEl.clientWidth < 640; // phones: the legend under the chart
     const layout = {
-      margin: { t: 30, r: 20, b: 40, l: 70 },
+      margin: { t: 30, r: 20, b: narrow ? 110 : 40, l: 70 },
       xaxis: { type: "date", rangeslider: { visible: false }, title: { text: "Date" } },
       yaxis: { title: { text: page.unit === "USD" ? "Price (USD)" : "Value (" + page.unit + ")" } },
-      legend: { orientation: "h", y: 1.14 },
+      legend: narrow ? { orientation: "h", y: -0.2, yanchor: "top" } : { orientation: "h", y: 1.14 },
       hovermode: "x",
       shapes: m.shapes,
       annotations: m.annotations,
@@ -343,17 +344,18 @@
         y: [nominal, nominal], xaxis: "x2", yaxis: "y2", line: { color: "#1d2733", dash: "dot", width: 1 },
       },
     ];
+    const el = document.getElementById("skill-chart");
+    el.hidden = false;
+    const narrow = el.clientWidth < 640; // phones: one chart above the other
     const layout = {
-      grid: { rows: 1, columns: 2, pattern: "independent" },
-      height: 320, margin: { t: 10, r: 20, b: 50, l: 70 },
-      legend: { orientation: "h", y: -0.3 },
+      grid: { rows: narrow ? 2 : 1, columns: narrow ? 1 : 2, pattern: "independent" },
+      height: narrow ? 560 : 320, margin: { t: 10, r: 20, b: 50, l: 70 },
+      legend: { orientation: "h", y: narrow ? -0.15 : -0.3 },
       xaxis: { title: { text: "Sessions ahead" } },
       yaxis: { title: { text: "MASE (× random walk's error)" }, rangemode: "tozero" },
       xaxis2: { title: { text: "Sessions ahead" } },
       yaxis2: { title: { text: "% of prices inside the band" }, range: [0, 100] },
     };
-    const el = document.getElementById("skill-chart");
-    el.hidden = false;
     return Plotly.newPlot(el, traces, layout, config).then(function () {
       el.dataset.state = "drawn";
       el.dataset.steps = String(steps.length);
