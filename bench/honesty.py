@@ -300,7 +300,13 @@ def write_readme(tables: dict[str, str], args: argparse.Namespace) -> None:
     end = text.index("\n## ", start + len(SECTION))
     marker_start = text.index("<!-- honesty:begin -->", start, end)
     marker_end = text.index("<!-- honesty:end -->", start, end)
-    body = "\n\n".join(f"**{label}**\n\n{t}" for label, t in tables.items())
+    setup = (
+        f"Measured with `make honesty` on {time.strftime('%Y-%m-%d')}: up to {args.cutoffs} "
+        f"cutoffs per series, {args.window}-session training windows; `prophet` fitted by "
+        f"CmdStan, `calibrated` by the {args.engine} fit (the service's default for it). "
+        "Each cell: MASE / 80% band coverage."
+    )
+    body = setup + "\n\n" + "\n\n".join(f"**{label}**\n\n{t}" for label, t in tables.items())
     new = (
         text[: marker_start + len("<!-- honesty:begin -->")]
         + "\n"
