@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tickercast.model import backtesting
@@ -78,6 +78,7 @@ def test_origins_spread_from_the_least_training_to_the_last_row() -> None:
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 
 
+@settings(deadline=None, max_examples=50)
 @given(st.lists(finite, min_size=1, max_size=30), finite)
 def test_a_perfect_forecast_scores_no_error_and_full_coverage(
     values: list[float], last: float
@@ -89,6 +90,7 @@ def test_a_perfect_forecast_scores_no_error_and_full_coverage(
     assert got["direction_hit_rate"] in (None, 1.0)
 
 
+@settings(deadline=None, max_examples=25)
 @given(st.lists(st.floats(1, 1000), min_size=30, max_size=60), st.integers(1, 5))
 def test_the_random_walk_against_itself_scores_one(values: list[float], cutoffs: int) -> None:
     y = np.array(values)

@@ -8,9 +8,10 @@ quality"), this does better:
 
 1. Fit Prophet to the logarithm of the values (when all are positive; else to the values), so a
    change is a relative change and the band is symmetric in percent.
-2. Anchor at the last observed value `z0` and add `DAMPING` times Prophet's predicted change
-   since that date: `z(t) = z0 + DAMPING * (f(t) - f(t0))`. `DAMPING = 0` is the random walk,
-   `1` Prophet's whole change.
+2. Anchor at the last observed value `z0` and add Prophet's predicted change, damped: step k
+   of the fitted path changes the forecast by `DAMPING ** k` times its own change, so
+   `z(t_h) = z0 + sum over k <= h of DAMPING**k * (f(t_k) - f(t_k-1))`, with `t_0` the last
+   observed date (a damped trend). `DAMPING = 0` is the random walk; near 1, Prophet's change.
 3. The band: the standard deviation of the last `VOLATILITY_WINDOW` one-step log changes,
    widening with the square root of the step, times the normal quantile of `interval_width`
    and `BAND_SCALE`.
@@ -51,6 +52,18 @@ def volatility(z: np.ndarray, window: int = VOLATILITY_WINDOW) -> float:
     return float(np.std(changes, ddof=1)) if len(changes) > 1 else 0.0
 
 
+def damped_change(values: np.ndarray, n_history: int, damping: float) -> np.ndarray:
+    """The damped change of a fitted path since the origin. `values` holds the history rows,
+    then the future steps in order, then the origin. Step k's own change is weighted by
+    `damping ** k`, so the forecast follows Prophet's first steps and levels off after a few
+    (a damped trend); history rows get `damping` times their difference from the origin."""
+    origin = values[-1]
+    history, future = values[:n_history], values[n_history:-1]
+    steps = np.diff(np.concatenate([[origin], future]))
+    weights = damping ** np.arange(1, len(future) + 1)
+    return np.concatenate([damping * (history - origin), np.cumsum(weights * steps)])
+
+
 def forecast(
     req: ForecastRequest,
     dates: pd.DatetimeIndex,
@@ -70,11 +83,11 @@ def forecast(
     model = fit(ds, z)
     origin = ds[seen][-1]
     z0 = float(z[seen][-1])
+    n_history = len(dates) - req.periods
     parts = model(dates.append(pd.DatetimeIndex([origin])))
-    change = {name: damping * (v[:-1] - v[-1]) for name, v in parts.items()}
+    change = {name: damped_change(v, n_history, damping) for name, v in parts.items()}
     trend_change = change.pop("trend")
 
-    n_history = len(dates) - req.periods
     steps = np.concatenate([np.ones(n_history), np.arange(1, req.periods + 1)])
     half = z_score(req.interval_width) * band_scale * volatility(z) * np.sqrt(steps)
     base = z0 + trend_change

@@ -59,7 +59,7 @@ class Pipeline:
     async def backtest(self, data: Mapping[str, Any]) -> Answer:
         bt = parse_backtest_request(data, self.limits)
         await self.ready()
-        key = f"{self.engine.name}:{bt.digest()}"
+        key = f"{self.engine.cache_tag(bt.series)}:{bt.digest()}"
         content = self._lookup(key)
         if content is not None:
             return Answer(content, "cached", bt.series.n)
@@ -92,7 +92,7 @@ class Pipeline:
     async def _forecast(self, req: ForecastRequest) -> tuple[bytes, str]:
         prediction_dates(req)  # a calendar too short is a 400 before a slot is taken
         await self.ready()
-        key = f"{self.engine.name}:{req.digest()}"
+        key = f"{self.engine.cache_tag(req)}:{req.digest()}"
         content = self._lookup(key)
         if content is not None:
             return content, "cached"
