@@ -89,7 +89,7 @@ def test_the_skill_chart_by_horizon_step(page: Page, web: ServiceProcess) -> Non
         "MASE = our mean absolute error ÷ the random walk's; below 1 beats it."
     )
     expect(page.locator("#backtest-status")).to_have_text(
-        "Backtested 10 sessions ahead at 5 past dates."
+        "Backtested 10 sessions ahead at 5 past dates: 50 forecasts scored, 5 at each step."
     )
     expect(page.locator("#backtest-shortened")).to_be_hidden()
 

@@ -130,6 +130,7 @@ def test_backtest_of_a_longer_horizon_than_the_history_allows_says_why(client, f
     )
     assert data["summary"] == f"{data['shortened']} {data['verdict']}"
     assert len(data["scores"]["calibrated"]["by_step"]) == 120
+    assert data["band_label"].endswith("in backtests up to 120 sessions ahead")
 
 
 def test_posted_series_forecast(client, fake_model) -> None:

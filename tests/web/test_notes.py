@@ -95,6 +95,12 @@ def test_band_label(coverage, label) -> None:
     assert backtest.band_label(0.8, coverage) == label
 
 
+def test_band_label_of_a_shorter_backtest_says_how_far_it_measured() -> None:
+    assert backtest.band_label(0.8, 0.81, 120) == (
+        "80% band, held 81% of prices in backtests up to 120 sessions ahead"
+    )
+
+
 def test_answer_keeps_the_models_numbers_and_says_why_it_is_shorter() -> None:
     result = {
         "method": "prophet",
@@ -115,6 +121,9 @@ def test_answer_keeps_the_models_numbers_and_says_why_it_is_shorter() -> None:
         "5 cutoffs of 60 steps need 340 rows; this has 200."
     )
     assert answer["summary"] == answer["shortened"] + " Worse than the random walk."
-    assert answer["band_label"] == "80% band, held 31% of prices in backtests"
+    assert answer["band_label"] == (
+        "80% band, held 31% of prices in backtests up to 20 sessions ahead"
+    )
+    assert answer["scored"] == 20
     same = backtest.answer(result, 20, None)
     assert (same["shortened"], same["summary"]) == (None, "Worse than the random walk.")

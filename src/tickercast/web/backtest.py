@@ -21,12 +21,14 @@ def horizons_to_try(asked: int) -> list[int]:
     return [asked] + [h for h in FALLBACK_HORIZONS if h < asked]
 
 
-def band_label(interval_width: float, coverage: float | None) -> str:
-    """The band's legend: its nominal width and, once measured, what it held."""
+def band_label(interval_width: float, coverage: float | None, up_to: int | None = None) -> str:
+    """The band's legend: its nominal width and, once measured, what it held (`up_to`: the
+    horizon measured, when shorter than the one drawn)."""
     label = f"{interval_width:.0%} band"
     if coverage is None:
         return label
-    return f"{label}, held {coverage:.0%} of prices in backtests"
+    label = f"{label}, held {coverage:.0%} of prices in backtests"
+    return f"{label} up to {_sessions(up_to)} ahead" if up_to else label
 
 
 def shortened_note(asked: int, horizon: int, reason: str) -> str:
@@ -58,6 +60,7 @@ def answer(result: dict[str, Any], asked: int, refusal: str | None) -> dict[str,
         "scores": result["scores"],
         "verdict": verdict,
         "summary": f"{shortened} {verdict}" if shortened else verdict,
-        "band_label": band_label(width, coverage),
+        "scored": (ours.get("overall") or {}).get("count"),
+        "band_label": band_label(width, coverage, horizon if shortened else None),
         "mase_means": MASE_MEANS,
     }

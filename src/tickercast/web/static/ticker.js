@@ -146,12 +146,14 @@
     const timer = setInterval(function () {
       el.textContent = text + " " + Math.round((Date.now() - started) / 1000) + " s";
     }, 1000);
-    return function (cls, message) {
+    const done = function (cls, message) {
       clearInterval(timer);
       el.className = "status " + cls;
       el.dataset.state = cls;
       el.textContent = message;
     };
+    done.cancel = function () { clearInterval(timer); }; // a newer run owns the line now
+    return done;
   }
 
   function seriesBody() {
@@ -261,7 +263,7 @@
     return hints.length ? " " + sentence(hints.join("; ")) : "";
   }
 
-  async function loadForecast() {
+  async function loadForecast(current) {
     state.forecast = null;
     state.bandLabel = nominal + "% band";
     const n = seriesBody().ds.length;
@@ -269,6 +271,7 @@
       "Asking the model to forecast " + state.horizon + " trading days from " + n + " sessions…");
     try {
       const data = upload ? await getJSON("/api/forecast", seriesBody()) : await getJSON(page.forecast_url);
+      if (!current()) { done.cancel(); return { ok: false, stale: true }; }
       state.forecast = data.forecast;
       state.bandLabel = data.band_label;
       await draw();
@@ -281,6 +284,7 @@
       await showComponents(data);
       return { ok: true };
     } catch (err) {
+      if (!current()) { done.cancel(); return { ok: false, stale: true }; }
       await draw();
       const lead = err.status === 400 ? "No forecast for this series: " : "No forecast right now: ";
       done("error", lead + sentence(err.message) + noForecastHint(err.status));
@@ -362,7 +366,7 @@
     });
   }
 
-  async function loadBacktest(forecast) {
+  async function loadBacktest(forecast, current) {
     const shortened = document.getElementById("backtest-shortened");
     const verdict = document.getElementById("verdict");
     const table = document.getElementById("backtest-table");
@@ -378,6 +382,7 @@
       "Backtesting: refitting the model at past dates and scoring what it would have said…");
     try {
       const data = upload ? await getJSON("/api/backtest", seriesBody()) : await getJSON(page.backtest_url);
+      if (!current()) { done.cancel(); return; }
       if (data.shortened) {
         shortened.textContent = data.shortened;
         shortened.hidden = false;
@@ -387,12 +392,13 @@
       showScores(data);
       await showSkill(data);
       done("ok", "Backtested " + data.horizon + " sessions ahead at " + data.cutoffs +
-        " past dates.");
+        " past dates: " + data.scored + " forecasts scored, " + data.cutoffs + " at each step.");
       if (state.forecast) {
         state.bandLabel = data.band_label;
         await draw();
       }
     } catch (err) {
+      if (!current()) { done.cancel(); return; }
       const lead = err.status === 400 ? "No backtest for this series: " : "No backtest right now: ";
       done("error", lead + sentence(err.message));
     }
@@ -441,9 +447,12 @@
     });
   }
 
+  let runs = 0;
   async function run() {
-    const forecast = await loadForecast();
-    await loadBacktest(forecast);
+    const mine = ++runs;
+    const current = () => mine === runs;
+    const forecast = await loadForecast(current);
+    if (current()) await loadBacktest(forecast, current);
   }
 
   draw().then(run);
