@@ -56,6 +56,8 @@ def test_ticker_page_shows_history_without_calling_the_model(client, fake_model)
     assert data["name"] == "ACME"
     assert len(data["history"]["ds"]) == 504
     assert data["history"]["has_ohlc"] is True
+    assert data["more_history"] is True  # 600 sessions, 504 in the window
+    assert page_data(client.get("/t/ACME?window=max").text)["more_history"] is False
     assert data["forecast_url"] == "/api/forecast/ACME?periods=60&window=2y&method=calibrated"
     assert data["backtest_url"] == "/api/backtest/ACME?periods=60&window=2y&method=calibrated"
     assert fake_model.requests == []  # the browser asks for the forecast afterwards

@@ -118,6 +118,7 @@ def register(
             "choices": choices.query(),
             "interval_width": INTERVAL_WIDTH,
             "unit": TICKER_UNIT,
+            "more_history": len(prices.frame) > len(frame),  # a longer window has more
             "forecast_url": f"/api/forecast/{prices.ticker}?{query}",
             "backtest_url": f"/api/backtest/{prices.ticker}?{query}",
         }

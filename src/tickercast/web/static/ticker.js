@@ -48,6 +48,11 @@
     };
   }
 
+  // Would a longer window send the model more history?
+  function moreHistory() {
+    return upload ? history().ds.length < page.history.ds.length : Boolean(page.more_history);
+  }
+
   function lastPrice(h) {
     for (let i = h.close.length - 1; i >= 0; i--) {
       if (h.close[i] !== null) return { ds: h.ds[i], close: h.close[i] };
@@ -256,7 +261,7 @@
   function noForecastHint(status) {
     if (status !== 400) return " The price history above is still up to date.";
     const hints = [];
-    if (!upload && state.window !== "max") hints.push("a longer history window may allow one");
+    if (moreHistory()) hints.push("a longer history window may allow one");
     if (state.method === "calibrated") {
       hints.push("plain Prophet (the switch above) draws one, though how good it is cannot be measured here");
     }
@@ -399,8 +404,10 @@
       }
     } catch (err) {
       if (!current()) { done.cancel(); return; }
-      const lead = err.status === 400 ? "No backtest for this series: " : "No backtest right now: ";
-      done("error", lead + sentence(err.message));
+      const refused = err.status === 400;
+      const longer = refused && moreHistory();
+      done("error", (refused ? "No backtest for this series: " : "No backtest right now: ") +
+        sentence(err.message) + (longer ? " A longer history window allows one." : ""));
     }
   }
 
