@@ -196,6 +196,8 @@ def test_too_short_a_series_shows_its_history_and_says_why(
     )
     assert api.status == 400
     assert api.json()["message"] in status.text_content()
+    assert "Plain Prophet (the switch above) draws one" in status.text_content()
+    assert "longer history window" not in status.text_content()  # the file has no more
     assert page.get_attribute("#price-chart", "data-state") == "history"
     assert chart_traces(page) == 1
     expect(page.locator("#backtest-status")).to_contain_text("No backtest either:")
