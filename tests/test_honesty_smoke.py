@@ -12,7 +12,7 @@ def test_cutoffs_spread_over_the_years_and_what_a_short_series_allows() -> None:
     long = cutoffs(3270)
     assert len(long) == 24 and long[0] == 1250 and long[-1] == 3250
     assert min(np.diff(long)) >= 20  # folds never overlap
-    assert cutoffs(196) == [76, 96, 116, 136, 156, 176]  # FB: six folds of 20 sessions
+    assert cutoffs(196) == [136, 156, 176]  # FB: three folds after the 120 sessions needed
 
 
 def fold(actual: np.ndarray, last: float) -> Fold:
