@@ -236,7 +236,15 @@ def table(scores: dict[str, dict[str, dict[int, Score]]], folds: dict[str, int])
         m = median_row(scores, method)
         cells = " | ".join(f"**{m[h].mase:.2f} / {m[h].coverage:.0%}**" for h in HORIZONS)
         lines.append(f"| median | | {method} | {cells} |")
-    beats = sum(round(s["calibrated"][STEPS].mase, 3) < 1 for s in scores.values())
+    total = sum(folds.values())
+    for method in ("prophet", "calibrated"):
+        pooled = {
+            h: sum(s[method][h].coverage * folds[name] for name, s in scores.items()) / total
+            for h in HORIZONS
+        }
+        cells = " | ".join(f"{pooled[h]:.0%}" for h in HORIZONS)
+        lines.append(f"| coverage of all {total} folds | | {method} | {cells} |")
+    beats = sum(round(s["calibrated"][STEPS].mase, 2) < 1 for s in scores.values())
     lines.append("")
     lines.append(
         f"calibrated beats the random walk at {STEPS} sessions on {beats} of {len(scores)}."
@@ -289,7 +297,7 @@ def sweep(folds: Sequence[Fold]) -> None:
             scores = method_scores(folds, damping, band_scale)
             m = median_row(scores, "calibrated")
             cells = "  ".join(f"h{h} {m[h].mase:.3f}/{m[h].coverage:.0%}" for h in HORIZONS)
-            beats = sum(round(s["calibrated"][STEPS].mase, 3) < 1 for s in scores.values())
+            beats = sum(round(s["calibrated"][STEPS].mase, 2) < 1 for s in scores.values())
             label = f"damping {damping:.2f} band x{band_scale:.1f}"
             print(f"{label}: {cells}  beats@20 {beats}/{len(scores)}")
 

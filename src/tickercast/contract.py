@@ -54,7 +54,7 @@ LAST_DATE = pd.Timestamp("2199-12-31")
 DEFAULT_METHOD = "prophet"
 METHODS: tuple[str, ...] = (DEFAULT_METHOD, "calibrated")
 # Fewest usable rows a calibrated forecast accepts (measured: see README, forecast quality).
-CALIBRATED_MIN_ROWS = 60
+CALIBRATED_MIN_ROWS = 120
 # POST /backtest
 DEFAULT_HORIZON = 20
 DEFAULT_CUTOFFS = 5

@@ -16,8 +16,8 @@ from tickercast.contract import CALIBRATED_MIN_ROWS, RESPONSE_KEYS, ForecastRequ
 from tickercast.model.api import create_app
 from tickercast.model.engine import MockEngine
 
-DAYS = [str(d.date()) for d in pd.bdate_range("2022-01-03", periods=120)]
-SERIES = {"key": KEY, "ds": DAYS, "y": [100 + (i % 7) - i * 0.1 for i in range(120)]}
+DAYS = [str(d.date()) for d in pd.bdate_range("2022-01-03", periods=160)]
+SERIES = {"key": KEY, "ds": DAYS, "y": [100 + (i % 7) - i * 0.1 for i in range(160)]}
 METRIC_KEYS = [
     "mae",
     "rmse",
@@ -84,18 +84,18 @@ def test_backtest_defaults_and_unsorted_input() -> None:
         ({"cutoffs": "5"}, 400, "invalid input: cutoffs must be a positive integer"),
         ({"cutoffs": 51}, 400, "invalid input: cutoffs must be at most 50"),
         (
-            {"horizon": 100, "cutoffs": 20},
+            {"horizon": 140, "cutoffs": 20},
             400,
-            "invalid input: a backtest of 20 cutoffs over 100 steps with method 'prophet' "
-            "needs at least 122 rows (got 120)",
+            "invalid input: a backtest of 20 cutoffs over 140 steps with method 'prophet' "
+            "needs at least 162 rows (got 160)",
         ),
         (
-            {"horizon": 50, "cutoffs": 20, "method": "calibrated"},
+            {"horizon": 30, "cutoffs": 20, "method": "calibrated"},
             400,
-            f"invalid input: a backtest of 20 cutoffs over 50 steps with method 'calibrated' "
-            f"needs at least {CALIBRATED_MIN_ROWS + 19 + 50} rows (got 120)",
+            f"invalid input: a backtest of 20 cutoffs over 30 steps with method 'calibrated' "
+            f"needs at least {CALIBRATED_MIN_ROWS + 19 + 30} rows (got 160)",
         ),
-        ({"y": SERIES["y"][:-1]}, 400, "invalid input: ds has 120 values but y has 119"),
+        ({"y": SERIES["y"][:-1]}, 400, "invalid input: ds has 160 values but y has 159"),
     ],
 )
 def test_backtest_errors_are_those_of_post(
@@ -136,8 +136,8 @@ def test_method_on_post() -> None:
 def test_backtest_folds_share_the_cache_with_forecasts_and_the_answer_is_cached() -> None:
     engine = CountingEngine()
     app = create_app(settings(), engine=engine, cache=MemoryCache())
-    # The last fold is the forecast of the first 110 rows, 10 steps ahead.
-    last_fold = {"key": KEY, "ds": DAYS[:110], "y": SERIES["y"][:110], "periods": 10}
+    # The last fold is the forecast of the first 150 rows, 10 steps ahead.
+    last_fold = {"key": KEY, "ds": DAYS[:150], "y": SERIES["y"][:150], "periods": 10}
     with TestClient(app) as client:
         assert client.post("/", content=orjson.dumps(last_fold)).status_code == 200
         assert engine.calls == 1

@@ -17,7 +17,7 @@ from tickercast.model.calibrated import PointModel
 from tickercast.model.engine import ProphetEngine
 from tickercast.model.forecasting import prediction_dates
 
-DAYS = pd.bdate_range("2023-01-02", periods=80)
+DAYS = pd.bdate_range("2023-01-02", periods=130)
 
 
 def straight_line(ds: pd.DatetimeIndex, y: np.ndarray) -> PointModel:
@@ -43,7 +43,7 @@ def run(req: object, **kw: float) -> dict[str, np.ndarray]:
     return calibrated.forecast(req, dates, straight_line, **kw)  # type: ignore[arg-type]
 
 
-RISING = 100 * np.exp(0.01 * np.arange(80) + 0.02 * np.sin(np.arange(80)))
+RISING = 100 * np.exp(0.01 * np.arange(130) + 0.02 * np.sin(np.arange(130)))
 
 
 def test_no_damping_is_the_random_walk_and_full_damping_follows_the_fit() -> None:
@@ -72,8 +72,8 @@ def test_interval_width_is_honoured_and_history_rows_come_first() -> None:
         wide["yhat_upper"] - wide["yhat_lower"] > narrow["yhat_upper"] - narrow["yhat_lower"]
     )
     with_history = run(request(RISING, include_history=True))
-    assert len(with_history["yhat"]) == 90
-    np.testing.assert_allclose(with_history["yhat"][80:], run(request(RISING))["yhat"])
+    assert len(with_history["yhat"]) == 140
+    np.testing.assert_allclose(with_history["yhat"][130:], run(request(RISING))["yhat"])
 
 
 # sha256 of the service's answers before `method` existed, for these two bodies.
