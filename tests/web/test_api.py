@@ -9,6 +9,7 @@ import pytest
 
 from tests.web import fakes
 from tests.web.conftest import MakeClient
+from tickercast.contract import CALIBRATED_MIN_ROWS, backtest_min_rows
 
 
 def test_forecast_of_a_ticker(client, fake_model) -> None:
@@ -46,14 +47,14 @@ def test_too_short_for_a_calibrated_forecast_is_a_400_with_the_models_reason(cli
     assert resp.status_code == 400
     assert resp.json() == {
         "message": "The forecasting service could not use this series: the calibrated forecast "
-        "needs at least 60 values (y has 20)."
+        f"needs at least {CALIBRATED_MIN_ROWS} values (y has 20)."
     }
     # Plain Prophet keeps the original contract for short series.
     assert client.post("/api/forecast", json={**body, "method": "prophet"}).status_code == 200
 
 
 def test_history_is_adjusted_close(client) -> None:
-    data = client.get("/api/forecast/ACME?periods=1&window=3m").json()
+    data = client.get("/api/forecast/ACME?periods=1&window=6m").json()
     frame = fakes.providers()["fake"].frames["ACME"]
     assert data["history"][-1]["close"] == pytest.approx(frame["adj_close"].iloc[-1])
 
@@ -119,14 +120,15 @@ def test_backtest_of_prophet(client, fake_model) -> None:
 
 
 def test_backtest_of_a_longer_horizon_than_the_history_allows_says_why(client, fake_model) -> None:
-    # 252 rows: 5 cutoffs of 250 steps do not fit (60 to train, 4 more origins, 250 to score);
-    # 120 is the longest that does.
+    # 252 rows: 5 cutoffs of 250 steps do not fit (the least training, 4 more origins, 250 to
+    # score); 120 is the longest that does.
+    need = backtest_min_rows("calibrated", 250, 5)
     data = client.get("/api/backtest/ACME?periods=250&window=1y").json()
     assert [r["horizon"] for r in fake_model.sent("/backtest")] == [250, 120]
     assert (data["horizon_asked"], data["horizon"]) == (250, 120)
     assert data["shortened"] == (
         "Backtested 120 sessions ahead, not the 250 sessions asked for: a backtest of 5 cutoffs "
-        "over 250 steps with method 'calibrated' needs at least 314 rows (got 252)."
+        f"over 250 steps with method 'calibrated' needs at least {need} rows (got 252)."
     )
     assert data["summary"] == f"{data['shortened']} {data['verdict']}"
     assert len(data["scores"]["calibrated"]["by_step"]) == 120
@@ -134,8 +136,8 @@ def test_backtest_of_a_longer_horizon_than_the_history_allows_says_why(client, f
 
 
 def test_posted_series_forecast(client, fake_model) -> None:
-    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(80)]
-    body = {"name": "mine", "ds": ds, "y": [str(10 + i) for i in range(80)], "periods": 4}
+    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(150)]
+    body = {"name": "mine", "ds": ds, "y": [str(10 + i) for i in range(150)], "periods": 4}
     data = client.post("/api/forecast", json=body).json()
     assert data["ticker"] == "mine"
     assert len(data["forecast"]) == 4
@@ -179,13 +181,14 @@ def test_posted_series_with_a_repeated_date_is_refused(client, fake_model) -> No
 
 
 def test_too_short_for_any_backtest_is_a_400_with_the_models_reason(client, fake_model) -> None:
-    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(64)]
-    body = {"ds": ds, "y": list(range(1, 65)), "periods": 5}
+    n = CALIBRATED_MIN_ROWS + 4  # enough to forecast, one row short of a 1-step backtest
+    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(n)]
+    body = {"ds": ds, "y": list(range(1, n + 1)), "periods": 5}
     resp = client.post("/api/backtest", json=body)
     assert resp.status_code == 400
     assert resp.json()["message"] == (
         "The forecasting service could not use this series: a backtest of 5 cutoffs over 5 "
-        "steps with method 'calibrated' needs at least 69 rows (got 64)."
+        f"steps with method 'calibrated' needs at least {n + 5} rows (got {n})."
     )
     assert [r["horizon"] for r in fake_model.sent("/backtest")] == [5, 1]
 

@@ -90,7 +90,7 @@ URL_CASES = [
         {"window": "6m", "h": "20", "chart": "candles", "method": "prophet"},
     ),
     ({"window": "max", "h": "500"}, {"window": "max", "h": "500", **DEFAULTS}),
-    ({"window": "3m", "h": "1", "source": "fake"}, {"window": "3m", "h": "1", **DEFAULTS}),
+    ({"window": "6m", "h": "1", "source": "fake"}, {"window": "6m", "h": "1", **DEFAULTS}),
 ]
 
 
@@ -195,7 +195,7 @@ def test_compare_without_tickers_shows_the_form(client) -> None:
     assert "page-data" not in resp.text
 
 
-def csv_bytes(rows: int = 80) -> bytes:
+def csv_bytes(rows: int = 150) -> bytes:
     lines = ["date,close"] + [
         f"{d:%Y-%m-%d},{100 + i * 0.5}" for i, d in enumerate(fakes.sessions(rows))
     ]
@@ -209,7 +209,7 @@ def test_upload_renders_the_series_in_the_page(client, fake_model) -> None:
     data = page_data(resp.text)
     assert data["mode"] == "upload"
     assert data["name"] == "my-prices"
-    assert len(data["history"]["ds"]) == 80
+    assert len(data["history"]["ds"]) == 150
     assert data["history"]["close"][:2] == [100.0, 100.5]
     assert data["history"]["has_ohlc"] is False
     assert fake_model.requests == []
