@@ -273,3 +273,12 @@ def test_unexpected_errors_stay_generic(make_client: MakeClient, fake_model) -> 
     resp = client.get("/api/forecast/ACME")
     assert resp.status_code == 500
     assert resp.json() == {"message": "internal error; the details are in the service log"}
+
+
+def test_steps_are_sessions_for_tickers_and_steps_for_calendar_day_uploads(client) -> None:
+    assert client.get("/api/forecast/ACME?periods=2").json()["step"] == "session"
+    assert client.get("/api/backtest/ACME?periods=2").json()["step"] == "session"
+    ds = [d.strftime("%Y-%m-%d") for d in pd.date_range("2024-01-01", periods=200)]
+    body = {"ds": ds, "y": list(range(200)), "periods": 3}
+    assert client.post("/api/forecast", json=body).json()["step"] == "step"
+    assert client.post("/api/backtest", json=body).json()["step"] == "step"

@@ -113,7 +113,9 @@ def test_answer_keeps_the_models_numbers_and_says_why_it_is_shorter() -> None:
         },
         "verdict": "Worse than the random walk.",
     }
-    answer = backtest.answer(result, 60, "5 cutoffs of 60 steps need 340 rows; this has 200.")
+    answer = backtest.answer(
+        result, 60, "5 cutoffs of 60 steps need 340 rows; this has 200.", "XNYS"
+    )
     assert answer["scores"] is result["scores"]
     assert (answer["horizon_asked"], answer["horizon"], answer["cutoffs"]) == (60, 20, 5)
     assert answer["shortened"] == (
@@ -125,5 +127,10 @@ def test_answer_keeps_the_models_numbers_and_says_why_it_is_shorter() -> None:
         "80% band, held 31% of prices in backtests up to 20 sessions ahead"
     )
     assert answer["scored"] == 20
-    same = backtest.answer(result, 20, None)
+    same = backtest.answer(result, 20, None, "XNYS")
     assert (same["shortened"], same["summary"]) == (None, "Worse than the random walk.")
+    # A calendar-day upload counts steps, not trading sessions.
+    daily = backtest.answer(result, 60, "too short", None)
+    assert daily["step"] == "step"
+    assert daily["shortened"] == "Backtested 20 steps ahead, not the 60 steps asked for: too short."
+    assert daily["band_label"].endswith("up to 20 steps ahead")

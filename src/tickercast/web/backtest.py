@@ -21,37 +21,53 @@ def horizons_to_try(asked: int) -> list[int]:
     return [asked] + [h for h in FALLBACK_HORIZONS if h < asked]
 
 
-def band_label(interval_width: float, coverage: float | None, up_to: int | None = None) -> str:
+def band_label(
+    interval_width: float, coverage: float | None, up_to: int | None = None, step: str = "session"
+) -> str:
     """The band's legend: its nominal width and, once measured, what it held (`up_to`: the
-    horizon measured, when shorter than the one drawn)."""
+    horizon measured, when shorter than the one drawn, in `step`s)."""
     label = f"{interval_width:.0%} band"
     if coverage is None:
         return label
     label = f"{label}, held {coverage:.0%} of prices in backtests"
-    return f"{label} up to {_sessions(up_to)} ahead" if up_to else label
+    return f"{label} up to {_steps(up_to, step)} ahead" if up_to else label
 
 
-def shortened_note(asked: int, horizon: int, reason: str) -> str:
+def shortened_note(asked: int, horizon: int, reason: str, step: str = "session") -> str:
     reason = reason.rstrip(".")
-    return f"Backtested {_sessions(horizon)} ahead, not the {_sessions(asked)} asked for: {reason}."
+    return (
+        f"Backtested {_steps(horizon, step)} ahead, not the {_steps(asked, step)} asked for: "
+        f"{reason}."
+    )
 
 
-def _sessions(n: int) -> str:
-    return f"{n} session" if n == 1 else f"{n} sessions"
+def step_word(freq: str | None) -> str:
+    """What one step of the series is called: trading sessions, or plain steps."""
+    return "session" if freq == "XNYS" else "step"
 
 
-def answer(result: dict[str, Any], asked: int, refusal: str | None) -> dict[str, Any]:
+def _steps(n: int, step: str) -> str:
+    return f"{n} {step}" if n == 1 else f"{n} {step}s"
+
+
+def answer(
+    result: dict[str, Any], asked: int, refusal: str | None, freq: str | None
+) -> dict[str, Any]:
     """The web app's backtest answer: the model's, plus what was asked and why it differs."""
     method = str(result["method"])
     horizon = int(result["horizon"])
     width = float(result["interval_width"])
     ours = result["scores"].get(method) or {}
     coverage = (ours.get("overall") or {}).get("coverage")
-    shortened = shortened_note(asked, horizon, refusal) if refusal and horizon < asked else None
+    step = step_word(freq)
+    shortened = None
+    if refusal and horizon < asked:
+        shortened = shortened_note(asked, horizon, refusal, step)
     verdict = str(result["verdict"])
     return {
         "method": method,
         "interval_width": width,
+        "step": step,
         "horizon_asked": asked,
         "horizon": horizon,
         "cutoffs": len(result["folds"]),
@@ -61,6 +77,6 @@ def answer(result: dict[str, Any], asked: int, refusal: str | None) -> dict[str,
         "verdict": verdict,
         "summary": f"{shortened} {verdict}" if shortened else verdict,
         "scored": (ours.get("overall") or {}).get("count"),
-        "band_label": band_label(width, coverage, horizon if shortened else None),
+        "band_label": band_label(width, coverage, horizon if shortened else None, step),
         "mase_means": MASE_MEANS,
     }

@@ -99,7 +99,7 @@ class Forecaster:
             except ModelRejected as exc:
                 refusal = refusal or exc
                 continue
-            return backtest.answer(result, horizon, refusal.detail if refusal else None)
+            return backtest.answer(result, horizon, refusal.detail if refusal else None, freq)
         assert refusal is not None
         raise refusal
 
@@ -138,6 +138,7 @@ class Forecaster:
             "periods": periods,
             "interval_width": INTERVAL_WIDTH,
             "band_label": band_label(INTERVAL_WIDTH, None),
+            "step": backtest.step_word(freq),
             "history": history_rows(series),
             "forecast": rows,
             "components": notes.components(dates, freq, rows, unit),

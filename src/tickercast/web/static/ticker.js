@@ -48,6 +48,12 @@
     };
   }
 
+  // What the horizon counts: NYSE sessions for tickers (and weekday-only uploads), else steps.
+  function stepWords(step) {
+    if (step) return step === "session" ? "trading days" : "steps";
+    return upload ? "steps" : "trading days";
+  }
+
   // Would a longer window send the model more history?
   function moreHistory() {
     return upload ? history().ds.length < page.history.ds.length : Boolean(page.more_history);
@@ -273,7 +279,8 @@
     state.bandLabel = nominal + "% band";
     const n = seriesBody().ds.length;
     const done = progress(statusEl,
-      "Asking the model to forecast " + state.horizon + " trading days from " + n + " sessions…");
+      "Asking the model to forecast " + state.horizon + " " + stepWords() + " from " + n +
+      (upload ? " values…" : " sessions…"));
     try {
       const data = upload ? await getJSON("/api/forecast", seriesBody()) : await getJSON(page.forecast_url);
       if (!current()) { done.cancel(); return { ok: false, stale: true }; }
@@ -282,7 +289,7 @@
       await draw();
       const last = data.forecast[data.forecast.length - 1];
       done("ok", (METHOD_NAMES[data.method] || "Forecast") + " for the next " +
-        data.forecast.length + " trading days (to " + (last ? last.ds : "") + "), with its " +
+        data.forecast.length + " " + stepWords(data.step) + " (to " + (last ? last.ds : "") + "), with its " +
         nominal + "% band.");
       list(document.getElementById("forecast-notes"), data.notes);
       showTable(data);
@@ -356,13 +363,14 @@
     const el = document.getElementById("skill-chart");
     el.hidden = false;
     const narrow = el.clientWidth < 640; // phones: one chart above the other
+    const ahead = data.step === "session" ? "Sessions ahead" : "Steps ahead";
     const layout = {
       grid: { rows: narrow ? 2 : 1, columns: narrow ? 1 : 2, pattern: "independent" },
       height: narrow ? 560 : 320, margin: { t: 10, r: 20, b: 50, l: 70 },
       legend: { orientation: "h", y: narrow ? -0.15 : -0.3 },
-      xaxis: { title: { text: "Sessions ahead" } },
+      xaxis: { title: { text: ahead } },
       yaxis: { title: { text: "MASE (× random walk's error)" }, rangemode: "tozero" },
-      xaxis2: { title: { text: "Sessions ahead" } },
+      xaxis2: { title: { text: ahead } },
       yaxis2: { title: { text: "% of prices inside the band" }, range: [0, 100] },
     };
     return Plotly.newPlot(el, traces, layout, config).then(function () {
@@ -396,7 +404,7 @@
       verdict.hidden = false;
       showScores(data);
       await showSkill(data);
-      done("ok", "Backtested " + data.horizon + " sessions ahead at " + data.cutoffs +
+      done("ok", "Backtested " + data.horizon + " " + data.step + "s ahead at " + data.cutoffs +
         " past dates: " + data.scored + " forecasts scored, " + data.cutoffs + " at each step.");
       if (state.forecast) {
         state.bandLabel = data.band_label;
