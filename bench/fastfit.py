@@ -25,7 +25,7 @@ from bench import floor
 from bench.cases import PERIODS, TIMEOUT, check_rows
 from bench.data import Series, Windows, load_series, request_body
 from bench.procs import BENCH_KEY, ROOT, Service
-from bench.timing import Samples, timed_post
+from bench.timing import Samples, cpu_seconds, timed_post
 
 
 @dataclass
@@ -35,6 +35,8 @@ class FitPair:
     rows: int
     cmdstan: Samples = field(default_factory=Samples)
     fast: Samples = field(default_factory=Samples)
+    cmdstan_cpu: Samples = field(default_factory=Samples)
+    fast_cpu: Samples = field(default_factory=Samples)
 
 
 @dataclass
@@ -47,24 +49,31 @@ class FastResults:
     peak_mb: dict[str, float] = field(default_factory=dict)
 
 
-def fast_seconds(stan_data: dict[str, object]) -> float:
+def fast_timed(stan_data: dict[str, object]) -> tuple[float, float]:
+    """Wall and CPU seconds of one in-process fit on Prophet's Stan inputs."""
     from tickercast.model import fastfit
 
+    cpu = cpu_seconds()
     started = time.perf_counter()
     fastfit.optimize(stan_data)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu_seconds() - cpu
+
+
+def add(wall: Samples, cpu: Samples, timed: tuple[float, float]) -> None:
+    wall.add(timed[0])
+    cpu.add(timed[1])
 
 
 def measure_fits(series: Series, windows: Windows, rows: int, reps: int) -> FitPair:
     """Both optimizers on the same fresh windows, taking turns (who goes first alternates)."""
     pair = FitPair(rows)
-    fast_seconds(floor.stan_inputs(series.frame(0, rows))[0])  # imports and first-call costs
+    fast_timed(floor.stan_inputs(series.frame(0, rows))[0])  # imports and first-call costs
     for i, start in enumerate(windows.take(rows, reps)):
         frame = series.frame(start, rows)
         stan_data = floor.stan_inputs(frame)[0]
         runs = [
-            lambda f=frame: pair.cmdstan.add(floor.optimize_seconds(f)),
-            lambda d=stan_data: pair.fast.add(fast_seconds(d)),
+            lambda f=frame: add(pair.cmdstan, pair.cmdstan_cpu, floor.optimize_timed(f)),
+            lambda d=stan_data: add(pair.fast, pair.fast_cpu, fast_timed(d)),
         ]
         for run in runs[:: -1 if i % 2 else 1]:
             run()

@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from bench.timing import cpu_seconds
+
 
 @functools.cache
 def stan_model_backend() -> Any:
@@ -55,12 +57,18 @@ def write_inputs(frame: pd.DataFrame, folder: Path) -> tuple[Path, Path, dict[st
 
 def optimize_seconds(frame: pd.DataFrame) -> float:
     """Seconds of one `optimize` call on the frame's Stan inputs."""
+    return optimize_timed(frame)[0]
+
+
+def optimize_timed(frame: pd.DataFrame) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (this process and CmdStan's) of one `optimize` call."""
     model = stan_model()
     with tempfile.TemporaryDirectory(prefix="tickercast-floor-") as tmp:
         folder = Path(tmp)
         data_path, init_path, args = write_inputs(frame, folder)
         output = folder / "out"
         output.mkdir()
+        cpu = cpu_seconds()
         started = time.perf_counter()
         model.optimize(data=str(data_path), inits=str(init_path), output_dir=str(output), **args)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, cpu_seconds() - cpu

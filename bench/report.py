@@ -214,23 +214,29 @@ def soak_sections(results: Results, targets: Targets) -> list[str]:
 def fast_fit_section(fast: FastResults, targets: Targets) -> list[str]:
     lines = [
         "One fit on the same prepared Stan inputs: CmdStan's `optimize` call (inputs written "
-        "beforehand) against the in-process solver (Gram matrix included), taking turns.",
+        "beforehand) against the in-process solver (Gram matrix included), taking turns. "
+        "Wall-clock medians, and CPU medians (CmdStan's process included): on a busy machine "
+        "the CPU ratio is the steadier one.",
         "",
-        "| N | reps | CmdStan optimize ms | fast engine ms | CmdStan / fast | target | |",
-        "|---:|---:|---:|---:|---:|---|---|",
+        "| N | reps | CmdStan ms | fast ms | CmdStan / fast | CPU: CmdStan ms | CPU: fast ms "
+        "| CPU: CmdStan / fast | target | |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for pair in fast.fits:
         n = f"{pair.rows:,}"
         x = ratio(pair.cmdstan.median, pair.fast.median)
+        x_cpu = ratio(pair.cmdstan_cpu.median, pair.fast_cpu.median)
         target, mark = "(information)", ""
         if pair.rows == FAST_FIT_TARGET_ROWS:
-            target = f"≥ {FAST_FIT_X:g}×"
+            target = f"≥ {FAST_FIT_X:g}× (wall)"
             mark = targets.check(
-                f"fast fit vs CmdStan's optimize, N = {n}: {times(x)}", x >= FAST_FIT_X
+                f"fast fit vs CmdStan's optimize, N = {n}: {times(x)} (CPU: {times(x_cpu)})",
+                x >= FAST_FIT_X,
             )
         lines.append(
             f"| {n} | {len(pair.fast)} | {ms(pair.cmdstan.median)} | {ms(pair.fast.median)} "
-            f"| {times(x)} | {target} | {mark} |"
+            f"| {times(x)} | {ms(pair.cmdstan_cpu.median)} | {ms(pair.fast_cpu.median)} "
+            f"| {times(x_cpu)} | {target} | {mark} |"
         )
     if len(fast.cold_fast):
         n = f"{fast.cold_rows:,}"

@@ -133,6 +133,30 @@ def test_answers_are_deterministic_and_shaped_like_cmdstans() -> None:
     }
 
 
+def test_a_series_fitted_exactly_gets_a_finite_answer() -> None:
+    # five rows and three changepoints, two of them with the same single row after them: the
+    # objective grows without bound as σ → 0 and the changepoint columns are singular
+    t = np.array([0.0, 1 / 6, 1 / 3, 5 / 6, 1.0])
+    stan_data = synthetic_stan_data(0) | {
+        "T": 5,
+        "K": 1,
+        "t": t,
+        "cap": np.zeros(5),
+        "y": np.array([0.97, 0.99, 1.0, 0.98, 0.985]),
+        "S": 3,
+        "t_change": np.array([1 / 6, 1 / 3, 5 / 6]),
+        "X": np.zeros((5, 1)),
+        "sigmas": np.array([10.0]),
+        "s_a": np.ones(1),
+        "s_m": np.zeros(1),
+    }
+    params = fastfit.optimize(stan_data)
+    assert all(np.isfinite(value).all() for value in params.values())
+    assert params["sigma_obs"][0, 0] > 0
+    np.testing.assert_allclose(params["trend"][0], stan_data["y"], atol=1e-6)
+    assert np.isfinite(fastfit.log_posterior(params, stan_data))
+
+
 def test_unsupported_models_are_refused() -> None:
     logistic = synthetic_stan_data(0) | {"trend_indicator": 1}
     with pytest.raises(fastfit.UnsupportedModel, match="linear trend"):
@@ -230,15 +254,22 @@ def test_forecasts_stay_close_to_prophets(comparisons: dict[tuple[str, int], Com
 # --- in the service: no processes, no files, its own cache tag and fitted-model slot ---
 
 
-def with_engine(req: ForecastRequest, engine: str | None) -> ForecastRequest:
-    """The request with an `engine` field, as the contract's parser will give it."""
+def with_engine(
+    req: ForecastRequest, engine: str | None, method: str = "prophet"
+) -> ForecastRequest:
+    """The request with `engine` and `method` fields, as the contract's parser will give it."""
 
     @dataclasses.dataclass(frozen=True)
     class Requested(ForecastRequest):
         engine: str | None = None
+        method: str = "prophet"
 
-    fields = {f.name: getattr(req, f.name) for f in dataclasses.fields(req)}
-    return Requested(**fields, engine=engine)
+    fields = {
+        f.name: getattr(req, f.name)
+        for f in dataclasses.fields(req)
+        if f.name not in ("engine", "method")
+    }
+    return Requested(**fields, engine=engine, method=method)
 
 
 def files_under(*folders: Path) -> list[str]:
@@ -277,6 +308,8 @@ def test_engine_runs_the_fast_fit_when_asked_with_its_own_tag_and_slot() -> None
     assert requested_engine(plain) == "cmdstan"
     assert requested_engine(with_engine(plain, None)) == "cmdstan"
     assert requested_engine(fast) == "fast"
+    assert requested_engine(with_engine(plain, None, method="calibrated")) == "fast"
+    assert requested_engine(with_engine(plain, "cmdstan", method="calibrated")) == "cmdstan"
     engine = ProphetEngine()
     engine.warm_up()
     assert engine.cache_tag(plain) == engine.name

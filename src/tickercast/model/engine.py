@@ -38,11 +38,13 @@ def _body(req: ForecastRequest, dates: pd.DatetimeIndex, columns: dict[str, np.n
 
 
 def requested_engine(req: ForecastRequest) -> str:
-    """The fit engine a request asks for: `"fast"` (in-process) or `"cmdstan"`. Without an
-    `engine` field: CmdStan for Prophet's own forecast (its answers as before), the fast fit for
-    the calibrated forecast and its backtests. The one place that reads the `engine` field."""
-    default = "fast" if req.method == "calibrated" else "cmdstan"
-    return getattr(req, "engine", None) or default
+    """The fit engine for a request: its `engine` field when given (`"fast"`, in-process, or
+    `"cmdstan"`); else the fast one for `method: "calibrated"` and CmdStan for everything
+    else, as the contract's table says. The one place that reads those fields."""
+    engine = getattr(req, "engine", None)
+    if engine:
+        return str(engine)
+    return "fast" if getattr(req, "method", None) == "calibrated" else "cmdstan"
 
 
 class MockEngine:

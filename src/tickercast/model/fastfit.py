@@ -5,7 +5,7 @@ constants that `~` drops left out and no Jacobian (as CmdStan's `optimize` does)
 
     lp = -k²/50 - m²/50 - Σ|δ|/τ - 2σ² - Σ β_j²/(2 s_j²) - T log σ - RSS/(2σ²)
 
-where the trend is `k t + m + Σ_j [t ≥ c_j] (t - c_j) δ_j`, the mean is `trend + X β`, and RSS
+where the trend is `k t + m + Σ_j [t ≥ c_j] (t - c_j) δ_j`, the mean is `trend + X_sa β`, and RSS
 is the residual sum of squares of the (scaled) `y`. Everything is in Prophet's scaled units.
 
 Two facts make it small:
@@ -13,9 +13,9 @@ Two facts make it small:
 - With σ fixed, the mean is linear in θ = (m, k, δ, β), so maximising lp is a lasso:
   minimise ½ θᵀ(G + v D)θ - bᵀθ + (v/τ) Σ|δ| with v = σ², G = ZᵀZ and b = Zᵀy for the design
   Z = [1, t, changepoint ramps, X], and D the ridge of the normal priors (1/25 on m and k,
-  1/s_j² on β). `solve_lasso` finds its exact optimum by an active set on the signs of δ
-  (feature-sign search): every step is one small linear solve, and the Gram matrix is built
-  once per fit in one pass over the rows.
+  1/s_j² on β). `solve_lasso` finds its exact optimum by an active set on the signs of δ:
+  every step is one small linear solve, and the Gram matrix is built once per fit in one
+  pass over the rows.
 - The priors on θ do not involve σ, so at the optimum ∂lp/∂σ = 0 reads 4σ⁴ + Tσ² - RSS = 0,
   RSS taken at the lasso's optimum for that σ. `fit_map` solves that for v = σ² with Newton
   steps kept inside a bracket, the lasso re-solved exactly (warm-started) at every step.
@@ -68,6 +68,7 @@ def design(stan_data: dict[str, Any]) -> np.ndarray:
     t = np.asarray(stan_data["t"], dtype=float)
     t_change = np.atleast_1d(np.asarray(stan_data["t_change"], dtype=float))
     x = np.asarray(stan_data["X"], dtype=float).reshape(len(t), -1)
+    x = x * np.asarray(stan_data["s_a"], dtype=float).ravel()  # the model's X_sa
     return np.hstack([np.ones((len(t), 1)), t[:, None], changepoint_ramps(t, t_change), x])
 
 
@@ -99,67 +100,61 @@ def problem(stan_data: dict[str, Any]) -> Problem:
     )
 
 
-def _penalised(h: np.ndarray, b: np.ndarray, lam: float, l1: np.ndarray, x: np.ndarray) -> float:
-    return float(0.5 * x @ h @ x - b @ x + lam * np.abs(x[l1]).sum())
+def _solve(a: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """a⁻¹ rhs; for an exactly singular `a` (changepoint columns that coincide on a very short
+    series), the least-squares solution of least norm, one of the equally good answers."""
+    try:
+        return np.linalg.solve(a, rhs)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(a, rhs, rcond=None)[0]
 
 
 def solve_lasso(
     h: np.ndarray, b: np.ndarray, lam: float, l1: np.ndarray, start: np.ndarray | None = None
 ) -> np.ndarray:
-    """argmin ½ xᵀHx - bᵀx + lam Σ_{j in l1} |x_j|, H positive definite (feature-sign search).
+    """argmin ½ xᵀHx - bᵀx + lam Σ_{j in l1} |x_j|, H positive definite: an active set on
+    the signs of the `l1` coordinates (the others are always free).
 
-    The coordinates outside `l1` are always free. Each step solves the quadratic on the
-    current active set with the current signs, then walks towards that solution, stopping at
-    the point of lowest objective among it and the points where a coefficient crosses zero.
-    Every step lowers the objective, so the search ends, at the exact optimum.
+    On a fixed sign pattern the objective is a quadratic, minimised by one linear solve. Each
+    step walks from x towards that minimiser and stops where a signed coordinate would change
+    sign (it leaves the set) or at the minimiser; there, the inactive coordinate whose gradient
+    most exceeds lam joins with the sign that lowers the objective. Every step lowers the
+    objective and a sign pattern's minimiser is visited at most once, so it ends, at the exact
+    optimum.
     """
     x = np.zeros(len(b)) if start is None else start.copy()
     signs = np.sign(x) * l1
     active = ~l1 | (x != 0)
     tol = 1e-12 * max(1.0, float(np.abs(b).max()))
-    stalled = False
-    for step_number in range(_MAX_LASSO_STEPS):
-        grad = h @ x - b
-        # optimal on the active set: grad + lam * sign = 0 (free coordinates: sign 0). The first
-        # step always re-solves, so a warm start follows the problem however little it moved.
-        settled = np.abs(grad[active] + lam * signs[active]).max(initial=0.0) <= tol
-        added = False
-        if stalled or (settled and step_number > 0):
-            slack = np.where(l1 & ~active, np.abs(grad) - lam, -np.inf)
+    at_minimiser = False  # a warm start is first moved to its own pattern's minimiser
+    for _ in range(_MAX_LASSO_STEPS):
+        if at_minimiser:
+            grad = h @ x - b
+            slack = np.where(active, -np.inf, np.abs(grad) - lam)
             j = int(np.argmax(slack))
             if slack[j] <= tol:
                 return x
             signs[j] = -np.sign(grad[j])
-            active[j] = added = True
+            active[j] = True
         idx = np.flatnonzero(active)
-        target = np.linalg.solve(h[np.ix_(idx, idx)], b[idx] - lam * signs[idx])
-        old = x[idx]
-        step = target - old
-        # the candidates: the target, and each point on the way where a signed coordinate
-        # reaches zero (that coordinate then exactly zero)
-        crossing = np.flatnonzero(l1[idx] & (old != 0) & (np.sign(target) != np.sign(old)))
-        best, best_value = x, _penalised(h, b, lam, l1, x)
-        stops: list[tuple[float, int]] = [(1.0, -1)]
-        stops += [(float(old[i] / (old[i] - target[i])), int(i)) for i in crossing]
-        for fraction, at in stops:
-            candidate = x.copy()
-            candidate[idx] = old + fraction * step
-            if at >= 0:
-                candidate[idx[at]] = 0.0
-            value = _penalised(h, b, lam, l1, candidate)
-            if value < best_value:
-                best, best_value = candidate, value
-        if best is x:
-            # no lower point: optimal to rounding on this active set; a violator that cannot
-            # move the objective either means the optimum is reached
-            if added:
-                return x
-            stalled = True
+        target = _solve(h.take(idx, 0).take(idx, 1), b[idx] - lam * signs[idx])
+        wrong = np.flatnonzero(l1[idx] & (target * signs[idx] <= 0))
+        if len(wrong) == 0:
+            x[idx] = target
+            at_minimiser = True
             continue
-        stalled = False
-        x = best
+        old = x[idx]
+        fractions = old[wrong] / (old[wrong] - target[wrong])
+        k = int(np.argmin(fractions))
+        if fractions[k] <= 0:
+            # only a coordinate that just joined starts at zero: it cannot move the objective
+            # down, which at a pattern's minimiser means the optimum, up to rounding
+            return x
+        x[idx] = old + fractions[k] * (target - old)
+        x[idx[wrong[k]]] = 0.0
         active = ~l1 | (x != 0)
         signs = np.sign(x) * l1
+        at_minimiser = False
     raise RuntimeError("the lasso did not converge")
 
 
@@ -177,7 +172,7 @@ def _lasso_at(prob: Problem, v: float, start: np.ndarray | None) -> tuple[np.nda
     signs = np.sign(theta[idx]) * prob.l1[idx]
     # θ_A(v) = H_A(v)⁻¹ (b_A - (v/τ) s_A), so dθ_A/dv = -H_A⁻¹ (D_A θ_A + s_A/τ)
     rhs = prob.ridge[idx] * theta[idx] + signs / prob.tau
-    dtheta = -np.linalg.solve(h[np.ix_(idx, idx)], rhs)
+    dtheta = -_solve(h.take(idx, 0).take(idx, 1), rhs)
     grad = (prob.gram @ theta - prob.zty)[idx]
     return theta, prob.rss(theta), float(2.0 * grad @ dtheta)
 
@@ -193,8 +188,11 @@ def fit_map(prob: Problem) -> Optimum:
     lo, hi = 0.0, root(prob.yty)
     # No θ fits better than least squares, so the equation is ≤ 0 at root(RSS of least
     # squares): the start, usually close (a whisker of ridge keeps the solve well posed).
+    # A series the model fits exactly (a handful of rows) has its root at 0 and an unbounded
+    # objective: σ stops at a millionth of the root for yᵀy, as any optimizer has to somewhere.
+    smallest = 1e-12 * hi
     h = prob.gram + np.diag(1e-9 * hi * np.maximum(prob.ridge, 1.0))
-    v, theta = min(root(prob.rss(np.linalg.solve(h, prob.zty))), hi), None
+    v, theta = max(min(root(prob.rss(_solve(h, prob.zty))), hi), smallest), None
     for _ in range(_MAX_SIGMA_STEPS):
         theta, rss, drss = _lasso_at(prob, v, theta)
         gap = 4.0 * v * v + n * v - rss
@@ -206,12 +204,15 @@ def fit_map(prob: Problem) -> Optimum:
         newton = v - gap / slope if slope > 0 else np.nan
         if gap == 0 or abs(newton - v) <= 1e-9 * v or hi - lo <= 1e-12 * hi:
             break
+        if gap > 0 and v <= smallest:
+            break
         if lo < newton < hi:
             v = newton
         elif lo < root(rss) < hi:
             v = root(rss)  # one step of the plain alternation
         else:
             v = 0.5 * (lo + hi)
+        v = max(v, smallest)
     assert theta is not None
     return Optimum(theta=theta, sigma=float(np.sqrt(v)))
 
