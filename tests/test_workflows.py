@@ -120,3 +120,22 @@ def test_main_is_tested_then_deployed_with_documented_secrets() -> None:
         step["with"]["file"] for step in steps(deploy) if "with" in step and "file" in step["with"]
     }
     assert dockerfiles == {"deploy/Dockerfile.model", "deploy/Dockerfile.web"}
+
+
+def test_issue_forms_match_githubs_schema() -> None:
+    forms = sorted(str(p) for p in (GITHUB / "ISSUE_TEMPLATE").glob("*.yml") if p.stem != "config")
+    assert len(forms) >= 2
+    result = run_tool("check-jsonschema", "--builtin-schema", "vendor.github-issue-forms", *forms)
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = str(GITHUB / "ISSUE_TEMPLATE" / "config.yml")
+    result = run_tool("check-jsonschema", "--builtin-schema", "vendor.github-issue-config", config)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_codeowners_name_paths_that_exist() -> None:
+    lines = (GITHUB / "CODEOWNERS").read_text().splitlines()
+    rules = [line.split() for line in lines if line.strip() and not line.startswith("#")]
+    assert rules[0][0] == "*", "every file has an owner"
+    for pattern, *owners in rules[1:]:
+        assert (ROOT / pattern.lstrip("/")).exists(), pattern
+        assert owners and all(re.fullmatch(r"@[\w-]+/[\w-]+", o) for o in owners), pattern
