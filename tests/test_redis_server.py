@@ -4,9 +4,16 @@ Tried on free ports, so the machine's own Redis on 6379 is never touched."""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
+import sys
+
 import pytest
 import redis
 
+from tests.deploy_files import ROOT
 from tests.redis_server import answers, redis_for_tests, redis_server
 from tickercast.processes import free_port
 
@@ -39,3 +46,26 @@ def test_none_answering_one_is_started_for_the_block_only() -> None:
     with redis_for_tests(port) as started:
         assert started is not None and answers(port)
     assert not answers(port)
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not (shutil.which("unshare") and shutil.which("ip")),
+    reason="needs root to give a test run its own network namespace",
+)
+def test_tests_that_need_redis_pass_where_none_answers() -> None:
+    """A machine with no Redis, made for real: a run of pytest in a network namespace of its
+    own, where nothing listens on 127.0.0.1:6379, passes the Redis cache tests."""
+    none_answers = "from tests.redis_server import answers; assert not answers(6379)"
+    no_redis_then_tests = (
+        f"ip link set lo up && {sys.executable} -c '{none_answers}' && "
+        f"exec {sys.executable} -m pytest -q -p no:cacheprovider tests/test_cache.py"
+    )
+    result = subprocess.run(
+        ["unshare", "--net", "sh", "-c", no_redis_then_tests],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"\d+ passed", result.stdout)
