@@ -4,6 +4,7 @@ action by commit, ask for the least permissions, and run what CI runs here."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,38 @@ def test_codeowners_name_paths_that_exist() -> None:
     for pattern, *owners in rules[1:]:
         assert (ROOT / pattern.lstrip("/")).exists(), pattern
         assert owners and all(re.fullmatch(r"@[\w-]+/[\w-]+", o) for o in owners), pattern
+
+
+def test_the_cluster_step_applies_the_pushed_images(tmp_path: Path) -> None:
+    """The model-service job's script, run with a stand-in kubectl: it points kustomize at the
+    images the previous job pushed, applies deploy/k8s and waits for the rollout."""
+    deploy = load(GITHUB / "workflows" / "deploy.yml")
+    (script,) = [s["run"] for s in deploy["jobs"]["model-service"]["steps"] if "run" in s]
+    shutil.copytree(ROOT / "deploy" / "k8s", tmp_path / "deploy" / "k8s")
+    stub = tmp_path / "bin" / "kubectl"
+    stub.parent.mkdir()
+    stub.write_text(f'#!/bin/sh\necho "$*" >> {tmp_path}/kubectl.log\n')
+    stub.chmod(0o755)
+    images = {
+        "MODEL_IMAGE": "ghcr.io/acme/tickercast-model:0123abc",
+        "WEB_IMAGE": "ghcr.io/acme/tickercast-web:0123abc",
+    }
+    env = {"PATH": f"{stub.parent}:/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path)}
+    env |= {"KUBECONFIG_DATA": "apiVersion: v1", **images}
+    subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, check=True, timeout=30)
+    kustomization = yaml.safe_load((tmp_path / "deploy" / "k8s" / "kustomization.yaml").read_text())
+    assert kustomization["images"] == [
+        {
+            "name": "tickercast-model",
+            "newName": "ghcr.io/acme/tickercast-model",
+            "newTag": "0123abc",
+        },
+        {"name": "tickercast-web", "newName": "ghcr.io/acme/tickercast-web", "newTag": "0123abc"},
+    ]
+    assert kustomization["resources"]
+    calls = (tmp_path / "kubectl.log").read_text().splitlines()
+    assert calls == [
+        "apply -k deploy/k8s",
+        "rollout status deployment/tickercast-model --timeout=10m",
+    ]
+    assert not (tmp_path / "kubeconfig").exists(), "the credentials do not outlive the step"
