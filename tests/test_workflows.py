@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy_files import ROOT
+from tests.deploy_files import DOCKERFILES, ROOT, Dockerfile
 
 GITHUB = ROOT / ".github"
 WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
@@ -93,11 +93,14 @@ def test_pull_requests_run_lint_and_the_readme_test_command_with_redis() -> None
     ci = load(GITHUB / "workflows" / "ci.yml")
     assert "pull_request" in ci["on"]
     (job,) = ci["jobs"].values()
-    commands = [step["run"] for step in job["steps"] if "run" in step]
+    in_debian = 'docker run --rm --network host -e CI -v "$PWD:/src" -w /src "$DEBIAN_PYTHON" '
+    commands = [step["run"].removeprefix(in_debian) for step in job["steps"] if "run" in step]
     ci_run = [
         line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.startswith("make")
     ]
     assert commands == ci_run == ["make install", "make lint", "make test"]
+    image_base = Dockerfile.read(DOCKERFILES["model"]).only("FROM").replace("-slim", "")
+    assert job["env"]["DEBIAN_PYTHON"] == image_base, "the images' Python and Debian release"
     assert "make test" in (ROOT / "README.md").read_text().split("\n## ", 1)[0]
     redis = job["services"]["redis"]
     assert redis["ports"] == ["127.0.0.1:6379:6379"], "where the tests look for Redis"
