@@ -67,3 +67,12 @@ def test_readme_links_the_documents() -> None:
     readme = (ROOT / "README.md").read_text()
     for document in ("docs/deploy.md", "docs/contract.md", "CONTRIBUTING.md"):
         assert f"({document})" in readme
+
+
+def test_readme_development_table_lists_every_make_target() -> None:
+    phony = re.search(r"^\.PHONY: (.+)$", (ROOT / "Makefile").read_text(), flags=re.M)
+    assert phony is not None
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Development", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `make ([a-z-]+)` \|", table, flags=re.M))
+    assert listed == set(phony.group(1).split()) - {"clean"}
