@@ -101,6 +101,18 @@ def test_image_command_parses(image: str) -> None:
     assert build_parser().parse_args(words[2:]).command == image
 
 
+@pytest.mark.parametrize("image", sorted(DOCKERFILES))
+def test_image_copies_what_the_package_build_reads(image: str) -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    copied = {
+        word.rstrip("/")
+        for w, rest in Dockerfile.read(DOCKERFILES[image]).instructions
+        if w == "COPY"
+        for word in rest.split()[:-1]
+    }
+    assert {"pyproject.toml", "src", project["readme"], *project["license-files"]} <= copied
+
+
 @pytest.mark.parametrize(
     ("lock", "extras"),
     [("deploy/requirements-model.lock", ["model"]), ("deploy/requirements-web.lock", [])],
