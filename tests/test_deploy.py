@@ -150,6 +150,7 @@ def test_manifest_matches_the_kubernetes_schema(doc: dict[str, Any]) -> None:
         lambda c: c["securityContext"].update(runAsUser="tickercast"),  # a name, not a number
         lambda c: c["resources"]["requests"].update(memory=[640]),  # a wrong type
     ],
+    ids=["misspelt-field", "user-name-not-number", "wrong-type"],
 )
 def test_the_schema_check_catches_a_broken_manifest(break_it: Any) -> None:
     deployment = copy.deepcopy(find("Deployment", "tickercast-model"))
