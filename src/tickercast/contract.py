@@ -2,8 +2,8 @@
 
 A request is parsed and checked here into a `ForecastRequest`; a forecast table becomes the
 response shape here (`DataFrame.to_dict()`-style: each key maps row labels to values). The rules
-are those of CONTRACT.md: the body is JSON whatever the Content-Type; the key is checked before
-anything else; every input error says what is wrong and where.
+are those of docs/contract.md: the body is JSON whatever the Content-Type; the key is checked
+before anything else; every input error says what is wrong and where.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The model service's HTTP layer: `create_app(settings)` builds one app; routes stay thin.
 
-POST /          a forecast, per CONTRACT.md
+POST /          a forecast, per docs/contract.md
 POST /backtest  rolling-origin scores of a forecast method against the random walk
 GET  /healthz   the process is up
 GET  /readyz    Prophet is loaded and a first fit ran

@@ -1,4 +1,4 @@
-"""The web app's only way to the model: HTTP, per CONTRACT.md, through an injected httpx client.
+"""The web app's only way to the model: HTTP (docs/contract.md) through an injected httpx client.
 
 Every failure becomes a `TickercastError` whose message is a sentence a user can read:
 
