@@ -159,3 +159,15 @@ def test_backtest_folds_run_on_every_fit_slot_at_once() -> None:
     with TestClient(app) as client:
         resp = backtest(client, {**SERIES, "horizon": 5, "cutoffs": 4})
     assert resp.status_code == 200, resp.text
+
+
+def test_openapi_describes_backtest_and_method() -> None:
+    with TestClient(create_app(settings())) as client:
+        spec = client.get("/openapi.json").json()
+    post = spec["paths"]["/backtest"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert {"horizon", "cutoffs", "method"} <= set(body["properties"])
+    assert body["properties"]["method"]["enum"] == ["prophet", "calibrated"]
+    assert {"400", "401", "403", "413", "429", "503"} <= set(post["responses"])
+    forecast = spec["paths"]["/"]["post"]["requestBody"]["content"]["application/json"]
+    assert "method" in forecast["schema"]["properties"]
