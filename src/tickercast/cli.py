@@ -79,13 +79,19 @@ def _refresh_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="W",
         help="history windows (default: the ticker page's)",
     )
+    p.add_argument(
+        "--methods",
+        nargs="+",
+        metavar="M",
+        help="forecast methods, calibrated or prophet (default: the ticker page's)",
+    )
     p.set_defaults(func=_run_refresh)
 
 
 def _run_refresh(args: argparse.Namespace) -> int:
     from tickercast.web.refresh import main
 
-    return main(args.tickers, args.windows, args.periods, args.concurrency)
+    return main(args.tickers, args.windows, args.periods, args.concurrency, args.methods)
 
 
 def build_parser() -> argparse.ArgumentParser:

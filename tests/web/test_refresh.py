@@ -34,10 +34,14 @@ def test_the_plan_covers_every_listed_ticker_window_and_horizon(forecaster: Fore
     listed = {(t["ticker"], t["source"]) for t in forecaster.tickers()}
     assert {(j.ticker, j.source) for j in jobs} == listed
     assert len(jobs) == 2 * len(listed)
-    assert plan(forecaster, ["ACME", "ACME"], ["1y"], [5, 60]) == [
-        Job("ACME", None, "1y", 5),
-        Job("ACME", None, "1y", 60),
+    assert plan(forecaster, ["ACME", "ACME"], ["1y"], [5, 60], ["calibrated", "prophet"]) == [
+        Job("ACME", None, "1y", 5, "calibrated"),
+        Job("ACME", None, "1y", 5, "prophet"),
+        Job("ACME", None, "1y", 60, "calibrated"),
+        Job("ACME", None, "1y", 60, "prophet"),
     ]
+    with pytest.raises(InvalidInput):
+        plan(forecaster, ["ACME"], ["1y"], [5], ["magic"])
     with pytest.raises(InvalidInput):
         plan(forecaster, ["ACME"], ["7y"], [5])
     with pytest.raises(InvalidInput):
@@ -64,7 +68,7 @@ def test_refresh_asks_what_a_page_asks_and_reports_failures(
     assert fake_model.requests == page_model.requests
     text = lines.getvalue()  # not a terminal: one plain line a job
     assert len(text.splitlines()) == 2 and "\r" not in text
-    assert re.search(r"refresh \d/2 NOPE window=1y h=5: FAILED: ", text)
+    assert re.search(r"refresh \d/2 NOPE window=1y h=5 method=calibrated: FAILED: ", text)
     assert summary(outcomes, 1.0).startswith("refreshed 1 of 2 ")
 
 
@@ -121,4 +125,7 @@ def test_the_command_fills_the_cache_the_pages_then_hit(mock_service: ServicePro
         timeout=120,
     )
     assert failing.returncode == 1
-    assert "refreshed 2 of 4 " in failing.stdout and "ZZZZ window=2y h=7:" in failing.stdout
+    assert (
+        "refreshed 2 of 4 " in failing.stdout
+        and "ZZZZ window=2y h=7 method=calibrated:" in failing.stdout
+    )

@@ -23,7 +23,7 @@ from tickercast.settings import WebSettings
 from tickercast.web.app import default_providers, model_client_from
 from tickercast.web.forecasts import Forecaster
 from tickercast.web.metrics import WebMetrics
-from tickercast.web.series import DEFAULT_HORIZON, DEFAULT_WINDOW, Choices
+from tickercast.web.series import DEFAULT_HORIZON, DEFAULT_METHOD, DEFAULT_WINDOW, Choices
 from tickercast.web.server import HINT as WEB_HINT
 
 log = logging.getLogger("tickercast.refresh")
@@ -35,9 +35,13 @@ class Job:
     source: str | None
     window: str
     horizon: int
+    method: str = DEFAULT_METHOD
 
     def __str__(self) -> str:
-        return f"{self.ticker} window={self.window} h={self.horizon}"
+        return f"{self.ticker} window={self.window} h={self.horizon} method={self.method}"
+
+    def choices(self) -> Choices:
+        return Choices.parse(self.window, self.horizon, None, self.method)
 
 
 @dataclass(frozen=True)
@@ -48,22 +52,29 @@ class Outcome:
 
 
 def plan(
-    forecaster: Forecaster, tickers: Sequence[str], windows: Sequence[str], horizons: Sequence[int]
+    forecaster: Forecaster,
+    tickers: Sequence[str],
+    windows: Sequence[str],
+    horizons: Sequence[int],
+    methods: Sequence[str] = (DEFAULT_METHOD,),
 ) -> list[Job]:
-    """The jobs, checked first: a bad window or horizon is refused before any request."""
+    """The jobs, checked first: a bad window, horizon or method is refused before any request."""
     for window in windows:
         for horizon in horizons:
-            Choices.parse(window, horizon, None)
+            for method in methods:
+                Choices.parse(window, horizon, None, method)
     if tickers:
         pairs: list[tuple[str, str | None]] = [(t, None) for t in dict.fromkeys(tickers)]
     else:
         pairs = [(t["ticker"], t["source"]) for t in forecaster.tickers()]
-    return [Job(t, s, w, h) for t, s in pairs for w in windows for h in horizons]
+    return [
+        Job(t, s, w, h, m) for t, s in pairs for w in windows for h in horizons for m in methods
+    ]
 
 
 def run_job(forecaster: Forecaster, job: Job) -> Outcome:
     started = time.perf_counter()
-    choices = Choices.parse(job.window, job.horizon, None)
+    choices = job.choices()
     try:
         forecaster.ticker_forecast(job.ticker, job.source, choices)
         forecaster.ticker_backtest(job.ticker, job.source, choices)
@@ -138,9 +149,10 @@ def main(
     windows: Sequence[str] | None,
     horizons: Sequence[int] | None,
     concurrency: int,
+    methods: Sequence[str] | None = None,
 ) -> int:
     """`tickercast refresh` with the web app's settings from the environment; `None`: the
-    ticker page's default window or horizon."""
+    ticker page's default window, horizon or method."""
     settings = load_settings(WebSettings, "tickercast refresh", WEB_HINT)
     if settings is None:
         return 2
@@ -149,7 +161,11 @@ def main(
         forecaster = Forecaster(default_providers(settings), model, WebMetrics())
         try:
             jobs = plan(
-                forecaster, tickers, windows or [DEFAULT_WINDOW], horizons or [DEFAULT_HORIZON]
+                forecaster,
+                tickers,
+                windows or [DEFAULT_WINDOW],
+                horizons or [DEFAULT_HORIZON],
+                methods or [DEFAULT_METHOD],
             )
         except TickercastError as exc:
             print(f"tickercast refresh: {exc.client_message}", file=sys.stderr)
