@@ -6,6 +6,7 @@ import json
 import logging
 
 import httpx
+import pandas as pd
 import pytest
 
 from tests.procs import start_model_service, start_web_app
@@ -51,7 +52,7 @@ SECRETS = {
 }
 WRONG_KEY = "a-wrong-key-sent-by-a-client-3e3e"
 # Values of a posted series: none of them may be written to a log.
-SERIES_VALUES = [4321.9876 + i * 0.0101 for i in range(40)]
+SERIES_VALUES = [4321.9876 + i * 0.0001 for i in range(150)]
 
 
 @pytest.mark.slow
@@ -77,7 +78,7 @@ def test_logs_are_json_with_a_request_id_across_both_services_and_never_a_secret
         fresh = http.get(f"{web.url}/healthz", headers={"X-Request-ID": "not ok!"})
         made = fresh.headers["x-request-id"]
         assert made != "not ok!" and len(made) >= 16
-        ds = [f"2020-01-{d:02d}" for d in range(1, 32)] + [f"2020-02-{d:02d}" for d in range(1, 10)]
+        ds = [str(day.date()) for day in pd.bdate_range("2020-01-01", periods=len(SERIES_VALUES))]
         series = {"name": "mine", "ds": ds, "y": SERIES_VALUES, "periods": 5}
         assert http.post(f"{web.url}/api/forecast", json=series).status_code == 200
         # A provider that cannot be reached, named by source: its URL carries the key.
