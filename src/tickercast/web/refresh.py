@@ -3,7 +3,7 @@
 For every ticker (by default every one the enabled providers list), each window and each
 horizon: the prices, the forecast and the backtest, through the web app's own `Forecaster`, so
 every request is exactly the one a page makes (same series, same cache keys). Runs `concurrency`
-tickers at a time, shows its progress on stderr, prints a summary on stdout and exits 1 when
+pages at a time, shows its progress on stderr, prints a summary on stdout and exits 1 when
 anything failed.
 """
 
