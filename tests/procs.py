@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,31 +20,53 @@ class ServiceProcess:
     url: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    stderr_path: Path | None = None  # set when stderr (the JSON logs) is kept apart
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def log_lines(self) -> list[str]:
+        """The lines of the process's log stream (stderr)."""
+        path = self.stderr_path or self.log_path
+        return path.read_text(errors="replace").splitlines()
+
+    def kill_all(self) -> None:
+        """SIGKILL the process and its workers at once, as when its machine dies (the
+        process must have been started in its own session)."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
 
 @contextlib.contextmanager
 def start_process(
-    args: Sequence[str], env: dict[str, str], port: int, timeout: float = 60
+    args: Sequence[str],
+    env: dict[str, str],
+    port: int,
+    timeout: float = 60,
+    *,
+    own_session: bool = False,
+    stderr_apart: bool = False,
 ) -> Iterator[ServiceProcess]:
+    """`own_session`: a process group of its own (for `kill_all`); `stderr_apart`: stderr in
+    a file of its own (`log_lines`), stdout in `log`."""
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="tickercast-test-") as tmp:
         log_path = Path(tmp) / "service.log"
-        with log_path.open("wb") as log:
+        stderr_path = Path(tmp) / "stderr.log" if stderr_apart else None
+        with log_path.open("wb") as log, open(stderr_path or os.devnull, "wb") as err:
             process = subprocess.Popen(
                 [sys.executable, "-m", "tickercast", *args],
                 env={**os.environ, **env},
                 stdout=log,
-                stderr=subprocess.STDOUT,
+                stderr=err if stderr_apart else subprocess.STDOUT,
+                start_new_session=own_session,
             )
         try:
             try:
                 wait_ready(f"{url}/readyz", process, f"tickercast {args[0]}", timeout, in_a_row=10)
             except NotReady as exc:
                 raise NotReady(f"{exc}:\n{log_path.read_text(errors='replace')}") from None
-            yield ServiceProcess(url, process, log_path)
+            yield ServiceProcess(url, process, log_path, stderr_path)
         finally:
             stop(process)
 
@@ -56,66 +77,28 @@ def start_model_service(
     workers: int = 1,
     mock: bool = False,
     extra_env: dict[str, str] | None = None,
+    **options: bool,
 ) -> Iterator[ServiceProcess]:
     port = free_port()
     args = ["model", "--port", str(port), "--workers", str(workers)]
     if mock:
         args.append("--mock")
     env = {"MODEL_API_KEYS": ",".join(keys), **(extra_env or {})}
-    with start_process(args, env, port) as svc:
+    with start_process(args, env, port, **options) as svc:
         yield svc
 
 
 @contextlib.contextmanager
 def start_web_app(
-    model_url: str, key: str, workers: int = 1, extra_env: dict[str, str] | None = None
+    model_url: str,
+    key: str,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
+    **options: bool,
 ) -> Iterator[ServiceProcess]:
-    """`tickercast web` on the embedded sample prices, pointed at a model service."""
+    """`tickercast web` on embedded data, reaching the model service at `model_url`."""
     port = free_port()
     args = ["web", "--port", str(port), "--workers", str(workers)]
-    env = {"MODEL_API_URL": f"{model_url}/", "MODEL_API_KEY": key, **(extra_env or {})}
-    with start_process(args, env, port) as svc:
+    env = {"MODEL_API_URL": model_url, "MODEL_API_KEY": key, **(extra_env or {})}
+    with start_process(args, env, port, **options) as svc:
         yield svc
-
-
-class RedisServer:
-    """A throwaway `redis-server` of a test's own on a free loopback port, stopped and started
-    again at will (no persistence: a restart is empty)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        import redis
-
-        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
-        self.process = subprocess.Popen(
-            ["redis-server", *args, "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        client = redis.Redis.from_url(self.url, socket_timeout=1)
-        for _ in range(100):
-            with contextlib.suppress(redis.RedisError):
-                if client.ping():
-                    return
-            time.sleep(0.05)
-        raise NotReady(f"redis-server on port {self.port} did not answer")
-
-    def stop(self) -> None:
-        stop(self.process, grace=5)
-        self.process = None
-
-
-@contextlib.contextmanager
-def redis_server() -> Iterator[RedisServer]:
-    if shutil.which("redis-server") is None:
-        import pytest
-
-        pytest.skip("redis-server is not installed")
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()

@@ -72,8 +72,8 @@ def test_web_replicas_share_model_answers(shared_redis: str) -> None:
     url = "/api/forecast/MSFT?periods=7&window=6m"
     with (
         start_model_service(MODEL_KEYS, mock=True) as model,
-        start_web_app(model.url, KEY, extra_env=env) as web_one,
-        start_web_app(model.url, KEY, extra_env=env) as web_two,
+        start_web_app(f"{model.url}/", KEY, extra_env=env) as web_one,
+        start_web_app(f"{model.url}/", KEY, extra_env=env) as web_two,
     ):
         first = httpx.get(web_one.url + url, timeout=60)
         second = httpx.get(web_two.url + url, timeout=60)

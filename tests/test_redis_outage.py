@@ -17,18 +17,18 @@ import redis
 
 from tests.conftest import MODEL_KEYS
 from tests.prices import request_body
-from tests.procs import (
-    RedisServer,
-    ServiceProcess,
-    redis_server,
-    start_model_service,
-    start_web_app,
-)
+from tests.procs import ServiceProcess, start_model_service, start_web_app
+from tests.redis_server import RedisServer, own_redis
 from tests.test_restarts import metric
 
 pytestmark = pytest.mark.slow
 KEY = MODEL_KEYS[0]
-WEB_URLS = [f"/api/forecast/{t}?periods={p}&window=3m" for t in ("AAPL", "IBM") for p in (5, 9)]
+# 3m of prices: too short for the calibrated method, plain Prophet (the mock) then.
+WEB_URLS = [
+    f"/api/forecast/{t}?periods={p}&window=3m&method=prophet"
+    for t in ("AAPL", "IBM")
+    for p in (5, 9)
+]
 BODIES = [orjson.dumps(request_body("MSFT", 50 + i, KEY, periods=5)) for i in range(4)]
 
 
@@ -85,11 +85,13 @@ def wait_until(check: callable, seconds: float) -> bool:  # type: ignore[valid-t
 
 @pytest.fixture
 def services() -> Iterator[tuple[RedisServer, ServiceProcess, ServiceProcess]]:
-    with redis_server() as server:
+    with own_redis() as server:
         env = {"REDIS_URL": server.url, "MODEL_RATE_LIMIT": "100000/minute"}
         with (
             start_model_service(MODEL_KEYS, workers=2, mock=True, extra_env=env) as model,
-            start_web_app(model.url, KEY, workers=1, extra_env={"REDIS_URL": server.url}) as web,
+            start_web_app(
+                f"{model.url}/", KEY, workers=1, extra_env={"REDIS_URL": server.url}
+            ) as web,
         ):
             yield server, model, web
 

@@ -95,12 +95,12 @@ def test_web_app_replaces_workers_without_a_failure() -> None:
     route = "/api/forecast/{ticker}"
     with (
         start_model_service(MODEL_KEYS, workers=1, mock=True, extra_env=RECYCLE) as model,
-        start_web_app(model.url, KEY, workers=2, extra_env=RECYCLE) as web,
+        start_web_app(f"{model.url}/", KEY, workers=2, extra_env=RECYCLE) as web,
     ):
         tickers = ("AAPL", "MSFT", "IBM", "GOOG")
 
         def view(client: httpx.Client, i: int) -> httpx.Response:
-            url = f"{web.url}/api/forecast/{tickers[i % 4]}?periods={5 + i % 7}&window=3m"
+            url = f"{web.url}/api/forecast/{tickers[i % 4]}?periods={5 + i % 7}&window=6m"
             return client.get(url)
 
         answers, broken = steady_load(view)

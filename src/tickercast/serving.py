@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import random
 import shutil
@@ -21,6 +20,7 @@ from gunicorn.app.base import BaseApplication
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
+from tickercast import logs
 from tickercast.errors import RequestTooLarge
 
 if TYPE_CHECKING:
@@ -46,10 +46,8 @@ def load_settings(cls: type[S], program: str, hint: str, **overrides: Any) -> S 
 
 
 def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s",
-    )
+    """JSON log lines on stderr (see `tickercast.logs`)."""
+    logs.configure_logging(level)
 
 
 def gunicorn_options(host: str, port: int, workers: int, timeout: float) -> dict[str, Any]:
@@ -64,6 +62,7 @@ def gunicorn_options(host: str, port: int, workers: int, timeout: float) -> dict
         "workers": max(1, workers),
         "worker_class": "uvicorn_worker.UvicornWorker",
         "control_socket_disable": True,
+        "logger_class": "tickercast.logs.GunicornLogger",
         "timeout": int(timeout),
         "graceful_timeout": 20,
         "child_exit": forget_worker_metrics,

@@ -11,7 +11,7 @@ from tests.web import fakes
 from tests.web.conftest import MakeClient
 from tickercast.contract import response_frame
 from tickercast.web.forecasts import answer_key
-from tickercast.web.model_client import forecast_request
+from tickercast.web.model_client import model_request
 from tickercast.web.series import answer_rows, forecast_rows
 
 
@@ -65,8 +65,8 @@ def test_a_posted_series_is_cached_too(
 ) -> None:
     """The upload route reaches the same cache as the ticker route, from its worker thread."""
     client = make_client()
-    dates = [str(d.date()) for d in fakes.sessions(60)]
-    body = orjson.dumps({"ds": dates, "y": [100 + i % 7 for i in range(60)], "periods": 5})
+    dates = [str(d.date()) for d in fakes.sessions(150)]  # calibrated needs 120
+    body = orjson.dumps({"ds": dates, "y": [100 + i % 7 for i in range(150)], "periods": 5})
     answers = [client.post("/api/forecast", content=body) for _ in range(3)]
     assert [a.status_code for a in answers] == [200] * 3
     assert answers[0].content == answers[2].content
@@ -81,11 +81,39 @@ def test_cache_off_asks_every_time(make_client: MakeClient, fake_model: fakes.Fa
 
 
 def test_the_key_is_every_field_but_never_the_secret() -> None:
-    request = forecast_request(["2024-01-02", "2024-01-03"], [1.0, 2.0], 5, "XNYS")
-    assert answer_key(request) == answer_key(dict(reversed(request.items())))
-    for change in ({"periods": 6}, {"freq": "D"}, {"interval_width": 0.9}, {"y": [1.0, 2.5]}):
-        assert answer_key({**request, **change}) != answer_key(request)
+    request = model_request(["2024-01-02", "2024-01-03"], [1.0, 2.0], "XNYS", periods=5)
+    key = answer_key("forecast", request)
+    assert key == answer_key("forecast", dict(reversed(request.items())))
+    changes = (
+        {"periods": 6},
+        {"freq": "D"},
+        {"interval_width": 0.9},
+        {"y": [1.0, 2.5]},
+        {"method": "calibrated"},
+    )
+    for change in changes:
+        assert answer_key("forecast", {**request, **change}) != key
+    assert answer_key("backtest", request) != key  # the same body on the other endpoint
+    backtest = model_request(request["ds"], request["y"], "XNYS", horizon=5, cutoffs=2)
+    for change in ({"horizon": 4}, {"cutoffs": 3}, {"method": "prophet"}):
+        assert answer_key("backtest", {**backtest, **change}) != answer_key("backtest", backtest)
     assert "key" not in request
+
+
+def test_a_repeated_backtest_is_asked_of_the_model_once(
+    make_client: MakeClient, fake_model: fakes.FakeModel
+) -> None:
+    """Backtests share the cache with forecasts; the method is part of what is asked."""
+    client = make_client()
+    url = "/api/backtest/ACME?periods=5&window=1y"
+    first = client.get(url)
+    assert first.status_code == 200
+    assert client.get(url).content == first.content
+    asked = len(fake_model.requests)
+    assert client.get(url + "&method=prophet").status_code == 200
+    assert len(fake_model.requests) == asked + 1
+    assert client.get(url + "&method=prophet").status_code == 200
+    assert len(fake_model.requests) == asked + 1
 
 
 def test_rows_from_the_answer_match_rows_from_its_table() -> None:
@@ -93,11 +121,11 @@ def test_rows_from_the_answer_match_rows_from_its_table() -> None:
         orjson.dumps(
             {
                 "key": fakes.KEY,
-                **forecast_request(
+                **model_request(
                     [str(d.date()) for d in fakes.sessions(40)],
                     [float(i) for i in range(40)],
-                    7,
                     "XNYS",
+                    periods=7,
                 ),
             }
         )

@@ -2,8 +2,8 @@
 
 Pages (HTML)                         JSON API
 GET  /                home, picker   GET  /api/tickers
-GET  /go              picker form    GET  /api/forecast/{ticker}?periods=&window=&format=csv
-GET  /t/{ticker}      ticker page    GET  /api/backtest/{ticker}?periods=&window=
+GET  /go              picker form    GET  /api/forecast/{ticker}?periods=&window=&method=&format=
+GET  /t/{ticker}      ticker page    GET  /api/backtest/{ticker}?periods=&window=&method=
 GET  /compare         2-5 tickers    POST /api/forecast   a series the browser holds (upload)
 POST /upload          CSV upload     POST /api/backtest
 GET  /healthz, /readyz, /metrics, /static/...
@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -30,7 +29,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tickercast import __version__
 from tickercast.cache import AnswerCache, MemoryCache
 from tickercast.data.base import PriceProvider
+from tickercast.data.online import OnlineProvider
 from tickercast.errors import InvalidInput, NotFound, TickercastError, error_body
+from tickercast.logs import RequestLog
 from tickercast.serving import configure_logging
 from tickercast.settings import WebSettings
 from tickercast.store import Store
@@ -70,6 +71,28 @@ def default_providers(settings: WebSettings) -> dict[str, PriceProvider]:
     return build_providers(settings, cache=cache)
 
 
+def forecaster_from(
+    settings: WebSettings,
+    providers: Mapping[str, PriceProvider],
+    model: ModelClient,
+    metrics: WebMetrics,
+) -> Forecaster:
+    """The web app's use cases, with the cache of model answers that every page and
+    `tickercast refresh` read and fill: Redis when configured (shared by every worker and
+    replica; call `answers.store.close()` when done), else this process."""
+    for provider in providers.values():
+        if isinstance(provider, OnlineProvider):
+            provider.observe = metrics.provider_event
+    store = Store(settings.redis_url, on_change=lambda up: metrics.redis_up.set(int(up)))
+    answers = AnswerCache(
+        store,
+        ANSWERS_NAMESPACE,
+        ANSWERS_MAX_ITEMS,
+        MemoryCache(ANSWERS_MAX_ITEMS, ANSWERS_MAX_BYTES),
+    )
+    return Forecaster(providers, model, metrics, answers, settings.model_answer_cache_ttl)
+
+
 def create_app(
     settings: WebSettings,
     *,
@@ -81,14 +104,7 @@ def create_app(
     own_client = model_client is None
     model = model_client or model_client_from(settings)
     metrics = WebMetrics()
-    store = Store(settings.redis_url, on_change=lambda up: metrics.redis_up.set(int(up)))
-    answers = AnswerCache(
-        store,
-        ANSWERS_NAMESPACE,
-        ANSWERS_MAX_ITEMS,
-        MemoryCache(ANSWERS_MAX_ITEMS, ANSWERS_MAX_BYTES),
-    )
-    forecaster = Forecaster(providers, model, metrics, answers, settings.model_answer_cache_ttl)
+    forecaster = forecaster_from(settings, providers, model, metrics)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals.update(version=__version__)
     plotly_js = plotly_js_path()
@@ -96,7 +112,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        await store.close()
+        await forecaster.answers.store.close()
         if own_client:
             model.close()
 
@@ -149,17 +165,7 @@ def create_app(
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(request, TickercastError())
 
-    @app.middleware("http")
-    async def count(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
-        metrics.requests.labels(name, str(response.status_code)).inc()
-        metrics.request_seconds.labels(name).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(RequestLog, requests=metrics.requests, seconds=metrics.request_seconds)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

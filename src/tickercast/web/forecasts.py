@@ -15,7 +15,8 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import anyio.from_thread
@@ -29,25 +30,28 @@ from tickercast.contract import Limits, iso_dates, parse_request, response_frame
 from tickercast.data.base import PriceHistory, PriceProvider
 from tickercast.data.registry import resolve
 from tickercast.errors import InvalidInput, TickercastError
-from tickercast.web import backtest
+from tickercast.web import backtest, notes
+from tickercast.web.backtest import band_label
 from tickercast.web.metrics import WebMetrics
-from tickercast.web.model_client import ModelClient, forecast_request
+from tickercast.web.model_client import Kind, ModelClient, ModelRejected, model_request
 from tickercast.web.series import (
     MAX_HORIZON,
     Choices,
     adjusted,
     answer_rows,
-    forecast_rows,
     guess_freq,
     history_rows,
     in_window,
+    parse_method,
     usable,
 )
 
 INTERVAL_WIDTH = 0.8
 MARKET_FREQ = "XNYS"  # provider prices are NYSE sessions, so the future is too
+TICKER_UNIT = "USD"  # every price provider's prices are US dollars
+UPLOAD_UNIT = "units of the file"
 ANSWERS_NAMESPACE = "tickercast:model-answers"
-ANSWERS_VERSION = "1"  # part of every key: change it when the cached bytes' meaning changes
+ANSWERS_VERSION = "2"  # part of every key: change it when the cached bytes' meaning changes
 
 
 PREPARED_MAX_ITEMS = 256
@@ -62,10 +66,61 @@ def frame_digest(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def answer_key(request: Mapping[str, Any]) -> str:
-    """The cache key of the model's answer to `request` (a body without the key)."""
+def answer_key(kind: Kind, request: Mapping[str, Any]) -> str:
+    """The cache key of the model's answer to `request` (a body without the key) on the
+    endpoint `kind`."""
     digest = hashlib.sha256(orjson.dumps(request, option=orjson.OPT_SORT_KEYS)).hexdigest()
-    return f"v{ANSWERS_VERSION}:{digest}"
+    return f"v{ANSWERS_VERSION}:{kind}:{digest}"
+
+
+@dataclass(frozen=True)
+class PostedSeries:
+    name: str
+    series: pd.Series
+    periods: int
+    freq: str | None
+    method: str
+
+
+@dataclass(frozen=True)
+class PreparedForecast:
+    """A forecast answer without the model's rows: everything made from the series alone."""
+
+    head: dict[str, Any]  # the answer's fields before its forecast
+    request: dict[str, Any]  # the model request (without the key)
+    dates: pd.DatetimeIndex
+    last: float
+    unit: str
+
+    @classmethod
+    def of(
+        cls, series: pd.Series, periods: int, freq: str | None, method: str, unit: str
+    ) -> PreparedForecast:
+        dates = pd.DatetimeIndex(series.index)
+        ds = iso_dates(dates)
+        y = series.tolist()
+        head = {
+            "method": method,
+            "periods": periods,
+            "interval_width": INTERVAL_WIDTH,
+            "band_label": band_label(INTERVAL_WIDTH, None),
+            "step": backtest.step_word(freq),
+            "history": history_rows(series, ds),
+        }
+        request = model_request(ds, y, freq, INTERVAL_WIDTH, method, periods=periods)
+        return cls(head, request, dates, float(series.iloc[-1]), unit)
+
+    def answer(self, raw: bytes) -> dict[str, Any]:
+        """The forecast part of an API answer, with what the page must say about it, from the
+        model's answer as it came over the wire (no table between)."""
+        rows = answer_rows(orjson.loads(raw))
+        freq = self.request.get("freq")
+        return {
+            **self.head,
+            "forecast": rows,
+            "components": notes.components(self.dates, freq, rows, self.unit),
+            "notes": notes.forecast_notes(self.last, rows, len(self.dates)),
+        }
 
 
 class Forecaster:
@@ -84,9 +139,9 @@ class Forecaster:
         self.answers = answers
         self.answer_ttl = answer_ttl
         self.max_rows = max_rows
-        # The JSON API's history part and model request of recent windows of prices, by the
+        # The JSON API's answer head and model request of recent windows of prices, by the
         # digest of those prices: a miss makes the same again.
-        self._prepared: OrderedDict[tuple[object, ...], tuple[dict[str, Any], dict[str, Any]]]
+        self._prepared: OrderedDict[tuple[object, ...], tuple[dict[str, Any], PreparedForecast]]
         self._prepared = OrderedDict()
         self._prepared_lock = threading.Lock()  # the routes call from several threads
 
@@ -108,33 +163,23 @@ class Forecaster:
         prices = self.history(ticker, source)
         return prices, adjusted(in_window(prices.frame, window))  # row by row: window first
 
-    async def answer(self, request: Mapping[str, Any]) -> bytes:
-        """The model's answer to `request`: cached, else asked of the model (in a thread)."""
-        key = answer_key(request)
+    async def answer(self, kind: Kind, request: Mapping[str, Any]) -> bytes:
+        """The model's answer to `request` on the endpoint `kind`: cached, else asked of the
+        model (in a thread). Forecasts and backtests share the cache."""
+        key = answer_key(kind, request)
         raw = await self.answers.get(key) if self.answer_ttl else None
         self.metrics.answers.labels("miss" if raw is None else "hit").inc()
         if raw is None:
-            raw = await anyio.to_thread.run_sync(self._call, request)
+            raw = await anyio.to_thread.run_sync(self._ask, kind, request)
             await self.answers.set(key, raw, self.answer_ttl)
         return raw
 
-    def forecast(self, series: pd.Series, periods: int, freq: str | None) -> pd.DataFrame:
-        """The model's forecast for a clean series (DatetimeIndex, floats, no NaN); called
-        from a worker thread of the event loop."""
-        ds = iso_dates(pd.DatetimeIndex(series.index))
-        return self._forecast_table(ds, series.tolist(), periods, freq)
-
-    def _forecast_table(
-        self, ds: Sequence[str], y: Sequence[float], periods: int, freq: str | None
-    ) -> pd.DataFrame:
-        request = forecast_request(ds, y, periods, freq, INTERVAL_WIDTH)
-        return response_frame(orjson.loads(anyio.from_thread.run(self.answer, request)))
-
-    def _call(self, request: Mapping[str, Any]) -> bytes:
+    def _ask(self, kind: Kind, request: Mapping[str, Any]) -> bytes:
+        """One call to the model, counted in the metrics."""
         started = time.perf_counter()
         outcome = "ok"
         try:
-            return self.model.answer(request)
+            return self.model.answer(kind, request)
         except TickercastError as exc:
             outcome = str(exc.status)
             raise
@@ -142,96 +187,140 @@ class Forecaster:
             self.metrics.model_calls.labels(outcome).inc()
             self.metrics.model_seconds.observe(time.perf_counter() - started)
 
+    def _call(
+        self, kind: Kind, series: pd.Series, freq: str | None, method: str, **steps: int
+    ) -> bytes:
+        """Every sync use case reaches the model through here, from a worker thread of the
+        event loop: `kind` is its endpoint, `steps` its periods (forecast) or horizon and
+        cutoffs (backtest). The answer comes through the cache (`answer`)."""
+        ds = iso_dates(pd.DatetimeIndex(series.index))
+        request = model_request(ds, series.tolist(), freq, INTERVAL_WIDTH, method, **steps)
+        return anyio.from_thread.run(self.answer, kind, request)
+
+    def forecast(
+        self, series: pd.Series, periods: int, freq: str | None, method: str
+    ) -> pd.DataFrame:
+        """The model's forecast for a clean series (DatetimeIndex, floats, no NaN)."""
+        raw = self._call("forecast", series, freq, method, periods=periods)
+        return response_frame(orjson.loads(raw))
+
+    def backtest(
+        self, series: pd.Series, horizon: int, freq: str | None, method: str
+    ) -> dict[str, Any]:
+        """The model's backtest of `horizon` steps, or of the longest shorter horizon the
+        history allows (the model refuses too short a history with its reason: 400)."""
+        refusal: ModelRejected | None = None
+        for steps in backtest.horizons_to_try(horizon):
+            try:
+                raw = self._call(
+                    "backtest", series, freq, method, horizon=steps, cutoffs=backtest.CUTOFFS
+                )
+            except ModelRejected as exc:
+                refusal = refusal or exc
+                continue
+            result = orjson.loads(raw)
+            return backtest.answer(result, horizon, refusal.detail if refusal else None, freq)
+        assert refusal is not None
+        raise refusal
+
+    def forecast_answer(
+        self, series: pd.Series, periods: int, freq: str | None, method: str, unit: str
+    ) -> dict[str, Any]:
+        """The forecast part of an API answer (from a worker thread of the event loop)."""
+        prepared = PreparedForecast.of(series, periods, freq, method, unit)
+        return prepared.answer(anyio.from_thread.run(self.answer, "forecast", prepared.request))
+
     def _ticker_request(
         self, ticker: str, source: str | None, choices: Choices
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The JSON API's answer without its forecast, and the model request it needs: made
+    ) -> tuple[dict[str, Any], PreparedForecast]:
+        """The JSON API's answer without its forecast part, and that part's makings: made
         once for a window of prices and kept by the digest of those prices."""
         prices = self.history(ticker, source)
         raw = in_window(prices.frame, choices.window)
-        key = (prices.provider, prices.ticker, choices.window, choices.horizon, frame_digest(raw))
+        key = (
+            prices.provider,
+            prices.ticker,
+            choices.window,
+            choices.horizon,
+            choices.method,
+            frame_digest(raw),
+        )
         with self._prepared_lock:
             made = self._prepared.get(key)
             if made is not None:
                 self._prepared.move_to_end(key)
         if made is None:
-            made = self._prepare(prices, adjusted(raw), choices)
+            head = {
+                "ticker": prices.ticker,
+                "source": prices.provider,
+                "attribution": prices.attribution,
+                "window": choices.window,
+                "freq": MARKET_FREQ,
+            }
+            series = usable(adjusted(raw))
+            prepared = PreparedForecast.of(
+                series, choices.horizon, MARKET_FREQ, choices.method, TICKER_UNIT
+            )
+            made = head, prepared
             with self._prepared_lock:
                 self._prepared[key] = made
                 while len(self._prepared) > PREPARED_MAX_ITEMS:
                     self._prepared.popitem(last=False)
-        data, request = made
-        return dict(data), request
-
-    @staticmethod
-    def _prepare(
-        prices: PriceHistory, frame: pd.DataFrame, choices: Choices
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        series = usable(frame)
-        ds = iso_dates(pd.DatetimeIndex(series.index))
-        y = series.tolist()
-        request = forecast_request(ds, y, choices.horizon, MARKET_FREQ, INTERVAL_WIDTH)
-        data = {
-            "ticker": prices.ticker,
-            "source": prices.provider,
-            "attribution": prices.attribution,
-            "window": choices.window,
-            "periods": choices.horizon,
-            "freq": MARKET_FREQ,
-            "interval_width": INTERVAL_WIDTH,
-            "history": history_rows(series, ds),
-        }
-        return data, request
+        return made
 
     async def ticker_forecast(
         self, ticker: str, source: str | None, choices: Choices
     ) -> dict[str, Any]:
         """The JSON API's answer for one ticker. Prices may come from a provider over the
         network: they are read in a worker thread."""
-        data, request = await anyio.to_thread.run_sync(
+        head, prepared = await anyio.to_thread.run_sync(
             self._ticker_request, ticker, source, choices
         )
-        data["forecast"] = answer_rows(orjson.loads(await self.answer(request)))
-        return data
+        raw = await self.answer("forecast", prepared.request)
+        return {**head, **prepared.answer(raw)}
 
     def ticker_backtest(self, ticker: str, source: str | None, choices: Choices) -> dict[str, Any]:
         prices, frame = self.window(ticker, source, choices.window)
-        series = usable(frame)
-        return self.backtest(series, choices.horizon, MARKET_FREQ)
+        result = self.backtest(usable(frame), choices.horizon, MARKET_FREQ, choices.method)
+        return {
+            "ticker": prices.ticker,
+            "source": prices.provider,
+            "window": choices.window,
+            **result,
+        }
 
-    def backtest(self, series: pd.Series, horizon: int, freq: str | None) -> dict[str, Any]:
-        def call(ds: list[str], y: list[float], periods: int) -> pd.DataFrame:
-            return self._forecast_table(ds, y, periods, freq)
-
-        return backtest.run(series, horizon, call, INTERVAL_WIDTH).to_dict()
-
-    def posted_series(self, body: Mapping[str, Any]) -> tuple[str, pd.Series, int, str | None]:
-        """A series the browser sends back (an uploaded CSV): checked as the model checks it."""
+    def posted_series(self, body: Mapping[str, Any]) -> PostedSeries:
+        """A series the browser sends back (an uploaded CSV): checked as the model checks it,
+        then sorted by date (a repeated date is refused), so no fit sees the future."""
         name = body.get("name") or "upload"
         if not isinstance(name, str):
             raise InvalidInput("name must be a string")
+        method = parse_method(body.get("method"))
         # The future's step is chosen here (guess_freq), not by the contract's inference.
         fields = {k: body.get(k) for k in ("ds", "y", "periods") if k in body}
         request = parse_request(
             {**fields, "freq": "D"},
             Limits(max_rows=self.max_rows, max_periods=MAX_HORIZON),
         )
-        series = pd.Series(request.y, index=request.ds).dropna()
-        return name[:80], series, request.periods, guess_freq(request.ds)
+        series = pd.Series(request.y, index=request.ds).dropna().sort_index(kind="stable")
+        repeated = series.index[series.index.duplicated()]
+        if len(repeated):
+            raise InvalidInput(f"the date {iso_dates(repeated[:1])[0]} appears more than once")
+        return PostedSeries(name[:80], series, request.periods, guess_freq(request.ds), method)
 
     def series_forecast(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        name, series, periods, freq = self.posted_series(body)
-        table = self.forecast(series, periods, freq)
+        posted = self.posted_series(body)
+        answer = self.forecast_answer(
+            posted.series, posted.periods, posted.freq, posted.method, UPLOAD_UNIT
+        )
         return {
-            "ticker": name,
+            "ticker": posted.name,
             "source": "upload",
-            "periods": periods,
-            "freq": freq or "inferred",
-            "interval_width": INTERVAL_WIDTH,
-            "history": history_rows(series),
-            "forecast": forecast_rows(table),
+            "freq": posted.freq or "inferred",
+            **answer,
         }
 
     def series_backtest(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        _, series, periods, freq = self.posted_series(body)
-        return self.backtest(series, periods, freq)
+        posted = self.posted_series(body)
+        result = self.backtest(posted.series, posted.periods, posted.freq, posted.method)
+        return {"ticker": posted.name, "source": "upload", **result}

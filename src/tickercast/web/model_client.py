@@ -1,11 +1,13 @@
-"""The web app's only way to the model: HTTP, per CONTRACT.md, through an injected httpx client.
+"""The web app's only way to the model: HTTP (docs/contract.md) through an injected httpx client.
 
 Every failure becomes a `TickercastError` whose message is a sentence a user can read:
 
-    connect error, closed  retried up to `retries` times (503 and 429 wait their Retry-After,
-    connection, 503, 429   capped at `retry_after_cap` seconds)
+    connection failure,    retried up to `retries` times (503 and 429 wait their Retry-After,
+    503, 429, 502          capped at `retry_after_cap` seconds); a connection that broke
+                           mid-answer, or a kept-alive one a replaced worker closed, too: the
+                           answer is deterministic, so asking again is safe
     timeout                ModelTimeout (504): "did not answer within N seconds"
-    400 from the model     ModelRejected (400): the model's own reason
+    400 from the model     ModelRejected (400): the model's own reason (also in `.detail`)
     401 / 403              UpstreamError (502): the key was refused (details in the log)
     other failures         UpstreamError (502) or ServiceBusy (503)
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import orjson
@@ -23,14 +25,29 @@ import pandas as pd
 
 from tickercast.contract import RESPONSE_KEYS, response_frame
 from tickercast.errors import ServiceBusy, TickercastError, UpstreamError
+from tickercast.logs import REQUEST_ID_HEADER, current_request_id
 
 log = logging.getLogger("tickercast.web.model")
 
-# The connection failed or broke before an answer: a forecast is deterministic, so asking again
-# is safe (a kept-alive connection is closed when a model worker is replaced).
-BROKEN = (httpx.ConnectError, httpx.ConnectTimeout, httpx.NetworkError, httpx.RemoteProtocolError)
 UNREACHABLE = "The forecasting service could not be reached."
 BUSY = "The forecasting service is busy; please try again in a minute."
+
+Kind = Literal["forecast", "backtest"]  # the model's POST / and POST /backtest
+
+# The connection failed, or broke before the whole answer came (a replica died answering, or a
+# model worker being replaced closed a kept-alive connection): a forecast is deterministic, so
+# asking again is safe.
+RETRYABLE = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.NetworkError,  # ReadError, WriteError, CloseError
+    httpx.RemoteProtocolError,
+)
+
+
+# 429 and 503: busy, come back after Retry-After. 502: never the model service's own answer,
+# a load balancer's that found no replica to answer this time (one just died).
+RETRIED_STATUSES = (429, 502, 503)
 
 
 class ModelTimeout(UpstreamError):
@@ -44,28 +61,36 @@ class ModelRejected(TickercastError):
     status = 400
     public_message = "The forecasting service could not use this series."
 
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"The forecasting service could not use this series: {detail}.")
+        self.detail = detail
 
-def forecast_request(
+
+# What a backtest answer must hold (the model's POST /backtest).
+BACKTEST_KEYS = ("method", "horizon", "interval_width", "folds", "scores", "verdict")
+
+
+def model_request(
     ds: Sequence[str],
     y: Sequence[float | None],
-    periods: int,
     freq: str | None = None,
     interval_width: float = 0.8,
+    method: str | None = None,
+    **steps: int,
 ) -> dict[str, Any]:
-    """A forecast request's body without the key: every field that determines the answer."""
-    body: dict[str, Any] = {
-        "ds": list(ds),
-        "y": list(y),
-        "periods": periods,
-        "interval_width": interval_width,
-    }
+    """A request's body without the key: every field that determines the answer. `steps`:
+    `periods` (a forecast) or `horizon` and `cutoffs` (a backtest); `method` None leaves the
+    model's default (plain Prophet)."""
+    body: dict[str, Any] = {"ds": list(ds), "y": list(y), **steps, "interval_width": interval_width}
     if freq is not None:
         body["freq"] = freq
+    if method is not None:
+        body["method"] = method
     return body
 
 
 class ModelClient:
-    """POSTs a series to the model service and returns the forecast as a table."""
+    """POSTs a series to the model service: its forecast as a table, or its backtest."""
 
     def __init__(
         self,
@@ -110,33 +135,80 @@ class ModelClient:
         periods: int,
         freq: str | None = None,
         interval_width: float = 0.8,
+        method: str | None = None,
     ) -> pd.DataFrame:
-        """The `periods` future rows, with every key of RESPONSE_KEYS, `ds` as timestamps."""
-        request = forecast_request(ds, y, periods, freq, interval_width)
-        return response_frame(orjson.loads(self.answer(request)))
+        """The `periods` future rows, with every key of RESPONSE_KEYS, `ds` as timestamps.
 
-    def answer(self, request: Mapping[str, Any]) -> bytes:
-        """The model's answer to `request` (a body without the key), checked to be a forecast."""
-        response = self._post(orjson.dumps({"key": self._key, **request}))
-        try:
-            data = orjson.loads(response.content)
+        `method` None leaves the model's default (plain Prophet)."""
+        request = model_request(ds, y, freq, interval_width, method, periods=periods)
+        return response_frame(orjson.loads(self.answer("forecast", request)))
+
+    def backtest(
+        self,
+        ds: Sequence[str],
+        y: Sequence[float | None],
+        *,
+        horizon: int,
+        cutoffs: int,
+        freq: str | None = None,
+        interval_width: float = 0.8,
+        method: str | None = None,
+    ) -> dict[str, Any]:
+        """The model's rolling-origin backtest (POST /backtest): folds, scores by method and
+        by horizon step, and its one-sentence verdict, as the model sent them."""
+        request = model_request(
+            ds, y, freq, interval_width, method, horizon=horizon, cutoffs=cutoffs
+        )
+        data: dict[str, Any] = orjson.loads(self.answer("backtest", request))
+        return data
+
+    def answer(self, kind: Kind, request: Mapping[str, Any]) -> bytes:
+        """The model's answer to `request` (a body without the key) as it came, checked to be
+        a forecast or a backtest (`kind`)."""
+        url = self.backtest_url if kind == "backtest" else self.url
+        response = self._post(url, orjson.dumps({"key": self._key, **request}))
+        data = self._read(response)
+        if kind == "backtest":
+            missing = [k for k in BACKTEST_KEYS if k not in data]
+            scores = data.get("scores")
+            if missing or not isinstance(scores, dict) or "random_walk" not in scores:
+                raise _unreadable(ValueError(f"backtest lacks {missing or 'scores'}"))
+        else:
             missing = [k for k in RESPONSE_KEYS if k not in data]
             if missing:
-                raise ValueError(f"response lacks {missing}")
-            return response.content
-        except (ValueError, TypeError, KeyError) as exc:
-            log.error("unreadable answer from the model service: %s", exc)
-            raise UpstreamError("The forecasting service sent an answer we cannot read.") from None
+                raise _unreadable(ValueError(f"response lacks {missing}"))
+        return response.content
 
-    def _post(self, content: bytes) -> httpx.Response:
+    @property
+    def backtest_url(self) -> str:
+        return self.url.rstrip("/") + "/backtest"
+
+    @staticmethod
+    def _read(response: httpx.Response) -> dict[str, Any]:
+        try:
+            data = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise _unreadable(exc) from None
+        if not isinstance(data, dict):
+            raise _unreadable(TypeError("the answer is not a JSON object"))
+        return data
+
+    def _post(self, url: str, content: bytes) -> httpx.Response:
         headers = {"Content-Type": "application/json"}
+        request_id = current_request_id()
+        if request_id:  # the model service logs it too: one click, followed across both
+            headers[REQUEST_ID_HEADER] = request_id
         attempt = 0
         while True:
             try:
                 response = self._client.post(
-                    self.url, content=content, headers=headers, timeout=self.timeout
+                    url, content=content, headers=headers, timeout=self.timeout
                 )
-            except BROKEN as exc:
+            except RETRYABLE as exc:
+                # Nothing reached the model, or its replica died answering (a load balancer
+                # passes that on as a broken connection), or a worker being replaced closed
+                # the kept-alive connection: the same request gives the same answer, so it is
+                # safe to try again after a short pause.
                 if attempt >= self.retries:
                     log.warning("model service unreachable at %s: %s", self.url, exc)
                     raise UpstreamError(UNREACHABLE) from None
@@ -150,7 +222,7 @@ class ModelClient:
             except httpx.TransportError as exc:
                 log.warning("model service connection failed at %s: %s", self.url, exc)
                 raise UpstreamError(UNREACHABLE) from None
-            if response.status_code in (429, 503) and attempt < self.retries:
+            if response.status_code in RETRIED_STATUSES and attempt < self.retries:
                 self._sleep(self._wait_for(response, attempt))
                 attempt += 1
                 continue
@@ -170,7 +242,7 @@ class ModelClient:
         after = int(retry_after) if retry_after.isdigit() else None
         if status == 400:
             detail = message.removeprefix("invalid input: ") if message else "unreadable input"
-            return ModelRejected(f"The forecasting service could not use this series: {detail}.")
+            return ModelRejected(detail)
         if status in (401, 403):
             log.error("the model service refused MODEL_API_KEY (%d %s)", status, message)
             return UpstreamError("The forecasting service refused this app's key.")
@@ -178,6 +250,11 @@ class ModelClient:
             return ServiceBusy(BUSY, retry_after=after or 30)
         log.error("model service answered %d: %s", status, message)
         return UpstreamError(f"The forecasting service failed (HTTP {status}).")
+
+
+def _unreadable(exc: Exception) -> UpstreamError:
+    log.error("unreadable answer from the model service: %s", exc)
+    return UpstreamError("The forecasting service sent an answer we cannot read.")
 
 
 def _message_of(response: httpx.Response) -> str:
