@@ -28,9 +28,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from tickercast.calendars import future_dates
 from tickercast.contract import ForecastRequest
-from tickercast.errors import InvalidInput
 from tickercast.model.columns import contract_columns
 from tickercast.model.predict import epoch_days, fourier_series
 from tickercast.model.predict import predict as predict_arrays
@@ -129,12 +127,10 @@ def fit(req: ForecastRequest, timeout: float | None = None) -> Prophet:
 
 
 def prediction_dates(req: ForecastRequest) -> pd.DatetimeIndex:
-    future = future_dates(req.ds.max(), req.periods, req.freq)
-    if len(future) < req.periods:
-        raise InvalidInput(f"the calendar {req.freq} has only {len(future)} sessions ahead")
+    """The history (when asked for) and the future dates, resolved and checked with the request."""
     if req.include_history:
-        return req.ds.append(future)
-    return future
+        return req.ds.append(req.future)
+    return req.future
 
 
 def predict(model: Prophet, req: ForecastRequest) -> tuple[pd.DatetimeIndex, dict[str, Any]]:
