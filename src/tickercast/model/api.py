@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from limits import parse as parse_rate
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -28,16 +28,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tickercast import __version__
 from tickercast.cache import Cache, make_cache
 from tickercast.contract import Limits, check_key, parse_body, parse_request
+from tickercast.errorlog import ContainUnexpected, UnexpectedErrors
 from tickercast.errors import (
+    InvalidKey,
     RateLimited,
     ServiceBusy,
     TickercastError,
     error_body,
 )
+from tickercast.model.clients import FailedKeys, client_address, parse_networks
 from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.forecasting import FitTimeout
 from tickercast.model.metrics import Metrics
-from tickercast.model.openapi import FORECAST_OPENAPI
+from tickercast.model.openapi import FORECAST_OPENAPI, NOT_READY_OPENAPI
 from tickercast.model.slots import BUSY_RETRY_AFTER, FIT_SLOTS_DIR, FitGate
 from tickercast.serving import configure_logging, read_body
 from tickercast.settings import ModelSettings
@@ -85,6 +88,21 @@ def create_app(
     metrics = Metrics()
     warm: dict[str, asyncio.Task[None]] = {}
     worker = f"{socket.gethostname()}:{os.getpid()}"
+    worker_header = {"X-Worker": worker} if settings.model_worker_header else None
+    failed_keys = FailedKeys(settings.model_key_failure_limit, settings.redis_url)
+    proxies = parse_networks(settings.model_trusted_proxies or "")
+
+    def check_client_key(request: Request, data: dict[str, object]) -> None:
+        """The order of CONTRACT.md: a client with too many wrong keys lately, then the key."""
+        client = client_address(
+            request.client.host if request.client else None, request.headers, proxies
+        )
+        failed_keys.check(client)
+        try:
+            check_key(data, keys)
+        except InvalidKey:
+            failed_keys.record(client)
+            raise
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -111,12 +129,20 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        return Response(error_body(str(exc.detail).lower()), exc.status_code, media_type=JSON)
+        return Response(
+            error_body(str(exc.detail).lower()),
+            exc.status_code,
+            headers=exc.headers,  # `Allow` on a 405
+            media_type=JSON,
+        )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+    unexpected = UnexpectedErrors(log)
+
+    def server_error() -> Response:
+        metrics.requests.labels("500").inc()
         return error_response(TickercastError())
+
+    app.add_middleware(ContainUnexpected, errors=unexpected, answer=server_error)
 
     @app.post("/", openapi_extra=FORECAST_OPENAPI, summary="Forecast a time series")
     async def forecast(request: Request) -> Response:
@@ -124,7 +150,7 @@ def create_app(
         outcome = "error"
         try:
             data = parse_body(await read_body(request, settings.model_max_body_bytes))
-            check_key(data, keys)
+            check_client_key(request, data)
             rate.hit(data["key"])
             req = parse_request(data, limits)
             await ready()
@@ -147,7 +173,7 @@ def create_app(
                 outcome = "cached"
             metrics.requests.labels("200").inc()
             log.info("forecast rows=%d periods=%d %s", req.n, req.periods, outcome)
-            return Response(content, media_type=JSON, headers={"X-Worker": worker})
+            return Response(content, media_type=JSON, headers=worker_header)
         except TickercastError as exc:
             metrics.requests.labels(str(exc.status)).inc()
             log.info("forecast refused: %d %s", exc.status, exc.client_message)
@@ -159,7 +185,7 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="Ready to serve forecasts")
+    @app.get("/readyz", summary="Ready to serve forecasts", responses=NOT_READY_OPENAPI)
     async def readyz() -> Response:
         task = warm.get("task")
         if task is None or not task.done():
@@ -168,7 +194,7 @@ def create_app(
             return Response(error_body("engine failed to start"), 503, media_type=JSON)
         return Response(b'{"status":"ready"}', media_type=JSON)
 
-    @app.get("/metrics", summary="Prometheus metrics")
+    @app.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
     async def prometheus() -> Response:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 

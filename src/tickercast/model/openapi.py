@@ -86,3 +86,7 @@ FORECAST_OPENAPI: dict[str, Any] = {
         "503": _error("Service busy or fit timed out; see Retry-After."),
     },
 }
+
+NOT_READY_OPENAPI: dict[int | str, dict[str, Any]] = {
+    503: _error("Warming up, or the engine failed to start.")
+}
