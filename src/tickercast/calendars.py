@@ -56,6 +56,8 @@ def exchange_calendar(code: str, first_year: int, last_year: int) -> xcals.Excha
     first, last = calendar_bounds(code)
     start = max(pd.Timestamp(f"{first_year}-01-01"), first)
     end = pd.Timestamp(f"{last_year}-12-31")
+    if last is not None:
+        end = min(end, last)
     unavailable = InvalidInput(
         f"the exchange calendar {code!r} is not available; use 'D', 'B' or another "
         "exchange code such as 'XNYS'"
@@ -66,7 +68,9 @@ def exchange_calendar(code: str, first_year: int, last_year: int) -> xcals.Excha
         # It reads tz-aware Series.values, which pandas 3.1 deprecates; nothing for us to do.
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
-            return xcals.get_calendar(code, start=start, end=end if last is None else min(end, last))
+            return xcals.get_calendar(
+                code, start=start, end=end if last is None else min(end, last)
+            )
         except Exception:  # the library's own failure, whatever its type: the code is unusable
             _broken.add(code)
             raise unavailable from None

@@ -38,9 +38,7 @@ def parse_networks(text: str) -> list[Network]:
     return networks
 
 
-def client_address(
-    peer: str | None, headers: Mapping[str, str], trusted: Sequence[Network]
-) -> str:
+def client_address(peer: str | None, headers: Mapping[str, str], trusted: Sequence[Network]) -> str:
     peer = peer or "unknown"
     forwarded = headers.get("x-forwarded-for")
     if not forwarded or not _is_in(peer, trusted):
