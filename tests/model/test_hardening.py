@@ -17,6 +17,7 @@ from tickercast.cache import MemoryCache
 from tickercast.contract import parse_request
 from tickercast.errors import InvalidInput
 from tickercast.model.api import create_app
+from tickercast.settings import ModelSettings
 
 WEEK = ["2020-01-06", "2020-01-07", "2020-01-08", "2020-01-09", "2020-01-10"]
 
@@ -287,3 +288,25 @@ def test_the_seed_is_the_same_in_another_process() -> None:
     assert seeds == {str(parse_request(body).seed()).encode()}
     other = parse_request(forecast_body(periods=4)).seed()
     assert other != parse_request(body).seed()
+
+
+@pytest.mark.slow
+def test_prophet_fits_long_spans_and_duplicate_dates_and_refuses_one_repeated_date() -> None:
+    """The rules above hold with the real engine: what the checks let through, Prophet fits."""
+    real = ModelSettings(model_api_keys=KEY, model_cache_ttl=0)
+    with TestClient(create_app(real)) as client:
+        long_span = forecast_body(
+            ds=["1750-01-01", "1800-01-01", "1900-01-01", "2000-01-01", "2038-06-01"],
+            periods=5,
+            freq="D",
+        )
+        resp = post(client, long_span)
+        assert resp.status_code == 200, resp.text
+        assert list(resp.json()["ds"].values())[-1] == "2038-06-06"
+        duplicates = forecast_body(ds=["2020-01-06", "2020-01-06", *WEEK[1:4]], periods=2)
+        resp = post(client, duplicates)
+        assert resp.status_code == 200, resp.text
+        assert list(resp.json()["ds"].values()) == ["2020-01-10", "2020-01-13"]
+        resp = post(client, forecast_body(ds=["2020-01-01"] * 5))
+        assert resp.status_code == 400
+        assert "at least two different dates" in resp.json()["message"]
