@@ -311,8 +311,8 @@ def _parse_values_one_by_one(raw: list[Any]) -> np.ndarray:
 
 
 def _periods(value: Any, most: int) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # 100.0 is an integer in JSON Schema, as the schema allows
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        value = int(value)  # 100.0 is an integer in JSON Schema, so the schema allows it
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidInput("periods must be a positive integer")
     if value > most:

@@ -310,3 +310,9 @@ def test_prophet_fits_long_spans_and_duplicate_dates_and_refuses_one_repeated_da
         resp = post(client, forecast_body(ds=["2020-01-01"] * 5))
         assert resp.status_code == 400
         assert "at least two different dates" in resp.json()["message"]
+
+
+def test_periods_may_be_a_whole_float_as_json_schema_allows() -> None:
+    assert parse_request({"ds": WEEK, "y": [1, 2, 3, 4, 5], "periods": 3.0}).periods == 3
+    with pytest.raises(InvalidInput, match="periods must be a positive integer"):
+        parse_request({"ds": WEEK, "y": [1, 2, 3, 4, 5], "periods": 3.5})
