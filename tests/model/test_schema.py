@@ -58,4 +58,3 @@ def test_requests_outside_the_schema_get_documented_answers(case: schemathesis.C
     """Every check but one: the service reads more than the schema promises (other date forms,
     duplicate dates, exchange codes), so a body outside the schema may well get a forecast."""
     case.call_and_validate(excluded_checks=[schemathesis.checks.negative_data_rejection])
-
