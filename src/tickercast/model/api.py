@@ -154,7 +154,7 @@ def create_app(
             rate.hit(data["key"])
             req = parse_request(data, limits)
             await ready()
-            cache_key = f"{engine.name}:{req.digest()}"
+            cache_key = f"{engine.cache_tag(req)}:{req.digest()}"
             content = cache.get(cache_key) if settings.model_cache_ttl else None
             metrics.cache.labels("hit" if content else "miss").inc()
             if content is None:

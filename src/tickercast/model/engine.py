@@ -18,10 +18,14 @@ from tickercast.contract import ForecastRequest, encode_response, parse_request
 
 # Bump when the computation changes in a way that changes answers.
 ALGORITHM_VERSION = 1
+# Bump when the in-process fit (`model/fastfit.py`) changes in a way that changes answers.
+FAST_FIT_VERSION = 1
 
 
 class Engine(Protocol):
     name: str
+
+    def cache_tag(self, req: ForecastRequest) -> str: ...
 
     def warm_up(self) -> None: ...
 
@@ -32,8 +36,21 @@ def _body(req: ForecastRequest, dates: pd.DatetimeIndex, columns: dict[str, np.n
     return encode_response(dates, columns, first_label=0 if req.include_history else req.n)
 
 
+def requested_engine(req: ForecastRequest) -> str:
+    """The fit engine for a request: its `engine` field when given (`"fast"`, in-process, or
+    `"cmdstan"`); else the fast one for `method: "calibrated"` and CmdStan for everything
+    else, as the contract's table says. The one place that reads those fields."""
+    engine = getattr(req, "engine", None)
+    if engine:
+        return str(engine)
+    return "fast" if getattr(req, "method", None) == "calibrated" else "cmdstan"
+
+
 class MockEngine:
     name = f"mock-{ALGORITHM_VERSION}"
+
+    def cache_tag(self, req: ForecastRequest) -> str:
+        return self.name
 
     def warm_up(self) -> None:
         return None
@@ -83,13 +100,23 @@ class ProphetEngine:
         days = pd.date_range("2024-01-01", periods=30, freq="D")
         sample = {"ds": [str(d) for d in days], "y": list(np.sin(np.arange(30.0))), "periods": 2}
         self.run(parse_request(sample))
+        self.run(parse_request(sample), engine="fast")
 
-    def run(self, req: ForecastRequest) -> bytes:
+    def cache_tag(self, req: ForecastRequest) -> str:
+        """The version tag of this request's answer: CmdStan's answers keep the engine's name,
+        the in-process fit's answers have a tag of their own."""
+        if requested_engine(req) == "fast":
+            return f"{self.name}-fast{FAST_FIT_VERSION}"
+        return self.name
+
+    def run(self, req: ForecastRequest, engine: str | None = None) -> bytes:
+        """The response to `req`, fitted by `engine` (default: the one the request asks for)."""
         from tickercast.model import forecasting
 
-        key = req.series_digest()
+        engine = engine or requested_engine(req)
+        key = f"{engine}:{req.series_digest()}"
         model = self.fits.get(key)
         if model is None:
-            model = forecasting.fit(req, timeout=self.fit_timeout)
+            model = forecasting.fit(req, timeout=self.fit_timeout, engine=engine)
             self.fits.put(key, model)
         return _body(req, *forecasting.predict(model, req))
