@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import cases, ceiling, fastfit, procs
+from bench import cases, ceiling, fastfit, methods, procs
 from bench.data import Series, Windows, load_series, request_body
 from bench.report import Results, SizeResult, render
 from bench.timing import Samples
@@ -165,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
             tp_rounds,
             clients,
         )
+
+        log("honest forecasts: cold calibrated against cold prophet, 5-cutoff backtests")
+        results.methods = methods.measure(ours2, series, windows, reps=3 if args.quick else 5)
 
         log(f"ceiling N={tp_rows}: CmdStan's optimize alone, one loop, then two loops at once")
         results.ceiling = ceiling.two_loops_over_one(tp_rows, reps=4 if args.quick else 8)

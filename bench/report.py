@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from bench import methods
 from bench.cases import Latency, SoakPoint, Throughput
 from bench.fastfit import FastResults
+from bench.methods import MethodCosts
 from bench.timing import Samples, ratio
 
 COLD_X = 2.0
@@ -43,6 +45,7 @@ class Results:
     soak_rows: int = 0
     soak_cold_every: int = 0
     notes: list[str] = field(default_factory=list)
+    methods: MethodCosts | None = None
     fast: FastResults | None = None
 
 
@@ -283,6 +286,11 @@ def service_sections(results: Results, targets: Targets) -> list[str]:
         *memory_table(results),
         "",
         *soak_sections(results, targets),
+        *(
+            ["## Honest forecasts: what they cost", "", *methods.table(results.methods), ""]
+            if results.methods
+            else []
+        ),
     ]
 
 

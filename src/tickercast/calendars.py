@@ -68,9 +68,7 @@ def exchange_calendar(code: str, first_year: int, last_year: int) -> xcals.Excha
         # It reads tz-aware Series.values, which pandas 3.1 deprecates; nothing for us to do.
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
-            return xcals.get_calendar(
-                code, start=start, end=end if last is None else min(end, last)
-            )
+            return xcals.get_calendar(code, start=start, end=end)
         except Exception:  # the library's own failure, whatever its type: the code is unusable
             _broken.add(code)
             raise unavailable from None
@@ -94,9 +92,11 @@ def sessions_after(code: str, last: pd.Timestamp, periods: int) -> pd.DatetimeIn
             f"the {code} calendar starts on {first_date:%Y-%m-%d}, after the last date of ds; "
             "use 'B' or 'D' for earlier dates"
         )
-    first_year = max(last.year, first_date.year)
-    # About 250 sessions a year; ask for a margin beyond what the horizon needs.
-    last_year = first_year + math.ceil(periods / 240) + 1
+    # One calendar per decade (building one takes a second or more), so the folds of a
+    # backtest and the windows of one series share it; about 250 sessions a year, and a margin
+    # beyond what the horizon needs.
+    first_year = max(last.year // 10 * 10, first_date.year)
+    last_year = first_year + 10 + math.ceil(periods / 240) + 1
     if last_date is not None:
         if day >= last_date:
             raise InvalidInput(f"the {code} calendar ends on {last_date:%Y-%m-%d}")

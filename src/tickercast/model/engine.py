@@ -14,7 +14,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from tickercast.contract import ForecastRequest, encode_response, parse_request
+from tickercast.contract import ForecastRequest, encode_response, parse_request, rows_digest
+from tickercast.model.calibrated import FitFunction, PointModel
 
 # Bump when the computation changes in a way that changes answers.
 ALGORITHM_VERSION = 1
@@ -87,6 +88,9 @@ class FittedModels:
 
 
 class ProphetEngine:
+    """Prophet's own forecast, or the calibrated one (`method`), whose fits come from
+    the engine the request asks for (`requested_engine`)."""
+
     def __init__(self, fit_timeout: float | None = None, fitted_models: int = 16) -> None:
         self.fit_timeout = fit_timeout
         self.name = f"prophet-unloaded-{ALGORITHM_VERSION}"
@@ -111,12 +115,30 @@ class ProphetEngine:
 
     def run(self, req: ForecastRequest, engine: str | None = None) -> bytes:
         """The response to `req`, fitted by `engine` (default: the one the request asks for)."""
-        from tickercast.model import forecasting
+        from tickercast.model import calibrated, forecasting
 
         engine = engine or requested_engine(req)
+        if req.method == "calibrated":
+            dates = forecasting.prediction_dates(req)
+            return _body(req, dates, calibrated.forecast(req, dates, self.fitter(engine)))
         key = f"{engine}:{req.series_digest()}"
         model = self.fits.get(key)
         if model is None:
             model = forecasting.fit(req, timeout=self.fit_timeout, engine=engine)
             self.fits.put(key, model)
         return _body(req, *forecasting.predict(model, req))
+
+    def fitter(self, engine: str) -> FitFunction:
+        """The calibrated forecast's fit function: `engine`'s fit, from this process's recent
+        fits when it has the same rows."""
+        from tickercast.model import forecasting
+
+        def fit_rows(ds: pd.DatetimeIndex, y: np.ndarray) -> PointModel:
+            key = f"{engine}:rows:{rows_digest(ds, y)}"
+            model = self.fits.get(key)
+            if model is None:
+                model = forecasting.point_fit(engine, self.fit_timeout)(ds, y)
+                self.fits.put(key, model)
+            return model
+
+        return fit_rows

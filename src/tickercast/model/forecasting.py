@@ -27,6 +27,7 @@ import functools
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -177,6 +178,28 @@ def fit_fast(req: ForecastRequest) -> Prophet:
     model = _in_process_prophet()(interval_width=req.interval_width)
     model.fit(history_frame(req))
     return model
+
+
+def point_model(model: Prophet) -> Callable[[pd.DatetimeIndex], dict[str, np.ndarray]]:
+    """A fitted model as a point model: dates in, "trend" and each seasonality out."""
+
+    def components(dates: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+        forecast = predict_arrays(model, dates, 0.8, 0)  # the band is not used
+        return {name: forecast[name] for name in ("trend", *model.seasonalities)}
+
+    return components
+
+
+def point_fit(
+    engine: str = "cmdstan", timeout: float | None = None
+) -> Callable[[pd.DatetimeIndex, np.ndarray], Callable[[pd.DatetimeIndex], Any]]:
+    """A fit function for the calibrated forecast: default Prophet fitted by `engine`."""
+
+    def fit_rows(ds: pd.DatetimeIndex, y: np.ndarray) -> Any:
+        rows = ForecastRequest(ds, y, 1, "D", False, 0.8)
+        return point_model(fit(rows, timeout=timeout, engine=engine))
+
+    return fit_rows
 
 
 def prediction_dates(req: ForecastRequest) -> pd.DatetimeIndex:
