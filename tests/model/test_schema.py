@@ -7,10 +7,12 @@ here other methods on each path are tried too (405 with `Allow`)."""
 from __future__ import annotations
 
 import hypothesis
+import jsonschema_rs
 import schemathesis
 
 from tests.model.test_api import KEY, settings
 from tickercast.model.api import create_app
+from tickercast.model.openapi import REQUEST_SCHEMA
 
 SEED = 20261129  # with no example database either, every run draws the same cases
 
@@ -25,6 +27,9 @@ negative = schemathesis.openapi.from_asgi(
     "/openapi.json", create_app(settings(model_rate_limit="1000000/minute"))
 ).include(path="/", method="POST")
 negative.config.generation.update(modes=[schemathesis.GenerationMode.NEGATIVE])
+
+
+VALID_BODY = jsonschema_rs.Draft202012Validator(REQUEST_SCHEMA)
 
 
 def same_length(body: dict[str, object]) -> None:
@@ -47,6 +52,9 @@ def test_every_request_the_schema_allows_gets_the_documented_answer(
     if isinstance(case.body, dict):
         case.body["key"] = KEY  # the right key, so the input rules are reached
         same_length(case.body)
+        if not VALID_BODY.is_valid(case.body):
+            # The generator's coverage phase ignores `minContains` (calibrated's 120 values).
+            return
     response = case.call_and_validate()
     if case.method == "POST":
         assert response.status_code == 200, response.text  # a forecast for every one of them

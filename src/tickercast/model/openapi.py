@@ -86,7 +86,7 @@ REQUEST_SCHEMA: dict[str, Any] = {
     "then": {
         "properties": {
             "ds": {"minItems": CALIBRATED_MIN_ROWS},
-            "y": {"minContains": CALIBRATED_MIN_ROWS},
+            "y": {"contains": {"not": {"type": "null"}}, "minContains": CALIBRATED_MIN_ROWS},
         }
     },
 }
