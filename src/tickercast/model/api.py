@@ -32,6 +32,7 @@ from tickercast.cache import Cache, make_cache
 from tickercast.contract import Limits, check_key, parse_body
 from tickercast.errorlog import ContainUnexpected, UnexpectedErrors
 from tickercast.errors import InvalidKey, RateLimited, TickercastError, error_body
+from tickercast.logs import RequestLog
 from tickercast.model.clients import FailedKeys, client_address, parse_networks
 from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.metrics import Metrics
@@ -117,6 +118,10 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+    )
+
+    app.add_middleware(
+        RequestLog, requests=metrics.http_requests, seconds=metrics.http_request_seconds
     )
 
     @app.exception_handler(TickercastError)

@@ -2,8 +2,9 @@
 
 Every failure becomes a `TickercastError` whose message is a sentence a user can read:
 
-    connect error, 503     retried up to `retries` times (503 and 429 wait their Retry-After,
-                           capped at `retry_after_cap` seconds)
+    connection failure,    retried up to `retries` times (503 and 429 wait their Retry-After,
+    503, 429, 502          capped at `retry_after_cap` seconds); a connection that broke
+                           mid-answer too: the answer is deterministic, so asking again is safe
     timeout                ModelTimeout (504): "did not answer within N seconds"
     400 from the model     ModelRejected (400): the model's own reason (also in `.detail`)
     401 / 403              UpstreamError (502): the key was refused (details in the log)
@@ -23,11 +24,26 @@ import pandas as pd
 
 from tickercast.contract import RESPONSE_KEYS, response_frame
 from tickercast.errors import ServiceBusy, TickercastError, UpstreamError
+from tickercast.logs import REQUEST_ID_HEADER, current_request_id
 
 log = logging.getLogger("tickercast.web.model")
 
 UNREACHABLE = "The forecasting service could not be reached."
 BUSY = "The forecasting service is busy; please try again in a minute."
+
+
+RETRYABLE = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+)
+
+
+# 429 and 503: busy, come back after Retry-After. 502: never the model service's own answer,
+# a load balancer's that found no replica to answer this time (one just died).
+RETRIED_STATUSES = (429, 502, 503)
 
 
 class ModelTimeout(UpstreamError):
@@ -170,14 +186,19 @@ class ModelClient:
 
     def _post(self, url: str, content: bytes) -> httpx.Response:
         headers = {"Content-Type": "application/json"}
+        request_id = current_request_id()
+        if request_id:  # the model service logs it too: one click, followed across both
+            headers[REQUEST_ID_HEADER] = request_id
         attempt = 0
         while True:
             try:
                 response = self._client.post(
                     url, content=content, headers=headers, timeout=self.timeout
                 )
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                # Nothing reached the model: safe to try again after a short pause.
+            except RETRYABLE as exc:
+                # Nothing reached the model, or its replica died answering (a load balancer
+                # passes that on as a broken connection): the same request gives the same
+                # answer, so it is safe to try again after a short pause.
                 if attempt >= self.retries:
                     log.warning("model service unreachable at %s: %s", self.url, exc)
                     raise UpstreamError(UNREACHABLE) from None
@@ -191,7 +212,7 @@ class ModelClient:
             except httpx.TransportError as exc:
                 log.warning("model service connection failed at %s: %s", self.url, exc)
                 raise UpstreamError(UNREACHABLE) from None
-            if response.status_code in (429, 503) and attempt < self.retries:
+            if response.status_code in RETRIED_STATUSES and attempt < self.retries:
                 self._sleep(self._wait_for(response, attempt))
                 attempt += 1
                 continue
