@@ -131,10 +131,10 @@ ERROR_PATHS = [
     ("GET", "/api/forecast/ACME?window=9y", {}, [], 400, "window must be one of"),
     ("GET", "/api/forecast/ACME?format=xml", {}, [], 400, "format must be json or csv"),
     ("GET", "/api/backtest/NOPE", {}, [], 404, "No price source"),
-    ("GET", "/api/nothing-here", {}, [], 404, "page not found"),
-    ("DELETE", "/api/forecast/ACME", {}, [], 405, "method not allowed"),
-    ("POST", "/api/forecast", {"content": b"{nope"}, [], 400, "invalid data format"),
-    ("POST", "/api/forecast", {"content": b"[1]"}, [], 400, "invalid data format"),
+    ("GET", "/api/nothing-here", {}, [], 404, "Page not found."),
+    ("DELETE", "/api/forecast/ACME", {}, [], 405, "Method Not Allowed."),
+    ("POST", "/api/forecast", {"content": b"{nope"}, [], 400, "Invalid data format."),
+    ("POST", "/api/forecast", {"content": b"[1]"}, [], 400, "Invalid data format."),
     ("POST", "/api/forecast", {"json": {"ds": ["2024-01-02"]}}, [], 400, "y is missing"),
     (
         "POST",
@@ -145,8 +145,8 @@ ERROR_PATHS = [
         "y[1] is not a number",
     ),
     ("POST", "/api/forecast", {"json": {**GOOD_SERIES, "name": 5}}, [], 400, "name must be"),
-    ("POST", "/api/forecast", {"content": b"x" * 9_000}, [], 413, "request too large"),
-    ("POST", "/api/backtest", {"content": b"{nope"}, [], 400, "invalid data format"),
+    ("POST", "/api/forecast", {"content": b"x" * 9_000}, [], 413, "Request too large"),
+    ("POST", "/api/backtest", {"content": b"{nope"}, [], 400, "Invalid data format."),
     ("GET", "/api/forecast/ACME", {}, [fakes.refuse] * 3, 502, "could not be reached"),
     ("GET", "/api/forecast/ACME", {}, [fakes.busy("1")] * 3, 503, "busy"),
     (
@@ -183,4 +183,4 @@ def test_unexpected_errors_stay_generic(make_client: MakeClient, fake_model) -> 
     fake_model.script = [lambda r: (_ for _ in ()).throw(RuntimeError("secret detail"))]
     resp = client.get("/api/forecast/ACME")
     assert resp.status_code == 500
-    assert resp.json() == {"message": "internal error; the details are in the service log"}
+    assert resp.json() == {"message": "Internal error; the details are in the service log."}

@@ -18,6 +18,7 @@ from tickercast.errors import InvalidInput, TickercastError
 from tickercast.web import backtest
 from tickercast.web.metrics import WebMetrics
 from tickercast.web.model_client import ModelClient
+from tickercast.web.series_checks import check_posted_series
 from tickercast.web.series import (
     MAX_HORIZON,
     Choices,
@@ -123,6 +124,7 @@ class Forecaster:
             {**fields, "freq": "D"},
             Limits(max_rows=self.max_rows, max_periods=MAX_HORIZON),
         )
+        check_posted_series(request.ds, request.periods)
         series = pd.Series(request.y, index=request.ds).dropna()
         return name[:80], series, request.periods, guess_freq(request.ds)
 

@@ -1,0 +1,166 @@
+"""The web API's OpenAPI document, told truthfully: what each parameter accepts, the bodies of
+the POST routes (read by hand, so FastAPI cannot see them), and every error each route answers.
+
+`describe(schema)` completes the document FastAPI generates from the routes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tickercast.web.series import FORECAST_COLUMNS, MAX_HORIZON, WINDOWS
+
+_ERROR = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {"message": {"type": "string", "description": "One sentence for the user."}},
+}
+
+
+def _error(description: str, retry_after: bool = False) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": _ERROR}},
+    }
+    if retry_after:
+        answer["headers"] = {
+            "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "string"}}
+        }
+    return answer
+
+
+_MODEL_ERRORS = {
+    "502": _error("The model service or a price provider failed or could not be reached."),
+    "503": _error("The model service is busy.", retry_after=True),
+    "504": _error("The model service did not answer in time."),
+}
+_TICKER_ERRORS = {
+    "400": _error("A parameter is not one of its accepted values."),
+    "404": _error("No price source has this ticker, or there is no such source."),
+    **_MODEL_ERRORS,
+}
+_BODY_ERRORS = {
+    "400": _error(
+        "The body is not a JSON object, or the series cannot be forecast (says what and where)."
+    ),
+    "413": _error("The body is over the size limit."),
+    **_MODEL_ERRORS,
+}
+
+# What the routes accept, as the code checks it (web/series.py, data/frames.py).
+PARAMETERS: dict[str, dict[str, Any]] = {
+    "ticker": {"type": "string", "pattern": r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{0,14}\s*$"},
+    "periods": {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON, "default": 60},
+    "window": {"type": "string", "enum": list(WINDOWS), "default": "2y"},
+    "format": {"type": "string", "enum": ["json", "csv"], "default": "json"},
+    "source": {"type": "string", "description": "A price source; by default the first that has it."},
+}
+
+_NUMBER = {"type": ["number", "null"]}
+_HISTORY = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["ds", "close"],
+        "properties": {"ds": {"type": "string"}, "close": _NUMBER},
+    },
+}
+_FORECAST = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": list(FORECAST_COLUMNS),
+        "properties": {c: {"type": "string"} if c == "ds" else _NUMBER for c in FORECAST_COLUMNS},
+    },
+}
+FORECAST_ANSWER: dict[str, Any] = {
+    "type": "object",
+    "required": ["ticker", "source", "periods", "freq", "interval_width", "history", "forecast"],
+    "properties": {
+        "ticker": {"type": "string"},
+        "source": {"type": "string"},
+        "periods": {"type": "integer"},
+        "freq": {"type": "string"},
+        "interval_width": {"type": "number"},
+        "history": _HISTORY,
+        "forecast": _FORECAST,
+    },
+}
+SERIES_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["ds", "y"],
+    "properties": {
+        "name": {"type": "string", "description": "Shown as the series' name."},
+        "ds": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Dates, each once, in any form pandas parses.",
+        },
+        "y": {
+            "type": "array",
+            "items": {"anyOf": [{"type": "number"}, {"type": "string"}, {"type": "null"}]},
+            "description": "Values, as many as dates: numbers, numeric strings or null.",
+        },
+        "periods": {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON, "default": 100},
+    },
+}
+
+
+def _body(description: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "description": description + " Read as JSON whatever the Content-Type says.",
+        "content": {"application/json": {"schema": SERIES_BODY}},
+    }
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+# (method, path) -> what FastAPI cannot see: bodies, answers, errors.
+OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("get", "/api/forecast/{ticker}"): {
+        "responses": {
+            "200": {
+                "description": "History and forecast; with format=csv, the forecast as CSV.",
+                "content": {
+                    "application/json": {"schema": FORECAST_ANSWER},
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            },
+            **_TICKER_ERRORS,
+        }
+    },
+    ("get", "/api/backtest/{ticker}"): {
+        "responses": {
+            "200": _json({"type": "object"}, "The backtest's folds, averages and summary."),
+            **_TICKER_ERRORS,
+        }
+    },
+    ("post", "/api/forecast"): {
+        "requestBody": _body("The series to forecast."),
+        "responses": {"200": _json(FORECAST_ANSWER, "History and forecast."), **_BODY_ERRORS},
+    },
+    ("post", "/api/backtest"): {
+        "requestBody": _body("The series to backtest; periods is the horizon."),
+        "responses": {
+            "200": _json({"type": "object"}, "The backtest's folds, averages and summary."),
+            **_BODY_ERRORS,
+        },
+    },
+}
+
+
+def describe(schema: dict[str, Any]) -> dict[str, Any]:
+    """Complete the generated document in place and return it."""
+    for path, methods in schema.get("paths", {}).items():
+        for method, operation in methods.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] in PARAMETERS:
+                    parameter["schema"] = dict(PARAMETERS[parameter["name"]])
+            extra = OPERATIONS.get((method, path))
+            if extra:
+                operation.update({k: v for k, v in extra.items() if k != "responses"})
+                operation["responses"] = extra["responses"]
+    return schema
