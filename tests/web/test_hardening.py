@@ -28,13 +28,25 @@ BAD_SERIES = [
     (series(ds=DS[:39] + [DS[3]]), "Invalid input: ds[39] repeats the date 2020-01-07 of ds[3]."),
     (
         series(ds=["1750-01-01"] + DS[1:]),
-        "Invalid input: the dates and the forecast span 270 years; the longest span is 200 years.",
+        "Invalid input: ds[0] is not a date written YYYY-MM-DD from 1900 to 2099: '1750-01-01'.",
     ),
+    (
+        series(ds=DS[:39] + ["2020-02-30"]),
+        "Invalid input: ds[39] is not a date written YYYY-MM-DD from 1900 to 2099: '2020-02-30'.",
+    ),
+    (series(ds=DS[:39] + ["03/01/2020"]), "Invalid input: ds[39] is not a date written"),
+    (series(ds=DS[:39] + [20200301]), "Invalid input: ds[39] is not a date written"),
+    (series(ds="2020-01-01"), "Invalid input: ds must be a list."),
+    (series(y=None), "Invalid input: y is missing."),
+    (series(y=[None] * 39 + [1.0]), "Invalid input: y[0] is not a number."),
+    (series(y=["100.5"] * 40), "Invalid input: y[0] is not a number."),
+    (series(y=[True] * 40), "Invalid input: y[0] is not a number."),
     (series(periods=0), "Invalid input: periods must be a positive integer."),
+    (series(periods=2.5), "Invalid input: periods must be a positive integer."),
     (series(periods=501), "Invalid input: periods must be at most 500."),
-    (series(y=[None] * 39 + [1.0]), "Invalid input: fewer than 2 usable rows"),
-    (series(ds=["not a date"] + DS[1:]), "Invalid input: ds[0] is not a date: 'not a date'."),
     (series(ds=DS[:-1]), "Invalid input: ds has 39 values but y has 40."),
+    (series(ds=DS[:1], y=[1.0]), "Invalid input: fewer than 2 usable rows"),
+    (series(name=["x"]), "Invalid input: name must be a string."),
 ]
 
 
@@ -142,7 +154,10 @@ def test_plotly_is_compressed_cached_and_answers_head(client) -> None:
 def test_own_static_files_are_cached_and_revalidated(client) -> None:
     resp = client.get("/static/app.css")
     assert resp.headers["Cache-Control"] == "public, max-age=3600"
-    assert client.get("/static/app.css", headers={"If-None-Match": resp.headers["ETag"]}).status_code == 304
+    assert (
+        client.get("/static/app.css", headers={"If-None-Match": resp.headers["ETag"]}).status_code
+        == 304
+    )
     assert client.head("/static/ticker.js").status_code == 200
 
 

@@ -186,7 +186,7 @@ def create_app(
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = web_openapi.describe(generated())
+            app.openapi_schema = web_openapi.describe(generated(), forecaster.max_rows)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

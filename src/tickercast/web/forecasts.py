@@ -18,7 +18,6 @@ from tickercast.errors import InvalidInput, TickercastError
 from tickercast.web import backtest
 from tickercast.web.metrics import WebMetrics
 from tickercast.web.model_client import ModelClient
-from tickercast.web.series_checks import check_posted_series
 from tickercast.web.series import (
     MAX_HORIZON,
     Choices,
@@ -29,6 +28,7 @@ from tickercast.web.series import (
     in_window,
     usable,
 )
+from tickercast.web.series_checks import check_series_body
 
 INTERVAL_WIDTH = 0.8
 MARKET_FREQ = "XNYS"  # provider prices are NYSE sessions, so the future is too
@@ -115,6 +115,7 @@ class Forecaster:
 
     def posted_series(self, body: Mapping[str, Any]) -> tuple[str, pd.Series, int, str | None]:
         """A series the browser sends back (an uploaded CSV): checked as the model checks it."""
+        check_series_body(body)
         name = body.get("name") or "upload"
         if not isinstance(name, str):
             raise InvalidInput("name must be a string")
@@ -124,7 +125,6 @@ class Forecaster:
             {**fields, "freq": "D"},
             Limits(max_rows=self.max_rows, max_periods=MAX_HORIZON),
         )
-        check_posted_series(request.ds, request.periods)
         series = pd.Series(request.y, index=request.ds).dropna()
         return name[:80], series, request.periods, guess_freq(request.ds)
 

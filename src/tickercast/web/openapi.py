@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tickercast.web.series import FORECAST_COLUMNS, MAX_HORIZON, WINDOWS
+from tickercast.web.series_checks import FIRST_YEAR, ISO_DATE, LAST_YEAR
 
 _ERROR = {
     "type": "object",
@@ -53,7 +54,10 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "periods": {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON, "default": 60},
     "window": {"type": "string", "enum": list(WINDOWS), "default": "2y"},
     "format": {"type": "string", "enum": ["json", "csv"], "default": "json"},
-    "source": {"type": "string", "description": "A price source; by default the first that has it."},
+    "source": {
+        "type": "string",
+        "description": "A price source; by default the first that has it.",
+    },
 }
 
 _NUMBER = {"type": ["number", "null"]}
@@ -86,31 +90,40 @@ FORECAST_ANSWER: dict[str, Any] = {
         "forecast": _FORECAST,
     },
 }
-SERIES_BODY: dict[str, Any] = {
-    "type": "object",
-    "required": ["ds", "y"],
-    "properties": {
-        "name": {"type": "string", "description": "Shown as the series' name."},
-        "ds": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Dates, each once, in any form pandas parses.",
-        },
-        "y": {
-            "type": "array",
-            "items": {"anyOf": [{"type": "number"}, {"type": "string"}, {"type": "null"}]},
-            "description": "Values, as many as dates: numbers, numeric strings or null.",
-        },
-        "periods": {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON, "default": 100},
-    },
-}
 
 
-def _body(description: str) -> dict[str, Any]:
+def series_body(max_rows: int) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["ds", "y"],
+        "description": "y has as many values as ds has dates (a rule JSON Schema cannot state).",
+        "properties": {
+            "name": {"type": "string", "description": "Shown as the series' name."},
+            "ds": {
+                "type": "array",
+                "minItems": 2,
+                "maxItems": max_rows,
+                "uniqueItems": True,
+                "items": {"type": "string", "format": "date", "pattern": ISO_DATE},
+                "description": f"Dates written YYYY-MM-DD, each once, {FIRST_YEAR} to {LAST_YEAR}.",
+            },
+            "y": {
+                "type": "array",
+                "minItems": 2,
+                "maxItems": max_rows,
+                "items": {"type": "number"},
+                "description": "The value of each date.",
+            },
+            "periods": {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON, "default": 100},
+        },
+    }
+
+
+def _body(description: str, max_rows: int) -> dict[str, Any]:
     return {
         "required": True,
         "description": description + " Read as JSON whatever the Content-Type says.",
-        "content": {"application/json": {"schema": SERIES_BODY}},
+        "content": {"application/json": {"schema": series_body(max_rows)}},
     }
 
 
@@ -118,48 +131,50 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-# (method, path) -> what FastAPI cannot see: bodies, answers, errors.
-OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
-    ("get", "/api/forecast/{ticker}"): {
-        "responses": {
-            "200": {
-                "description": "History and forecast; with format=csv, the forecast as CSV.",
-                "content": {
-                    "application/json": {"schema": FORECAST_ANSWER},
-                    "text/csv": {"schema": {"type": "string"}},
+def operations(max_rows: int) -> dict[tuple[str, str], dict[str, Any]]:
+    """(method, path) -> what FastAPI cannot see: bodies, answers, errors."""
+    return {
+        ("get", "/api/forecast/{ticker}"): {
+            "responses": {
+                "200": {
+                    "description": "History and forecast; with format=csv, the forecast as CSV.",
+                    "content": {
+                        "application/json": {"schema": FORECAST_ANSWER},
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
                 },
-            },
-            **_TICKER_ERRORS,
-        }
-    },
-    ("get", "/api/backtest/{ticker}"): {
-        "responses": {
-            "200": _json({"type": "object"}, "The backtest's folds, averages and summary."),
-            **_TICKER_ERRORS,
-        }
-    },
-    ("post", "/api/forecast"): {
-        "requestBody": _body("The series to forecast."),
-        "responses": {"200": _json(FORECAST_ANSWER, "History and forecast."), **_BODY_ERRORS},
-    },
-    ("post", "/api/backtest"): {
-        "requestBody": _body("The series to backtest; periods is the horizon."),
-        "responses": {
-            "200": _json({"type": "object"}, "The backtest's folds, averages and summary."),
-            **_BODY_ERRORS,
+                **_TICKER_ERRORS,
+            }
         },
-    },
-}
+        ("get", "/api/backtest/{ticker}"): {
+            "responses": {
+                "200": _json({"type": "object"}, "The backtest's folds, averages and summary."),
+                **_TICKER_ERRORS,
+            }
+        },
+        ("post", "/api/forecast"): {
+            "requestBody": _body("The series to forecast.", max_rows),
+            "responses": {"200": _json(FORECAST_ANSWER, "History and forecast."), **_BODY_ERRORS},
+        },
+        ("post", "/api/backtest"): {
+            "requestBody": _body("The series to backtest; periods is the horizon.", max_rows),
+            "responses": {
+                "200": _json({"type": "object"}, "The backtest's folds, averages and summary."),
+                **_BODY_ERRORS,
+            },
+        },
+    }
 
 
-def describe(schema: dict[str, Any]) -> dict[str, Any]:
+def describe(schema: dict[str, Any], max_rows: int) -> dict[str, Any]:
     """Complete the generated document in place and return it."""
+    extras = operations(max_rows)
     for path, methods in schema.get("paths", {}).items():
         for method, operation in methods.items():
             for parameter in operation.get("parameters", []):
                 if parameter["name"] in PARAMETERS:
                     parameter["schema"] = dict(PARAMETERS[parameter["name"]])
-            extra = OPERATIONS.get((method, path))
+            extra = extras.get((method, path))
             if extra:
                 operation.update({k: v for k, v in extra.items() if k != "responses"})
                 operation["responses"] = extra["responses"]

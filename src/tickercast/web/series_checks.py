@@ -1,35 +1,54 @@
-"""What the web app checks in a series a client posts, before the model sees it.
+"""What the web app checks in a series a client posts (`POST /api/forecast`, `/api/backtest`),
+before the model sees it.
 
-The model service refuses what it cannot use with a 400 that the user reads; these rules catch,
-in the web app and with a clearer sentence, what would otherwise fail inside the fit:
-
-- a date that appears twice (an uploaded file is refused for it too; the model service fits
-  repeated dates as Prophet does, and fails when every date is the same);
-- dates that, with the forecast, span more than MAX_SPAN_YEARS (Prophet's time arithmetic
-  overflows past about 292 years).
+The page that holds an uploaded file sends its series back as `{"name", "ds", "y", "periods"}`:
+dates written YYYY-MM-DD, each once, from 1900 to 2099; as many values, each a number. The web
+API accepts exactly that (its OpenAPI document says so), which is stricter than the model
+service's contract: what the model would fail on inside the fit (every date the same, a span of
+centuries) never reaches it, and each refusal is a 400 naming the item.
 """
 
 from __future__ import annotations
 
-import pandas as pd
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
 
 from tickercast.errors import InvalidInput
 
-MAX_SPAN_YEARS = 200
+FIRST_YEAR, LAST_YEAR = 1900, 2099
+ISO_DATE = r"^(19|20)\d\d-\d\d-\d\d$"
+_ISO_DATE = re.compile(ISO_DATE)
 
 
-def check_posted_series(ds: pd.DatetimeIndex, periods: int) -> None:
-    """Raise InvalidInput, naming the rows, for a series the web app will not forecast."""
-    repeated = ds.duplicated(keep="first")
-    if repeated.any():
-        at = int(repeated.argmax())
-        first = int((ds == ds[at]).argmax())
-        raise InvalidInput(f"ds[{at}] repeats the date {ds[at]:%Y-%m-%d} of ds[{first}]")
-    # Trading sessions: about 252 a year; calendar days: 365. Allow for the longer of the two.
-    end = ds.max() + pd.Timedelta(days=2 * periods)
-    years = (end - ds.min()).days / 365.25
-    if years > MAX_SPAN_YEARS:
-        raise InvalidInput(
-            f"the dates and the forecast span {years:.0f} years; the longest span is "
-            f"{MAX_SPAN_YEARS} years"
-        )
+def check_series_body(body: Mapping[str, Any]) -> None:
+    """Raise InvalidInput, naming the item, for a body the web API does not forecast."""
+    ds, y = body.get("ds"), body.get("y")
+    if not isinstance(ds, list):
+        raise InvalidInput("ds is missing" if ds is None else "ds must be a list")
+    if not isinstance(y, list):
+        raise InvalidInput("y is missing" if y is None else "y must be a list")
+    seen: dict[str, int] = {}
+    for i, item in enumerate(ds):
+        if not isinstance(item, str) or not _is_date(item):
+            shown = f": {item[:40]!r}" if isinstance(item, str) else ""
+            raise InvalidInput(
+                f"ds[{i}] is not a date written YYYY-MM-DD from {FIRST_YEAR} to {LAST_YEAR}{shown}"
+            )
+        if item in seen:
+            raise InvalidInput(f"ds[{i}] repeats the date {item} of ds[{seen[item]}]")
+        seen[item] = i
+    for i, value in enumerate(y):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidInput(f"y[{i}] is not a number")
+
+
+def _is_date(text: str) -> bool:
+    if not _ISO_DATE.fullmatch(text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
