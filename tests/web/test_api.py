@@ -84,7 +84,7 @@ def test_backtest_of_a_ticker(client, fake_model) -> None:
 
 def test_posted_series_forecast(client, fake_model) -> None:
     ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(50)]
-    body = {"name": "mine", "ds": ds, "y": [str(10 + i) for i in range(50)], "periods": 4}
+    body = {"name": "mine", "ds": ds, "y": [10.0 + i for i in range(50)], "periods": 4}
     data = client.post("/api/forecast", json=body).json()
     assert data["ticker"] == "mine"
     assert len(data["forecast"]) == 4
