@@ -238,3 +238,9 @@ def test_a_password_in_the_url_is_sent_as_basic_auth_and_never_shown(
 )
 def test_without_userinfo(url, clean, auth) -> None:
     assert without_userinfo(url) == (clean, auth)
+
+
+def test_the_settings_never_show_the_url(caplog) -> None:
+    settings = fakes.settings(model_api_url=SECRET_URL)
+    assert "s3cr" not in repr(settings)
+    assert "s3cr" not in str(settings.model_dump())

@@ -59,7 +59,7 @@ def plotly_js_path() -> Path:
 
 def model_client_from(settings: WebSettings) -> ModelClient:
     return ModelClient(
-        settings.model_api_url,
+        settings.model_api_url.get_secret_value(),
         settings.model_api_key.get_secret_value(),
         timeout=settings.model_api_timeout,
         retries=settings.model_api_retries,
