@@ -117,6 +117,10 @@ BAD = [
         csv("Date,Adj Close", "2013-02-28,inf", "2013-03-01,430.47"),
         "invalid input: row 2: 'inf' in column Adj Close is not a number",
     ),
+    (
+        csv("date,close", "1899-12-29,1", "2013-03-01,430.47"),
+        "invalid input: row 2: 1899-12-29 is outside the years 1900 to 2099",
+    ),
     (csv("date,close"), "invalid input: the file has 0 rows with a value; at least 2 are needed"),
     (
         csv("date,close", "2013-02-28,", "2013-03-01,430.47"),

@@ -22,6 +22,7 @@ from tickercast.web.app import create_app
 from tickercast.web.model_client import ModelClient
 
 CASES_PER_OPERATION = 100
+KNOWN = [ticker for provider in fakes.providers().values() for ticker in provider.tickers()]
 OPERATIONS = [
     ("GET", "/api/tickers"),
     ("GET", "/api/forecast/{ticker}"),
@@ -72,6 +73,14 @@ def as_many_values_as_dates(case: schemathesis.Case) -> schemathesis.Case:
     return case
 
 
+def half_of_them_known(case: schemathesis.Case) -> schemathesis.Case:
+    """Random symbols are all unknown (404): half the cases ask for a ticker the app has."""
+    ticker = case.path_parameters["ticker"]
+    if len(ticker) % 2 == 0:
+        case.path_parameters["ticker"] = KNOWN[len(ticker) % len(KNOWN)]
+    return case
+
+
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda m: m.value)
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
 def test_web_api_answers_as_its_schema_says(web_schema, method, path, mode) -> None:
@@ -83,6 +92,8 @@ def test_web_api_answers_as_its_schema_says(web_schema, method, path, mode) -> N
     strategy = operation.as_strategy(generation_mode=mode)
     if mode is GenerationMode.POSITIVE and method == "POST":
         strategy = strategy.map(as_many_values_as_dates)
+    if mode is GenerationMode.POSITIVE and "{ticker}" in path:
+        strategy = strategy.map(half_of_them_known)
 
     @given(case=strategy)
     @seed(20261129)
@@ -96,6 +107,5 @@ def test_web_api_answers_as_its_schema_says(web_schema, method, path, mode) -> N
         calls.append(case.call_and_validate())
 
     run()
-    assert len(calls) >= 10
-    if mode is GenerationMode.POSITIVE and method == "POST":
-        assert any(response.status_code == 200 for response in calls)  # forecasts were made
+    if mode is GenerationMode.POSITIVE:  # schema-valid cases that the app answered for real
+        assert any(response.status_code == 200 for response in calls)

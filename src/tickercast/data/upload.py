@@ -21,6 +21,7 @@ DATE_NAMES = ("date", "ds", "timestamp", "time", "day")
 # otherwise show as crashes.
 VALUE_NAMES = ("adj_close", "close", "value", "y", "price")
 MISSING = frozenset({"", "null", "nan", "na", "n/a"})
+FIRST_YEAR, LAST_YEAR = 1900, 2099  # the years a series may span to be forecast
 ATTRIBUTION = "Prices: your uploaded file."
 
 _Rows = list[tuple[int, list[str]]]  # (row number, cells)
@@ -41,6 +42,7 @@ def parse_upload(content: bytes, max_bytes: int, name: str = "upload") -> PriceH
     dates = _dates(rows, date_col)
     values = _values(rows, value_col, names[value_col].strip())
     _check_unique(rows, dates)
+    _check_years(rows, dates)
     with_value = sum(not math.isnan(v) for v in values)
     if with_value < 2:
         plural = "row" if with_value == 1 else "rows"
@@ -190,6 +192,16 @@ def _values(rows: _Rows, col: int, name: str) -> list[float]:
             raise InvalidInput(f"row {row}: {text[:30]!r} in column {name} is not a number")
         values.append(value)
     return values
+
+
+def _check_years(rows: _Rows, dates: pd.DatetimeIndex) -> None:
+    outside = (dates.year < FIRST_YEAR) | (dates.year > LAST_YEAR)
+    if outside.any():
+        at = int(outside.argmax())
+        raise InvalidInput(
+            f"row {rows[at][0]}: {dates[at]:%Y-%m-%d} is outside the years {FIRST_YEAR} to "
+            f"{LAST_YEAR}"
+        )
 
 
 def _check_unique(rows: _Rows, dates: pd.DatetimeIndex) -> None:

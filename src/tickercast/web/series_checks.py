@@ -15,10 +15,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from tickercast.data.upload import FIRST_YEAR, LAST_YEAR
 from tickercast.errors import InvalidInput
 
-FIRST_YEAR, LAST_YEAR = 1900, 2099
-ISO_DATE = r"^(19|20)\d\d-\d\d-\d\d$"
+ISO_DATE = r"^(19|20)\d\d-\d\d-\d\d$"  # the years FIRST_YEAR to LAST_YEAR
 _ISO_DATE = re.compile(ISO_DATE)
 
 
