@@ -169,17 +169,18 @@ def create_app(
         metrics.request_seconds.labels(name).observe(time.perf_counter() - started)
         return response
 
+    # Async: they answer on the event loop, never queued behind forecasts in the thread pool.
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)
-    def readyz() -> dict[str, object]:
+    async def readyz() -> dict[str, object]:
         # Ready once built: the pages serve history even while the model service is down.
         return {"status": "ready", "providers": sorted(providers)}
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus() -> Response:
+    async def prometheus() -> Response:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     generated = app.openapi
