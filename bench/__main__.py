@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench import cases, ceiling, procs
-from bench.data import Windows, load_series, request_body
+from bench import cases, ceiling, fastfit, methods, procs
+from bench.data import Series, Windows, load_series, request_body
 from bench.report import Results, SizeResult, render
 from bench.timing import Samples
 
@@ -35,6 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--n", help="comma-separated sizes, e.g. 250,1250 (default 250,1250,2500)")
     parser.add_argument("--soak", type=int, help="requests in the disk and memory check")
     parser.add_argument("--no-redis", action="store_true", help="skip the Redis cache variant")
+    parser.add_argument(
+        "--fast-fit-only", action="store_true", help="only the fast fit engine's cases"
+    )
     args = parser.parse_args(argv)
     if args.n:
         args.sizes = [int(part.replace("_", "")) for part in args.n.split(",") if part.strip()]
@@ -74,6 +77,29 @@ def peaks(svc: procs.Service) -> list[float]:
     return [procs.memory_mb(pid)["VmHWM"] for pid in svc.worker_pids()]
 
 
+def fast_fit_cases(
+    args: argparse.Namespace,
+    ours: procs.Service,
+    ref: procs.Service,
+    series: Series,
+    windows: Windows,
+) -> fastfit.FastResults:
+    fast = fastfit.FastResults()
+    for rows in args.sizes:
+        reps = reps_for(rows, args.quick)
+        log(f"fast fit N={rows}: {reps} fits by CmdStan's optimize and by the fast engine")
+        fast.fits.append(fastfit.measure_fits(series, windows, rows, reps))
+    rows = 1250 if 1250 in args.sizes else args.sizes[len(args.sizes) // 2]
+    log(f"fast fit N={rows}: cold engine=fast forecasts against the reference")
+    fastfit.measure_cold(fast, ours, ref, series, windows, rows, reps_for(rows, args.quick))
+    rows, count = max(args.sizes), 10
+    for engine in ("fast", "cmdstan"):
+        log(f"fast fit: peak memory of a process answering {count} cold N={rows} requests")
+        name = f"{engine} engine, N = {rows:,}, {count} cold requests"
+        fast.peak_mb[name] = fastfit.peak_memory_mb(engine, rows, count)
+    return fast
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from importlib.metadata import version
@@ -97,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     results.soak_rows, results.soak_cold_every = SOAK_ROWS, SOAK_COLD_EVERY
     checkpoints = sorted({min(args.soak, c) for c in (100, 250, 500, 750, args.soak)})
     cold_starts: dict[int, list[int]] = {}
+
+    if args.fast_fit_only:
+        with procs.reference() as ref, procs.ours(workers=1) as ours:
+            results.fast = fast_fit_cases(args, ours, ref, series, windows)
+        return finish(results, started)
 
     with contextlib.ExitStack() as stack:
         log("starting the reference, ours with 1 worker and ours with 2 workers")
@@ -135,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
             clients,
         )
 
+        log("honest forecasts: cold calibrated against cold prophet, 5-cutoff backtests")
+        results.methods = methods.measure(ours2, series, windows, reps=3 if args.quick else 5)
+
         log(f"ceiling N={tp_rows}: CmdStan's optimize alone, one loop, then two loops at once")
         results.ceiling = ceiling.two_loops_over_one(tp_rows, reps=4 if args.quick else 8)
 
@@ -149,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         results.peak_rss["reference (uvicorn, 1 process)"] = peaks(ref)
         results.peak_rss["ours, 1 worker"] = peaks(ours)
         results.peak_rss["ours, 2 workers (after the soak)"] = peaks(ours2)
+        results.fast = fast_fit_cases(args, ours, ref, series, windows)
 
     log(f"disk and memory: {args.soak} requests on 1 worker, {SMALL_CACHE} cached answers at most")
     with procs.ours(workers=1, extra_env={"MODEL_CACHE_MAX_ITEMS": str(SMALL_CACHE)}) as small:
@@ -171,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
             f"Repeat rows marked Redis: the service started with REDIS_URL={REDIS_URL}; "
             "the others use the default in-process cache."
         )
+    return finish(results, started)
+
+
+def finish(results: Results, started: float) -> int:
     results.meta["load average at end"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     results.meta["bench wall time"] = f"{time.monotonic() - started:.0f} s"
 

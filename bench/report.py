@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from bench import methods
 from bench.cases import Latency, SoakPoint, Throughput
+from bench.fastfit import FastResults
+from bench.methods import MethodCosts
 from bench.timing import Samples, ratio
 
 COLD_X = 2.0
@@ -14,6 +17,9 @@ REPEAT_X = 50.0
 REPEAT_MS = 10.0
 WORKERS_X = 1.8
 FLOOR_X = 1.3
+FAST_FIT_X = 50.0  # the fast engine's one fit against CmdStan's optimize call, at N = 1,250
+FAST_FIT_TARGET_ROWS = 1250
+FAST_COLD_X = 5.0  # a cold `engine: "fast"` forecast against the reference's
 RSS_GROWTH = 0.05  # how much a worker's RSS may grow in a soak after its first checkpoint
 
 
@@ -39,6 +45,8 @@ class Results:
     soak_rows: int = 0
     soak_cold_every: int = 0
     notes: list[str] = field(default_factory=list)
+    methods: MethodCosts | None = None
+    fast: FastResults | None = None
 
 
 class Targets:
@@ -203,14 +211,63 @@ def soak_sections(results: Results, targets: Targets) -> list[str]:
     return lines
 
 
-def render(results: Results) -> str:
-    targets = Targets()
-    meta = ", ".join(f"{k}: {v}" for k, v in results.meta.items())
-    out = [
-        "# tickercast model service benchmark",
+def fast_fit_section(fast: FastResults, targets: Targets) -> list[str]:
+    lines = [
+        "One fit on the same prepared Stan inputs: CmdStan's `optimize` call (inputs written "
+        "beforehand) against the in-process solver (Gram matrix included), taking turns. "
+        "Wall-clock medians, and CPU medians (CmdStan's process included): on a busy machine "
+        "the CPU ratio is the steadier one.",
         "",
-        meta,
-        "",
+        "| N | reps | CmdStan ms | fast ms | CmdStan / fast | CPU: CmdStan ms | CPU: fast ms "
+        "| CPU: CmdStan / fast | target | |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for pair in fast.fits:
+        n = f"{pair.rows:,}"
+        x = ratio(pair.cmdstan.median, pair.fast.median)
+        x_cpu = ratio(pair.cmdstan_cpu.median, pair.fast_cpu.median)
+        target, mark = "(information)", ""
+        if pair.rows == FAST_FIT_TARGET_ROWS:
+            target = f"≥ {FAST_FIT_X:g}× (wall)"
+            mark = targets.check(
+                f"fast fit vs CmdStan's optimize, N = {n}: {times(x)} (CPU: {times(x_cpu)})",
+                x >= FAST_FIT_X,
+            )
+        lines.append(
+            f"| {n} | {len(pair.fast)} | {ms(pair.cmdstan.median)} | {ms(pair.fast.median)} "
+            f"| {times(x)} | {ms(pair.cmdstan_cpu.median)} | {ms(pair.fast_cpu.median)} "
+            f"| {times(x_cpu)} | {target} | {mark} |"
+        )
+    if len(fast.cold_fast):
+        n = f"{fast.cold_rows:,}"
+        how = (
+            "over HTTP"
+            if fast.cold_over_http
+            else "in-process (the service does not yet read `engine`)"
+        )
+        x = ratio(fast.cold_reference.median, fast.cold_fast.median)
+        mark = targets.check(f'cold `engine: "fast"`, N = {n}: {times(x)}', x >= FAST_COLD_X)
+        lines += [
+            "",
+            "| case | N | reps | reference ms | fast ms | reference / fast | target | |",
+            "|---|---:|---:|---:|---:|---:|---|---|",
+            f'| cold `engine: "fast"`, {how} | {n} | {len(fast.cold_fast)} '
+            f"| {ms(fast.cold_reference.median)} | {ms(fast.cold_fast.median)} | {times(x)} "
+            f"| ≥ {FAST_COLD_X:g}× | {mark} |",
+        ]
+    if fast.peak_mb:
+        lines += [
+            "",
+            "| one process answering cold requests (CmdStan's own processes not counted) "
+            "| peak RSS (VmHWM), MB |",
+            "|---|---:|",
+        ]
+        lines += [f"| {name} | {mb:,.0f} |" for name, mb in fast.peak_mb.items()]
+    return lines
+
+
+def service_sections(results: Results, targets: Targets) -> list[str]:
+    return [
         "## Latency per request (medians over HTTP on loopback, periods = 100)",
         "",
         *latency_table(results, targets),
@@ -229,10 +286,24 @@ def render(results: Results) -> str:
         *memory_table(results),
         "",
         *soak_sections(results, targets),
-        "## Targets",
-        "",
-        *[f"- {verdict(ok)}: {text}" for text, ok in targets.items],
+        *(
+            ["## Honest forecasts: what they cost", "", *methods.table(results.methods), ""]
+            if results.methods
+            else []
+        ),
     ]
+
+
+def render(results: Results) -> str:
+    targets = Targets()
+    meta = ", ".join(f"{k}: {v}" for k, v in results.meta.items())
+    out = ["# tickercast model service benchmark", "", meta, ""]
+    if results.sizes:  # `--fast-fit-only` measures the fast fit engine alone
+        out += service_sections(results, targets)
+    if results.fast is not None:
+        out += ["## The fast fit engine (in-process MAP)", ""]
+        out += [*fast_fit_section(results.fast, targets), ""]
+    out += ["## Targets", "", *[f"- {verdict(ok)}: {text}" for text, ok in targets.items]]
     if results.notes:
         out += ["", "## Notes", "", *[f"- {note}" for note in results.notes]]
     return "\n".join(out) + "\n"

@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: a clean environment, free ports, real service processes."""
+"""Fixtures shared by every test: a clean environment, a Redis, free ports, real service
+processes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.procs import ServiceProcess, start_model_service
+from tests.redis_server import redis_for_tests
 from tickercast.settings import ModelSettings, WebSettings
 
 PROJECT_ENV = {name.upper() for name in ModelSettings.model_fields} | {
@@ -16,6 +18,22 @@ PROJECT_ENV = {name.upper() for name in ModelSettings.model_fields} | {
 PROJECT_ENV |= {"PROMETHEUS_MULTIPROC_DIR"}
 
 MODEL_KEYS = ("test-key-one", "test-key-two")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshot",
+        metavar="PATH",
+        default=None,
+        help="where the screenshot test saves its picture (default: a temporary folder)",
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _redis() -> Iterator[None]:
+    """The tests' Redis at 127.0.0.1:6379: the machine's own, or one started for this run."""
+    with redis_for_tests():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -38,9 +38,11 @@ def exchange_calendar(code: str, first_year: int, last_year: int) -> xcals.Excha
 
 def sessions_after(code: str, last: pd.Timestamp, periods: int) -> pd.DatetimeIndex:
     """The `periods` trading sessions of exchange `code` strictly after `last`."""
-    first_year = last.year
-    # About 250 sessions a year; ask for a margin beyond what the horizon needs.
-    last_year = first_year + math.ceil(periods / 240) + 1
+    # One calendar per decade (building one takes a second or more), so the folds of a
+    # backtest and the windows of one series share it; about 250 sessions a year, and a margin
+    # beyond what the horizon needs.
+    first_year = last.year // 10 * 10
+    last_year = first_year + 10 + math.ceil(periods / 240) + 1
     sessions = exchange_calendar(code, first_year, last_year).sessions
     after = sessions[sessions > last.normalize()][:periods]
     return pd.DatetimeIndex(after.tz_localize(None) if after.tz is not None else after)

@@ -2,8 +2,8 @@
 
 A request is parsed and checked here into a `ForecastRequest`; a forecast table becomes the
 response shape here (`DataFrame.to_dict()`-style: each key maps row labels to values). The rules
-are those of CONTRACT.md: the body is JSON whatever the Content-Type; the key is checked before
-anything else; every input error says what is wrong and where.
+are those of docs/contract.md: the body is JSON whatever the Content-Type; the key is checked
+before anything else; every input error says what is wrong and where.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -50,12 +50,28 @@ DEFAULT_INTERVAL_WIDTH = 0.8
 # Dates a forecast can handle, its horizon included (pandas' nanosecond range ends in 2262).
 FIRST_DATE = pd.Timestamp("1700-01-01")
 LAST_DATE = pd.Timestamp("2199-12-31")
+# `method`: "prophet" answers as the original service did; "calibrated" is the recommended one.
+DEFAULT_METHOD = "prophet"
+METHODS: tuple[str, ...] = (DEFAULT_METHOD, "calibrated")
+# Fewest usable rows a calibrated forecast accepts (measured: see README, forecast quality).
+CALIBRATED_MIN_ROWS = 120
+# POST /backtest
+DEFAULT_HORIZON = 20
+DEFAULT_CUTOFFS = 5
+MAX_CUTOFFS = 50
 
 
 @dataclass(frozen=True)
 class Limits:
     max_rows: int = 20_000
     max_periods: int = 3_650
+
+
+def rows_digest(ds: pd.DatetimeIndex, y: np.ndarray) -> str:
+    h = hashlib.sha256()
+    h.update(ds.as_unit("ns").asi8.tobytes())
+    h.update(np.ascontiguousarray(y, dtype="<f8").tobytes())
+    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,7 @@ class ForecastRequest:
     freq: str
     include_history: bool
     interval_width: float
+    method: str = DEFAULT_METHOD
 
     @property
     def n(self) -> int:
@@ -75,10 +92,7 @@ class ForecastRequest:
 
     def series_digest(self) -> str:
         """A hash of the series alone: the fit depends on nothing else."""
-        h = hashlib.sha256()
-        h.update(self.ds.as_unit("ns").asi8.tobytes())
-        h.update(np.ascontiguousarray(self.y, dtype="<f8").tobytes())
-        return h.hexdigest()
+        return rows_digest(self.ds, self.y)
 
     def digest(self) -> str:
         """A hash of everything that determines the response."""
@@ -86,6 +100,8 @@ class ForecastRequest:
         h.update(
             f"|{self.periods}|{self.freq}|{self.include_history}|{self.interval_width!r}".encode()
         )
+        if self.method != DEFAULT_METHOD:  # absent from the original's digest: same answers
+            h.update(f"|method={self.method}".encode())
         return h.hexdigest()
 
     def seed(self) -> int:
@@ -147,7 +163,70 @@ def parse_request(data: Mapping[str, Any], limits: Limits | None = None) -> Fore
     width = data.get("interval_width", DEFAULT_INTERVAL_WIDTH)
     if isinstance(width, bool) or not isinstance(width, int | float) or not 0 < width < 1:
         raise InvalidInput("interval_width must be a number between 0 and 1")
-    return ForecastRequest(ds, y, periods, freq, include_history, float(width))
+    method = parse_method(data)
+    if method == "calibrated" and usable < CALIBRATED_MIN_ROWS:
+        raise InvalidInput(
+            f"the calibrated forecast needs at least {CALIBRATED_MIN_ROWS} values (y has {usable})"
+        )
+    return ForecastRequest(ds, y, periods, freq, include_history, float(width), method)
+
+
+def parse_method(data: Mapping[str, Any]) -> str:
+    method = data.get("method", DEFAULT_METHOD)
+    if method not in METHODS or not isinstance(method, str):
+        accepted = " or ".join(repr(m) for m in METHODS)
+        raise InvalidInput(f"unknown method {repr(method)[:40]}; use {accepted}")
+    return method
+
+
+@dataclass(frozen=True)
+class BacktestRequest:
+    """A checked POST /backtest: the series sorted by date (its `periods` is the horizon)."""
+
+    series: ForecastRequest
+    cutoffs: int
+
+    @property
+    def horizon(self) -> int:
+        return self.series.periods
+
+    def digest(self) -> str:
+        return hashlib.sha256(
+            f"backtest|{self.series.digest()}|{self.cutoffs}".encode()
+        ).hexdigest()
+
+
+def backtest_min_rows(method: str, horizon: int, cutoffs: int) -> int:
+    """Rows a backtest needs: the method's least training rows, then one row per extra origin,
+    then the horizon scored after the last origin."""
+    least_training = CALIBRATED_MIN_ROWS if method == "calibrated" else 3
+    return least_training + cutoffs - 1 + horizon
+
+
+def parse_backtest_request(
+    data: Mapping[str, Any], limits: Limits | None = None
+) -> BacktestRequest:
+    limits = limits or Limits()
+    horizon = _positive(data.get("horizon", DEFAULT_HORIZON), "horizon", limits.max_periods)
+    cutoffs = _positive(data.get("cutoffs", DEFAULT_CUTOFFS), "cutoffs", MAX_CUTOFFS)
+    req = parse_request(data, limits)
+    needed = backtest_min_rows(req.method, horizon, cutoffs)
+    if req.n < needed:
+        raise InvalidInput(
+            f"a backtest of {cutoffs} cutoffs over {horizon} steps with method "
+            f"{req.method!r} needs at least {needed} rows (got {req.n})"
+        )
+    order = np.argsort(req.ds.asi8, kind="stable")
+    series = replace(req, ds=req.ds[order], y=req.y[order], periods=horizon, include_history=False)
+    return BacktestRequest(series, cutoffs)
+
+
+def _positive(value: Any, name: str, most: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(f"{name} must be a positive integer")
+    if value > most:
+        raise InvalidInput(f"{name} must be at most {most}")
+    return value
 
 
 def _list_field(data: Mapping[str, Any], name: str) -> list[Any]:
@@ -241,11 +320,7 @@ def _parse_values_one_by_one(raw: list[Any]) -> np.ndarray:
 
 
 def _periods(value: Any, most: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInput("periods must be a positive integer")
-    if value > most:
-        raise InvalidInput(f"periods must be at most {most}")
-    return value
+    return _positive(value, "periods", most)
 
 
 def iso_dates(ds: pd.DatetimeIndex) -> list[str]:

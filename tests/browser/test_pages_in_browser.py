@@ -1,5 +1,7 @@
-"""The pages in a real Chromium: pick a ticker, see history, forecast and band, change the
-horizon, download the CSV, upload a CSV, compare, and a clear message when the model is down."""
+"""The pages in a real Chromium: pick a ticker, see history, forecast and band (with its measured
+coverage in the legend), the skill chart, the method switch, change the horizon, download the
+CSV, upload a CSV, too short a series explained, compare, and a clear message when the model is
+down."""
 
 from __future__ import annotations
 
@@ -22,8 +24,16 @@ def wait_for_forecast(page: Page) -> None:
     page.wait_for_selector("#price-chart[data-state=forecast]", timeout=TIMEOUT)
 
 
+def wait_for_backtest(page: Page) -> None:
+    page.wait_for_selector("#skill-chart[data-state=drawn]", timeout=TIMEOUT)
+
+
 def chart_traces(page: Page) -> int:
     return page.locator("#price-chart .scatterlayer .trace").count()
+
+
+def legend(page: Page, chart: str = "#price-chart") -> list[str]:
+    return page.locator(f"{chart} .legendtext").all_text_contents()
 
 
 def test_pick_a_ticker_and_see_history_forecast_and_band(page: Page, web: ServiceProcess) -> None:
@@ -35,16 +45,78 @@ def test_pick_a_ticker_and_see_history_forecast_and_band(page: Page, web: Servic
     wait_for_forecast(page)
     assert chart_traces(page) == 4  # history, band edge, band, forecast
     assert page.locator("#price-chart path.js-fill").count() >= 1  # the band is filled
-    legend = page.locator("#price-chart .legendtext").all_text_contents()
-    assert sorted(legend) == ["80% band", "Forecast", "Price"]
     expect(page.locator("#forecast-status")).to_contain_text(
-        "Forecast for the next 60 trading days"
+        "Calibrated forecast for the next 60 trading days"
     )
     expect(page.locator("#forecast-table tbody tr")).to_have_count(60)
-    page.wait_for_selector("#components-chart[data-state=drawn]", timeout=TIMEOUT)
-    assert page.locator("#components-chart .scatterlayer .trace").count() == 3
-    expect(page.locator("#backtest-status")).to_contain_text("Over 3 past 60-session periods")
+    # Today's price and where the forecast starts are marked on the chart.
+    notes = page.locator("#price-chart .annotation-text").all_text_contents()
+    assert any(n.startswith("last price $") for n in notes)
+    assert page.locator("#price-chart", has_text="forecast starts 2013-03-01").count() == 1
+    start = page.evaluate("document.getElementById('price-chart').layout.shapes[0]")
+    assert (start["x0"], start["x1"], start["yref"]) == ("2013-03-01", "2013-03-01", "paper")
+    # Once the backtest is in, the band's legend says what it held.
+    wait_for_backtest(page)
+    backtest = page.request.get(f"{web.url}/api/backtest/MSFT?periods=60").json()
+    held = round(backtest["scores"]["calibrated"]["overall"]["coverage"] * 100)
+    expect(page.locator("#price-chart .legendtext").first).to_be_visible()
+    page.wait_for_function(
+        "document.getElementById('price-chart').dataset.band.includes('held')", timeout=TIMEOUT
+    )
+    assert sorted(legend(page)) == [
+        f"80% band, held {held}% of prices in backtests",
+        "Calibrated forecast",
+        "Price",
+    ]
+    expect(page.locator("#verdict")).to_have_text(backtest["verdict"])
     expect(page.locator("#backtest-table tbody tr")).to_have_count(3)
+
+
+def test_the_skill_chart_by_horizon_step(page: Page, web: ServiceProcess) -> None:
+    page.goto(f"{web.url}/t/AAPL?window=2y&h=10")
+    wait_for_backtest(page)
+    assert page.get_attribute("#skill-chart", "data-steps") == "10"
+    assert sorted(legend(page, "#skill-chart")) == [
+        "Calibrated forecast (MASE)",
+        "Calibrated forecast band coverage",
+        "nominal 80%",
+        "random walk = 1",
+        "random walk with drift (MASE)",
+    ]
+    titles = page.locator("#skill-chart .g-ytitle, #skill-chart .g-y2title").all_text_contents()
+    assert titles == ["MASE (× random walk's error)", "% of prices inside the band"]
+    expect(page.locator("#mase-means")).to_have_text(
+        "MASE = our mean absolute error ÷ the random walk's; below 1 beats it."
+    )
+    expect(page.locator("#backtest-status")).to_have_text(
+        "Backtested 10 sessions ahead at 5 past dates: 50 forecasts scored, 5 at each step."
+    )
+    expect(page.locator("#backtest-shortened")).to_be_hidden()
+
+
+def test_the_method_switch_shows_plain_prophet(page: Page, web: ServiceProcess) -> None:
+    page.goto(f"{web.url}/t/IBM?window=1y&h=20")
+    wait_for_forecast(page)
+    page.check("input[name=method][value=prophet]")
+    expect(page).to_have_url(f"{web.url}/t/IBM?window=1y&h=20&chart=line&method=prophet")
+    wait_for_forecast(page)
+    expect(page.locator("#forecast-status")).to_contain_text("Plain Prophet forecast")
+    wait_for_backtest(page)
+    assert "Plain Prophet forecast" in legend(page)
+    assert "Plain Prophet forecast (MASE)" in legend(page, "#skill-chart")
+    expect(page.locator("#backtest-table tbody tr").first).to_contain_text("Plain Prophet")
+
+
+def test_components_mean_something_for_the_series(page: Page, web: ServiceProcess) -> None:
+    page.goto(f"{web.url}/t/IBM?window=1y&h=5")
+    page.wait_for_selector("#components-chart[data-state=drawn]", timeout=TIMEOUT)
+    assert page.get_attribute("#components-chart", "data-components") == "trend"
+    notes = page.locator("#components-notes li").all_text_contents()
+    assert [n.split(":")[0] for n in notes] == ["No weekly cycle", "No yearly cycle"]
+    assert page.locator("#components-chart .g-ytitle").all_text_contents() == ["Trend (USD)"]
+    page.goto(f"{web.url}/t/IBM?window=5y&h=5")
+    page.wait_for_selector("#components-chart[data-state=drawn]", timeout=TIMEOUT)
+    assert page.get_attribute("#components-chart", "data-components") == "trend,yearly"
 
 
 def test_change_the_horizon_and_the_chart_kind(page: Page, web: ServiceProcess) -> None:
@@ -52,7 +124,7 @@ def test_change_the_horizon_and_the_chart_kind(page: Page, web: ServiceProcess) 
     wait_for_forecast(page)
     page.fill("#horizon", "20")
     page.click("#apply")
-    expect(page).to_have_url(f"{web.url}/t/IBM?window=1y&h=20&chart=line")
+    expect(page).to_have_url(f"{web.url}/t/IBM?window=1y&h=20&chart=line&method=calibrated")
     wait_for_forecast(page)
     expect(page.locator("#forecast-table tbody tr")).to_have_count(20)
     page.check("input[name=chart][value=candles]")
@@ -104,6 +176,36 @@ def test_upload_a_csv(page: Page, web: ServiceProcess, tmp_path) -> None:
         page.click("#download-csv")
     rows = list(csv.DictReader(io.StringIO(info.value.path().read_text())))
     assert len(rows) == 7
+
+
+def test_too_short_a_series_shows_its_history_and_says_why(
+    page: Page, web: ServiceProcess, tmp_path
+) -> None:
+    dates = [f"{d:%Y-%m-%d}" for d in fakes.sessions(12)]
+    upload = tmp_path / "short.csv"
+    upload.write_text("date,value\n" + "".join(f"{d},{10 + i}\n" for i, d in enumerate(dates)))
+    page.goto(f"{web.url}/")
+    page.set_input_files("#upload-file", str(upload))
+    page.click("#upload-form button[type=submit]")
+    status = page.locator("#forecast-status")
+    expect(status).to_contain_text("No forecast for this series:", timeout=TIMEOUT)
+    # The JSON API answers 400 with the same sentence.
+    api = page.request.post(
+        f"{web.url}/api/forecast",
+        data={"ds": dates, "y": [10 + i for i in range(12)], "periods": 60},
+    )
+    assert api.status == 400
+    assert api.json()["message"] in status.text_content()
+    assert "Plain Prophet (the switch above) draws one" in status.text_content()
+    assert "longer history window" not in status.text_content()  # the file has no more
+    assert page.get_attribute("#price-chart", "data-state") == "history"
+    assert chart_traces(page) == 1
+    expect(page.locator("#backtest-status")).to_contain_text("No backtest either:")
+    expect(page.locator("#table-section")).to_be_hidden()
+    # Plain Prophet keeps the original contract for short series: it draws one.
+    page.check("input[name=method][value=prophet]")
+    wait_for_forecast(page)
+    expect(page.locator("#forecast-status")).to_contain_text("Plain Prophet forecast")
 
 
 def test_a_bad_upload_is_explained(page: Page, web: ServiceProcess, tmp_path) -> None:

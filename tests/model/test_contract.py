@@ -1,4 +1,4 @@
-"""Parsing and checking a request: every rule of CONTRACT.md, case by case."""
+"""Parsing and checking a request: every rule of docs/contract.md, case by case."""
 
 from __future__ import annotations
 

@@ -20,9 +20,9 @@ def test_refit_is_skipped_for_a_new_horizon_and_answers_do_not_change(
     fits: list[int] = []
     real_fit = forecasting.fit
 
-    def counting_fit(req, timeout=None):  # type: ignore[no-untyped-def]
+    def counting_fit(req, timeout=None, engine="cmdstan"):  # type: ignore[no-untyped-def]
         fits.append(req.n)
-        return real_fit(req, timeout=timeout)
+        return real_fit(req, timeout=timeout, engine=engine)
 
     monkeypatch.setattr(forecasting, "fit", counting_fit)
     warm = ProphetEngine()

@@ -20,13 +20,16 @@ def files_under(folder: Path) -> int:
 
 
 @pytest.mark.slow
-def test_fits_leave_no_temp_files() -> None:
+def test_fits_leave_no_temp_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import cmdstanpy
 
+    # A temp folder of this test's own: the machine's may hold other processes' fits.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     engine = ProphetEngine()
     engine.warm_up()
     cmdstan_tmp = Path(cmdstanpy._TMPDIR)
     ours = Path(tempfile.gettempdir())
+    assert ours == tmp_path
     before = (files_under(cmdstan_tmp), sorted(ours.glob("tickercast-fit-*")))
     for rows in range(60, 72):  # 12 different series, so every one is a fresh fit
         engine.run(parse_request(request_body("IBM", rows, "k", periods=3)))

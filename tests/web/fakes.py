@@ -1,5 +1,6 @@
 """Fakes for the web app's unit tests: a price provider and a model service behind
-`httpx.MockTransport` that answers the contract's shape from the contract's own code."""
+`httpx.MockTransport` that answers the contract's shape from the contract's own code, and
+POST /backtest in the shape the model service answers it."""
 
 from __future__ import annotations
 
@@ -13,9 +14,16 @@ import orjson
 import pandas as pd
 
 from tickercast import calendars
-from tickercast.contract import VALUE_KEYS, encode_response, parse_body, parse_request
+from tickercast.contract import (
+    VALUE_KEYS,
+    backtest_min_rows,
+    encode_response,
+    parse_backtest_request,
+    parse_body,
+    parse_request,
+)
 from tickercast.data.base import PRICE_COLUMNS, PriceHistory
-from tickercast.errors import NotFound, error_body
+from tickercast.errors import InvalidInput, NotFound, error_body
 from tickercast.settings import WebSettings
 
 KEY = "web-test-key"
@@ -84,12 +92,23 @@ def settings(**overrides: object) -> WebSettings:
     return WebSettings(**values)  # type: ignore[arg-type]
 
 
+FAKE_MASE = 0.95
+FAKE_COVERAGE = 0.79
+
+
+def refused(exc: InvalidInput) -> httpx.Response:
+    return httpx.Response(400, content=error_body(exc.message))
+
+
 def forecast_answer(body: bytes) -> httpx.Response:
     """What the model service answers: a trend through the last value, a band of +-5."""
     data = parse_body(body)
     if data.get("key") != KEY:
         return httpx.Response(403, content=error_body("invalid key"))
-    req = parse_request(data)
+    try:
+        req = parse_request(data)  # the model's own rules, the calibrated minimum included
+    except InvalidInput as exc:
+        return refused(exc)
     last = float(req.y[~np.isnan(req.y)][-1])
     ds = calendars.future_dates(req.ds[-1], req.periods, req.freq)
     yhat = last + 0.1 * np.arange(1, req.periods + 1)
@@ -98,18 +117,82 @@ def forecast_answer(body: bytes) -> httpx.Response:
     return httpx.Response(200, content=encode_response(ds, columns, req.n))
 
 
+def scores(horizon: int, mase: float, coverage: float | None) -> dict[str, object]:
+    def metrics(relative: float) -> dict[str, object]:
+        return {
+            "mae": round(2.0 * relative, 6),
+            "rmse": round(2.5 * relative, 6),
+            "mape": 2.0,
+            "smape": 2.0,
+            "relative_mae": relative,
+            "coverage": coverage,
+            "band_width": 8.0,
+            "direction_hit_rate": None if relative == 1.0 else 0.5,
+            "count": horizon,
+        }
+
+    by_step = [metrics(round(mase + 0.001 * k, 6)) for k in range(horizon)]
+    return {"overall": metrics(mase), "by_step": by_step}
+
+
+def backtest_answer(body: bytes) -> httpx.Response:
+    """POST /backtest in the model's shape, with made-up scores; the request is checked by the
+    contract's own code, so too short a history is the model's 400."""
+    data = parse_body(body)
+    if data.get("key") != KEY:
+        return httpx.Response(403, content=error_body("invalid key"))
+    try:
+        backtest = parse_backtest_request(data)  # too short a history: the model's 400
+    except InvalidInput as exc:
+        return refused(exc)
+    req, horizon, cutoffs = backtest.series, backtest.horizon, backtest.cutoffs
+    method = req.method
+    need = backtest_min_rows(method, horizon, cutoffs)
+    dates = [d.strftime("%Y-%m-%d") for d in req.ds]
+    ends = np.linspace(need - horizon, req.n - horizon, cutoffs).astype(int)
+    folds = [
+        {"train_end": dates[e - 1], "test_start": dates[e], "test_end": dates[e + horizon - 1]}
+        for e in ends
+    ]
+    answer = {
+        "method": method,
+        "horizon": horizon,
+        "interval_width": req.interval_width,
+        "folds": folds,
+        "scores": {
+            method: scores(horizon, FAKE_MASE, FAKE_COVERAGE),
+            "random_walk": scores(horizon, 1.0, 0.8),
+            "random_walk_drift": scores(horizon, 1.02, 0.8),
+        },
+        "verdict": (
+            f"Over {cutoffs} past {horizon}-session periods, the {method} forecast's errors "
+            f"were {FAKE_MASE} times the random walk's (MASE), and its "
+            f"{req.interval_width:.0%} band held {FAKE_COVERAGE:.0%} of actual prices."
+        ),
+    }
+    return httpx.Response(200, content=orjson.dumps(answer))
+
+
 @dataclass
 class FakeModel:
     """A MockTransport handler that records every request; `script` can replace answers."""
 
     script: list[Callable[[httpx.Request], httpx.Response]] = field(default_factory=list)
     requests: list[dict[str, object]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(orjson.loads(request.content))
+        self.paths.append(request.url.path)
         if self.script:
             return self.script.pop(0)(request)
+        if request.url.path.endswith("/backtest"):
+            return backtest_answer(request.content)
         return forecast_answer(request.content)
+
+    def sent(self, path: str) -> list[dict[str, object]]:
+        """The bodies sent to `path` ("/" or "/backtest")."""
+        return [r for r, p in zip(self.requests, self.paths, strict=True) if p == path]
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self)

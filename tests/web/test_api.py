@@ -9,6 +9,7 @@ import pytest
 
 from tests.web import fakes
 from tests.web.conftest import MakeClient
+from tickercast.contract import CALIBRATED_MIN_ROWS, backtest_min_rows
 
 
 def test_forecast_of_a_ticker(client, fake_model) -> None:
@@ -27,11 +28,33 @@ def test_forecast_of_a_ticker(client, fake_model) -> None:
     (sent,) = fake_model.requests
     assert sent["freq"] == "XNYS"
     assert sent["periods"] == 7
+    assert sent["method"] == "calibrated"  # the recommended forecast unless asked otherwise
+    assert data["method"] == "calibrated"
     assert sent["ds"] == [r["ds"] for r in data["history"]]
 
 
+@pytest.mark.parametrize("method", ["calibrated", "prophet"])
+def test_method_is_passed_to_the_model(client, fake_model, method) -> None:
+    data = client.get(f"/api/forecast/ACME?periods=3&method={method}").json()
+    assert data["method"] == method
+    assert fake_model.requests[0]["method"] == method
+
+
+def test_too_short_for_a_calibrated_forecast_is_a_400_with_the_models_reason(client) -> None:
+    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(20)]
+    body = {"ds": ds, "y": list(range(1, 21)), "periods": 5}
+    resp = client.post("/api/forecast", json=body)
+    assert resp.status_code == 400
+    assert resp.json() == {
+        "message": "The forecasting service could not use this series: the calibrated forecast "
+        f"needs at least {CALIBRATED_MIN_ROWS} values (y has 20)."
+    }
+    # Plain Prophet keeps the original contract for short series.
+    assert client.post("/api/forecast", json={**body, "method": "prophet"}).status_code == 200
+
+
 def test_history_is_adjusted_close(client) -> None:
-    data = client.get("/api/forecast/ACME?periods=1&window=3m").json()
+    data = client.get("/api/forecast/ACME?periods=1&window=6m").json()
     frame = fakes.providers()["fake"].frames["ACME"]
     assert data["history"][-1]["close"] == pytest.approx(frame["adj_close"].iloc[-1])
 
@@ -72,19 +95,49 @@ def test_tickers(client) -> None:
     assert listed == {("ACME", "fake"), ("BOLT", "fake"), ("CORE", "other")}
 
 
-def test_backtest_of_a_ticker(client, fake_model) -> None:
+def test_backtest_of_a_ticker_comes_from_the_models_backtest(client, fake_model) -> None:
     data = client.get("/api/backtest/ACME?periods=20&window=1y").json()
-    assert data["holdout"] == 20
-    assert len(data["folds"]) == 3
-    assert [len(r["y"]) for r in fake_model.requests] == [232, 212, 192]
-    assert all(r["periods"] == 20 for r in fake_model.requests)
-    assert data["summary"].startswith("Over 3 past 20-session periods")
-    assert 0 <= data["coverage"] <= 1
+    (sent,) = fake_model.sent("/backtest")
+    assert (sent["horizon"], sent["cutoffs"], sent["method"]) == (20, 5, "calibrated")
+    assert sent["freq"] == "XNYS"
+    assert len(sent["y"]) == 252
+    assert fake_model.sent("/") == []
+    assert (data["ticker"], data["window"], data["method"]) == ("ACME", "1y", "calibrated")
+    assert (data["horizon_asked"], data["horizon"], data["cutoffs"]) == (20, 20, 5)
+    assert data["shortened"] is None
+    assert len(data["scores"]["calibrated"]["by_step"]) == 20
+    assert data["scores"]["random_walk"]["overall"]["relative_mae"] == 1.0
+    assert data["verdict"].startswith("Over 5 past 20-session periods")
+    assert data["summary"] == data["verdict"]
+    assert data["band_label"] == "80% band, held 79% of prices in backtests"
+    assert data["mase_means"].startswith("MASE = our mean absolute error ÷ the random walk's")
+
+
+def test_backtest_of_prophet(client, fake_model) -> None:
+    data = client.get("/api/backtest/ACME?periods=5&method=prophet").json()
+    assert fake_model.sent("/backtest")[0]["method"] == "prophet"
+    assert list(data["scores"]) == ["prophet", "random_walk", "random_walk_drift"]
+
+
+def test_backtest_of_a_longer_horizon_than_the_history_allows_says_why(client, fake_model) -> None:
+    # 252 rows: 5 cutoffs of 250 steps do not fit (the least training, 4 more origins, 250 to
+    # score); 120 is the longest that does.
+    need = backtest_min_rows("calibrated", 250, 5)
+    data = client.get("/api/backtest/ACME?periods=250&window=1y").json()
+    assert [r["horizon"] for r in fake_model.sent("/backtest")] == [250, 120]
+    assert (data["horizon_asked"], data["horizon"]) == (250, 120)
+    assert data["shortened"] == (
+        "Backtested 120 sessions ahead, not the 250 sessions asked for: a backtest of 5 cutoffs "
+        f"over 250 steps with method 'calibrated' needs at least {need} rows (got 252)."
+    )
+    assert data["summary"] == f"{data['shortened']} {data['verdict']}"
+    assert len(data["scores"]["calibrated"]["by_step"]) == 120
+    assert data["band_label"].endswith("in backtests up to 120 sessions ahead")
 
 
 def test_posted_series_forecast(client, fake_model) -> None:
-    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(50)]
-    body = {"name": "mine", "ds": ds, "y": [10.0 + i for i in range(50)], "periods": 4}
+    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(150)]
+    body = {"name": "mine", "ds": ds, "y": [10.0 + i for i in range(150)], "periods": 4}
     data = client.post("/api/forecast", json=body).json()
     assert data["ticker"] == "mine"
     assert len(data["forecast"]) == 4
@@ -92,26 +145,52 @@ def test_posted_series_forecast(client, fake_model) -> None:
 
 
 def test_posted_calendar_daily_series_leaves_freq_to_the_model(client, fake_model) -> None:
-    ds = [d.strftime("%Y-%m-%d") for d in pd.date_range("2024-01-01", periods=40)]
-    client.post("/api/forecast", json={"ds": ds, "y": list(range(40)), "periods": 3})
+    ds = [d.strftime("%Y-%m-%d") for d in pd.date_range("2024-01-01", periods=80)]
+    client.post("/api/forecast", json={"ds": ds, "y": list(range(80)), "periods": 3})
     assert "freq" not in fake_model.requests[0]
 
 
-def test_posted_series_backtest(client) -> None:
+def test_posted_series_backtest(client, fake_model) -> None:
     ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(120)]
-    body = {"ds": ds, "y": list(range(1, 121)), "periods": 10}
+    body = {"ds": ds, "y": list(range(1, 121)), "periods": 10, "method": "prophet"}
     data = client.post("/api/backtest", json=body).json()
-    assert data["holdout"] == 10
-    assert len(data["folds"]) == 3
+    assert (data["ticker"], data["source"], data["horizon"]) == ("upload", "upload", 10)
+    (sent,) = fake_model.sent("/backtest")
+    assert (sent["method"], sent["freq"], sent["horizon"]) == ("prophet", "XNYS", 10)
 
 
-def test_too_short_for_a_backtest_says_so(client, fake_model) -> None:
-    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(20)]
-    body = {"ds": ds, "y": list(range(1, 21)), "periods": 5}
-    data = client.post("/api/backtest", json=body).json()
-    assert data["folds"] == []
-    assert data["summary"].startswith("Too little history for a backtest")
+def test_posted_series_is_sorted_by_date_before_any_fit(client, fake_model) -> None:
+    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(120)]
+    y = list(range(1, 121))
+    body = {"ds": ds[::-1], "y": y[::-1], "periods": 5}
+    client.post("/api/backtest", json=body)
+    client.post("/api/forecast", json=body)
+    for sent in fake_model.requests:
+        assert sent["ds"] == ds
+        assert sent["y"] == y
+
+
+def test_posted_series_with_a_repeated_date_is_refused(client, fake_model) -> None:
+    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(40)]
+    body = {"ds": ds + ds[:1], "y": list(range(41)), "periods": 5}
+    for path in ("/api/forecast", "/api/backtest"):
+        resp = client.post(path, json=body)
+        assert resp.status_code == 400
+        assert resp.json()["message"] == f"invalid input: the date {ds[0]} appears more than once"
     assert fake_model.requests == []
+
+
+def test_too_short_for_any_backtest_is_a_400_with_the_models_reason(client, fake_model) -> None:
+    n = CALIBRATED_MIN_ROWS + 4  # enough to forecast, one row short of a 1-step backtest
+    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(n)]
+    body = {"ds": ds, "y": list(range(1, n + 1)), "periods": 5}
+    resp = client.post("/api/backtest", json=body)
+    assert resp.status_code == 400
+    assert resp.json()["message"] == (
+        "The forecasting service could not use this series: a backtest of 5 cutoffs over 5 "
+        f"steps with method 'calibrated' needs at least {n + 5} rows (got {n})."
+    )
+    assert [r["horizon"] for r in fake_model.sent("/backtest")] == [5, 1]
 
 
 GOOD_SERIES = {"ds": ["2024-01-02", "2024-01-03", "2024-01-04"], "y": [1, 2, 3], "periods": 2}
@@ -130,6 +209,16 @@ ERROR_PATHS = [
     ("GET", "/api/forecast/ACME?periods=501", {}, [], 400, "between 1 and 500"),
     ("GET", "/api/forecast/ACME?window=9y", {}, [], 400, "window must be one of"),
     ("GET", "/api/forecast/ACME?format=xml", {}, [], 400, "format must be json or csv"),
+    ("GET", "/api/forecast/ACME?method=arima", {}, [], 400, "method must be one of"),
+    (
+        "GET",
+        "/api/backtest/ACME?method=x",
+        {},
+        [],
+        400,
+        "method must be one of calibrated, prophet",
+    ),
+    ("POST", "/api/forecast", {"json": {**GOOD_SERIES, "method": 1}}, [], 400, "method must be"),
     ("GET", "/api/backtest/NOPE", {}, [], 404, "No price source"),
     ("GET", "/api/nothing-here", {}, [], 404, "Page not found."),
     ("DELETE", "/api/forecast/ACME", {}, [], 405, "Method Not Allowed."),
@@ -184,3 +273,12 @@ def test_unexpected_errors_stay_generic(make_client: MakeClient, fake_model) -> 
     resp = client.get("/api/forecast/ACME")
     assert resp.status_code == 500
     assert resp.json() == {"message": "Internal error; the details are in the service log."}
+
+
+def test_steps_are_sessions_for_tickers_and_steps_for_calendar_day_uploads(client) -> None:
+    assert client.get("/api/forecast/ACME?periods=2").json()["step"] == "session"
+    assert client.get("/api/backtest/ACME?periods=2").json()["step"] == "session"
+    ds = [d.strftime("%Y-%m-%d") for d in pd.date_range("2024-01-01", periods=200)]
+    body = {"ds": ds, "y": list(range(200)), "periods": 3}
+    assert client.post("/api/forecast", json=body).json()["step"] == "step"
+    assert client.post("/api/backtest", json=body).json()["step"] == "step"

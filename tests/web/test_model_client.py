@@ -244,3 +244,62 @@ def test_the_settings_never_show_the_url(caplog) -> None:
     settings = fakes.settings(model_api_url=SECRET_URL)
     assert "s3cr" not in repr(settings)
     assert "s3cr" not in str(settings.model_dump())
+
+
+def test_method_is_sent_when_given(fake_model, sleeps) -> None:
+    client(fake_model, sleeps).forecast(DS, Y, periods=2, method="prophet")
+    client(fake_model, sleeps).forecast(DS, Y, periods=2)
+    assert fake_model.requests[0]["method"] == "prophet"
+    assert "method" not in fake_model.requests[1]  # the model's default: plain Prophet
+
+
+@pytest.mark.parametrize("url", ["http://model.test/", "http://model.test"])
+def test_backtest_posts_to_backtest_beside_the_forecast(fake_model, sleeps, url) -> None:
+    model = ModelClient(url, fakes.KEY, transport=fake_model.transport(), sleep=sleeps.append)
+    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(100)]
+    y = [100.0 + i for i in range(100)]
+    result = model.backtest(ds, y, horizon=10, cutoffs=4, freq="XNYS", method="prophet")
+    assert fake_model.paths == ["/backtest"]
+    (sent,) = fake_model.requests
+    assert sent == {
+        "key": fakes.KEY,
+        "ds": ds,
+        "y": y,
+        "horizon": 10,
+        "cutoffs": 4,
+        "interval_width": 0.8,
+        "freq": "XNYS",
+        "method": "prophet",
+    }
+    assert (result["method"], result["horizon"], len(result["folds"])) == ("prophet", 10, 4)
+
+
+def test_backtest_shares_the_retries_and_the_errors(fake_model, sleeps) -> None:
+    fake_model.script = [fakes.refuse, fakes.busy("1")]
+    ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(50)]
+    result = client(fake_model, sleeps).backtest(ds, list(range(50)), horizon=1, cutoffs=2)
+    assert result["horizon"] == 1
+    assert sleeps == [0.25, 1.0]
+    fake_model.script = [answer(400, error_body("invalid input: 5 cutoffs need 90 rows"))]
+    with pytest.raises(ModelRejected) as info:
+        client(fake_model, sleeps).backtest(DS, Y, horizon=20, cutoffs=5)
+    assert info.value.detail == "5 cutoffs need 90 rows"
+    assert info.value.client_message == (
+        "The forecasting service could not use this series: 5 cutoffs need 90 rows."
+    )
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[]",
+        b"nope",
+        b'{"method": "prophet"}',
+        b'{"method": "p", "horizon": 1, '
+        b'"interval_width": 0.8, "folds": [], "scores": {}, "verdict": ""}',
+    ],
+)
+def test_an_unreadable_backtest_is_one_sentence(fake_model, sleeps, content) -> None:
+    fake_model.script = [answer(200, content)]
+    with pytest.raises(UpstreamError, match="sent an answer we cannot read"):
+        client(fake_model, sleeps).backtest(DS, Y, horizon=1, cutoffs=2)

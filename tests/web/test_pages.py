@@ -56,7 +56,10 @@ def test_ticker_page_shows_history_without_calling_the_model(client, fake_model)
     assert data["name"] == "ACME"
     assert len(data["history"]["ds"]) == 504
     assert data["history"]["has_ohlc"] is True
-    assert data["forecast_url"] == "/api/forecast/ACME?periods=60&window=2y"
+    assert data["more_history"] is True  # 600 sessions, 504 in the window
+    assert page_data(client.get("/t/ACME?window=max").text)["more_history"] is False
+    assert data["forecast_url"] == "/api/forecast/ACME?periods=60&window=2y&method=calibrated"
+    assert data["backtest_url"] == "/api/backtest/ACME?periods=60&window=2y&method=calibrated"
     assert fake_model.requests == []  # the browser asks for the forecast afterwards
     assert "/static/vendor/plotly.min.js" in resp.text
     assert "cdn" not in resp.text.lower()
@@ -79,14 +82,15 @@ def test_ticker_page_says_so_when_the_model_is_busy(client, fake_model) -> None:
     assert api.json()["message"] == "The forecasting service is busy; please try again in a minute."
 
 
+DEFAULTS = {"chart": "line", "method": "calibrated"}
 URL_CASES = [
-    ({}, {"window": "2y", "h": "60", "chart": "line"}),
+    ({}, {"window": "2y", "h": "60", **DEFAULTS}),
     (
-        {"window": "6m", "h": "20", "chart": "candles"},
-        {"window": "6m", "h": "20", "chart": "candles"},
+        {"window": "6m", "h": "20", "chart": "candles", "method": "prophet"},
+        {"window": "6m", "h": "20", "chart": "candles", "method": "prophet"},
     ),
-    ({"window": "max", "h": "500"}, {"window": "max", "h": "500", "chart": "line"}),
-    ({"window": "3m", "h": "1", "source": "fake"}, {"window": "3m", "h": "1", "chart": "line"}),
+    ({"window": "max", "h": "500"}, {"window": "max", "h": "500", **DEFAULTS}),
+    ({"window": "6m", "h": "1", "source": "fake"}, {"window": "6m", "h": "1", **DEFAULTS}),
 ]
 
 
@@ -99,11 +103,13 @@ def test_every_choice_round_trips_through_the_url(client, query, expected) -> No
     source = f"&source={query['source']}" if "source" in query else ""
     assert data["forecast_url"] == (
         f"/api/forecast/ACME?periods={expected['h']}&window={expected['window']}{source}"
+        f"&method={expected['method']}"
     )
     text = resp.text
     assert f'<option value="{expected["window"]}" selected>' in text
     assert f'value="{expected["h"]}"' in text
     assert re.search(rf'value="{expected["chart"]}"\s+checked', text)
+    assert re.search(rf'name="method" value="{expected["method"]}"\s+checked', text)
     if source:
         assert '<input type="hidden" name="source" value="fake">' in text
     # The download links carry the same choices.
@@ -111,6 +117,16 @@ def test_every_choice_round_trips_through_the_url(client, query, expected) -> No
     # And the API answers for exactly those choices.
     api = client.get(data["forecast_url"]).json()
     assert (api["window"], str(api["periods"])) == (expected["window"], expected["h"])
+    assert api["method"] == expected["method"]
+
+
+def test_the_method_switch_and_the_mase_definition_are_on_the_page(client) -> None:
+    text = client.get("/t/ACME").text
+    assert "How good is this forecast?" in text
+    assert "MASE = our mean absolute error ÷ the random walk&#39;s; below 1 beats it." in text
+    assert re.search(r'name="method" value="calibrated"\s+checked', text)
+    assert "calibrated (recommended)" in text
+    assert "plain Prophet" in text
 
 
 @pytest.mark.parametrize(
@@ -119,6 +135,7 @@ def test_every_choice_round_trips_through_the_url(client, query, expected) -> No
         ("window=7y", "window must be one of"),
         ("h=0", "between 1 and 500"),
         ("chart=pie", "chart must be one of"),
+        ("method=magic", "method must be one of calibrated, prophet"),
     ],
 )
 def test_bad_choices_are_a_clear_html_page(client, query, message) -> None:
@@ -178,7 +195,7 @@ def test_compare_without_tickers_shows_the_form(client) -> None:
     assert "page-data" not in resp.text
 
 
-def csv_bytes(rows: int = 80) -> bytes:
+def csv_bytes(rows: int = 150) -> bytes:
     lines = ["date,close"] + [
         f"{d:%Y-%m-%d},{100 + i * 0.5}" for i, d in enumerate(fakes.sessions(rows))
     ]
@@ -192,14 +209,16 @@ def test_upload_renders_the_series_in_the_page(client, fake_model) -> None:
     data = page_data(resp.text)
     assert data["mode"] == "upload"
     assert data["name"] == "my-prices"
-    assert len(data["history"]["ds"]) == 80
+    assert len(data["history"]["ds"]) == 150
     assert data["history"]["close"][:2] == [100.0, 100.5]
     assert data["history"]["has_ohlc"] is False
     assert fake_model.requests == []
     # The page sends the series back for its forecast: nothing was kept on the server.
+    assert data["choices"]["method"] == "calibrated"
     body = {"name": data["name"], "ds": data["history"]["ds"], "y": data["history"]["close"]}
     forecast = client.post("/api/forecast", json={**body, "periods": 5}).json()
     assert len(forecast["forecast"]) == 5
+    assert fake_model.requests[0]["method"] == "calibrated"
 
 
 def test_upload_takes_the_given_name(client) -> None:

@@ -1,4 +1,4 @@
-"""The pure parts: choices, windows, adjustment, normalising, and the backtest's arithmetic."""
+"""The pure parts: choices, windows, adjustment, normalising."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from tests.web import fakes
+from tickercast import contract
 from tickercast.errors import InvalidInput
-from tickercast.web import backtest
 from tickercast.web.series import (
+    METHODS,
     Choices,
     adjusted,
     forecast_csv,
@@ -82,53 +83,9 @@ def test_forecast_csv_leaves_missing_values_empty() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("n", "horizon", "holdout", "cuts"),
-    [
-        (504, 60, 60, [444, 384, 324]),
-        (504, 250, 60, [444, 384, 324]),
-        (120, 10, 10, [110, 100, 90]),
-        (120, 60, 20, [100, 80, 60]),
-        (70, 20, 11, [59, 48, 37]),
-        (40, 5, 5, [35, 30]),
-        (30, 5, 5, []),
-    ],
-)
-def test_backtest_plan(n, horizon, holdout, cuts) -> None:
-    assert backtest.plan(n, horizon) == (holdout, cuts)
-
-
-def test_score_against_known_numbers() -> None:
-    actual = np.array([100.0, 110.0, 90.0, 100.0])
-    table = pd.DataFrame(
-        {
-            "yhat": [100.0, 100.0, 100.0, 100.0],
-            "yhat_lower": [95.0, 95.0, 95.0, 95.0],
-            "yhat_upper": [105.0, 105.0, 105.0, 105.0],
-        }
-    )
-    model_mape, naive_mape, coverage = backtest.score(actual, table, last_value=110.0)
-    assert model_mape == pytest.approx((0 + 10 / 110 + 10 / 90 + 0) / 4 * 100, abs=1e-3)
-    assert naive_mape == pytest.approx((10 / 100 + 0 + 20 / 90 + 10 / 100) / 4 * 100, abs=1e-3)
-    assert coverage == 0.5
-
-
-def test_run_uses_only_the_past_and_scores_every_fold() -> None:
-    index = fakes.sessions(120)
-    series = pd.Series(np.arange(1.0, 121.0), index=index)
-    seen: list[tuple[int, str, int]] = []
-
-    def perfect(ds: list[str], y: list[float], periods: int) -> pd.DataFrame:
-        seen.append((len(y), ds[-1], periods))
-        future = np.arange(len(y) + 1.0, len(y) + periods + 1.0)  # the truth, known here
-        return pd.DataFrame({"yhat": future, "yhat_lower": future - 1, "yhat_upper": future + 1})
-
-    result = backtest.run(series, 10, perfect, 0.8)
-    assert [s[0] for s in seen] == [110, 100, 90]
-    assert seen[0][1] == index[109].strftime("%Y-%m-%d")
-    assert result.model_mape == 0.0
-    assert result.coverage == 1.0
-    assert result.naive_mape is not None and result.naive_mape > 0
-    assert result.folds[0].test_start == index[110].strftime("%Y-%m-%d")
-    assert result.folds[0].test_end == index[119].strftime("%Y-%m-%d")
-    assert "better than repeating the last price" in result.summary()
+def test_the_method_choices_are_the_contracts() -> None:
+    assert sorted(METHODS) == sorted(contract.METHODS)
+    assert Choices().method == "calibrated"
+    assert Choices.parse(None, None, None, "prophet").method == "prophet"
+    with pytest.raises(InvalidInput, match="method must be one of calibrated, prophet"):
+        Choices.parse(None, None, None, "arima")

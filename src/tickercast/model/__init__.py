@@ -1,1 +1,1 @@
-"""The forecasting model service: Prophet behind the wire contract of CONTRACT.md."""
+"""The forecasting model service: Prophet behind the wire contract of docs/contract.md."""

@@ -1,6 +1,7 @@
 """The model service's HTTP layer: `create_app(settings)` builds one app; routes stay thin.
 
-POST /          a forecast, per CONTRACT.md
+POST /          a forecast, per docs/contract.md
+POST /backtest  rolling-origin scores of a forecast method against the random walk
 GET  /healthz   the process is up
 GET  /readyz    Prophet is loaded and a first fit ran
 GET  /metrics   Prometheus text
@@ -15,8 +16,9 @@ import logging
 import os
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -27,18 +29,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tickercast import __version__
 from tickercast.cache import Cache, make_cache
-from tickercast.contract import Limits, check_key, parse_body, parse_request
-from tickercast.errors import (
-    RateLimited,
-    ServiceBusy,
-    TickercastError,
-    error_body,
-)
+from tickercast.contract import Limits, check_key, parse_body
+from tickercast.errors import RateLimited, TickercastError, error_body
 from tickercast.model.engine import Engine, MockEngine, ProphetEngine
-from tickercast.model.forecasting import FitTimeout
 from tickercast.model.metrics import Metrics
-from tickercast.model.openapi import FORECAST_OPENAPI
-from tickercast.model.slots import BUSY_RETRY_AFTER, FIT_SLOTS_DIR, FitGate
+from tickercast.model.openapi import BACKTEST_OPENAPI, FORECAST_OPENAPI
+from tickercast.model.pipeline import Answer, Pipeline
+from tickercast.model.slots import FIT_SLOTS_DIR, FitGate
 from tickercast.serving import configure_logging, read_body
 from tickercast.settings import ModelSettings
 
@@ -118,42 +115,37 @@ def create_app(
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(TickercastError())
 
-    @app.post("/", openapi_extra=FORECAST_OPENAPI, summary="Forecast a time series")
-    async def forecast(request: Request) -> Response:
+    pipeline = Pipeline(engine, cache, gate, metrics, limits, settings.model_cache_ttl, ready=ready)
+
+    async def answer(
+        request: Request, run: Callable[[dict[str, Any]], Awaitable[Answer]]
+    ) -> Response:
         started = time.perf_counter()
         outcome = "error"
+        path = request.url.path
         try:
             data = parse_body(await read_body(request, settings.model_max_body_bytes))
             check_key(data, keys)
             rate.hit(data["key"])
-            req = parse_request(data, limits)
-            await ready()
-            cache_key = f"{engine.name}:{req.digest()}"
-            content = cache.get(cache_key) if settings.model_cache_ttl else None
-            metrics.cache.labels("hit" if content else "miss").inc()
-            if content is None:
-                metrics.rows.observe(req.n)
-                metrics.in_flight.inc()
-                try:
-                    async with gate.hold():
-                        content = await asyncio.to_thread(engine.run, req)
-                except FitTimeout:
-                    raise ServiceBusy("fit timed out", retry_after=BUSY_RETRY_AFTER) from None
-                finally:
-                    metrics.in_flight.dec()
-                cache.set(cache_key, content, settings.model_cache_ttl)
-                outcome = "computed"
-            else:
-                outcome = "cached"
+            result = await run(data)
+            outcome = result.outcome
             metrics.requests.labels("200").inc()
-            log.info("forecast rows=%d periods=%d %s", req.n, req.periods, outcome)
-            return Response(content, media_type=JSON, headers={"X-Worker": worker})
+            log.info("%s rows=%d %s", path, result.rows, outcome)
+            return Response(result.content, media_type=JSON, headers={"X-Worker": worker})
         except TickercastError as exc:
             metrics.requests.labels(str(exc.status)).inc()
-            log.info("forecast refused: %d %s", exc.status, exc.client_message)
+            log.info("%s refused: %d %s", path, exc.status, exc.client_message)
             raise
         finally:
             metrics.duration.labels(outcome).observe(time.perf_counter() - started)
+
+    @app.post("/", openapi_extra=FORECAST_OPENAPI, summary="Forecast a time series")
+    async def forecast(request: Request) -> Response:
+        return await answer(request, pipeline.forecast)
+
+    @app.post("/backtest", openapi_extra=BACKTEST_OPENAPI, summary="Backtest a forecast method")
+    async def backtest(request: Request) -> Response:
+        return await answer(request, pipeline.backtest)
 
     @app.get("/healthz", summary="The process is up")
     async def healthz() -> dict[str, str]:

@@ -14,14 +14,19 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from tickercast.contract import ForecastRequest, encode_response, parse_request
+from tickercast.contract import ForecastRequest, encode_response, parse_request, rows_digest
+from tickercast.model.calibrated import FitFunction, PointModel
 
 # Bump when the computation changes in a way that changes answers.
 ALGORITHM_VERSION = 1
+# Bump when the in-process fit (`model/fastfit.py`) changes in a way that changes answers.
+FAST_FIT_VERSION = 1
 
 
 class Engine(Protocol):
     name: str
+
+    def cache_tag(self, req: ForecastRequest) -> str: ...
 
     def warm_up(self) -> None: ...
 
@@ -32,8 +37,21 @@ def _body(req: ForecastRequest, dates: pd.DatetimeIndex, columns: dict[str, np.n
     return encode_response(dates, columns, first_label=0 if req.include_history else req.n)
 
 
+def requested_engine(req: ForecastRequest) -> str:
+    """The fit engine for a request: its `engine` field when given (`"fast"`, in-process, or
+    `"cmdstan"`); else the fast one for `method: "calibrated"` and CmdStan for everything
+    else, as the contract's table says. The one place that reads those fields."""
+    engine = getattr(req, "engine", None)
+    if engine:
+        return str(engine)
+    return "fast" if getattr(req, "method", None) == "calibrated" else "cmdstan"
+
+
 class MockEngine:
     name = f"mock-{ALGORITHM_VERSION}"
+
+    def cache_tag(self, req: ForecastRequest) -> str:
+        return self.name
 
     def warm_up(self) -> None:
         return None
@@ -70,6 +88,9 @@ class FittedModels:
 
 
 class ProphetEngine:
+    """Prophet's own forecast, or the calibrated one (`method`), whose fits come from
+    the engine the request asks for (`requested_engine`)."""
+
     def __init__(self, fit_timeout: float | None = None, fitted_models: int = 16) -> None:
         self.fit_timeout = fit_timeout
         self.name = f"prophet-unloaded-{ALGORITHM_VERSION}"
@@ -83,13 +104,41 @@ class ProphetEngine:
         days = pd.date_range("2024-01-01", periods=30, freq="D")
         sample = {"ds": [str(d) for d in days], "y": list(np.sin(np.arange(30.0))), "periods": 2}
         self.run(parse_request(sample))
+        self.run(parse_request(sample), engine="fast")
 
-    def run(self, req: ForecastRequest) -> bytes:
-        from tickercast.model import forecasting
+    def cache_tag(self, req: ForecastRequest) -> str:
+        """The version tag of this request's answer: CmdStan's answers keep the engine's name,
+        the in-process fit's answers have a tag of their own."""
+        if requested_engine(req) == "fast":
+            return f"{self.name}-fast{FAST_FIT_VERSION}"
+        return self.name
 
-        key = req.series_digest()
+    def run(self, req: ForecastRequest, engine: str | None = None) -> bytes:
+        """The response to `req`, fitted by `engine` (default: the one the request asks for)."""
+        from tickercast.model import calibrated, forecasting
+
+        engine = engine or requested_engine(req)
+        if req.method == "calibrated":
+            dates = forecasting.prediction_dates(req)
+            return _body(req, dates, calibrated.forecast(req, dates, self.fitter(engine)))
+        key = f"{engine}:{req.series_digest()}"
         model = self.fits.get(key)
         if model is None:
-            model = forecasting.fit(req, timeout=self.fit_timeout)
+            model = forecasting.fit(req, timeout=self.fit_timeout, engine=engine)
             self.fits.put(key, model)
         return _body(req, *forecasting.predict(model, req))
+
+    def fitter(self, engine: str) -> FitFunction:
+        """The calibrated forecast's fit function: `engine`'s fit, from this process's recent
+        fits when it has the same rows."""
+        from tickercast.model import forecasting
+
+        def fit_rows(ds: pd.DatetimeIndex, y: np.ndarray) -> PointModel:
+            key = f"{engine}:rows:{rows_digest(ds, y)}"
+            model = self.fits.get(key)
+            if model is None:
+                model = forecasting.point_fit(engine, self.fit_timeout)(ds, y)
+                self.fits.put(key, model)
+            return model
+
+        return fit_rows

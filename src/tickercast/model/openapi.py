@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tickercast.contract import RESPONSE_KEYS
+from tickercast.contract import (
+    DEFAULT_CUTOFFS,
+    DEFAULT_HORIZON,
+    DEFAULT_METHOD,
+    MAX_CUTOFFS,
+    METHODS,
+    RESPONSE_KEYS,
+)
 
 _ERROR = {
     "type": "object",
@@ -40,6 +47,27 @@ REQUEST_SCHEMA: dict[str, Any] = {
             "exclusiveMaximum": 1,
             "default": 0.8,
         },
+        "method": {
+            "type": "string",
+            "enum": list(METHODS),
+            "default": DEFAULT_METHOD,
+            "description": "'prophet': Prophet's own forecast; 'calibrated': anchored at the "
+            "last value, damped towards the random walk, with a band calibrated on past moves.",
+        },
+    },
+}
+
+BACKTEST_REQUEST_SCHEMA: dict[str, Any] = {
+    **REQUEST_SCHEMA,
+    "properties": {
+        **REQUEST_SCHEMA["properties"],
+        "horizon": {"type": "integer", "minimum": 1, "default": DEFAULT_HORIZON},
+        "cutoffs": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_CUTOFFS,
+            "default": DEFAULT_CUTOFFS,
+        },
     },
 }
 
@@ -66,23 +94,80 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
 
 
-FORECAST_OPENAPI: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": "Read as JSON whatever the Content-Type header says.",
-        "content": {"application/json": {"schema": REQUEST_SCHEMA}},
-    },
-    "responses": {
-        "200": {
-            "description": "The forecast, one object per column keyed by row label.",
-            "content": {"application/json": {"schema": RESPONSE_SCHEMA}},
+def _operation(request: dict[str, Any], answer: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "description": "Read as JSON whatever the Content-Type header says.",
+            "content": {"application/json": {"schema": request}},
         },
-        "400": _error("Body not a JSON object, or invalid input."),
-        "401": _error("No key submitted."),
-        "403": _error("Invalid key."),
-        "413": _error("Request too large."),
-        "429": _error("Rate limit exceeded; see Retry-After."),
-        "500": _error("Unexpected error; details in the service log."),
-        "503": _error("Service busy or fit timed out; see Retry-After."),
+        "responses": {
+            "200": {"description": answer, "content": {"application/json": {"schema": schema}}},
+            "400": _error("Body not a JSON object, or invalid input."),
+            "401": _error("No key submitted."),
+            "403": _error("Invalid key."),
+            "413": _error("Request too large."),
+            "429": _error("Rate limit exceeded; see Retry-After."),
+            "500": _error("Unexpected error; details in the service log."),
+            "503": _error("Service busy or fit timed out; see Retry-After."),
+        },
+    }
+
+
+_METRICS = {
+    "type": "object",
+    "properties": {
+        name: {"type": ["number", "null"]}
+        for name in (
+            "mae",
+            "rmse",
+            "mape",
+            "smape",
+            "relative_mae",
+            "coverage",
+            "band_width",
+            "direction_hit_rate",
+        )
+    }
+    | {"count": {"type": "integer"}},
+}
+BACKTEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["method", "horizon", "interval_width", "folds", "scores", "verdict"],
+    "properties": {
+        "method": {"type": "string"},
+        "horizon": {"type": "integer"},
+        "interval_width": {"type": "number"},
+        "folds": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    k: {"type": "string"} for k in ("train_end", "test_start", "test_end")
+                },
+            },
+        },
+        "scores": {
+            "type": "object",
+            "description": "By method (the requested one, random_walk, random_walk_drift). "
+            "relative_mae is MASE as used here: MAE over the random walk's on the same points.",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "overall": _METRICS,
+                    "by_step": {"type": "array", "items": _METRICS},
+                },
+            },
+        },
+        "verdict": {"type": "string"},
     },
 }
+
+FORECAST_OPENAPI = _operation(
+    REQUEST_SCHEMA, "The forecast, one object per column keyed by row label.", RESPONSE_SCHEMA
+)
+BACKTEST_OPENAPI = _operation(
+    BACKTEST_REQUEST_SCHEMA,
+    "Rolling-origin scores of the method and of the random walk, with and without drift.",
+    BACKTEST_SCHEMA,
+)

@@ -48,11 +48,12 @@ def register(app: FastAPI, forecaster: Forecaster, settings: WebSettings) -> Non
         periods: str | None = None,
         window: str | None = None,
         source: str | None = None,
+        method: str | None = None,
         format: str = "json",
     ) -> Response:
         if format not in ("json", "csv"):
             raise InvalidInput("format must be json or csv")
-        choices = Choices.parse(window, periods, None)
+        choices = Choices.parse(window, periods, None, method)
         data = forecaster.ticker_forecast(ticker, source, choices)
         if format == "csv":
             name = f"{data['ticker']}-forecast-{choices.horizon}.csv"
@@ -69,8 +70,9 @@ def register(app: FastAPI, forecaster: Forecaster, settings: WebSettings) -> Non
         periods: str | None = None,
         window: str | None = None,
         source: str | None = None,
+        method: str | None = None,
     ) -> Response:
-        choices = Choices.parse(window, periods, None)
+        choices = Choices.parse(window, periods, None, method)
         return json_response(forecaster.ticker_backtest(ticker, source, choices))
 
     @app.post("/api/forecast", summary="Forecast a series the client sends (an uploaded CSV)")

@@ -2,8 +2,8 @@
 
 Pages (HTML)                         JSON API
 GET  /                home, picker   GET  /api/tickers
-GET  /go              picker form    GET  /api/forecast/{ticker}?periods=&window=&format=csv
-GET  /t/{ticker}      ticker page    GET  /api/backtest/{ticker}?periods=&window=
+GET  /go              picker form    GET  /api/forecast/{ticker}?periods=&window=&method=&format=
+GET  /t/{ticker}      ticker page    GET  /api/backtest/{ticker}?periods=&window=&method=
 GET  /compare         2-5 tickers    POST /api/forecast   a series the browser holds (upload)
 POST /upload          CSV upload     POST /api/backtest
 GET  /healthz, /readyz, /metrics, /static/...

@@ -1,4 +1,4 @@
-"""The web app's only way to the model: HTTP, per CONTRACT.md, through an injected httpx client.
+"""The web app's only way to the model: HTTP (docs/contract.md) through an injected httpx client.
 
 Every failure becomes a `TickercastError` whose message is a sentence a user can read:
 
@@ -7,7 +7,7 @@ Every failure becomes a `TickercastError` whose message is a sentence a user can
                            `retry_after_cap` seconds). A POST is safe to repeat: the same
                            request gives the same answer.
     timeout                ModelTimeout (504): "did not answer within N seconds"
-    400 from the model     ModelRejected (400): the model's own reason
+    400 from the model     ModelRejected (400): the model's own reason (also in `.detail`)
     401 / 403              UpstreamError (502): the key was refused (details in the log)
     other failures         UpstreamError (502) or ServiceBusy (503)
 
@@ -65,9 +65,17 @@ class ModelRejected(TickercastError):
     status = 400
     public_message = "The forecasting service could not use this series."
 
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"The forecasting service could not use this series: {detail}.")
+        self.detail = detail
+
+
+# What a backtest answer must hold (the model's POST /backtest).
+BACKTEST_KEYS = ("method", "horizon", "interval_width", "folds", "scores", "verdict")
+
 
 class ModelClient:
-    """POSTs a series to the model service and returns the forecast as a table."""
+    """POSTs a series to the model service: its forecast as a table, or its backtest."""
 
     def __init__(
         self,
@@ -117,29 +125,79 @@ class ModelClient:
         periods: int,
         freq: str | None = None,
         interval_width: float = 0.8,
+        method: str | None = None,
     ) -> pd.DataFrame:
-        """The `periods` future rows, with every key of RESPONSE_KEYS, `ds` as timestamps."""
-        body: dict[str, Any] = {
-            "key": self._key,
-            "ds": list(ds),
-            "y": list(y),
-            "periods": periods,
-            "interval_width": interval_width,
-        }
-        if freq is not None:
-            body["freq"] = freq
-        response = self._post(orjson.dumps(body))
+        """The `periods` future rows, with every key of RESPONSE_KEYS, `ds` as timestamps.
+
+        `method` None leaves the model's default (plain Prophet)."""
+        body = self._body(ds, y, freq, interval_width, method, periods=periods)
+        data = self._read(self._post(self.url, body))
         try:
-            data = orjson.loads(response.content)
             missing = [k for k in RESPONSE_KEYS if k not in data]
             if missing:
                 raise ValueError(f"response lacks {missing}")
             return response_frame(data)
         except (ValueError, TypeError, KeyError) as exc:
-            log.error("unreadable answer from the model service: %s", exc)
-            raise UpstreamError("The forecasting service sent an answer we cannot read.") from None
+            raise _unreadable(exc) from None
 
-    def _post(self, content: bytes) -> httpx.Response:
+    def backtest(
+        self,
+        ds: Sequence[str],
+        y: Sequence[float | None],
+        *,
+        horizon: int,
+        cutoffs: int,
+        freq: str | None = None,
+        interval_width: float = 0.8,
+        method: str | None = None,
+    ) -> dict[str, Any]:
+        """The model's rolling-origin backtest (POST /backtest): folds, scores by method and
+        by horizon step, and its one-sentence verdict, as the model sent them."""
+        body = self._body(ds, y, freq, interval_width, method, horizon=horizon, cutoffs=cutoffs)
+        data = self._read(self._post(self.backtest_url, body))
+        missing = [k for k in BACKTEST_KEYS if k not in data]
+        scores = data.get("scores")
+        if missing or not isinstance(scores, dict) or "random_walk" not in scores:
+            raise _unreadable(ValueError(f"backtest lacks {missing or 'scores'}"))
+        return data
+
+    @property
+    def backtest_url(self) -> str:
+        return self.url.rstrip("/") + "/backtest"
+
+    def _body(
+        self,
+        ds: Sequence[str],
+        y: Sequence[float | None],
+        freq: str | None,
+        interval_width: float,
+        method: str | None,
+        **fields: int,
+    ) -> bytes:
+        body: dict[str, Any] = {
+            "key": self._key,
+            "ds": list(ds),
+            "y": list(y),
+            **fields,
+            "interval_width": interval_width,
+        }
+        if freq is not None:
+            body["freq"] = freq
+        if method is not None:
+            body["method"] = method
+        return orjson.dumps(body)
+
+    @staticmethod
+    def _read(response: httpx.Response) -> dict[str, Any]:
+        try:
+            data = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise _unreadable(exc) from None
+        if not isinstance(data, dict):
+            raise _unreadable(TypeError("the answer is not a JSON object"))
+        return data
+
+    def _post(self, url: str, content: bytes) -> httpx.Response:
         headers = {"Content-Type": "application/json"}
         deadline = self._clock() + self.timeout
         attempt = 0
@@ -149,7 +207,7 @@ class ModelClient:
                 raise self._timeout()
             try:
                 response = self._client.post(
-                    self.url,
+                    url,
                     content=content,
                     headers=headers,
                     timeout=httpx.Timeout(left, connect=min(left, 5.0)),
@@ -157,7 +215,7 @@ class ModelClient:
             except RETRYABLE as exc:
                 wait = self.backoff * 2**attempt
                 if attempt >= self.retries or self._clock() + wait >= deadline:
-                    log.warning("model service unreachable at %s: %s", self.url, self._hide(exc))
+                    log.warning("model service unreachable at %s: %s", url, self._hide(exc))
                     raise UpstreamError(UNREACHABLE) from None
                 self._sleep(wait)
                 attempt += 1
@@ -165,7 +223,7 @@ class ModelClient:
             except httpx.TimeoutException:
                 raise self._timeout() from None
             except httpx.TransportError as exc:
-                log.warning("model service connection failed at %s: %s", self.url, self._hide(exc))
+                log.warning("model service connection failed at %s: %s", url, self._hide(exc))
                 raise UpstreamError(UNREACHABLE) from None
             if response.status_code in (429, 503) and attempt < self.retries:
                 wait = self._wait_for(response, attempt)
@@ -203,7 +261,7 @@ class ModelClient:
         after = int(retry_after) if retry_after.isdigit() else None
         if status == 400:
             detail = message.removeprefix("invalid input: ") if message else "unreadable input"
-            return ModelRejected(f"The forecasting service could not use this series: {detail}.")
+            return ModelRejected(detail)
         if status in (401, 403):
             log.error(
                 "the model service refused MODEL_API_KEY (%d %s)", status, self._hide_text(message)
@@ -213,6 +271,11 @@ class ModelClient:
             return ServiceBusy(BUSY, retry_after=after or 30)
         log.error("model service answered %d: %s", status, self._hide_text(message))
         return UpstreamError(f"The forecasting service failed (HTTP {status}).")
+
+
+def _unreadable(exc: Exception) -> UpstreamError:
+    log.error("unreadable answer from the model service: %s", exc)
+    return UpstreamError("The forecasting service sent an answer we cannot read.")
 
 
 def _message_of(response: httpx.Response) -> str:

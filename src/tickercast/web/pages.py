@@ -18,12 +18,15 @@ from tickercast.data.frames import normalize_ticker
 from tickercast.data.upload import parse_upload
 from tickercast.errors import InvalidInput, RequestTooLarge, TickercastError, sentence
 from tickercast.settings import WebSettings
-from tickercast.web.forecasts import INTERVAL_WIDTH, Forecaster
+from tickercast.web.backtest import MASE_MEANS
+from tickercast.web.forecasts import INTERVAL_WIDTH, TICKER_UNIT, UPLOAD_UNIT, Forecaster
 from tickercast.web.series import (
     CHARTS,
     DEFAULT_WINDOW,
     HORIZON_CHOICES,
     MAX_HORIZON,
+    METHOD_LABELS,
+    METHODS,
     WINDOW_LABELS,
     WINDOWS,
     Choices,
@@ -53,7 +56,9 @@ def controls() -> dict[str, Any]:
         "horizons": HORIZON_CHOICES,
         "max_horizon": MAX_HORIZON,
         "charts": CHARTS,
+        "methods": [(key, METHOD_LABELS[key]) for key in METHODS],
         "interval_width": INTERVAL_WIDTH,
+        "mase_means": MASE_MEANS,
     }
 
 
@@ -93,11 +98,17 @@ def register(
         window: str | None = None,
         h: str | None = None,
         chart: str | None = None,
+        method: str | None = None,
     ) -> Response:
-        choices = Choices.parse(window, h, chart)
+        choices = Choices.parse(window, h, chart, method)
         prices, frame = forecaster.window(ticker, source, choices.window)
         query = _query(
-            {"periods": str(choices.horizon), "window": choices.window, "source": source}
+            {
+                "periods": str(choices.horizon),
+                "window": choices.window,
+                "source": source,
+                "method": choices.method,
+            }
         )
         data = {
             "mode": "ticker",
@@ -106,6 +117,8 @@ def register(
             "history": chart_history(frame),
             "choices": choices.query(),
             "interval_width": INTERVAL_WIDTH,
+            "unit": TICKER_UNIT,
+            "more_history": len(prices.frame) > len(frame),  # a longer window has more
             "forecast_url": f"/api/forecast/{prices.ticker}?{query}",
             "backtest_url": f"/api/backtest/{prices.ticker}?{query}",
         }
@@ -156,6 +169,7 @@ def register(
             "history": chart_history(frame),
             "choices": choices.query(),
             "interval_width": INTERVAL_WIDTH,
+            "unit": UPLOAD_UNIT,
             "windows": dict(WINDOWS),
         }
         return render(

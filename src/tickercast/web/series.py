@@ -39,6 +39,10 @@ DEFAULT_HORIZON = 60
 MAX_HORIZON = 500
 HORIZON_CHOICES = (5, 20, 60, 120, 250)
 CHARTS = ("line", "candles")
+# The model's forecasts a user may pick: the calibrated one (the default) or plain Prophet.
+METHODS = ("calibrated", "prophet")
+DEFAULT_METHOD = "calibrated"
+METHOD_LABELS = {"calibrated": "calibrated (recommended)", "prophet": "plain Prophet"}
 FORECAST_COLUMNS = ("ds", "yhat", "yhat_lower", "yhat_upper", "trend", "weekly", "yearly")
 
 
@@ -49,17 +53,34 @@ class Choices:
     window: str = DEFAULT_WINDOW
     horizon: int = DEFAULT_HORIZON
     chart: str = "line"
+    method: str = DEFAULT_METHOD
 
     @classmethod
-    def parse(cls, window: str | None, horizon: str | int | None, chart: str | None) -> Choices:
+    def parse(
+        cls,
+        window: str | None,
+        horizon: str | int | None,
+        chart: str | None,
+        method: str | None = None,
+    ) -> Choices:
         window = window or DEFAULT_WINDOW
         if window not in WINDOWS:
             raise InvalidInput(f"window must be one of {', '.join(WINDOWS)}")
-        return cls(window=window, horizon=parse_horizon(horizon), chart=parse_chart(chart))
+        return cls(
+            window=window,
+            horizon=parse_horizon(horizon),
+            chart=parse_chart(chart),
+            method=parse_method(method),
+        )
 
     def query(self, **changes: Any) -> dict[str, str]:
         """The URL query of these choices, with `changes` applied."""
-        values = {"window": self.window, "h": str(self.horizon), "chart": self.chart}
+        values = {
+            "window": self.window,
+            "h": str(self.horizon),
+            "chart": self.chart,
+            "method": self.method,
+        }
         values.update({k: str(v) for k, v in changes.items()})
         return values
 
@@ -81,6 +102,14 @@ def parse_chart(value: str | None) -> str:
     if value not in CHARTS:
         raise InvalidInput(f"chart must be one of {', '.join(CHARTS)}")
     return value
+
+
+def parse_method(value: object) -> str:
+    if value is None or value == "":
+        return DEFAULT_METHOD
+    if value not in METHODS:
+        raise InvalidInput(f"method must be one of {', '.join(METHODS)}")
+    return str(value)
 
 
 def adjusted(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,200 @@
+"""Rolling-origin backtests: where to cut a series, the two baselines, the scores, the verdict.
+
+Pure functions on arrays. A fold with origin `end` trains on rows `[0, end)` of the series
+(sorted by date) and is scored on rows `[end, end + horizon)`: it never trains on what it scores.
+The origins are spread evenly from the least training the method needs to the last one, whose
+test rows end at the series' last row.
+
+Every method is scored against the random walk on the same folds and steps: its "relative MAE"
+(what this project calls MASE) is its mean absolute error divided by the random walk's, so the
+random walk scores exactly 1 and a score under 1 beats it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tickercast.contract import iso_dates
+
+RANDOM_WALK = "random_walk"
+RANDOM_WALK_DRIFT = "random_walk_drift"
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """One fold's forecast by step: the point and the band, each `horizon` long."""
+
+    yhat: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+def origins(n: int, horizon: int, cutoffs: int, least_training: int) -> list[int]:
+    """The training ends of the folds, evenly spread, the last at `n - horizon`."""
+    last = n - horizon
+    if last - least_training < cutoffs - 1:
+        raise ValueError(f"{n} rows are too few for {cutoffs} cutoffs over {horizon} steps")
+    if cutoffs == 1:
+        return [last]
+    return [int(round(e)) for e in np.linspace(least_training, last, cutoffs)]
+
+
+def z_score(interval_width: float) -> float:
+    return NormalDist().inv_cdf(0.5 + interval_width / 2)
+
+
+def random_walk(
+    train: np.ndarray, horizon: int, interval_width: float, drift: bool = False
+) -> Forecast:
+    """The last training value (plus the mean one-step change per step, with `drift`), with a
+    band from the training window's one-step changes, widening with the square root of the step."""
+    seen = train[~np.isnan(train)]
+    changes = np.diff(seen)
+    sigma = float(np.std(changes, ddof=1)) if len(changes) > 1 else 0.0
+    slope = float(np.mean(changes)) if drift and len(changes) else 0.0
+    steps = np.arange(1, horizon + 1, dtype=float)
+    yhat = seen[-1] + slope * steps
+    half = z_score(interval_width) * sigma * np.sqrt(steps)
+    return Forecast(yhat, yhat - half, yhat + half)
+
+
+def _number(x: float) -> float | None:
+    """Six significant digits; None for what cannot be computed."""
+    if x is None or not math.isfinite(x):
+        return None
+    return float(f"{x:.6g}")
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(np.mean(values)) if len(values) else math.nan
+
+
+def metrics(
+    yhat: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    actual: np.ndarray,
+    last: np.ndarray,
+    random_walk_mae: float,
+) -> dict[str, Any]:
+    """The scores of a set of points (NaN actuals are not scored). `last` is each point's last
+    training value; `random_walk_mae` the random walk's MAE on the same points."""
+    ok = ~np.isnan(actual)
+    f, lo, up, a, b = yhat[ok], lower[ok], upper[ok], actual[ok], last[ok]
+    err = np.abs(f - a)
+    mae = _mean(err)
+    nonzero = a != 0
+    denominator = np.abs(f) + np.abs(a)
+    smape_terms = np.divide(2 * err, denominator, out=np.zeros_like(err), where=denominator > 0)
+    predicted, happened = np.sign(f - b), np.sign(a - b)
+    moved = predicted != 0
+    return {
+        "mae": _number(mae),
+        "rmse": _number(math.sqrt(_mean(err**2))) if len(err) else None,
+        "mape": _number(100 * _mean(err[nonzero] / np.abs(a[nonzero]))),
+        "smape": _number(100 * _mean(smape_terms)),
+        "relative_mae": _number(mae / random_walk_mae) if random_walk_mae > 0 else None,
+        "coverage": _number(_mean((lo <= a) & (a <= up))),
+        "band_width": _number(_mean(up - lo)),
+        "direction_hit_rate": _number(_mean(predicted[moved] == happened[moved])),
+        "count": int(ok.sum()),
+    }
+
+
+def _by_fold(forecasts: Sequence[Forecast], part: str) -> np.ndarray:
+    return np.array([getattr(f, part) for f in forecasts], dtype=float)
+
+
+def method_scores(
+    forecasts: Sequence[Forecast],
+    actual: np.ndarray,
+    last: np.ndarray,
+    walk: Sequence[Forecast],
+) -> dict[str, Any]:
+    """Overall and per-step scores of one method; `actual` is folds x steps, `last` per fold."""
+    f, lo, up = (_by_fold(forecasts, p) for p in ("yhat", "lower", "upper"))
+    walk_err = np.abs(_by_fold(walk, "yhat") - actual)
+    lasts = np.repeat(last[:, None], actual.shape[1], axis=1)
+    seen = ~np.isnan(actual)
+
+    def score(cols: slice | int) -> dict[str, Any]:
+        rw_mae = _mean(walk_err[:, cols][seen[:, cols]])
+
+        def flat(x: np.ndarray) -> np.ndarray:
+            return np.ravel(x[:, cols])
+
+        return metrics(flat(f), flat(lo), flat(up), flat(actual), flat(lasts), rw_mae)
+
+    return {
+        "overall": score(slice(None)),
+        "by_step": [score(j) for j in range(actual.shape[1])],
+    }
+
+
+def step_word(freq: str) -> str:
+    return {"D": "day", "B": "weekday"}.get(freq, "session")
+
+
+def verdict(
+    name: str, folds: int, horizon: int, freq: str, interval_width: float, overall: dict[str, Any]
+) -> str:
+    period = f"{horizon}-{step_word(freq)}"
+    label = "Prophet" if name == "prophet" else name
+    rel, cover = overall["relative_mae"], overall["coverage"]
+    errors = (
+        f"the {label} forecast's errors were {rel:.2f} times the random walk's (MASE)"
+        if rel is not None
+        else f"the {label} forecast's errors could not be compared with the random walk's"
+    )
+    band = f"its {interval_width:.0%} band held {cover:.0%} of actual values"
+    if cover is None:
+        band = f"its {interval_width:.0%} band could not be scored"
+    periods = f"{folds} past {period} periods" if folds != 1 else f"1 past {period} period"
+    return f"Over {periods}, {errors}, and {band}."
+
+
+def report(
+    method: str,
+    ds: pd.DatetimeIndex,
+    y: np.ndarray,
+    ends: Sequence[int],
+    horizon: int,
+    freq: str,
+    interval_width: float,
+    forecasts: Sequence[Forecast],
+) -> dict[str, Any]:
+    """The POST /backtest answer for `forecasts`, one per origin in `ends`."""
+    actual = np.array([y[e : e + horizon] for e in ends], dtype=float)
+    walk = [random_walk(y[:e], horizon, interval_width) for e in ends]
+    drift = [random_walk(y[:e], horizon, interval_width, drift=True) for e in ends]
+    last = np.array([w.yhat[0] for w in walk])
+    dates = iso_dates(ds)
+    scores = {
+        method: method_scores(forecasts, actual, last, walk),
+        RANDOM_WALK: method_scores(walk, actual, last, walk),
+        RANDOM_WALK_DRIFT: method_scores(drift, actual, last, walk),
+    }
+    return {
+        "method": method,
+        "horizon": horizon,
+        "interval_width": interval_width,
+        "folds": [
+            {
+                "train_end": dates[e - 1],
+                "test_start": dates[e],
+                "test_end": dates[e + horizon - 1],
+            }
+            for e in ends
+        ],
+        "scores": scores,
+        "verdict": verdict(
+            method, len(ends), horizon, freq, interval_width, scores[method]["overall"]
+        ),
+    }

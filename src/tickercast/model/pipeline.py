@@ -1,0 +1,134 @@
+"""The model service's one request pipeline, which the routes call once the key is checked.
+
+For a forecast, in this order: parse the input, resolve the future dates (a calendar without
+enough sessions is a 400 before any fit), look up the cache, take a fit slot, run the engine,
+store. A backtest is the same steps for each of its folds: every fold is a forecast request
+for the rows before its origin, so folds share the cache with forecasts and with other
+backtests, and they run on every free fit slot at once. Its scored answer is cached too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import orjson
+
+from tickercast.cache import Cache
+from tickercast.contract import (
+    CALIBRATED_MIN_ROWS,
+    BacktestRequest,
+    ForecastRequest,
+    Limits,
+    parse_backtest_request,
+    parse_request,
+)
+from tickercast.errors import ServiceBusy
+from tickercast.model import backtesting
+from tickercast.model.engine import Engine
+from tickercast.model.forecasting import FitTimeout, prediction_dates
+from tickercast.model.metrics import Metrics
+from tickercast.model.slots import BUSY_RETRY_AFTER, FitGate
+
+
+@dataclass(frozen=True)
+class Answer:
+    content: bytes
+    outcome: str  # "computed" or "cached"
+    rows: int
+
+
+@dataclass
+class Pipeline:
+    engine: Engine
+    cache: Cache
+    gate: FitGate
+    metrics: Metrics
+    limits: Limits
+    cache_ttl: float
+    ready: Callable[[], Awaitable[None]]
+
+    async def forecast(self, data: Mapping[str, Any]) -> Answer:
+        req = parse_request(data, self.limits)
+        content, outcome = await self._forecast(req)
+        return Answer(content, outcome, req.n)
+
+    async def backtest(self, data: Mapping[str, Any]) -> Answer:
+        bt = parse_backtest_request(data, self.limits)
+        await self.ready()
+        key = f"{self.engine.cache_tag(bt.series)}:{bt.digest()}"
+        content = self._lookup(key)
+        if content is not None:
+            return Answer(content, "cached", bt.series.n)
+        series = bt.series
+        least = CALIBRATED_MIN_ROWS if series.method == "calibrated" else 3
+        ends = backtesting.origins(series.n, bt.horizon, bt.cutoffs, least)
+        # At most one fold per slot from this request: the others wait here, not in the queue.
+        parallel = asyncio.Semaphore(max(1, self.gate.slots))
+
+        async def fold(end: int) -> backtesting.Forecast:
+            async with parallel:
+                content, _ = await self._forecast(_fold_request(bt, end))
+            return _fold_forecast(content, bt.horizon)
+
+        forecasts = await asyncio.gather(*(fold(end) for end in ends))
+        report = backtesting.report(
+            series.method,
+            series.ds,
+            series.y,
+            ends,
+            bt.horizon,
+            series.freq,
+            series.interval_width,
+            forecasts,
+        )
+        content = orjson.dumps(report)
+        self._store(key, content)
+        return Answer(content, "computed", series.n)
+
+    async def _forecast(self, req: ForecastRequest) -> tuple[bytes, str]:
+        prediction_dates(req)  # a calendar too short is a 400 before a slot is taken
+        await self.ready()
+        key = f"{self.engine.cache_tag(req)}:{req.digest()}"
+        content = self._lookup(key)
+        if content is not None:
+            return content, "cached"
+        self.metrics.rows.observe(req.n)
+        self.metrics.in_flight.inc()
+        try:
+            async with self.gate.hold():
+                content = await asyncio.to_thread(self.engine.run, req)
+        except FitTimeout:
+            raise ServiceBusy("fit timed out", retry_after=BUSY_RETRY_AFTER) from None
+        finally:
+            self.metrics.in_flight.dec()
+        self._store(key, content)
+        return content, "computed"
+
+    def _lookup(self, key: str) -> bytes | None:
+        content = self.cache.get(key) if self.cache_ttl else None
+        self.metrics.cache.labels("hit" if content else "miss").inc()
+        return content
+
+    def _store(self, key: str, content: bytes) -> None:
+        if self.cache_ttl:
+            self.cache.set(key, content, self.cache_ttl)
+
+
+def _fold_request(bt: BacktestRequest, end: int) -> ForecastRequest:
+    """The forecast request of one fold: the rows before its origin, `horizon` steps ahead."""
+    s = bt.series
+    return replace(s, ds=s.ds[:end], y=s.y[:end], periods=bt.horizon, include_history=False)
+
+
+def _fold_forecast(content: bytes, horizon: int) -> backtesting.Forecast:
+    body = orjson.loads(content)
+
+    def column(name: str) -> np.ndarray:
+        cells = body[name]
+        return np.array([cells[k] for k in sorted(cells, key=int)][:horizon], dtype=float)
+
+    return backtesting.Forecast(column("yhat"), column("yhat_lower"), column("yhat_upper"))

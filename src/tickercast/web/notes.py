@@ -1,0 +1,76 @@
+"""Sentences that keep the ticker page honest about what it shows: which components mean
+something for this series, and where a forecast does not start from today's price or has a
+band it cannot measure. Pure functions on the history and the forecast rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+YEARLY_MIN_DAYS = 730  # Prophet fits a yearly cycle from two years of history on
+COMPONENTS = ("trend", "weekly", "yearly")
+# A band narrower than this share of the last price all the way out has not been measured.
+NO_WIDTH = 1e-3
+
+
+def trading_days(dates: pd.DatetimeIndex, freq: str | None) -> bool:
+    """Exchange sessions or weekdays only: no weekends to compare a weekday with."""
+    return freq not in (None, "D") or bool((dates.day_of_week < 5).all())
+
+
+def components(
+    dates: pd.DatetimeIndex, freq: str | None, rows: Sequence[dict[str, Any]], unit: str
+) -> dict[str, Any]:
+    """The components worth drawing, and a sentence for each one left out."""
+    hidden: dict[str, str] = {}
+    if trading_days(dates, freq):
+        most = _largest(rows, "weekly")
+        size = f" (here it moves the forecast by at most {most:.2f} {unit})" if most else ""
+        hidden["weekly"] = (
+            "No weekly cycle: on trading-day prices a day-of-week effect is noise, not a "
+            f"cycle{size}."
+        )
+    span = (dates.max() - dates.min()).days if len(dates) else 0
+    if span < YEARLY_MIN_DAYS:
+        hidden["yearly"] = (
+            f"No yearly cycle: it takes two years of history to see one; this has {span} days."
+        )
+    shown = [c for c in COMPONENTS if c not in hidden]
+    return {"shown": shown, "hidden": hidden, "unit": unit}
+
+
+def _largest(rows: Sequence[dict[str, Any]], key: str) -> float:
+    values = [abs(r[key]) for r in rows if r.get(key) is not None]
+    return max(values, default=0.0)
+
+
+def forecast_notes(last_close: float, rows: Sequence[dict[str, Any]], n: int) -> list[str]:
+    """Where the forecast is not what a reader would assume: it jumps away from today's price,
+    or its band has no width."""
+    notes: list[str] = []
+    if not rows:
+        return notes
+    first = rows[0]
+    yhat, lower, upper = first["yhat"], first["yhat_lower"], first["yhat_upper"]
+    if None not in (yhat, lower, upper) and last_close and not lower <= last_close <= upper:
+        change = (yhat - last_close) / abs(last_close)
+        way = "above" if change > 0 else "below"
+        notes.append(
+            f"The forecast's first step ({yhat:.2f}) is {abs(change):.0%} {way} the last price "
+            f"({last_close:.2f}), outside its own band: it starts from the model's smoothed "
+            "fit, not from the last price."
+        )
+    widths = [
+        r["yhat_upper"] - r["yhat_lower"]
+        for r in rows
+        if r["yhat_upper"] is not None and r["yhat_lower"] is not None
+    ]
+    if widths and max(widths) < NO_WIDTH * abs(last_close):
+        notes.append(
+            f"The band has almost no width: {n} prices are too few to measure the "
+            "uncertainty, so it is unknown, not zero."
+        )
+    return notes

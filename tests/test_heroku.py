@@ -1,0 +1,61 @@
+"""The Heroku app: the Procfile runs the web app from the web lock, and app.json asks for the
+web app's real settings, secrets without a value, and the Redis add-on."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from tests.deploy_files import ROOT
+from tickercast.cli import build_parser
+from tickercast.settings import WebSettings
+
+APP = json.loads((ROOT / "app.json").read_text())
+
+
+def procfile_web() -> str:
+    return (ROOT / "Procfile").read_text().split("web:", 1)[1].strip()
+
+
+def test_procfile_runs_the_web_app_from_the_web_lock() -> None:
+    words = re.sub(r"\$\{?([A-Z_]+)(:-(\w+))?\}?", lambda m: m.group(3) or "8000", procfile_web())
+    assert build_parser().parse_args(words.split()[1:]).command == "web"
+    assert "-r deploy/requirements-web.lock" in (ROOT / "requirements.txt").read_text()
+
+
+def test_app_json_env_names_are_real_settings() -> None:
+    procfile_vars = set(re.findall(r"\$\{?([A-Z_]+)", procfile_web())) - {"PORT"}
+    for name in APP["env"]:
+        assert name.lower() in WebSettings.model_fields or name in procfile_vars, name
+
+
+def test_app_json_requires_exactly_the_required_settings() -> None:
+    required = {
+        name.upper() for name, field in WebSettings.model_fields.items() if field.is_required()
+    }
+    asked = {name for name, spec in APP["env"].items() if spec["required"]}
+    assert asked == required
+
+
+def test_app_json_settings_are_described_and_secrets_have_no_value() -> None:
+    for name, spec in APP["env"].items():
+        assert len(spec["description"]) > 15, name
+        field = WebSettings.model_fields.get(name.lower())
+        if field is not None and "SecretStr" in str(field.annotation):
+            assert "value" not in spec, f"{name} is a secret: no value in the repository"
+        elif field is not None and "value" in spec:
+            assert spec["value"] == str(field.default), f"{name}: the setting's own default"
+
+
+def test_app_json_adds_the_redis_that_sets_redis_url() -> None:
+    (addon,) = APP["addons"]
+    assert addon["plan"].startswith("heroku-redis:")
+    assert addon["as"] + "_URL" == "REDIS_URL"
+    assert "redis_url" in WebSettings.model_fields
+    assert "REDIS_URL" not in APP["env"], "the add-on sets it"
+
+
+def test_python_version_matches_the_package() -> None:
+    version = (ROOT / ".python-version").read_text().strip()
+    assert re.fullmatch(r"3\.\d+", version)
+    assert f'requires-python = ">={version}"' in (ROOT / "pyproject.toml").read_text()
