@@ -176,7 +176,7 @@ def test_posted_series_with_a_repeated_date_is_refused(client, fake_model) -> No
     for path in ("/api/forecast", "/api/backtest"):
         resp = client.post(path, json=body)
         assert resp.status_code == 400
-        assert resp.json()["message"] == f"invalid input: the date {ds[0]} appears more than once"
+        assert resp.json()["message"] == f"Invalid input: ds[40] repeats the date {ds[0]} of ds[0]."
     assert fake_model.requests == []
 
 

@@ -41,6 +41,7 @@ BAD_SERIES = [
     (series(y=[None] * 39 + [1.0]), "Invalid input: y[0] is not a number."),
     (series(y=["100.5"] * 40), "Invalid input: y[0] is not a number."),
     (series(y=[True] * 40), "Invalid input: y[0] is not a number."),
+    (series(y=[1.0] * 39 + [-2e300]), "Invalid input: y[39] is over 1e+15 in size."),
     (series(periods=0), "Invalid input: periods must be a positive integer."),
     (series(periods=2.5), "Invalid input: periods must be a positive integer."),
     (series(periods=501), "Invalid input: periods must be at most 500."),

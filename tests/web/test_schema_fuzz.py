@@ -6,6 +6,7 @@ the schema says (status, content type, body, headers); what the schema refuses m
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import httpx
@@ -22,6 +23,7 @@ from tickercast.web.app import create_app
 from tickercast.web.model_client import ModelClient
 
 CASES_PER_OPERATION = 100
+CALIBRATED_MIN = 120  # prices the calibrated forecast needs, as the schema's descriptions say
 KNOWN = [ticker for provider in fakes.providers().values() for ticker in provider.tickers()]
 OPERATIONS = [
     ("GET", "/api/tickers"),
@@ -66,10 +68,25 @@ def test_every_api_operation_is_fuzzed(web_schema) -> None:
 
 
 def as_many_values_as_dates(case: schemathesis.Case) -> schemathesis.Case:
-    """The one rule of a posted series that JSON Schema cannot state (its description does):
-    y has as many values as ds has dates."""
+    """The rules of a posted series that JSON Schema cannot state (its description does): y
+    has as many values as ds has dates, and fewer than 120 ask for plain Prophet."""
     ds, y = case.body["ds"], case.body["y"]
     case.body["y"] = (y * len(ds))[: len(ds)]
+    if len(ds) < CALIBRATED_MIN:
+        case.body["method"] = "prophet"
+    return case
+
+
+def enough_rows_to_backtest(case: schemathesis.Case) -> schemathesis.Case:
+    """The backtest's rule, as the schema's description says: prophet needs cutoffs (5) +
+    periods + 2 rows; short series get the days after their last date added."""
+    body = case.body
+    body["method"] = "prophet"
+    periods = body.get("periods", 100)
+    last = max(dt.date.fromisoformat(d) for d in body["ds"])
+    extra = max(0, 5 + periods + 2 - len(body["ds"]))
+    body["ds"] = body["ds"] + [str(last + dt.timedelta(days=k + 1)) for k in range(extra)]
+    body["y"] = (body["y"] * len(body["ds"]))[: len(body["ds"])]
     return case
 
 
@@ -78,6 +95,9 @@ def half_of_them_known(case: schemathesis.Case) -> schemathesis.Case:
     ticker = case.path_parameters["ticker"]
     if len(ticker) % 2 == 0:
         case.path_parameters["ticker"] = KNOWN[len(ticker) % len(KNOWN)]
+    query = case.query or {}
+    if query.get("window") == "3m":  # 63 prices: calibrated needs 120 (the schema says so)
+        case.query = {**query, "method": "prophet"}
     return case
 
 
@@ -92,6 +112,8 @@ def test_web_api_answers_as_its_schema_says(web_schema, method, path, mode) -> N
     strategy = operation.as_strategy(generation_mode=mode)
     if mode is GenerationMode.POSITIVE and method == "POST":
         strategy = strategy.map(as_many_values_as_dates)
+    if mode is GenerationMode.POSITIVE and path == "/api/backtest":
+        strategy = strategy.map(enough_rows_to_backtest)
     if mode is GenerationMode.POSITIVE and "{ticker}" in path:
         strategy = strategy.map(half_of_them_known)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tickercast.web.series import FORECAST_COLUMNS, MAX_HORIZON, WINDOWS
-from tickercast.web.series_checks import FIRST_YEAR, ISO_DATE, LAST_YEAR
+from tickercast.web.series import DEFAULT_METHOD, FORECAST_COLUMNS, MAX_HORIZON, METHODS, WINDOWS
+from tickercast.web.series_checks import FIRST_YEAR, ISO_DATE, LAST_YEAR, MAX_VALUE
 
 _ERROR = {
     "type": "object",
@@ -58,6 +58,13 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "type": "string",
         "description": "A price source; by default the first that has it.",
     },
+    "method": {
+        "type": "string",
+        "enum": list(METHODS),
+        "default": DEFAULT_METHOD,
+        "description": "The calibrated forecast needs at least 120 prices (400 below that: "
+        "window=3m has 63); prophet needs 2.",
+    },
 }
 
 _NUMBER = {"type": ["number", "null"]}
@@ -96,7 +103,8 @@ def series_body(max_rows: int) -> dict[str, Any]:
     return {
         "type": "object",
         "required": ["ds", "y"],
-        "description": "y has as many values as ds has dates (a rule JSON Schema cannot state).",
+        "description": "y has as many values as ds has dates, and method calibrated (the "
+        "default) needs at least 120 of them (rules JSON Schema cannot state).",
         "properties": {
             "name": {"type": "string", "description": "Shown as the series' name."},
             "ds": {
@@ -111,10 +119,11 @@ def series_body(max_rows: int) -> dict[str, Any]:
                 "type": "array",
                 "minItems": 2,
                 "maxItems": max_rows,
-                "items": {"type": "number"},
+                "items": {"type": "number", "minimum": -MAX_VALUE, "maximum": MAX_VALUE},
                 "description": "The value of each date.",
             },
             "periods": {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON, "default": 100},
+            "method": PARAMETERS["method"],
         },
     }
 
@@ -157,7 +166,11 @@ def operations(max_rows: int) -> dict[tuple[str, str], dict[str, Any]]:
             "responses": {"200": _json(FORECAST_ANSWER, "History and forecast."), **_BODY_ERRORS},
         },
         ("post", "/api/backtest"): {
-            "requestBody": _body("The series to backtest; periods is the horizon.", max_rows),
+            "requestBody": _body(
+                "The series to backtest; periods is the horizon. The model needs at least "
+                "cutoffs (5) + periods + 2 rows for prophet (400 below that).",
+                max_rows,
+            ),
             "responses": {
                 "200": _json({"type": "object"}, "The backtest's folds, averages and summary."),
                 **_BODY_ERRORS,

@@ -2,7 +2,8 @@
 before the model sees it.
 
 The page that holds an uploaded file sends its series back as `{"name", "ds", "y", "periods"}`:
-dates written YYYY-MM-DD, each once, from 1900 to 2099; as many values, each a number. The web
+dates written YYYY-MM-DD, each once, from 1900 to 2099; as many values, each a number no larger
+than 1e15 in size. The web
 API accepts exactly that (its OpenAPI document says so), which is stricter than the model
 service's contract: what the model would fail on inside the fit (every date the same, a span of
 centuries) never reaches it, and each refusal is a 400 naming the item.
@@ -18,6 +19,7 @@ from typing import Any
 from tickercast.data.upload import FIRST_YEAR, LAST_YEAR
 from tickercast.errors import InvalidInput
 
+MAX_VALUE = 1e15  # larger values overflow the sums of squares that scores and bands need
 ISO_DATE = r"^(19|20)\d\d-\d\d-\d\d$"  # the years FIRST_YEAR to LAST_YEAR
 _ISO_DATE = re.compile(ISO_DATE)
 
@@ -42,6 +44,8 @@ def check_series_body(body: Mapping[str, Any]) -> None:
     for i, value in enumerate(y):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidInput(f"y[{i}] is not a number")
+        if abs(value) > MAX_VALUE:
+            raise InvalidInput(f"y[{i}] is over {MAX_VALUE:g} in size")
 
 
 def _is_date(text: str) -> bool:
