@@ -3,6 +3,7 @@
 tickercast model   the forecasting model service
 tickercast web     the web app, reaching the model service at MODEL_API_URL
 tickercast up      both on this machine, for a first run
+tickercast refresh ask ahead for the forecasts and backtests the ticker pages will ask for
 """
 
 from __future__ import annotations
@@ -57,6 +58,42 @@ def _run_up(args: argparse.Namespace) -> int:
     return up(host=args.host, port=args.port, mock=args.mock)
 
 
+def _refresh_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "refresh",
+        help="fetch prices and ask for the forecasts and backtests the pages will ask for "
+        "(the web app's settings)",
+    )
+    p.add_argument("tickers", nargs="*", metavar="TICKER", help="default: every listed ticker")
+    p.add_argument("--concurrency", type=int, default=4, help="pages at a time (default 4)")
+    p.add_argument(
+        "--periods",
+        type=int,
+        nargs="+",
+        metavar="H",
+        help="forecast horizons in sessions (default: the ticker page's)",
+    )
+    p.add_argument(
+        "--windows",
+        nargs="+",
+        metavar="W",
+        help="history windows (default: the ticker page's)",
+    )
+    p.add_argument(
+        "--methods",
+        nargs="+",
+        metavar="M",
+        help="forecast methods, calibrated or prophet (default: the ticker page's)",
+    )
+    p.set_defaults(func=_run_refresh)
+
+
+def _run_refresh(args: argparse.Namespace) -> int:
+    from tickercast.web.refresh import main
+
+    return main(args.tickers, args.windows, args.periods, args.concurrency, args.methods)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tickercast", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"tickercast {__version__}")
@@ -64,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     _model_parser(sub)
     _web_parser(sub)
     _up_parser(sub)
+    _refresh_parser(sub)
     return parser
 
 

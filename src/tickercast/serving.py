@@ -4,7 +4,6 @@ Prometheus metrics added up across workers."""
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import sys
@@ -15,6 +14,7 @@ from fastapi import Request
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
+from tickercast import logs
 from tickercast.errors import RequestTooLarge
 
 if TYPE_CHECKING:
@@ -39,10 +39,8 @@ def load_settings(cls: type[S], program: str, hint: str, **overrides: Any) -> S 
 
 
 def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s",
-    )
+    """JSON log lines on stderr (see `tickercast.logs`)."""
+    logs.configure_logging(level)
 
 
 def gunicorn_argv(app: str, host: str, port: int, workers: int, timeout: float) -> list[str]:
@@ -58,6 +56,7 @@ def gunicorn_argv(app: str, host: str, port: int, workers: int, timeout: float) 
         f"--workers={max(1, workers)}",
         f"--bind={host}:{port}",
         "--no-control-socket",
+        "--logger-class=tickercast.logs.GunicornLogger",
         f"--timeout={int(timeout)}",
         "--graceful-timeout=20",
         "--max-requests=5000",

@@ -246,3 +246,26 @@ def test_a_worker_runs_as_many_fits_at_once_as_it_has_slots() -> None:
 
     answers = run(scenario())
     assert [a.status_code for a in answers] == [200, 200]
+
+
+def test_metrics_count_every_route_and_every_fit() -> None:
+    with TestClient(create_app(settings())) as client:
+        post(client, GOOD), post(client, GOOD), post(client, {**GOOD, "key": "bad"})
+        client.get("/healthz")
+        text = client.get("/metrics").text
+    assert 'tickercast_model_http_requests_total{route="/",status="200"} 2.0' in text
+    assert 'tickercast_model_http_requests_total{route="/",status="403"} 1.0' in text
+    assert 'tickercast_model_http_requests_total{route="/healthz",status="200"} 1.0' in text
+    assert 'tickercast_model_http_request_seconds_count{route="/",status="200"} 2.0' in text
+    assert 'tickercast_model_fits_total{outcome="ok"} 1.0' in text  # the second was cached
+    assert "tickercast_model_fit_seconds_count 1.0" in text
+    assert 'tickercast_model_cache_total{result="hit"} 1.0' in text
+
+
+def test_the_request_id_is_echoed_or_made() -> None:
+    with TestClient(create_app(settings())) as client:
+        assert post(client, GOOD, headers={"X-Request-ID": "abc-1"}).headers["x-request-id"] == (
+            "abc-1"
+        )
+        made = post(client, GOOD, headers={"X-Request-ID": "bad id"}).headers["x-request-id"]
+        assert made != "bad id" and len(made) == 32

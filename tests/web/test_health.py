@@ -44,3 +44,23 @@ def test_app_static_files(client) -> None:
     for name in ("ticker.js", "compare.js", "app.css"):
         assert client.get(f"/static/{name}").status_code == 200
     assert client.get("/static/nope.js").status_code == 404
+
+
+def test_the_request_id_goes_on_to_the_model_service(client, fake_model) -> None:
+    from tests.web import fakes
+
+    seen: list[str | None] = []
+
+    def record(request):
+        seen.append(request.headers.get("x-request-id"))
+        return fakes.forecast_answer(request.content)
+
+    fake_model.script.append(record)
+    answer = client.get("/api/forecast/ACME?periods=3", headers={"X-Request-ID": "click-7"})
+    assert answer.status_code == 200 and answer.headers["x-request-id"] == "click-7"
+    assert seen == ["click-7"]
+    text = client.get("/metrics").text
+    assert (
+        'tickercast_web_request_seconds_count{route="/api/forecast/{ticker}",status="200"} 1.0'
+        in text
+    )

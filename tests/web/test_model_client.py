@@ -89,6 +89,25 @@ def test_connect_errors_are_retried_then_succeed(fake_model, sleeps) -> None:
     assert sleeps == [0.25, 0.5]
 
 
+@pytest.mark.parametrize("error", [httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError])
+def test_a_connection_broken_mid_answer_is_asked_again(fake_model, sleeps, error) -> None:
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise error("the replica died answering", request=request)
+
+    fake_model.script = [broken]
+    table = client(fake_model, sleeps, retries=2).forecast(DS, Y, periods=3)
+    assert len(table) == 3 and len(fake_model.requests) == 2
+
+
+def test_a_load_balancers_502_is_asked_again(fake_model, sleeps) -> None:
+    def no_replica(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(502, content=b"<html>502 Bad Gateway</html>")
+
+    fake_model.script = [no_replica]
+    table = client(fake_model, sleeps, retries=2).forecast(DS, Y, periods=3)
+    assert len(table) == 3 and len(fake_model.requests) == 2 and sleeps == [0.25]
+
+
 def test_connect_errors_give_up_after_the_retries(fake_model, sleeps) -> None:
     fake_model.script = [fakes.refuse] * 5
     with pytest.raises(UpstreamError) as info:

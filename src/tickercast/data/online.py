@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -12,6 +13,10 @@ from tickercast.cache import Cache
 from tickercast.data.base import PriceHistory
 from tickercast.data.caching import cached_frame
 from tickercast.data.frames import clip, normalize_ticker
+from tickercast.errors import NotFound
+
+# Told of every price lookup: (provider name, "cached" | "ok" | "not_found" | "error").
+PriceObserver = Callable[[str, str], None]
 
 
 class OnlineProvider(ABC):
@@ -19,6 +24,7 @@ class OnlineProvider(ABC):
     label: str
     attribution: str
     cache: Cache
+    observe: PriceObserver | None = None
 
     def tickers(self) -> list[str]:
         return []
@@ -31,8 +37,30 @@ class OnlineProvider(ABC):
     ) -> PriceHistory:
         symbol = normalize_ticker(ticker)
         key = self.cache_key(symbol, start, end)
-        frame = cached_frame(self.cache, key, lambda: self._fetch(symbol, start, end))
+        fetched = False
+
+        def fetch() -> pd.DataFrame:
+            nonlocal fetched
+            fetched = True
+            try:
+                frame = self._fetch(symbol, start, end)
+            except NotFound:
+                self._tell("not_found")
+                raise
+            except Exception:
+                self._tell("error")
+                raise
+            self._tell("ok")
+            return frame
+
+        frame = cached_frame(self.cache, key, fetch)
+        if not fetched:
+            self._tell("cached")
         return PriceHistory(symbol, self.name, clip(frame, start, end), self.attribution)
+
+    def _tell(self, outcome: str) -> None:
+        if self.observe is not None:
+            self.observe(self.name, outcome)
 
     @abstractmethod
     def _fetch(self, symbol: str, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:

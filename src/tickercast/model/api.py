@@ -31,6 +31,7 @@ from tickercast import __version__
 from tickercast.cache import Cache, make_cache
 from tickercast.contract import Limits, check_key, parse_body
 from tickercast.errors import RateLimited, TickercastError, error_body
+from tickercast.logs import RequestLog
 from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.metrics import Metrics
 from tickercast.model.openapi import BACKTEST_OPENAPI, FORECAST_OPENAPI
@@ -100,6 +101,10 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+    )
+
+    app.add_middleware(
+        RequestLog, requests=metrics.http_requests, seconds=metrics.http_request_seconds
     )
 
     @app.exception_handler(TickercastError)

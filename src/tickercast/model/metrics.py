@@ -41,6 +41,31 @@ class Metrics:
             registry=r,
             multiprocess_mode="livesum",
         )
+        self.http_requests = Counter(
+            "tickercast_model_http_requests",
+            "HTTP requests on every route, by route and status code.",
+            ["route", "status"],
+            registry=r,
+        )
+        self.http_request_seconds = Histogram(
+            "tickercast_model_http_request_seconds",
+            "Time to answer an HTTP request, by route and status code.",
+            ["route", "status"],
+            buckets=FIT_BUCKETS,
+            registry=r,
+        )
+        self.fits = Counter(
+            "tickercast_model_fits",
+            "Forecasts computed (cache misses that ran the engine), by outcome.",
+            ["outcome"],
+            registry=r,
+        )
+        self.fit_seconds = Histogram(
+            "tickercast_model_fit_seconds",
+            "Time the engine took for one forecast (fit and predict), waiting excluded.",
+            buckets=FIT_BUCKETS,
+            registry=r,
+        )
         self.rows = Histogram(
             "tickercast_model_rows",
             "History rows per request.",

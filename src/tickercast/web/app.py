@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,9 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from tickercast import __version__
 from tickercast.data.base import PriceProvider
+from tickercast.data.online import OnlineProvider
 from tickercast.errors import InvalidInput, NotFound, TickercastError, error_body, sentence
+from tickercast.logs import RequestLog
 from tickercast.serving import configure_logging
 from tickercast.settings import WebSettings
 from tickercast.web import api, pages
@@ -85,6 +86,9 @@ def create_app(
     own_client = model_client is None
     model = model_client or model_client_from(settings)
     metrics = WebMetrics()
+    for provider in providers.values():
+        if isinstance(provider, OnlineProvider):
+            provider.observe = metrics.provider_event
     forecaster = Forecaster(providers, model, metrics)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals.update(version=__version__)
@@ -154,20 +158,8 @@ def create_app(
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(request, TickercastError())
 
-    # Inside the metrics middleware, which streams: here each answer's size is still known.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
-
-    @app.middleware("http")
-    async def count(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
-        metrics.requests.labels(name, str(response.status_code)).inc()
-        metrics.request_seconds.labels(name).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(RequestLog, requests=metrics.requests, seconds=metrics.request_seconds)
 
     # Async: they answer on the event loop, never queued behind forecasts in the thread pool.
     @app.get("/healthz", include_in_schema=False)

@@ -25,8 +25,8 @@ class WebMetrics:
         )
         self.request_seconds = Histogram(
             "tickercast_web_request_seconds",
-            "Time to answer a request, by route.",
-            ["route"],
+            "Time to answer a request, by route and status code.",
+            ["route", "status"],
             buckets=SECONDS,
             registry=r,
         )
@@ -42,6 +42,25 @@ class WebMetrics:
             buckets=SECONDS,
             registry=r,
         )
+
+        self.provider_fetches = Counter(
+            "tickercast_web_provider_fetches",
+            "Calls to online price providers, by provider and outcome (ok, not_found, error).",
+            ["provider", "outcome"],
+            registry=r,
+        )
+        self.price_cache = Counter(
+            "tickercast_web_price_cache",
+            "Lookups of fetched prices in the price cache, by provider and result (hit, miss).",
+            ["provider", "result"],
+            registry=r,
+        )
+
+    def provider_event(self, provider: str, outcome: str) -> None:
+        """One price lookup of an online provider: `cached`, or the outcome of a fetch."""
+        self.price_cache.labels(provider, "hit" if outcome == "cached" else "miss").inc()
+        if outcome != "cached":
+            self.provider_fetches.labels(provider, outcome).inc()
 
     def exposition(self) -> bytes:
         return prometheus_text(self.registry)

@@ -2,10 +2,10 @@
 
 Every failure becomes a `TickercastError` whose message is a sentence a user can read:
 
-    connect error, dropped retried up to `retries` times, all within `timeout` seconds of the
-    connection, 503        first try (503 and 429 wait their Retry-After, capped at
-                           `retry_after_cap` seconds). A POST is safe to repeat: the same
-                           request gives the same answer.
+    connection failure,    retried up to `retries` times, all within `timeout` seconds of the
+    503, 429, 502          first try (503 and 429 wait their Retry-After, capped at
+                           `retry_after_cap` seconds); a connection that broke mid-answer
+                           too: the answer is deterministic, so asking again is safe
     timeout                ModelTimeout (504): "did not answer within N seconds"
     400 from the model     ModelRejected (400): the model's own reason (also in `.detail`)
     401 / 403              UpstreamError (502): the key was refused (details in the log)
@@ -29,19 +29,12 @@ import pandas as pd
 
 from tickercast.contract import RESPONSE_KEYS, response_frame
 from tickercast.errors import ServiceBusy, TickercastError, UpstreamError
+from tickercast.logs import REQUEST_ID_HEADER, current_request_id
 
 log = logging.getLogger("tickercast.web.model")
 
 UNREACHABLE = "The forecasting service could not be reached."
 BUSY = "The forecasting service is busy; please try again in a minute."
-# Failures after which the request may be sent again: nothing was answered.
-RETRYABLE = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.RemoteProtocolError,
-    httpx.ReadError,
-    httpx.WriteError,
-)
 
 
 def without_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -52,6 +45,20 @@ def without_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
         return url, None
     user, _, password = userinfo.partition(":")
     return urlunsplit(parts._replace(netloc=host)), (unquote(user), unquote(password))
+
+
+RETRYABLE = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+)
+
+
+# 429 and 503: busy, come back after Retry-After. 502: never the model service's own answer,
+# a load balancer's that found no replica to answer this time (one just died).
+RETRIED_STATUSES = (429, 502, 503)
 
 
 class ModelTimeout(UpstreamError):
@@ -199,6 +206,9 @@ class ModelClient:
 
     def _post(self, url: str, content: bytes) -> httpx.Response:
         headers = {"Content-Type": "application/json"}
+        request_id = current_request_id()
+        if request_id:  # the model service logs it too: one click, followed across both
+            headers[REQUEST_ID_HEADER] = request_id
         deadline = self._clock() + self.timeout
         attempt = 0
         while True:
@@ -213,6 +223,9 @@ class ModelClient:
                     timeout=httpx.Timeout(left, connect=min(left, 5.0)),
                 )
             except RETRYABLE as exc:
+                # Nothing reached the model, or its replica died answering (a load balancer
+                # passes that on as a broken connection): the same request gives the same
+                # answer, so it is safe to try again after a short pause.
                 wait = self.backoff * 2**attempt
                 if attempt >= self.retries or self._clock() + wait >= deadline:
                     log.warning("model service unreachable at %s: %s", url, self._hide(exc))
@@ -225,7 +238,7 @@ class ModelClient:
             except httpx.TransportError as exc:
                 log.warning("model service connection failed at %s: %s", url, self._hide(exc))
                 raise UpstreamError(UNREACHABLE) from None
-            if response.status_code in (429, 503) and attempt < self.retries:
+            if response.status_code in RETRIED_STATUSES and attempt < self.retries:
                 wait = self._wait_for(response, attempt)
                 if self._clock() + wait < deadline:
                     self._sleep(wait)

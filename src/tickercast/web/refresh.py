@@ -1,0 +1,177 @@
+"""`tickercast refresh`: ask ahead for what the ticker pages will ask, so visitors find it cached.
+
+For every ticker (by default every one the enabled providers list), each window and each
+horizon: the prices, the forecast and the backtest, through the web app's own `Forecaster`, so
+every request is exactly the one a page makes (same series, same cache keys). Runs `concurrency`
+pages at a time, shows its progress on stderr, prints a summary on stdout and exits 1 when
+anything failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import TextIO
+
+from tickercast.errors import TickercastError
+from tickercast.serving import configure_logging, load_settings
+from tickercast.settings import WebSettings
+from tickercast.web.app import default_providers, model_client_from
+from tickercast.web.forecasts import Forecaster
+from tickercast.web.metrics import WebMetrics
+from tickercast.web.series import DEFAULT_HORIZON, DEFAULT_METHOD, DEFAULT_WINDOW, Choices
+from tickercast.web.server import HINT as WEB_HINT
+
+log = logging.getLogger("tickercast.refresh")
+
+
+@dataclass(frozen=True)
+class Job:
+    ticker: str
+    source: str | None
+    window: str
+    horizon: int
+    method: str = DEFAULT_METHOD
+
+    def __str__(self) -> str:
+        return f"{self.ticker} window={self.window} h={self.horizon} method={self.method}"
+
+    def choices(self) -> Choices:
+        return Choices.parse(self.window, self.horizon, None, self.method)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    job: Job
+    error: str | None
+    seconds: float
+
+
+def plan(
+    forecaster: Forecaster,
+    tickers: Sequence[str],
+    windows: Sequence[str],
+    horizons: Sequence[int],
+    methods: Sequence[str] = (DEFAULT_METHOD,),
+) -> list[Job]:
+    """The jobs, checked first: a bad window, horizon or method is refused before any request."""
+    for window in windows:
+        for horizon in horizons:
+            for method in methods:
+                Choices.parse(window, horizon, None, method)
+    if tickers:
+        pairs: list[tuple[str, str | None]] = [(t, None) for t in dict.fromkeys(tickers)]
+    else:
+        pairs = [(t["ticker"], t["source"]) for t in forecaster.tickers()]
+    return [
+        Job(t, s, w, h, m) for t, s in pairs for w in windows for h in horizons for m in methods
+    ]
+
+
+def run_job(forecaster: Forecaster, job: Job) -> Outcome:
+    started = time.perf_counter()
+    choices = job.choices()
+    try:
+        forecaster.ticker_forecast(job.ticker, job.source, choices)
+        forecaster.ticker_backtest(job.ticker, job.source, choices)
+    except TickercastError as exc:
+        return Outcome(job, exc.client_message, time.perf_counter() - started)
+    except Exception as exc:  # one bad ticker must not stop the others
+        log.exception("refresh of %s failed", job)
+        return Outcome(job, f"unexpected {type(exc).__name__}", time.perf_counter() - started)
+    return Outcome(job, None, time.perf_counter() - started)
+
+
+class Progress:
+    """A bar redrawn in place on a terminal; one plain line per finished job otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, out: TextIO) -> None:
+        self.total = total
+        self.done = 0
+        self.failed = 0
+        self.out = out
+        self.tty = out.isatty()
+
+    def update(self, outcome: Outcome) -> None:
+        self.done += 1
+        self.failed += outcome.error is not None
+        status = "ok" if outcome.error is None else f"FAILED: {outcome.error}"
+        if self.tty:
+            filled = self.WIDTH * self.done // max(self.total, 1)
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            line = f"\r[{bar}] {self.done}/{self.total}, {self.failed} failed  {outcome.job}"
+            self.out.write(f"{line[:100]:<100}")
+            if self.done == self.total:
+                self.out.write("\n")
+        else:
+            self.out.write(
+                f"refresh {self.done}/{self.total} {outcome.job}: {status} "
+                f"({outcome.seconds:.1f} s)\n"
+            )
+        self.out.flush()
+
+
+def refresh(
+    forecaster: Forecaster,
+    jobs: Sequence[Job],
+    concurrency: int,
+    progress: Callable[[Outcome], None],
+) -> list[Outcome]:
+    """Run every job, `concurrency` at a time; every outcome, failures included."""
+    outcomes = []
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        futures = [pool.submit(run_job, forecaster, job) for job in jobs]
+        for future in as_completed(futures):
+            outcome = future.result()
+            progress(outcome)
+            outcomes.append(outcome)
+    return outcomes
+
+
+def summary(outcomes: Sequence[Outcome], seconds: float) -> str:
+    failed = [o for o in outcomes if o.error is not None]
+    lines = [
+        f"refreshed {len(outcomes) - len(failed)} of {len(outcomes)} "
+        f"(forecast and backtest each) in {seconds:.1f} s; {len(failed)} failed"
+    ]
+    lines += [f"  {o.job}: {o.error}" for o in failed]
+    return "\n".join(lines)
+
+
+def main(
+    tickers: Sequence[str],
+    windows: Sequence[str] | None,
+    horizons: Sequence[int] | None,
+    concurrency: int,
+    methods: Sequence[str] | None = None,
+) -> int:
+    """`tickercast refresh` with the web app's settings from the environment; `None`: the
+    ticker page's default window, horizon or method."""
+    settings = load_settings(WebSettings, "tickercast refresh", WEB_HINT)
+    if settings is None:
+        return 2
+    configure_logging(settings.log_level)
+    with model_client_from(settings) as model:
+        forecaster = Forecaster(default_providers(settings), model, WebMetrics())
+        try:
+            jobs = plan(
+                forecaster,
+                tickers,
+                windows or [DEFAULT_WINDOW],
+                horizons or [DEFAULT_HORIZON],
+                methods or [DEFAULT_METHOD],
+            )
+        except TickercastError as exc:
+            print(f"tickercast refresh: {exc.client_message}", file=sys.stderr)
+            return 2
+        started = time.perf_counter()
+        bar = Progress(len(jobs), sys.stderr)
+        outcomes = refresh(forecaster, jobs, concurrency, bar.update)
+    print(summary(outcomes, time.perf_counter() - started), flush=True)
+    return 1 if any(o.error is not None for o in outcomes) else 0
