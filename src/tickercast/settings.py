@@ -96,7 +96,8 @@ class ModelSettings(_Base):
 class WebSettings(_Base):
     """The web app (`tickercast web`)."""
 
-    model_api_url: str = Field(description="Where the model service answers (required).")
+    # A secret: the URL may carry a password (http://user:pw@host/).
+    model_api_url: SecretStr = Field(description="Where the model service answers (required).")
     model_api_key: SecretStr = Field(description="The key sent to the model service (required).")
     model_api_timeout: float = Field(
         default=60.0, gt=0, description="Seconds the app waits for one forecast."
