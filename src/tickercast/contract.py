@@ -58,6 +58,8 @@ LONGEST_SPAN_YEARS = 290
 # `method`: "prophet" answers as the original service did; "calibrated" is the recommended one.
 DEFAULT_METHOD = "prophet"
 METHODS: tuple[str, ...] = (DEFAULT_METHOD, "calibrated")
+# `engine`: which fit engine runs Prophet's model; absent, the method picks (model/engine.py).
+ENGINES: tuple[str, ...] = ("cmdstan", "fast")
 # Fewest usable rows a calibrated forecast accepts (measured: see README, forecast quality).
 CALIBRATED_MIN_ROWS = 120
 # POST /backtest
@@ -90,6 +92,7 @@ class ForecastRequest:
     include_history: bool
     interval_width: float
     method: str = DEFAULT_METHOD
+    engine: str | None = None
 
     def __post_init__(self) -> None:
         check_forecastable(self)
@@ -115,6 +118,8 @@ class ForecastRequest:
         )
         if self.method != DEFAULT_METHOD:  # absent from the original's digest: same answers
             h.update(f"|method={self.method}".encode())
+        if self.engine is not None:  # likewise: absent, the answer is the method's default
+            h.update(f"|engine={self.engine}".encode())
         return h.hexdigest()
 
     def seed(self) -> int:
@@ -204,7 +209,8 @@ def parse_request(data: Mapping[str, Any], limits: Limits | None = None) -> Fore
         raise InvalidInput(
             f"the calibrated forecast needs at least {CALIBRATED_MIN_ROWS} values (y has {usable})"
         )
-    return ForecastRequest(ds, y, periods, freq, include_history, float(width), method)
+    engine = parse_engine(data)
+    return ForecastRequest(ds, y, periods, freq, include_history, float(width), method, engine)
 
 
 def parse_method(data: Mapping[str, Any]) -> str:
@@ -213,6 +219,14 @@ def parse_method(data: Mapping[str, Any]) -> str:
         accepted = " or ".join(repr(m) for m in METHODS)
         raise InvalidInput(f"unknown method {repr(method)[:40]}; use {accepted}")
     return method
+
+
+def parse_engine(data: Mapping[str, Any]) -> str | None:
+    engine = data.get("engine")
+    if engine is not None and (not isinstance(engine, str) or engine not in ENGINES):
+        accepted = " or ".join(repr(e) for e in ENGINES)
+        raise InvalidInput(f"unknown engine {repr(engine)[:40]}; use {accepted}")
+    return engine
 
 
 @dataclass(frozen=True)

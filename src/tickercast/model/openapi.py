@@ -9,6 +9,7 @@ from tickercast.contract import (
     DEFAULT_CUTOFFS,
     DEFAULT_HORIZON,
     DEFAULT_METHOD,
+    ENGINES,
     MAX_CUTOFFS,
     METHODS,
     RESPONSE_KEYS,
@@ -79,6 +80,13 @@ REQUEST_SCHEMA: dict[str, Any] = {
             "default": DEFAULT_METHOD,
             "description": "'prophet': Prophet's own forecast; 'calibrated': anchored at the "
             "last value, damped towards the random walk, with a band calibrated on past moves.",
+        },
+        "engine": {
+            "type": "string",
+            "enum": list(ENGINES),
+            "description": "The fit engine: 'cmdstan' (Prophet's own optimizer) or 'fast' (the "
+            "same model's optimum found in-process). Default: CmdStan for 'prophet', the fast "
+            "engine for 'calibrated' and backtests.",
         },
     },
     # The calibrated forecast needs CALIBRATED_MIN_ROWS values.
