@@ -101,11 +101,17 @@ def half_of_them_known(case: schemathesis.Case) -> schemathesis.Case:
     return case
 
 
-@pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda m: m.value)
-@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+# /api/tickers has no parameters and no body: nothing to send that its schema forbids.
+CASES = [
+    pytest.param(method, path, mode, id=f"{method} {path} {mode.value}")
+    for method, path in OPERATIONS
+    for mode in GenerationMode
+    if not (mode is GenerationMode.NEGATIVE and path == "/api/tickers")
+]
+
+
+@pytest.mark.parametrize(("method", "path", "mode"), CASES)
 def test_web_api_answers_as_its_schema_says(web_schema, method, path, mode) -> None:
-    if mode is GenerationMode.NEGATIVE and path == "/api/tickers":
-        pytest.skip("no parameters, no body: nothing to send that the schema forbids")
     operation = web_schema[path][method]
     calls = []
 
