@@ -137,7 +137,7 @@ def _in_process_prophet() -> type:
             return fastfit.optimize(stan_data)
 
         def sampling(self, *args: Any, **kwargs: Any) -> Any:
-            raise NotImplementedError("the in-process backend finds the MAP only")
+            raise RuntimeError("the in-process backend finds the MAP only (mcmc_samples=0)")
 
     class InProcessProphet(_fast_prophet()):  # type: ignore[misc]
         """Prophet's preprocessing and prediction, fitted by the in-process backend (which
