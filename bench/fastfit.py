@@ -1,17 +1,13 @@
 """The in-process fit against CmdStan: one fit on the same prepared data, a cold forecast
 against the reference, and the peak memory of a process doing only fast fits.
 
-The cold forecast goes over HTTP with `engine: "fast"` in the body once the service's request
-carries that field; until then it is computed in this process by `ProphetEngine.run(req,
-engine="fast")` (parse, fit, predict, encode: the service's work minus HTTP), which the table
-says.
+The cold forecast goes over HTTP with `engine: "fast"` in the body.
 
 `python -m bench.fastfit memory ENGINE ROWS COUNT` is the child that measures memory.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -43,7 +39,6 @@ class FitPair:
 class FastResults:
     fits: list[FitPair] = field(default_factory=list)
     cold_rows: int = 0
-    cold_over_http: bool = False
     cold_fast: Samples = field(default_factory=Samples)
     cold_reference: Samples = field(default_factory=Samples)
     peak_mb: dict[str, float] = field(default_factory=dict)
@@ -80,25 +75,9 @@ def measure_fits(series: Series, windows: Windows, rows: int, reps: int) -> FitP
     return pair
 
 
-def accepts_engine_field() -> bool:
-    from tickercast.contract import ForecastRequest
-
-    return "engine" in {f.name for f in dataclasses.fields(ForecastRequest)}
-
-
 def fast_body(series: Series, start: int, rows: int) -> bytes:
     body = json.loads(request_body(series, start, rows, BENCH_KEY, PERIODS))
     return json.dumps(body | {"engine": "fast"}).encode()
-
-
-def in_process_seconds(body: bytes) -> float:
-    """A cold `engine: "fast"` answer computed in this process, from the request's bytes."""
-    from tickercast.contract import parse_request
-    from tickercast.model.engine import ProphetEngine
-
-    started = time.perf_counter()
-    ProphetEngine().run(parse_request(json.loads(body)), engine="fast")
-    return time.perf_counter() - started
 
 
 def measure_cold(
@@ -114,17 +93,13 @@ def measure_cold(
     from tickercast.model import forecasting
 
     forecasting.load_prophet()
-    results.cold_rows, results.cold_over_http = rows, accepts_engine_field()
+    results.cold_rows = rows
     warm, *starts = windows.take(rows, reps + 1)
     with httpx.Client(timeout=TIMEOUT) as ours_client, httpx.Client(timeout=TIMEOUT) as ref_client:
 
         def fast(start: int, into: FastResults = results) -> None:
-            body = fast_body(series, start, rows)
-            if results.cold_over_http:
-                seconds, answer = timed_post(ours_client, ours.url, body)
-                check_rows(answer, rows)
-            else:
-                seconds = in_process_seconds(body)
+            seconds, answer = timed_post(ours_client, ours.url, fast_body(series, start, rows))
+            check_rows(answer, rows)
             into.cold_fast.add(seconds)
 
         def reference(start: int) -> None:
@@ -132,7 +107,7 @@ def measure_cold(
             results.cold_reference.add(timed_post(ref_client, ref.url, body)[0])
 
         # one untimed round: warms both up at this size
-        untimed = FastResults(cold_over_http=results.cold_over_http)
+        untimed = FastResults()
         fast(warm, untimed)
         timed_post(ref_client, ref.url, request_body(series, warm, rows, None, PERIODS))
         for i, start in enumerate(starts):

@@ -120,6 +120,7 @@ def ours(
     env = {
         "MODEL_API_KEYS": BENCH_KEY,
         "MODEL_RATE_LIMIT": "1000000/minute",
+        "MODEL_WORKER_HEADER": "true",  # wait_all_workers tells the workers apart by it
         "LOG_LEVEL": "WARNING",
     }
     if redis_url:

@@ -240,11 +240,7 @@ def fast_fit_section(fast: FastResults, targets: Targets) -> list[str]:
         )
     if len(fast.cold_fast):
         n = f"{fast.cold_rows:,}"
-        how = (
-            "over HTTP"
-            if fast.cold_over_http
-            else "in-process (the service does not yet read `engine`)"
-        )
+        how = "over HTTP"
         x = ratio(fast.cold_reference.median, fast.cold_fast.median)
         mark = targets.check(f'cold `engine: "fast"`, N = {n}: {times(x)}', x >= FAST_COLD_X)
         lines += [

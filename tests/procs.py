@@ -83,7 +83,8 @@ def start_model_service(
     args = ["model", "--port", str(port), "--workers", str(workers)]
     if mock:
         args.append("--mock")
-    env = {"MODEL_API_KEYS": ",".join(keys), **(extra_env or {})}
+    # X-Worker: the tests tell the workers apart by it
+    env = {"MODEL_API_KEYS": ",".join(keys), "MODEL_WORKER_HEADER": "true", **(extra_env or {})}
     with start_process(args, env, port, **options) as svc:
         yield svc
 

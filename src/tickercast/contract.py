@@ -8,9 +8,11 @@ before anything else; every input error says what is wrong and where.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -50,9 +52,14 @@ DEFAULT_INTERVAL_WIDTH = 0.8
 # Dates a forecast can handle, its horizon included (pandas' nanosecond range ends in 2262).
 FIRST_DATE = pd.Timestamp("1700-01-01")
 LAST_DATE = pd.Timestamp("2199-12-31")
+# The longest time from the first date of ds to the last forecast date: Prophet measures time in
+# nanoseconds from the first date, which overflows at about 292 years.
+LONGEST_SPAN_YEARS = 290
 # `method`: "prophet" answers as the original service did; "calibrated" is the recommended one.
 DEFAULT_METHOD = "prophet"
 METHODS: tuple[str, ...] = (DEFAULT_METHOD, "calibrated")
+# `engine`: which fit engine runs Prophet's model; absent, the method picks (model/engine.py).
+ENGINES: tuple[str, ...] = ("cmdstan", "fast")
 # Fewest usable rows a calibrated forecast accepts (measured: see README, forecast quality).
 CALIBRATED_MIN_ROWS = 120
 # POST /backtest
@@ -85,10 +92,19 @@ class ForecastRequest:
     include_history: bool
     interval_width: float
     method: str = DEFAULT_METHOD
+    engine: str | None = None
+
+    def __post_init__(self) -> None:
+        check_forecastable(self)
 
     @property
     def n(self) -> int:
         return len(self.ds)
+
+    @functools.cached_property
+    def future(self) -> pd.DatetimeIndex:
+        """The forecast's future dates, resolved once (before any engine runs)."""
+        return calendars.future_dates(self.ds.max(), self.periods, self.freq)
 
     def series_digest(self) -> str:
         """A hash of the series alone: the fit depends on nothing else."""
@@ -102,11 +118,36 @@ class ForecastRequest:
         )
         if self.method != DEFAULT_METHOD:  # absent from the original's digest: same answers
             h.update(f"|method={self.method}".encode())
+        if self.engine is not None:  # likewise: absent, the answer is the method's default
+            h.update(f"|engine={self.engine}".encode())
         return h.hexdigest()
 
     def seed(self) -> int:
         """The uncertainty sampling's seed: from the request, so every worker draws the same."""
         return int(self.digest()[:8], 16)
+
+
+def check_forecastable(req: ForecastRequest) -> None:
+    """What every engine needs of a request, checked before any engine runs, so the mock and
+    Prophet refuse the same requests: two different usable dates, enough future dates, and a
+    span Prophet can measure."""
+    usable = req.ds[~np.isnan(req.y)]
+    if len(usable) and usable.min() == usable.max():
+        raise InvalidInput(
+            f"every date with a value is {iso_dates(usable[:1])[0]}: a forecast needs at least "
+            "two different dates"
+        )
+    future = req.future
+    if len(future) < req.periods:
+        raise InvalidInput(f"the calendar {req.freq} has only {len(future)} sessions ahead")
+    first = int(req.ds.min().value)
+    last = int(max(req.ds.max(), future.max()).value)
+    years = (last - first) / (365.25 * 86_400 * 10**9)
+    if years > LONGEST_SPAN_YEARS:
+        raise InvalidInput(
+            f"ds and the forecast span {years:.0f} years; the longest span is "
+            f"{LONGEST_SPAN_YEARS} years"
+        )
 
 
 def parse_body(body: bytes) -> dict[str, Any]:
@@ -168,7 +209,8 @@ def parse_request(data: Mapping[str, Any], limits: Limits | None = None) -> Fore
         raise InvalidInput(
             f"the calibrated forecast needs at least {CALIBRATED_MIN_ROWS} values (y has {usable})"
         )
-    return ForecastRequest(ds, y, periods, freq, include_history, float(width), method)
+    engine = parse_engine(data)
+    return ForecastRequest(ds, y, periods, freq, include_history, float(width), method, engine)
 
 
 def parse_method(data: Mapping[str, Any]) -> str:
@@ -177,6 +219,14 @@ def parse_method(data: Mapping[str, Any]) -> str:
         accepted = " or ".join(repr(m) for m in METHODS)
         raise InvalidInput(f"unknown method {repr(method)[:40]}; use {accepted}")
     return method
+
+
+def parse_engine(data: Mapping[str, Any]) -> str | None:
+    engine = data.get("engine")
+    if engine is not None and (not isinstance(engine, str) or engine not in ENGINES):
+        accepted = " or ".join(repr(e) for e in ENGINES)
+        raise InvalidInput(f"unknown engine {repr(engine)[:40]}; use {accepted}")
+    return engine
 
 
 @dataclass(frozen=True)
@@ -222,6 +272,8 @@ def parse_backtest_request(
 
 
 def _positive(value: Any, name: str, most: int) -> int:
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        value = int(value)  # 100.0 is an integer in JSON Schema, so the schema allows it
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidInput(f"{name} must be a positive integer")
     if value > most:
@@ -246,10 +298,11 @@ def _parse_dates(raw: list[Any]) -> pd.DatetimeIndex:
         map(str.lower, map(str.strip, raw))
     ):
         _check_date_strings(raw)
+    _refuse_control_characters(raw)
     try:
         ds = pd.DatetimeIndex(pd.to_datetime(raw, format="ISO8601"))
     except (ValueError, OverflowError):
-        ds = pd.DatetimeIndex([_parse_one_date(i, item) for i, item in enumerate(raw)])
+        ds = _parse_dates_one_by_one(raw)
     if ds.tz is not None:
         ds = ds.tz_localize(None)
     missing = np.flatnonzero(ds.isna())
@@ -272,6 +325,30 @@ def _check_date_strings(raw: list[Any]) -> None:
             raise InvalidInput(f"ds[{i}] is not a date: {item[:40]!r}")
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+def _refuse_control_characters(raw: list[str]) -> None:
+    """A NUL byte or another control character is never part of a date (pandas skips some)."""
+    if _CONTROL.search("".join(raw)):
+        i = next(i for i, item in enumerate(raw) if _CONTROL.search(item))
+        raise InvalidInput(f"ds[{i}] holds a control character: {raw[i][:40]!r}")
+
+
+def _parse_dates_one_by_one(raw: list[str]) -> pd.DatetimeIndex:
+    """Each date on its own. One UTC offset throughout (or none) is read as local time; mixed
+    offsets are refused rather than silently dropped or shifted."""
+    stamps = [_parse_one_date(i, item) for i, item in enumerate(raw)]
+    offsets = [stamp.strftime("%z") or "none" for stamp in stamps]
+    for i, offset in enumerate(offsets):
+        if offset != offsets[0]:
+            raise InvalidInput(
+                f"ds[{i}] has the UTC offset {offset} but ds[0] has {offsets[0]}: send every "
+                "date with the same offset, or local dates without one"
+            )
+    return pd.DatetimeIndex([s.tz_localize(None) if s.tz is not None else s for s in stamps])
+
+
 def _parse_one_date(i: int, item: str) -> pd.Timestamp:
     try:
         stamp = pd.Timestamp(item)
@@ -279,13 +356,13 @@ def _parse_one_date(i: int, item: str) -> pd.Timestamp:
         raise InvalidInput(f"ds[{i}] is not a date: {item[:40]!r}") from None
     if stamp is pd.NaT:
         raise InvalidInput(f"ds[{i}] is not a date: {item[:40]!r}")
-    return stamp.tz_localize(None) if stamp.tz is not None else stamp
+    return stamp
 
 
 def _parse_values(raw: list[Any]) -> np.ndarray:
     """Numbers, numeric strings or null (NaN). A fast path reads the whole list at once; any
     doubt goes to the item-by-item reading, which says which item is wrong."""
-    if not set(map(type, raw)) - {int, float, str, type(None)}:
+    if not set(map(type, raw)) - {int, float, str, type(None)} and _plain_numerals(raw):
         try:
             values = np.array(raw, dtype=float)
         except (ValueError, OverflowError):
@@ -301,6 +378,13 @@ def _parse_values(raw: list[Any]) -> np.ndarray:
     return _parse_values_one_by_one(raw)
 
 
+def _plain_numerals(raw: list[Any]) -> bool:
+    """Numeric strings in ASCII without `_`: Python's float() also reads "1_000" and digits of
+    other scripts ("١٢"), which no price feed sends; such strings are refused."""
+    text = "".join(item for item in raw if type(item) is str)
+    return text.isascii() and "_" not in text
+
+
 def _parse_values_one_by_one(raw: list[Any]) -> np.ndarray:
     out = np.empty(len(raw), dtype=float)
     for i, item in enumerate(raw):
@@ -309,6 +393,8 @@ def _parse_values_one_by_one(raw: list[Any]) -> np.ndarray:
             continue
         if isinstance(item, bool) or not isinstance(item, int | float | str):
             raise InvalidInput(f"y[{i}] is not a number")
+        if isinstance(item, str) and not _plain_numerals([item]):
+            raise InvalidInput(f"y[{i}] is not a plain decimal number: {item[:40]!r}")
         try:
             value = float(item)
         except (ValueError, OverflowError):

@@ -91,3 +91,15 @@ def error_body(message: str) -> bytes:
 
 class ProviderError(UpstreamError):
     """A price provider failed; the message is a sentence for the user, with no secret in it."""
+
+
+def sentence(message: str) -> str:
+    """`message` as the web app shows it: a capital first letter and one final stop.
+    A message that opens with a name from the request (`ds[3] ...`) keeps its case."""
+    text = message.strip()
+    if not text:
+        return text
+    first_word = text.split(maxsplit=1)[0].rstrip(":,;")
+    if first_word.isalpha():
+        text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Awaitable, Callable
 
 from limits import RateLimitItem
 from limits import parse as parse_rate
@@ -16,12 +17,14 @@ from tickercast.store import Store
 
 
 class RateLimit:
-    """`rate` (`limits` syntax, e.g. `600/minute`) for each client, under `scope`."""
+    """`rate` (`limits` syntax, e.g. `600/minute`) for each client, under `scope`; a client
+    over it is told `message` (429)."""
 
-    def __init__(self, rate: str, store: Store, scope: str) -> None:
+    def __init__(self, rate: str, store: Store, scope: str, message: str | None = None) -> None:
         self.item: RateLimitItem = parse_rate(rate)
         self.scope = scope
         self.store = store
+        self.message = message
         self.local = MovingWindowRateLimiter(MemoryStorage())
         self.shared: MovingWindowRateLimiter | None = None
         if store.client is not None:  # the store's own connections, not a second pool
@@ -33,19 +36,39 @@ class RateLimit:
             self.shared = MovingWindowRateLimiter(redis)
 
     async def hit(self, client: str) -> None:
-        """Count one for `client` (a key: only its hash is stored); RateLimited when over."""
-        who = hashlib.sha256(client.encode()).hexdigest()[:24]
-        limiter = self.local
-        allowed: bool | None = None
+        """Count one for `client` (a key or an address: only its hash is stored); RateLimited
+        when over."""
+        who = _hashed(client)
+        allowed, limiter = await self._ask(lambda limiter: limiter.hit(self.item, self.scope, who))
+        if not allowed:
+            await self._refuse(limiter, who)
+
+    async def check(self, client: str) -> None:
+        """RateLimited when `client` has nothing left, counting nothing."""
+        who = _hashed(client)
+        allowed, limiter = await self._ask(lambda limiter: limiter.test(self.item, self.scope, who))
+        if not allowed:
+            await self._refuse(limiter, who)
+
+    async def count(self, client: str) -> None:
+        """Count one for `client`, over or not."""
+        who = _hashed(client)
+        await self._ask(lambda limiter: limiter.hit(self.item, self.scope, who))
+
+    async def _ask(
+        self, op: Callable[[MovingWindowRateLimiter], Awaitable[bool]]
+    ) -> tuple[bool, MovingWindowRateLimiter]:
+        """`op` on the limiter in Redis, else (not configured, or not answering) on this
+        process's; its answer and the limiter that gave it."""
         if self.shared is not None:
             shared = self.shared
-            allowed = await self.store.call(lambda _: shared.hit(self.item, self.scope, who))
+            allowed = await self.store.call(lambda _: op(shared))
             if allowed is not None:
-                limiter = shared
-        if allowed is None:
-            allowed = await self.local.hit(self.item, self.scope, who)
-        if not allowed:
-            raise RateLimited(retry_after=await self._retry_after(limiter, who))
+                return allowed, shared
+        return await op(self.local), self.local
+
+    async def _refuse(self, limiter: MovingWindowRateLimiter, who: str) -> None:
+        raise RateLimited(self.message, retry_after=await self._retry_after(limiter, who))
 
     async def _retry_after(self, limiter: MovingWindowRateLimiter, who: str) -> int:
         async def reset(_: object) -> float:
@@ -53,3 +76,7 @@ class RateLimit:
 
         at = await reset(None) if limiter is self.local else await self.store.call(reset)
         return max(1, int((at or time.time()) - time.time()) + 1)
+
+
+def _hashed(client: str) -> str:
+    return hashlib.sha256(client.encode()).hexdigest()[:24]  # never the key itself

@@ -66,12 +66,31 @@ class ModelSettings(_Base):
     model_mock: bool = Field(
         default=False, description="Answer with the cheap deterministic mock instead of Prophet."
     )
+    model_key_failure_limit: str = Field(
+        default="10/minute",
+        description="Wrong keys one client may send (`limits` syntax) before it gets 429.",
+    )
+    model_trusted_proxies: str | None = Field(
+        default=None,
+        description="Comma-separated IPs/CIDRs of proxies whose X-Forwarded-For names the client.",
+    )
+    model_worker_header: bool = Field(
+        default=False, description="Send `X-Worker` (host:pid) with each forecast."
+    )
 
     @field_validator("model_api_keys")
     @classmethod
     def _keys_not_blank(cls, value: SecretStr) -> SecretStr:
         if not [k for k in value.get_secret_value().split(",") if k.strip()]:
             raise ValueError("MODEL_API_KEYS holds no key")
+        return value
+
+    @field_validator("model_trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str | None) -> str | None:
+        from tickercast.model.clients import parse_networks
+
+        parse_networks(value or "")  # ValueError names the entry that is not an address
         return value
 
     @property
@@ -87,7 +106,8 @@ class ModelSettings(_Base):
 class WebSettings(_Base):
     """The web app (`tickercast web`)."""
 
-    model_api_url: str = Field(description="Where the model service answers (required).")
+    # A secret: the URL may carry a password (http://user:pw@host/).
+    model_api_url: SecretStr = Field(description="Where the model service answers (required).")
     model_api_key: SecretStr = Field(description="The key sent to the model service (required).")
     model_api_timeout: float = Field(
         default=60.0, gt=0, description="Seconds the app waits for one forecast."

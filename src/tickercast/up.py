@@ -14,7 +14,14 @@ import sys
 import time
 from types import FrameType
 
-from tickercast.processes import NotReady, free_port, stop, wait_ready
+from tickercast.processes import (
+    NotReady,
+    free_port,
+    port_in_use,
+    port_taken_message,
+    stop,
+    wait_ready,
+)
 
 READY_TIMEOUT = 180.0  # the real model imports Prophet and runs a first fit before it is ready
 
@@ -32,6 +39,9 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def up(host: str, port: int, mock: bool = False, ready_timeout: float = READY_TIMEOUT) -> int:
+    if port_in_use(host, port):
+        print(f"tickercast up: {port_taken_message(host, port)}", file=sys.stderr)
+        return 1
     key = secrets.token_urlsafe(24)
     model_port = free_port()
     model_url = f"http://127.0.0.1:{model_port}"

@@ -45,12 +45,29 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1200, "height": 900})
+def open_page(browser: Browser, width: int, height: int) -> Iterator[Page]:
+    """A page whose JavaScript errors and Content-Security-Policy violations fail the test."""
+    context = browser.new_context(
+        accept_downloads=True, viewport={"width": width, "height": height}
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "console",
+        lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     yield page
     context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
+    assert errors == [], f"JavaScript errors or CSP violations: {errors}"
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    yield from open_page(browser, 1200, 900)
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    """A phone's width: 390 CSS pixels."""
+    yield from open_page(browser, 390, 844)

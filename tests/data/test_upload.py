@@ -117,6 +117,10 @@ BAD = [
         csv("Date,Adj Close", "2013-02-28,inf", "2013-03-01,430.47"),
         "invalid input: row 2: 'inf' in column Adj Close is not a number",
     ),
+    (
+        csv("date,close", "1899-12-29,1", "2013-03-01,430.47"),
+        "invalid input: row 2: 1899-12-29 is outside the years 1900 to 2099",
+    ),
     (csv("date,close"), "invalid input: the file has 0 rows with a value; at least 2 are needed"),
     (
         csv("date,close", "2013-02-28,", "2013-03-01,430.47"),
@@ -145,3 +149,46 @@ def test_too_large():
         f"request too large: the file has {len(content):,} bytes; the most is 10,000"
     )
     assert caught.value.status == 413
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        # Day first: 13/01 can only be the 13th of January, so 11/01 is the 11th.
+        (["11/01/2024", "12/01/2024", "13/01/2024"], ["2024-01-11", "2024-01-12", "2024-01-13"]),
+        (["01/11/2024", "01/12/2024", "01/13/2024"], ["2024-01-11", "2024-01-12", "2024-01-13"]),
+        (["13.01.24", "14.01.24"], ["2024-01-13", "2024-01-14"]),
+        (["1-12-2023", "31-12-2023"], ["2023-12-01", "2023-12-31"]),
+        (["05/05/2024", "2024-05-06", "05/13/2024"], ["2024-05-05", "2024-05-06", "2024-05-13"]),
+        (
+            ["03/03/2024 09:30", "03/04/2024 09:30", "03/25/2024 09:30"],
+            ["2024-03-03", "2024-03-04", "2024-03-25"],
+        ),
+    ],
+)
+def test_day_or_month_first_is_read_from_the_whole_column(dates, expected):
+    content = csv("date,close", *[f"{d},{100 + i}" for i, d in enumerate(dates)])
+    frame = parse_upload(content, LIMIT).frame
+    assert [f"{d:%Y-%m-%d}" for d in frame.index] == expected
+
+
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        (
+            ["01/02/2024", "01/03/2024", "01/04/2024"],
+            "invalid input: row 2: '01/02/2024' could be day/month or month/day and no date "
+            "in the file tells which; write dates as YYYY-MM-DD",
+        ),
+        (
+            ["12/01/2024", "13/01/2024", "01/14/2024"],
+            "invalid input: row 3: '13/01/2024' puts the day first but row 4: '01/14/2024' "
+            "puts the month first; write dates as YYYY-MM-DD",
+        ),
+    ],
+)
+def test_dates_that_read_two_ways_are_refused_with_the_row(dates, message):
+    content = csv("date,close", *[f"{d},{100 + i}" for i, d in enumerate(dates)])
+    with pytest.raises(InvalidInput) as info:
+        parse_upload(content, LIMIT)
+    assert info.value.message == message

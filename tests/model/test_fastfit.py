@@ -257,19 +257,8 @@ def test_forecasts_stay_close_to_prophets(comparisons: dict[tuple[str, int], Com
 def with_engine(
     req: ForecastRequest, engine: str | None, method: str = "prophet"
 ) -> ForecastRequest:
-    """The request with `engine` and `method` fields, as the contract's parser will give it."""
-
-    @dataclasses.dataclass(frozen=True)
-    class Requested(ForecastRequest):
-        engine: str | None = None
-        method: str = "prophet"
-
-    fields = {
-        f.name: getattr(req, f.name)
-        for f in dataclasses.fields(req)
-        if f.name not in ("engine", "method")
-    }
-    return Requested(**fields, engine=engine, method=method)
+    """The request with other `engine` and `method` fields."""
+    return dataclasses.replace(req, engine=engine, method=method)
 
 
 def files_under(*folders: Path) -> list[str]:
@@ -319,3 +308,27 @@ def test_engine_runs_the_fast_fit_when_asked_with_its_own_tag_and_slot() -> None
     assert fast_answer != cmdstan_answer  # its own fitted-model slot, not CmdStan's model
     assert engine.run(plain) == cmdstan_answer
     assert ProphetEngine().run(fast) == fast_answer  # a fresh worker: the same bytes
+
+
+@pytest.mark.slow
+def test_the_service_answers_engine_fast_and_refuses_an_unknown_engine() -> None:
+    from fastapi.testclient import TestClient
+
+    from tickercast.model.api import create_app
+    from tickercast.settings import ModelSettings
+
+    app = create_app(ModelSettings(model_api_keys="k", model_cache_ttl=0))
+    body = request_body("AAPL", 300, "k", periods=5, freq="XNYS")
+    with TestClient(app) as client:
+        fast = client.post("/", json={**body, "engine": "fast"})
+        again = client.post("/", json={**body, "engine": "fast"})
+        cmdstan = client.post("/", json=body)
+        unknown = client.post("/", json={**body, "engine": "gpu"})
+    assert fast.status_code == cmdstan.status_code == 200
+    assert fast.content == again.content != cmdstan.content
+    assert list(fast.json()) == list(cmdstan.json())
+    assert list(fast.json()["ds"]) == [str(300 + i) for i in range(5)]
+    assert unknown.status_code == 400
+    assert unknown.json() == {
+        "message": "invalid input: unknown engine 'gpu'; use 'cmdstan' or 'fast'"
+    }

@@ -4,8 +4,10 @@ the uncertainty sampling) is the one the service had before the field existed.""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from tickercast.contract import parse_request
+from tickercast.errors import InvalidInput
 
 BODY = {"ds": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"], "y": [1, 2, 3, 5]}
 
@@ -25,3 +27,20 @@ def test_another_method_is_another_answer() -> None:
     ds = [str(d.date()) for d in pd.bdate_range("2024-01-01", periods=130)]
     base = {"ds": ds, "y": list(range(130)), "periods": 3}
     assert parse_request({**base, "method": "calibrated"}).digest() != parse_request(base).digest()
+
+
+def test_no_engine_keeps_the_digest_and_an_engine_is_another_answer() -> None:
+    plain = parse_request({**BODY, "periods": 3})
+    assert plain.engine is None and plain.digest() == DIGEST_BEFORE_METHOD
+    fast = parse_request({**BODY, "periods": 3, "engine": "fast"})
+    cmdstan = parse_request({**BODY, "periods": 3, "engine": "cmdstan"})
+    assert (fast.engine, cmdstan.engine) == ("fast", "cmdstan")
+    assert len({plain.digest(), fast.digest(), cmdstan.digest()}) == 3
+
+
+@pytest.mark.parametrize("engine", ["stan", "FAST", "", 1, True, ["fast"]])
+def test_an_unknown_engine_is_refused_naming_the_accepted_ones(engine: object) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_request({**BODY, "engine": engine})
+    assert caught.value.message.startswith("invalid input: unknown engine ")
+    assert caught.value.message.endswith("use 'cmdstan' or 'fast'")

@@ -34,7 +34,7 @@ def make_client(fake_model: fakes.FakeModel, sleeps: list[float]) -> Iterator[Ma
     ) -> TestClient:
         settings = fakes.settings(**overrides)
         model = ModelClient(
-            settings.model_api_url,
+            settings.model_api_url.get_secret_value(),
             settings.model_api_key.get_secret_value(),
             timeout=settings.model_api_timeout,
             retries=settings.model_api_retries,

@@ -137,7 +137,7 @@ def test_backtest_of_a_longer_horizon_than_the_history_allows_says_why(client, f
 
 def test_posted_series_forecast(client, fake_model) -> None:
     ds = [d.strftime("%Y-%m-%d") for d in fakes.sessions(150)]
-    body = {"name": "mine", "ds": ds, "y": [str(10 + i) for i in range(150)], "periods": 4}
+    body = {"name": "mine", "ds": ds, "y": [10.0 + i for i in range(150)], "periods": 4}
     data = client.post("/api/forecast", json=body).json()
     assert data["ticker"] == "mine"
     assert len(data["forecast"]) == 4
@@ -176,7 +176,7 @@ def test_posted_series_with_a_repeated_date_is_refused(client, fake_model) -> No
     for path in ("/api/forecast", "/api/backtest"):
         resp = client.post(path, json=body)
         assert resp.status_code == 400
-        assert resp.json()["message"] == f"invalid input: the date {ds[0]} appears more than once"
+        assert resp.json()["message"] == f"Invalid input: ds[40] repeats the date {ds[0]} of ds[0]."
     assert fake_model.requests == []
 
 
@@ -220,10 +220,10 @@ ERROR_PATHS = [
     ),
     ("POST", "/api/forecast", {"json": {**GOOD_SERIES, "method": 1}}, [], 400, "method must be"),
     ("GET", "/api/backtest/NOPE", {}, [], 404, "No price source"),
-    ("GET", "/api/nothing-here", {}, [], 404, "page not found"),
-    ("DELETE", "/api/forecast/ACME", {}, [], 405, "method not allowed"),
-    ("POST", "/api/forecast", {"content": b"{nope"}, [], 400, "invalid data format"),
-    ("POST", "/api/forecast", {"content": b"[1]"}, [], 400, "invalid data format"),
+    ("GET", "/api/nothing-here", {}, [], 404, "Page not found."),
+    ("DELETE", "/api/forecast/ACME", {}, [], 405, "Method Not Allowed."),
+    ("POST", "/api/forecast", {"content": b"{nope"}, [], 400, "Invalid data format."),
+    ("POST", "/api/forecast", {"content": b"[1]"}, [], 400, "Invalid data format."),
     ("POST", "/api/forecast", {"json": {"ds": ["2024-01-02"]}}, [], 400, "y is missing"),
     (
         "POST",
@@ -234,8 +234,8 @@ ERROR_PATHS = [
         "y[1] is not a number",
     ),
     ("POST", "/api/forecast", {"json": {**GOOD_SERIES, "name": 5}}, [], 400, "name must be"),
-    ("POST", "/api/forecast", {"content": b"x" * 9_000}, [], 413, "request too large"),
-    ("POST", "/api/backtest", {"content": b"{nope"}, [], 400, "invalid data format"),
+    ("POST", "/api/forecast", {"content": b"x" * 9_000}, [], 413, "Request too large"),
+    ("POST", "/api/backtest", {"content": b"{nope"}, [], 400, "Invalid data format."),
     ("GET", "/api/forecast/ACME", {}, [fakes.refuse] * 3, 502, "could not be reached"),
     ("GET", "/api/forecast/ACME", {}, [fakes.busy("1")] * 3, 503, "busy"),
     (
@@ -272,7 +272,7 @@ def test_unexpected_errors_stay_generic(make_client: MakeClient, fake_model) -> 
     fake_model.script = [lambda r: (_ for _ in ()).throw(RuntimeError("secret detail"))]
     resp = client.get("/api/forecast/ACME")
     assert resp.status_code == 500
-    assert resp.json() == {"message": "internal error; the details are in the service log"}
+    assert resp.json() == {"message": "Internal error; the details are in the service log."}
 
 
 def test_steps_are_sessions_for_tickers_and_steps_for_calendar_day_uploads(client) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import logging
+
 import httpx
 import pandas as pd
 import pytest
@@ -9,21 +12,50 @@ import pytest
 from tests.web import fakes
 from tickercast.contract import RESPONSE_KEYS
 from tickercast.errors import ServiceBusy, TickercastError, UpstreamError, error_body
-from tickercast.web.model_client import UNREACHABLE, ModelClient, ModelRejected, ModelTimeout
+from tickercast.web.model_client import (
+    UNREACHABLE,
+    ModelClient,
+    ModelRejected,
+    ModelTimeout,
+    without_userinfo,
+)
 
 DS = [d.strftime("%Y-%m-%d") for d in fakes.sessions(30)]
 Y = [100.0 + i for i in range(30)]
 
 
-def client(model: fakes.FakeModel, sleeps: list[float], retries: int = 2) -> ModelClient:
+class Clock:
+    """A clock that moves only when the client sleeps: waits are recorded, not slept."""
+
+    def __init__(self, sleeps: list[float]) -> None:
+        self.now = 1000.0
+        self.sleeps = sleeps
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def client(
+    model: fakes.FakeModel,
+    sleeps: list[float],
+    retries: int = 2,
+    timeout: float = 30.0,
+    url: str = fakes.MODEL_URL,
+) -> ModelClient:
+    clock = Clock(sleeps)
     return ModelClient(
-        fakes.MODEL_URL,
+        url,
         fakes.KEY,
-        timeout=3.0,
+        timeout=timeout,
         retries=retries,
         transport=model.transport(),
         retry_after_cap=5.0,
-        sleep=sleeps.append,
+        sleep=clock.sleep,
+        clock=clock,
     )
 
 
@@ -118,7 +150,7 @@ def answer(status: int, content: bytes) -> object:
 @pytest.mark.parametrize(
     ("script", "kind", "status", "message"),
     [
-        (timeout, ModelTimeout, 504, "did not answer within 3 seconds"),
+        (timeout, ModelTimeout, 504, "did not answer within 30 seconds"),
         (
             answer(400, error_body("invalid input: y[3] is not a number")),
             ModelRejected,
@@ -142,6 +174,95 @@ def test_each_failure_is_one_clear_sentence(
     assert info.value.status == status
     assert message in info.value.client_message
     assert len(fake_model.requests) == 1  # none of these is retried
+
+
+def dropped(request: httpx.Request) -> httpx.Response:
+    raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+
+def reset(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
+
+
+@pytest.mark.parametrize("failure", [dropped, reset, fakes.busy("1")], ids=lambda f: f.__name__)
+def test_a_killed_worker_is_retried_as_the_answer_is_the_same(fake_model, sleeps, failure) -> None:
+    """A worker killed mid-request drops the connection (or a replacement is busy): the same
+    POST again gives the same forecast, so the user sees it rather than an error."""
+    fake_model.script = [failure, failure]
+    table = client(fake_model, sleeps, retries=2).forecast(DS, Y, periods=3)
+    assert len(table) == 3
+    assert len(fake_model.requests) == 3
+    assert fake_model.requests[0] == fake_model.requests[2]
+
+
+@pytest.mark.parametrize("failure", [dropped, fakes.busy("4")], ids=["dropped", "busy"])
+def test_retries_stop_at_the_users_timeout(fake_model, sleeps, failure) -> None:
+    # 4 s of timeout: a first wait fits, a second (0.5 s backoff or 4 s Retry-After) does not.
+    fake_model.script = [failure] * 5
+    with pytest.raises(TickercastError) as info:
+        client(fake_model, sleeps, retries=5, timeout=4.0).forecast(DS, Y, periods=3)
+    assert sum(sleeps) < 4.0
+    assert len(fake_model.requests) == len(sleeps) + 1
+    assert info.value.status in (502, 503)
+
+
+def test_each_try_waits_only_for_what_is_left_of_the_timeout(fake_model, sleeps) -> None:
+    timeouts: list[float] = []
+
+    def seen(request: httpx.Request) -> httpx.Response:
+        timeouts.append(request.extensions["timeout"]["read"])
+        raise httpx.ReadError("reset", request=request)
+
+    fake_model.script = [seen, seen]
+    client(fake_model, sleeps, retries=2, timeout=10.0).forecast(DS, Y, periods=3)
+    assert timeouts == [10.0, 9.75]
+
+
+SECRET_URL = "http://tickercast:s3cr%40t-pw@model.test/"
+
+
+def test_a_password_in_the_url_is_sent_as_basic_auth_and_never_shown(
+    fake_model, sleeps, caplog
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    auths: list[str] = []
+
+    def check(request: httpx.Request) -> httpx.Response:
+        auths.append(request.headers["Authorization"])
+        assert str(request.url) == fakes.MODEL_URL
+        return fakes.forecast_answer(request.content)
+
+    fake_model.script = [check, fakes.refuse, fakes.refuse, fakes.refuse]
+    model = client(fake_model, sleeps, url=SECRET_URL)
+    assert model.url == fakes.MODEL_URL
+    model.forecast(DS, Y, periods=2)
+    assert auths == ["Basic " + base64.b64encode(b"tickercast:s3cr@t-pw").decode()]
+    with pytest.raises(UpstreamError) as info:
+        model.forecast(DS, Y, periods=2)  # unreachable: the warning names the URL
+    assert "model service unreachable at http://model.test/" in caplog.text
+    assert "HTTP Request: POST http://model.test/" in caplog.text  # httpx's own line
+    for text in (caplog.text, str(info.value), info.value.client_message, model.url):
+        assert "s3cr" not in text
+    assert fakes.KEY not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("url", "clean", "auth"),
+    [
+        ("http://host:9000/", "http://host:9000/", None),
+        ("http://u:p@host:9000/x", "http://host:9000/x", ("u", "p")),
+        ("https://u@host/", "https://host/", ("u", "")),
+        ("http://u:p%3Aq@h/", "http://h/", ("u", "p:q")),
+    ],
+)
+def test_without_userinfo(url, clean, auth) -> None:
+    assert without_userinfo(url) == (clean, auth)
+
+
+def test_the_settings_never_show_the_url(caplog) -> None:
+    settings = fakes.settings(model_api_url=SECRET_URL)
+    assert "s3cr" not in repr(settings)
+    assert "s3cr" not in str(settings.model_dump())
 
 
 def test_method_is_sent_when_given(fake_model, sleeps) -> None:

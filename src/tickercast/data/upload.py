@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 
 import pandas as pd
 
@@ -20,9 +21,12 @@ DATE_NAMES = ("date", "ds", "timestamp", "time", "day")
 # otherwise show as crashes.
 VALUE_NAMES = ("adj_close", "close", "value", "y", "price")
 MISSING = frozenset({"", "null", "nan", "na", "n/a"})
+FIRST_YEAR, LAST_YEAR = 1900, 2099  # the years a series may span to be forecast
 ATTRIBUTION = "Prices: your uploaded file."
 
 _Rows = list[tuple[int, list[str]]]  # (row number, cells)
+# A date written with the day and the month as numbers before the year: 11/01/2024, 1.2.24.
+_NUMERIC_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})\b(.*)")
 
 
 def parse_upload(content: bytes, max_bytes: int, name: str = "upload") -> PriceHistory:
@@ -38,6 +42,7 @@ def parse_upload(content: bytes, max_bytes: int, name: str = "upload") -> PriceH
     dates = _dates(rows, date_col)
     values = _values(rows, value_col, names[value_col].strip())
     _check_unique(rows, dates)
+    _check_years(rows, dates)
     with_value = sum(not math.isnan(v) for v in values)
     if with_value < 2:
         plural = "row" if with_value == 1 else "rows"
@@ -122,9 +127,9 @@ def _all_numbers(rows: _Rows, col: int) -> bool:
 
 def _dates(rows: _Rows, col: int) -> pd.DatetimeIndex:
     texts = [_cell(cells, col) for _, cells in rows]
-    parsed = pd.to_datetime(
-        pd.Series(texts, dtype=object), format="mixed", errors="coerce", utc=True
-    )
+    day_first = _day_first(rows, texts)
+    iso = [_as_iso(text, day_first) for text in texts]
+    parsed = pd.to_datetime(pd.Series(iso, dtype=object), format="mixed", errors="coerce", utc=True)
     unread = parsed.isna().to_numpy()
     if unread.any():
         at = int(unread.argmax())
@@ -133,6 +138,49 @@ def _dates(rows: _Rows, col: int) -> pd.DatetimeIndex:
             f"row {row}: {text[:30]!r} is not a date" if text else f"row {row}: no date"
         )
     return pd.DatetimeIndex(parsed, name="date").tz_localize(None)
+
+
+def _day_first(rows: _Rows, texts: list[str]) -> bool:
+    """Whether dates like 11/01/2024 put the day first, decided from the whole column: a first
+    number over 12 says day first, a second one over 12 says month first. A file that says both,
+    or neither while some date reads two ways, is refused: no date is silently misread."""
+    day_first_at = month_first_at = ambiguous_at = None
+    for i, text in enumerate(texts):
+        match = _NUMERIC_DATE.fullmatch(text)
+        if match is None:
+            continue
+        first, second = int(match[1]), int(match[3])
+        if first > 12 and day_first_at is None:
+            day_first_at = i
+        elif second > 12 and month_first_at is None:
+            month_first_at = i
+        elif first != second and first <= 12 and second <= 12 and ambiguous_at is None:
+            ambiguous_at = i
+    if day_first_at is not None and month_first_at is not None:
+        raise InvalidInput(
+            f"row {rows[day_first_at][0]}: {texts[day_first_at]!r} puts the day first but "
+            f"row {rows[month_first_at][0]}: {texts[month_first_at]!r} puts the month first; "
+            "write dates as YYYY-MM-DD"
+        )
+    if day_first_at is None and month_first_at is None and ambiguous_at is not None:
+        text = texts[ambiguous_at]
+        raise InvalidInput(
+            f"row {rows[ambiguous_at][0]}: {text!r} could be day/month or month/day and no "
+            "date in the file tells which; write dates as YYYY-MM-DD"
+        )
+    return day_first_at is not None
+
+
+def _as_iso(text: str, day_first: bool) -> str:
+    """A day/month/year or month/day/year date as YYYY-MM-DD (the rest of the cell kept)."""
+    match = _NUMERIC_DATE.fullmatch(text)
+    if match is None:
+        return text
+    first, second, year, rest = match[1], match[3], match[4], match[5]
+    day, month = (first, second) if day_first else (second, first)
+    if len(year) == 2:  # as strptime's %y: 69-99 are 1969-1999, 00-68 are 2000-2068
+        year = ("19" if int(year) >= 69 else "20") + year
+    return f"{year}-{int(month):02d}-{int(day):02d}{rest}"
 
 
 def _values(rows: _Rows, col: int, name: str) -> list[float]:
@@ -144,6 +192,16 @@ def _values(rows: _Rows, col: int, name: str) -> list[float]:
             raise InvalidInput(f"row {row}: {text[:30]!r} in column {name} is not a number")
         values.append(value)
     return values
+
+
+def _check_years(rows: _Rows, dates: pd.DatetimeIndex) -> None:
+    outside = (dates.year < FIRST_YEAR) | (dates.year > LAST_YEAR)
+    if outside.any():
+        at = int(outside.argmax())
+        raise InvalidInput(
+            f"row {rows[at][0]}: {dates[at]:%Y-%m-%d} is outside the years {FIRST_YEAR} to "
+            f"{LAST_YEAR}"
+        )
 
 
 def _check_unique(rows: _Rows, dates: pd.DatetimeIndex) -> None:

@@ -20,17 +20,19 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tickercast import __version__
 from tickercast.cache import AnswerCache, MemoryCache
 from tickercast.contract import Limits, check_key, parse_body
-from tickercast.errors import TickercastError, error_body
+from tickercast.errorlog import ContainUnexpected, UnexpectedErrors
+from tickercast.errors import InvalidKey, TickercastError, error_body
 from tickercast.logs import RequestLog
+from tickercast.model.clients import FailedKeys, client_address, parse_networks
 from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.metrics import Metrics
-from tickercast.model.openapi import BACKTEST_OPENAPI, FORECAST_OPENAPI
+from tickercast.model.openapi import BACKTEST_OPENAPI, FORECAST_OPENAPI, NOT_READY_OPENAPI
 from tickercast.model.pipeline import Answer, Pipeline
 from tickercast.model.slots import FitGate
 from tickercast.ratelimit import RateLimit
@@ -73,6 +75,21 @@ def create_app(
     gate = FitGate(settings.fit_slots, settings.model_queue_size, fit_slots_dir)
     warm: dict[str, asyncio.Task[None]] = {}
     worker = f"{socket.gethostname()}:{os.getpid()}"
+    worker_header = {"X-Worker": worker} if settings.model_worker_header else None
+    failed_keys = FailedKeys(settings.model_key_failure_limit, store)
+    proxies = parse_networks(settings.model_trusted_proxies or "")
+
+    async def check_client_key(request: Request, data: dict[str, object]) -> None:
+        """The order of CONTRACT.md: a client with too many wrong keys lately, then the key."""
+        client = client_address(
+            request.client.host if request.client else None, request.headers, proxies
+        )
+        await failed_keys.check(client)
+        try:
+            check_key(data, keys)
+        except InvalidKey:
+            await failed_keys.record(client)
+            raise
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -104,12 +121,20 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        return Response(error_body(str(exc.detail).lower()), exc.status_code, media_type=JSON)
+        return Response(
+            error_body(str(exc.detail).lower()),
+            exc.status_code,
+            headers=exc.headers,  # `Allow` on a 405
+            media_type=JSON,
+        )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+    unexpected = UnexpectedErrors(log)
+
+    def server_error() -> Response:
+        metrics.requests.labels("500").inc()
         return error_response(TickercastError())
+
+    app.add_middleware(ContainUnexpected, errors=unexpected, answer=server_error)
 
     pipeline = Pipeline(
         engine,
@@ -130,13 +155,13 @@ def create_app(
         path = request.url.path
         try:
             data = parse_body(await read_body(request, settings.model_max_body_bytes))
-            check_key(data, keys)
+            await check_client_key(request, data)
             await requests_rate.hit(data["key"])
             result = await run(data)
             outcome = result.outcome
             metrics.requests.labels("200").inc()
             log.info("%s rows=%d %s", path, result.rows, outcome)
-            return Response(result.content, media_type=JSON, headers={"X-Worker": worker})
+            return Response(result.content, media_type=JSON, headers=worker_header)
         except TickercastError as exc:
             metrics.requests.labels(str(exc.status)).inc()
             log.info("%s refused: %d %s", path, exc.status, exc.client_message)
@@ -156,7 +181,7 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="Ready to serve forecasts")
+    @app.get("/readyz", summary="Ready to serve forecasts", responses=NOT_READY_OPENAPI)
     async def readyz() -> Response:
         task = warm.get("task")
         if task is None or not task.done():
@@ -165,7 +190,7 @@ def create_app(
             return Response(error_body("engine failed to start"), 503, media_type=JSON)
         return Response(b'{"status":"ready"}', media_type=JSON)
 
-    @app.get("/metrics", summary="Prometheus metrics")
+    @app.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
     async def prometheus() -> Response:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 

@@ -41,10 +41,9 @@ def requested_engine(req: ForecastRequest) -> str:
     """The fit engine for a request: its `engine` field when given (`"fast"`, in-process, or
     `"cmdstan"`); else the fast one for `method: "calibrated"` and CmdStan for everything
     else, as the contract's table says. The one place that reads those fields."""
-    engine = getattr(req, "engine", None)
-    if engine:
-        return str(engine)
-    return "fast" if getattr(req, "method", None) == "calibrated" else "cmdstan"
+    if req.engine is not None:
+        return req.engine
+    return "fast" if req.method == "calibrated" else "cmdstan"
 
 
 class MockEngine:

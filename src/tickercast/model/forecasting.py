@@ -34,9 +34,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from tickercast.calendars import future_dates
 from tickercast.contract import ForecastRequest
-from tickercast.errors import InvalidInput
 from tickercast.model.columns import contract_columns
 from tickercast.model.predict import epoch_days, fourier_series
 from tickercast.model.predict import predict as predict_arrays
@@ -139,7 +137,7 @@ def _in_process_prophet() -> type:
             return fastfit.optimize(stan_data)
 
         def sampling(self, *args: Any, **kwargs: Any) -> Any:
-            raise NotImplementedError("the in-process backend finds the MAP only")
+            raise RuntimeError("the in-process backend finds the MAP only (mcmc_samples=0)")
 
     class InProcessProphet(_fast_prophet()):  # type: ignore[misc]
         """Prophet's preprocessing and prediction, fitted by the in-process backend (which
@@ -205,12 +203,10 @@ def point_fit(
 
 
 def prediction_dates(req: ForecastRequest) -> pd.DatetimeIndex:
-    future = future_dates(req.ds.max(), req.periods, req.freq)
-    if len(future) < req.periods:
-        raise InvalidInput(f"the calendar {req.freq} has only {len(future)} sessions ahead")
+    """The history (when asked for) and the future dates, resolved and checked with the request."""
     if req.include_history:
-        return req.ds.append(future)
-    return future
+        return req.ds.append(req.future)
+    return req.future
 
 
 def predict(model: Prophet, req: ForecastRequest) -> tuple[pd.DatetimeIndex, dict[str, Any]]:

@@ -31,7 +31,8 @@ def forecast(req: ForecastRequest) -> tuple[pd.DatetimeIndex, dict[str, np.ndarr
     when = _days(dates, origin)
     yhat = intercept + slope * when
     horizon = np.maximum(when - t.max(), 0.0)
-    z = NormalDist().inv_cdf(0.5 + req.interval_width / 2)
+    # From the lower tail: 0.5 + width / 2 rounds to 1 for widths just under 1.
+    z = -NormalDist().inv_cdf((1 - req.interval_width) / 2)
     half = z * sigma * np.sqrt(1.0 + horizon / max(len(y), 1))
     zeros = np.zeros(len(dates))
     columns = {

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from tickercast.contract import (
+    CALIBRATED_MIN_ROWS,
     DEFAULT_CUTOFFS,
     DEFAULT_HORIZON,
     DEFAULT_METHOD,
+    ENGINES,
     MAX_CUTOFFS,
     METHODS,
     RESPONSE_KEYS,
@@ -19,6 +21,15 @@ _ERROR = {
     "properties": {"message": {"type": "string"}},
 }
 
+# The schema describes requests the service always accepts (every one of them gets a forecast),
+# so generated requests can be held to that. The service reads more than this, as the README's
+# model section says (any date form pandas parses, duplicate dates, exchange calendar codes,
+# other years): what is outside the schema may be refused with a 400 that says why.
+# Dates: 1900 to 2169 with days up to 28, so any two of them and a forecast of the longest
+# horizon stay within the 290-year span Prophet can measure and before 2200.
+DATE_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|21[0-6][0-9])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$"
+NUMBER_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,12})?$"
+
 REQUEST_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["key", "ds", "y"],
@@ -26,19 +37,35 @@ REQUEST_SCHEMA: dict[str, Any] = {
         "key": {"type": "string", "description": "The shared secret."},
         "ds": {
             "type": "array",
-            "items": {"type": "string"},
-            "description": "Dates or timestamps in any form pandas parses.",
+            "minItems": 2,
+            "maxItems": 20_000,
+            "uniqueItems": True,
+            "items": {"type": "string", "pattern": DATE_PATTERN},
+            "description": "Dates, as many as y has values. Also read: other forms pandas "
+            "parses, times of day, duplicates (see the README).",
         },
         "y": {
             "type": "array",
-            "items": {"anyOf": [{"type": "number"}, {"type": "string"}, {"type": "null"}]},
-            "description": "Observed values: numbers, numeric strings, or null for missing.",
+            "minItems": 2,
+            "maxItems": 20_000,
+            "items": {
+                "anyOf": [
+                    {"type": "number", "minimum": -1e12, "maximum": 1e12},
+                    {"type": "string", "pattern": NUMBER_PATTERN},
+                    {"type": "null"},
+                ]
+            },
+            "contains": {"not": {"type": "null"}},
+            "minContains": 2,
+            "description": "Observed values, as many as ds has dates: numbers, numeric strings, "
+            "or null for missing; at least two of them not null.",
         },
-        "periods": {"type": "integer", "minimum": 1, "default": 100},
+        "periods": {"type": "integer", "minimum": 1, "maximum": 3_650, "default": 100},
         "freq": {
             "type": "string",
-            "description": "'D', 'B', or an exchange calendar code such as 'XNYS'. "
-            "Default: inferred from ds.",
+            "enum": ["D", "B"],
+            "description": "'D' or 'B'; also an exchange calendar code such as 'XNYS' for the "
+            "dates its calendar covers. Default: inferred from ds.",
         },
         "include_history": {"type": "boolean", "default": False},
         "interval_width": {
@@ -54,6 +81,21 @@ REQUEST_SCHEMA: dict[str, Any] = {
             "description": "'prophet': Prophet's own forecast; 'calibrated': anchored at the "
             "last value, damped towards the random walk, with a band calibrated on past moves.",
         },
+        "engine": {
+            "type": "string",
+            "enum": list(ENGINES),
+            "description": "The fit engine: 'cmdstan' (Prophet's own optimizer) or 'fast' (the "
+            "same model's optimum found in-process). Default: CmdStan for 'prophet', the fast "
+            "engine for 'calibrated' and backtests.",
+        },
+    },
+    # The calibrated forecast needs CALIBRATED_MIN_ROWS values.
+    "if": {"required": ["method"], "properties": {"method": {"const": "calibrated"}}},
+    "then": {
+        "properties": {
+            "ds": {"minItems": CALIBRATED_MIN_ROWS},
+            "y": {"contains": {"not": {"type": "null"}}, "minContains": CALIBRATED_MIN_ROWS},
+        }
     },
 }
 
@@ -171,3 +213,6 @@ BACKTEST_OPENAPI = _operation(
     "Rolling-origin scores of the method and of the random walk, with and without drift.",
     BACKTEST_SCHEMA,
 )
+NOT_READY_OPENAPI: dict[int | str, dict[str, Any]] = {
+    503: _error("Warming up, or the engine failed to start.")
+}

@@ -18,25 +18,28 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 
 from tickercast import __version__
 from tickercast.cache import AnswerCache, MemoryCache
 from tickercast.data.base import PriceProvider
 from tickercast.data.online import OnlineProvider
-from tickercast.errors import InvalidInput, NotFound, TickercastError, error_body
+from tickercast.errors import InvalidInput, NotFound, TickercastError, error_body, sentence
 from tickercast.logs import RequestLog
 from tickercast.serving import configure_logging
 from tickercast.settings import WebSettings
 from tickercast.store import Store
 from tickercast.web import api, pages
+from tickercast.web import openapi as web_openapi
 from tickercast.web.forecasts import ANSWERS_NAMESPACE, Forecaster
+from tickercast.web.headers import CachedStaticFiles, SecurityHeaders, add_security_headers
 from tickercast.web.metrics import WebMetrics
 from tickercast.web.model_client import ModelClient
 
@@ -44,6 +47,10 @@ log = logging.getLogger("tickercast.web")
 HERE = Path(__file__).parent
 JSON = "application/json"
 ANSWERS_MAX_ITEMS, ANSWERS_MAX_BYTES = 2_000, 32 * 2**20  # in-process: a forecast is ~10-40 KB
+# Responses smaller than this go out as they are; plotly.min.js (4.8 MB) goes out as ~1.4 MB.
+GZIP_MIN_BYTES = 1000
+STATIC_MAX_AGE = 3600  # the pages ask for /static/app.css?v=VERSION: a new release, a new URL
+VENDOR_MAX_AGE = 86400
 
 
 def plotly_js_path() -> Path:
@@ -56,7 +63,7 @@ def plotly_js_path() -> Path:
 
 def model_client_from(settings: WebSettings) -> ModelClient:
     return ModelClient(
-        settings.model_api_url,
+        settings.model_api_url.get_secret_value(),
         settings.model_api_key.get_secret_value(),
         timeout=settings.model_api_timeout,
         retries=settings.model_api_retries,
@@ -128,18 +135,27 @@ def create_app(
     def is_api(request: Request) -> bool:
         return request.url.path.startswith("/api/")
 
-    def error_response(request: Request, exc: TickercastError) -> Response:
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    def error_response(
+        request: Request, exc: TickercastError, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        headers = dict(headers or {})
+        if exc.retry_after:
+            headers["Retry-After"] = str(exc.retry_after)
+        message = sentence(exc.client_message)
+        response: Response
         if is_api(request):
-            body = error_body(exc.client_message)
-            return Response(body, exc.status, headers=headers, media_type=JSON)
-        return templates.TemplateResponse(
-            request,
-            "error.html",
-            {"message": exc.client_message, "status": exc.status},
-            status_code=exc.status,
-            headers=headers,
-        )
+            response = Response(error_body(message), exc.status, headers=headers, media_type=JSON)
+        else:
+            response = templates.TemplateResponse(
+                request,
+                "error.html",
+                {"message": message, "status": exc.status},
+                status_code=exc.status,
+                headers=headers,
+            )
+        # Also on the answers to unexpected errors, which bypass the middleware.
+        add_security_headers(response.headers)
+        return response
 
     @app.exception_handler(TickercastError)
     async def _known(request: Request, exc: TickercastError) -> Response:
@@ -156,17 +172,19 @@ def create_app(
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
             return error_response(request, NotFound("page not found"))
-        error = TickercastError(str(exc.detail).lower())
+        error = TickercastError(str(exc.detail))
         error.status = exc.status_code
-        return error_response(request, error)
+        return error_response(request, error, exc.headers)  # e.g. Allow on a 405
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(request, TickercastError())
 
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
     app.add_middleware(RequestLog, requests=metrics.requests, seconds=metrics.request_seconds)
 
+    # Async: they answer on the event loop, never queued behind forecasts in the thread pool.
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -180,15 +198,24 @@ def create_app(
     async def prometheus() -> Response:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
-    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
-    def plotly() -> FileResponse:
-        return FileResponse(
-            plotly_js,
-            media_type="text/javascript",
-            headers={"Cache-Control": "public, max-age=86400"},
-        )
+    generated = app.openapi
 
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = web_openapi.describe(generated(), forecaster.max_rows)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    vendor = CachedStaticFiles(
+        directory=plotly_js.parent, max_age=VENDOR_MAX_AGE, only=[plotly_js.name]
+    )
+    app.mount("/static/vendor", vendor, name="vendor")
+    app.mount(
+        "/static",
+        CachedStaticFiles(directory=HERE / "static", max_age=STATIC_MAX_AGE),
+        name="static",
+    )
+    app.add_middleware(SecurityHeaders)  # the outermost: on every answer
     api.register(app, forecaster, settings)
     pages.register(app, forecaster, templates, settings)
     return app

@@ -45,6 +45,7 @@ from tickercast.web.series import (
     parse_method,
     usable,
 )
+from tickercast.web.series_checks import check_series_body
 
 INTERVAL_WIDTH = 0.8
 MARKET_FREQ = "XNYS"  # provider prices are NYSE sessions, so the future is too
@@ -292,6 +293,7 @@ class Forecaster:
     def posted_series(self, body: Mapping[str, Any]) -> PostedSeries:
         """A series the browser sends back (an uploaded CSV): checked as the model checks it,
         then sorted by date (a repeated date is refused), so no fit sees the future."""
+        check_series_body(body)
         name = body.get("name") or "upload"
         if not isinstance(name, str):
             raise InvalidInput("name must be a string")

@@ -2,14 +2,18 @@
 
 Every failure becomes a `TickercastError` whose message is a sentence a user can read:
 
-    connection failure,    retried up to `retries` times (503 and 429 wait their Retry-After,
-    503, 429, 502          capped at `retry_after_cap` seconds); a connection that broke
-                           mid-answer, or a kept-alive one a replaced worker closed, too: the
-                           answer is deterministic, so asking again is safe
+    connection failure,    retried up to `retries` times, all within `timeout` seconds of the
+    503, 429, 502          first try (503 and 429 wait their Retry-After, capped at
+                           `retry_after_cap` seconds); a connection that broke mid-answer, or
+                           a kept-alive one a replaced worker closed, too: the answer is
+                           deterministic, so asking again is safe
     timeout                ModelTimeout (504): "did not answer within N seconds"
     400 from the model     ModelRejected (400): the model's own reason (also in `.detail`)
     401 / 403              UpstreamError (502): the key was refused (details in the log)
     other failures         UpstreamError (502) or ServiceBusy (503)
+
+A password in the URL (`http://user:pw@host/`) is sent as HTTP Basic auth and never shown:
+the client's URL, httpx's request log line and every message carry the URL without it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 import orjson
@@ -33,6 +38,17 @@ UNREACHABLE = "The forecasting service could not be reached."
 BUSY = "The forecasting service is busy; please try again in a minute."
 
 Kind = Literal["forecast", "backtest"]  # the model's POST / and POST /backtest
+
+
+def without_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
+    """`url` without its `user:password@` part, and that user and password (or None)."""
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return url, None
+    user, _, password = userinfo.partition(":")
+    return urlunsplit(parts._replace(netloc=host)), (unquote(user), unquote(password))
+
 
 # The connection failed, or broke before the whole answer came (a replica died answering, or a
 # model worker being replaced closed a kept-alive connection): a forecast is deterministic, so
@@ -104,17 +120,22 @@ class ModelClient:
         retry_after_cap: float = 5.0,
         backoff: float = 0.25,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.url = url
+        self.url, auth = without_userinfo(url)
+        self._secrets = [secret for secret in (key, auth[1] if auth else "") if secret]
         self._key = key
         self.timeout = timeout
         self.retries = retries
         self.retry_after_cap = retry_after_cap
         self.backoff = backoff
         self._sleep = sleep
+        self._clock = clock
         self._owns_client = client is None
         self._client = client or httpx.Client(
-            transport=transport, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0))
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            auth=httpx.BasicAuth(*auth) if auth else None,
         )
 
     def close(self) -> None:
@@ -198,37 +219,59 @@ class ModelClient:
         request_id = current_request_id()
         if request_id:  # the model service logs it too: one click, followed across both
             headers[REQUEST_ID_HEADER] = request_id
+        deadline = self._clock() + self.timeout
         attempt = 0
         while True:
+            left = deadline - self._clock()
+            if left <= 0:
+                raise self._timeout()
             try:
                 response = self._client.post(
-                    url, content=content, headers=headers, timeout=self.timeout
+                    url,
+                    content=content,
+                    headers=headers,
+                    timeout=httpx.Timeout(left, connect=min(left, 5.0)),
                 )
             except RETRYABLE as exc:
                 # Nothing reached the model, or its replica died answering (a load balancer
                 # passes that on as a broken connection), or a worker being replaced closed
                 # the kept-alive connection: the same request gives the same answer, so it is
                 # safe to try again after a short pause.
-                if attempt >= self.retries:
-                    log.warning("model service unreachable at %s: %s", self.url, exc)
+                wait = self.backoff * 2**attempt
+                if attempt >= self.retries or self._clock() + wait >= deadline:
+                    log.warning("model service unreachable at %s: %s", url, self._hide(exc))
                     raise UpstreamError(UNREACHABLE) from None
-                self._sleep(self.backoff * 2**attempt)
+                self._sleep(wait)
                 attempt += 1
                 continue
             except httpx.TimeoutException:
-                raise ModelTimeout(
-                    f"The forecasting service did not answer within {self.timeout:g} seconds."
-                ) from None
+                raise self._timeout() from None
             except httpx.TransportError as exc:
-                log.warning("model service connection failed at %s: %s", self.url, exc)
+                log.warning("model service connection failed at %s: %s", url, self._hide(exc))
                 raise UpstreamError(UNREACHABLE) from None
             if response.status_code in RETRIED_STATUSES and attempt < self.retries:
-                self._sleep(self._wait_for(response, attempt))
-                attempt += 1
-                continue
+                wait = self._wait_for(response, attempt)
+                if self._clock() + wait < deadline:
+                    self._sleep(wait)
+                    attempt += 1
+                    continue
             if response.status_code == 200:
                 return response
             raise self._error_for(response)
+
+    def _timeout(self) -> ModelTimeout:
+        return ModelTimeout(
+            f"The forecasting service did not answer within {self.timeout:g} seconds."
+        )
+
+    def _hide(self, exc: Exception) -> str:
+        return self._hide_text(str(exc))
+
+    def _hide_text(self, text: str) -> str:
+        """`text` with the key and the URL's password masked."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
     def _wait_for(self, response: httpx.Response, attempt: int) -> float:
         header = response.headers.get("Retry-After", "")
@@ -244,11 +287,13 @@ class ModelClient:
             detail = message.removeprefix("invalid input: ") if message else "unreadable input"
             return ModelRejected(detail)
         if status in (401, 403):
-            log.error("the model service refused MODEL_API_KEY (%d %s)", status, message)
+            log.error(
+                "the model service refused MODEL_API_KEY (%d %s)", status, self._hide_text(message)
+            )
             return UpstreamError("The forecasting service refused this app's key.")
         if status in (429, 503):
             return ServiceBusy(BUSY, retry_after=after or 30)
-        log.error("model service answered %d: %s", status, message)
+        log.error("model service answered %d: %s", status, self._hide_text(message))
         return UpstreamError(f"The forecasting service failed (HTTP {status}).")
 
 

@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 
 from tickercast.data.frames import normalize_ticker
 from tickercast.data.upload import parse_upload
-from tickercast.errors import InvalidInput, RequestTooLarge, TickercastError
+from tickercast.errors import InvalidInput, RequestTooLarge, TickercastError, sentence
 from tickercast.settings import WebSettings
 from tickercast.web.backtest import MASE_MEANS
 from tickercast.web.forecasts import INTERVAL_WIDTH, TICKER_UNIT, UPLOAD_UNIT, Forecaster
@@ -158,7 +158,8 @@ def register(
         try:
             prices = parse_upload(content, settings.upload_max_bytes, name[:40])
         except (InvalidInput, RequestTooLarge) as exc:
-            return home(request, f"That file could not be used: {exc.client_message}.", exc.status)
+            message = sentence(f"That file could not be used: {exc.client_message}")
+            return home(request, message, exc.status)
         frame = adjusted(prices.frame)
         choices = Choices()
         data = {
@@ -189,19 +190,22 @@ def register(
 
     @app.get("/compare", include_in_schema=False)
     def compare(request: Request, tickers: str = "", window: str | None = None) -> Response:
-        window = window or DEFAULT_WINDOW
-        if window not in WINDOWS:
-            raise InvalidInput(f"window must be one of {', '.join(WINDOWS)}")
         symbols = list(dict.fromkeys(t.strip().upper() for t in tickers.split(",") if t.strip()))
         context: dict[str, Any] = {
             "tickers": ",".join(symbols),
-            "window": window,
+            "window": window if window in WINDOWS else DEFAULT_WINDOW,
             "windows": [(key, WINDOW_LABELS[key]) for key in WINDOWS],
             "known": forecaster.tickers(),
             "data": None,
             "message": None,
         }
+        if window and window not in WINDOWS:
+            context["message"] = f"Pick a window among {', '.join(WINDOWS)}."
+            return render(request, "compare.html", 400, **context)
         if not symbols:
+            # A form that is ready to go: three known tickers, written in, not a grey hint.
+            known = dict.fromkeys(t["ticker"] for t in context["known"])
+            context["tickers"] = ",".join(list(known)[:3])
             return render(request, "compare.html", **context)
         if not 2 <= len(symbols) <= MAX_COMPARE:
             context["message"] = f"Pick between 2 and {MAX_COMPARE} tickers to compare."
@@ -209,9 +213,9 @@ def register(
         try:
             closes = {s: adjusted(forecaster.history(s).frame)["close"] for s in symbols}
         except TickercastError as exc:
-            context["message"] = exc.client_message[:1].upper() + exc.client_message[1:] + "."
+            context["message"] = sentence(exc.client_message)
             return render(request, "compare.html", exc.status, **context)
-        joined = in_window(pd.DataFrame(closes).sort_index(), window)
+        joined = in_window(pd.DataFrame(closes).sort_index(), context["window"])
         context["data"] = page_json(
             {
                 "ds": [d.strftime("%Y-%m-%d") for d in joined.index],

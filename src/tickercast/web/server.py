@@ -5,8 +5,11 @@ The web app never imports Prophet, so a worker stays small (a 512 MB dyno holds 
 
 from __future__ import annotations
 
+import sys
+
 from fastapi import FastAPI
 
+from tickercast.processes import port_in_use, port_taken_message
 from tickercast.serving import configure_logging, gunicorn_options, load_settings, run_gunicorn
 from tickercast.settings import WebSettings
 
@@ -21,6 +24,9 @@ def serve(host: str, port: int, workers: int) -> int:
     settings = load_settings(WebSettings, "tickercast web", HINT)
     if settings is None:
         return 2
+    if port_in_use(host, port):
+        print(f"tickercast web: {port_taken_message(host, port)}", file=sys.stderr)
+        return 1
     print(f"tickercast web on http://{host}:{port} with {workers} worker(s)", flush=True)
 
     def app() -> FastAPI:  # called in each worker

@@ -1,0 +1,66 @@
+"""Who is calling, and how many wrong keys they sent lately.
+
+"Client" as CONTRACT.md defines it: the peer address, or the first address in
+`X-Forwarded-For` when the peer is one of the configured trusted proxies (so clients behind the
+load balancer are told apart, and one of them cannot lock out the others). A client that sent
+too many wrong keys lately is answered 429 before its key is even looked at; the count is a
+`RateLimit`: in Redis when configured, so every worker and replica shares it, and in this
+process while Redis does not answer.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+
+from tickercast.ratelimit import RateLimit
+from tickercast.store import Store
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> list[Network]:
+    """`"10.0.0.1, 10.1.0.0/16"` as networks; ValueError names an entry that is not one."""
+    networks = []
+    for entry in text.split(","):
+        entry = entry.strip()
+        if entry:
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+    return networks
+
+
+def client_address(peer: str | None, headers: Mapping[str, str], trusted: Sequence[Network]) -> str:
+    peer = peer or "unknown"
+    forwarded = headers.get("x-forwarded-for")
+    if not forwarded or not _is_in(peer, trusted):
+        return peer
+    first = forwarded.split(",")[0].strip()
+    try:
+        return str(ipaddress.ip_address(first))
+    except ValueError:
+        return peer  # a forwarded value that is not an address: count it against the proxy
+
+
+def _is_in(address: str, networks: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+class FailedKeys:
+    """Wrong keys per client over a moving window; past the limit, 429 with Retry-After."""
+
+    def __init__(self, rate: str, store: Store) -> None:
+        self.limit = RateLimit(rate, store, "model-failed-keys", "too many wrong keys; retry later")
+
+    async def check(self, client: str) -> None:
+        """429 when `client` has used up its wrong keys."""
+        await self.limit.check(client)
+
+    async def record(self, client: str) -> None:
+        await self.limit.count(client)

@@ -1,0 +1,142 @@
+"""Guessing keys: a client that sent too many wrong keys lately gets 429 with Retry-After, in
+every worker and replica (Redis), while other clients, and the web app behind the same load
+balancer, are unaffected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import orjson
+import pytest
+import redis
+
+from tests.loop import run
+from tests.model.test_api import GOOD, KEY, settings
+from tickercast.model.api import create_app
+from tickercast.model.clients import client_address, parse_networks
+
+REDIS_URL = "redis://127.0.0.1:6379/1"
+WRONG = {**GOOD, "key": "guess"}
+PROXY = "10.0.0.2"
+
+
+async def posts(
+    app: object, peer: str, body: object, headers: dict[str, str] | None = None
+) -> list[tuple[int, str | None]]:
+    """Post each body in turn from `peer`; the answers' (status, Retry-After)."""
+    bodies = body if isinstance(body, list) else [body]
+    transport = httpx.ASGITransport(app=app, client=(peer, 40000))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://model") as client:
+        answers = [
+            await client.post(
+                "/", content=b if isinstance(b, bytes) else orjson.dumps(b), headers=headers
+            )
+            for b in bodies
+        ]
+    return [(r.status_code, r.headers.get("retry-after")) for r in answers]
+
+
+def ask(app: object, peer: str, body: object, headers: dict[str, str] | None = None) -> list:
+    """`posts` on an event loop of its own (an app without Redis: nothing tied to a loop)."""
+    return run(posts(app, peer, body, headers))
+
+
+def test_wrong_keys_from_one_client_get_429_and_other_clients_are_unaffected() -> None:
+    app = create_app(settings(model_key_failure_limit="3/minute"))
+    answers = ask(app, "203.0.113.7", [WRONG] * 5)
+    assert [status for status, _ in answers] == [403, 403, 403, 429, 429]
+    assert 1 <= int(answers[3][1]) <= 61
+    # The same client is refused even with the right key (the count comes before the key) ...
+    assert ask(app, "203.0.113.7", GOOD)[0][0] == 429
+    # ... but a body that is not JSON is still told so first, as CONTRACT.md orders the checks.
+    assert ask(app, "203.0.113.7", b"{nope")[0][0] == 400
+    # Another client with the right key, and with a wrong one, is unaffected.
+    assert ask(app, "203.0.113.8", GOOD)[0][0] == 200
+    assert ask(app, "203.0.113.8", WRONG)[0][0] == 403
+
+
+def test_missing_keys_and_right_keys_are_not_counted() -> None:
+    app = create_app(settings(model_key_failure_limit="2/minute"))
+    no_key = {k: v for k, v in GOOD.items() if k != "key"}
+    statuses = [s for s, _ in ask(app, "203.0.113.9", [GOOD, no_key] * 3 + [WRONG] * 3)]
+    assert statuses == [200, 401] * 3 + [403, 403, 429]
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_is_limited_not_the_proxy() -> None:
+    app = create_app(settings(model_key_failure_limit="2/minute", model_trusted_proxies=PROXY))
+    attacker = {"x-forwarded-for": "198.51.100.1, 10.9.9.9"}
+    assert [s for s, _ in ask(app, PROXY, [WRONG] * 3, attacker)] == [403, 403, 429]
+    # The web app behind the same proxy, and the proxy itself, still get their forecasts.
+    assert ask(app, PROXY, GOOD, {"x-forwarded-for": "198.51.100.2"})[0][0] == 200
+    assert ask(app, PROXY, GOOD)[0][0] == 200
+
+
+def test_an_untrusted_peer_cannot_choose_its_address_with_x_forwarded_for() -> None:
+    app = create_app(settings(model_key_failure_limit="2/minute"))
+    statuses = [
+        ask(app, "203.0.113.10", WRONG, {"x-forwarded-for": f"198.51.100.{i}"})[0][0]
+        for i in range(3)
+    ]
+    assert statuses == [403, 403, 429]
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "client"),
+    [
+        ("10.0.0.2", "198.51.100.1", "10.0.0.0/8", "198.51.100.1"),
+        ("10.0.0.2", " 198.51.100.1 , 10.0.0.3", "10.0.0.2", "198.51.100.1"),
+        ("10.0.0.2", "not-an-address", "10.0.0.2", "10.0.0.2"),
+        ("10.0.0.2", None, "10.0.0.2", "10.0.0.2"),
+        ("192.0.2.1", "198.51.100.1", "10.0.0.0/8", "192.0.2.1"),
+        ("::1", "2001:db8::1", "::1", "2001:db8::1"),
+        (None, "198.51.100.1", "10.0.0.0/8", "unknown"),
+    ],
+)
+def test_client_address(peer: str | None, forwarded: str | None, trusted: str, client: str) -> None:
+    headers = {"x-forwarded-for": forwarded} if forwarded else {}
+    assert client_address(peer, headers, parse_networks(trusted)) == client
+
+
+def test_a_trusted_proxy_setting_that_is_not_an_address_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="'10.0.0.300' is not an IP address or network"):
+        settings(model_trusted_proxies="10.0.0.1, 10.0.0.300")
+
+
+@pytest.fixture
+def redis_db() -> Iterator[None]:
+    db = redis.Redis.from_url(REDIS_URL)
+    db.flushdb()
+    yield
+    db.flushdb()
+
+
+def test_wrong_keys_are_counted_across_workers_through_redis(redis_db: None) -> None:
+    limited = settings(model_key_failure_limit="3/minute", redis_url=REDIS_URL)
+    first, second = create_app(limited), create_app(limited)
+
+    async def scenario() -> list[list[int]]:  # one loop, as in a worker: Redis clients keep it
+        return [
+            [s for s, _ in await posts(app, peer, body)]
+            for app, peer, body in [
+                (first, "203.0.113.20", [WRONG] * 2),
+                (second, "203.0.113.20", [WRONG] * 2),
+                (first, "203.0.113.20", WRONG),
+                (second, "203.0.113.21", GOOD),
+            ]
+        ]
+
+    assert run(scenario()) == [[403, 403], [403, 429], [429], [200]]
+
+
+def test_without_redis_at_hand_wrong_keys_are_counted_in_the_process(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Redis down: a wrong key is still a 403, and the count goes on in this process."""
+    app = create_app(
+        settings(model_key_failure_limit="2/minute", redis_url="redis://127.0.0.1:1/0")
+    )
+    statuses = [s for s, _ in ask(app, "203.0.113.30", [WRONG] * 3)]
+    assert statuses == [403, 403, 429]
+    assert "Redis is unavailable" in caplog.text
+    assert KEY not in caplog.text and "guess" not in caplog.text
