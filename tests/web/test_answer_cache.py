@@ -3,6 +3,10 @@ digest of the request (the prices and every parameter), shared with every route 
 
 from __future__ import annotations
 
+from typing import Any
+
+import anyio
+import anyio.to_thread
 import orjson
 import pandas as pd
 import pytest
@@ -10,9 +14,11 @@ import pytest
 from tests.web import fakes
 from tests.web.conftest import MakeClient
 from tickercast.contract import response_frame
+from tickercast.web.app import forecaster_from
 from tickercast.web.forecasts import answer_key
-from tickercast.web.model_client import model_request
-from tickercast.web.series import answer_rows, forecast_rows
+from tickercast.web.metrics import WebMetrics
+from tickercast.web.model_client import ModelClient, model_request
+from tickercast.web.series import Choices, answer_rows, forecast_rows
 
 
 def test_a_repeated_forecast_is_asked_of_the_model_once(
@@ -132,3 +138,26 @@ def test_rows_from_the_answer_match_rows_from_its_table() -> None:
     ).content
     data = orjson.loads(answer)
     assert answer_rows(data) == forecast_rows(response_frame(data))
+
+
+def test_model_calls_do_not_wait_for_the_threads_the_sync_routes_hold(
+    fake_model: fakes.FakeModel,
+) -> None:
+    """A sync route waits for `answer` in a thread of the default pool; the model call it waits
+    for runs on threads of its own, so a full default pool cannot stop it."""
+    model = ModelClient("http://model.test/", fakes.KEY, transport=fake_model.transport())
+    forecaster = forecaster_from(fakes.settings(), fakes.providers(), model, WebMetrics())
+
+    async def backtest_with_one_thread() -> dict[str, Any]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 1  # this loop's only
+        with anyio.fail_after(30):
+            return await anyio.to_thread.run_sync(
+                forecaster.ticker_backtest,
+                "ACME",
+                None,
+                Choices.parse("1y", 5, None),
+                abandon_on_cancel=True,
+            )
+
+    assert anyio.run(backtest_with_one_thread)["cutoffs"] > 0
+    assert fake_model.requests

@@ -56,6 +56,10 @@ ANSWERS_VERSION = "2"  # part of every key: change it when the cached bytes' mea
 
 
 PREPARED_MAX_ITEMS = 256
+# Threads that wait for the model, apart from the event loop's default pool: the sync routes
+# hold threads of that pool while they wait for `answer`, so model calls taken from it too could
+# find it full and never run.
+MODEL_THREADS = 40
 
 
 def frame_digest(frame: pd.DataFrame) -> str:
@@ -140,6 +144,7 @@ class Forecaster:
         self.answers = answers
         self.answer_ttl = answer_ttl
         self.max_rows = max_rows
+        self._model_threads = anyio.CapacityLimiter(MODEL_THREADS)
         # The JSON API's answer head and model request of recent windows of prices, by the
         # digest of those prices: a miss makes the same again.
         self._prepared: OrderedDict[tuple[object, ...], tuple[dict[str, Any], PreparedForecast]]
@@ -171,7 +176,9 @@ class Forecaster:
         raw = await self.answers.get(key) if self.answer_ttl else None
         self.metrics.answers.labels("miss" if raw is None else "hit").inc()
         if raw is None:
-            raw = await anyio.to_thread.run_sync(self._ask, kind, request)
+            raw = await anyio.to_thread.run_sync(
+                self._ask, kind, request, limiter=self._model_threads
+            )
             await self.answers.set(key, raw, self.answer_ttl)
         return raw
 
