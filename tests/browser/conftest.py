@@ -37,8 +37,10 @@ def web_without_model() -> Iterator[ServiceProcess]:
     yield from start_web(f"http://127.0.0.1:{free_port()}/", MODEL_API_RETRIES="1")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    # Package-scoped: Playwright's sync API keeps an event loop running in this thread until it
+    # stops, which would make every later `asyncio.run` in the session fail.
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
