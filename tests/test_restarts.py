@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow
 KEY = MODEL_KEYS[0]
 RECYCLE = {"MAX_REQUESTS": "15", "MAX_REQUESTS_JITTER": "5", "MODEL_RATE_LIMIT": "100000/minute"}
 USERS, SECONDS = 4, 20.0
+RESENDS = 3  # a re-sent request may land on the next worker in its last instant too
 
 
 def metric(text: str, name: str, **labels: str) -> float:
@@ -41,7 +42,8 @@ def steady_load(
     """Requests sent for `seconds` by USERS users, each on its own keep-alive connection, and
     how many broke on the wire (a connection closed under a request). A worker being replaced
     closes each connection after an answer, so that is rare: only a connection it accepted in
-    its very last instant; such a request is sent again once, and must then be answered."""
+    its very last instant; such a request is sent again (a few times at most), and must then be
+    answered."""
     deadline = time.monotonic() + seconds
     broken = 0
 
@@ -51,11 +53,16 @@ def steady_load(
         with httpx.Client(timeout=30) as client:
             i = first
             while time.monotonic() < deadline:
-                try:
-                    got.append(send(client, i))
-                except (httpx.NetworkError, httpx.RemoteProtocolError):
-                    broken += 1  # sent again once, as browsers and proxies do (RFC 9112 9.3.1)
-                    got.append(send(client, i))
+                for attempt in range(RESENDS + 1):
+                    try:
+                        got.append(send(client, i))
+                        break
+                    except (httpx.NetworkError, httpx.RemoteProtocolError):
+                        # Sent again, as browsers and proxies do (RFC 9112 9.3.1); every break
+                        # counts against the bound the tests assert.
+                        broken += 1
+                        if attempt == RESENDS:
+                            raise
                 i += USERS
         return got
 
