@@ -240,14 +240,13 @@ def fast_fit_section(fast: FastResults, targets: Targets) -> list[str]:
         )
     if len(fast.cold_fast):
         n = f"{fast.cold_rows:,}"
-        how = "over HTTP"
         x = ratio(fast.cold_reference.median, fast.cold_fast.median)
         mark = targets.check(f'cold `engine: "fast"`, N = {n}: {times(x)}', x >= FAST_COLD_X)
         lines += [
             "",
             "| case | N | reps | reference ms | fast ms | reference / fast | target | |",
             "|---|---:|---:|---:|---:|---:|---|---|",
-            f'| cold `engine: "fast"`, {how} | {n} | {len(fast.cold_fast)} '
+            f'| cold `engine: "fast"`, over HTTP | {n} | {len(fast.cold_fast)} '
             f"| {ms(fast.cold_reference.median)} | {ms(fast.cold_fast.median)} | {times(x)} "
             f"| ≥ {FAST_COLD_X:g}× | {mark} |",
         ]

@@ -12,7 +12,7 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import Request
@@ -26,7 +26,7 @@ from tickercast.errors import RequestTooLarge
 if TYPE_CHECKING:
     # Imported where used: prometheus_client picks its multiprocess mode when first imported,
     # which must happen after `run_gunicorn` has set PROMETHEUS_MULTIPROC_DIR.
-    from prometheus_client import CollectorRegistry, Gauge
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 S = TypeVar("S", bound=BaseSettings)
 KEEP_ALIVE = 5.0  # uvicorn's default: seconds an idle kept-alive connection stays open
@@ -185,6 +185,29 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise RequestTooLarge()
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def route_metrics(
+    requests_name: str, seconds_name: str, registry: CollectorRegistry, buckets: Sequence[float]
+) -> tuple[Counter, Histogram]:
+    """The per-request counter and latency histogram, by route and status code, that
+    `logs.RequestLog` fills on either service."""
+    from prometheus_client import Counter, Histogram
+
+    requests = Counter(
+        requests_name,
+        "HTTP requests on every route, by route and status code.",
+        ["route", "status"],
+        registry=registry,
+    )
+    seconds = Histogram(
+        seconds_name,
+        "Time to answer an HTTP request, by route and status code.",
+        ["route", "status"],
+        buckets=buckets,
+        registry=registry,
+    )
+    return requests, seconds
 
 
 def redis_up_gauge(prefix: str, registry: CollectorRegistry) -> Gauge:

@@ -13,7 +13,7 @@ from prometheus_client import (
     Histogram,
 )
 
-from tickercast.serving import prometheus_text, redis_up_gauge
+from tickercast.serving import prometheus_text, redis_up_gauge, route_metrics
 
 FIT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -42,18 +42,11 @@ class Metrics:
             multiprocess_mode="livesum",
         )
         self.redis_up = redis_up_gauge("tickercast_model", r)
-        self.http_requests = Counter(
+        self.http_requests, self.http_request_seconds = route_metrics(
             "tickercast_model_http_requests",
-            "HTTP requests on every route, by route and status code.",
-            ["route", "status"],
-            registry=r,
-        )
-        self.http_request_seconds = Histogram(
             "tickercast_model_http_request_seconds",
-            "Time to answer an HTTP request, by route and status code.",
-            ["route", "status"],
-            buckets=FIT_BUCKETS,
-            registry=r,
+            r,
+            FIT_BUCKETS,
         )
         self.fits = Counter(
             "tickercast_model_fits",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from tickercast.serving import prometheus_text, redis_up_gauge
+from tickercast.serving import prometheus_text, redis_up_gauge, route_metrics
 
 SECONDS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -17,18 +17,8 @@ class WebMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.requests = Counter(
-            "tickercast_web_requests",
-            "Requests by route and status code.",
-            ["route", "status"],
-            registry=r,
-        )
-        self.request_seconds = Histogram(
-            "tickercast_web_request_seconds",
-            "Time to answer a request, by route and status code.",
-            ["route", "status"],
-            buckets=SECONDS,
-            registry=r,
+        self.requests, self.request_seconds = route_metrics(
+            "tickercast_web_requests", "tickercast_web_request_seconds", r, SECONDS
         )
         self.model_calls = Counter(
             "tickercast_web_model_calls",
