@@ -215,12 +215,9 @@ def test_cache_off() -> None:
     assert engine.calls == 2
 
 
-def test_redis_cache_is_shared_by_workers() -> None:
+def test_redis_cache_is_shared_by_workers(redis_url: str) -> None:
     """Two apps (two workers, or two replicas) with one Redis compute a forecast once."""
-    url = "redis://127.0.0.1:6379/14"
-    import redis
-
-    redis.Redis.from_url(url).flushdb()
+    url = redis_url
     engines = [CountingEngine(), CountingEngine()]
     bodies = []
     for engine in engines:
@@ -229,7 +226,6 @@ def test_redis_cache_is_shared_by_workers() -> None:
             bodies.append(post(client, GOOD).content)
     assert bodies[0] == bodies[1]
     assert [e.calls for e in engines] == [1, 0]
-    redis.Redis.from_url(url).flushdb()
 
 
 def test_health_ready_metrics_and_openapi() -> None:
