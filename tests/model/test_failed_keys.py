@@ -14,7 +14,7 @@ import redis
 from tests.loop import run
 from tests.model.test_api import GOOD, KEY, settings
 from tickercast.model.api import create_app
-from tickercast.model.clients import client_address, parse_networks
+from tickercast.model.callers import client_address, parse_networks
 
 REDIS_URL = "redis://127.0.0.1:6379/1"
 WRONG = {**GOOD, "key": "guess"}

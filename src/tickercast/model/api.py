@@ -29,7 +29,7 @@ from tickercast.contract import Limits, check_key, parse_body
 from tickercast.errorlog import ContainUnexpected, UnexpectedErrors
 from tickercast.errors import InvalidKey, TickercastError, error_body
 from tickercast.logs import RequestLog
-from tickercast.model.clients import FailedKeys, client_address, parse_networks
+from tickercast.model.callers import FailedKeys, client_address, parse_networks
 from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.metrics import Metrics
 from tickercast.model.openapi import BACKTEST_OPENAPI, FORECAST_OPENAPI, NOT_READY_OPENAPI
