@@ -130,11 +130,9 @@ def create_app(
 
     unexpected = UnexpectedErrors(log)
 
-    def server_error() -> Response:
-        metrics.requests.labels("500").inc()
-        return error_response(TickercastError())
-
-    app.add_middleware(ContainUnexpected, errors=unexpected, answer=server_error)
+    app.add_middleware(
+        ContainUnexpected, errors=unexpected, answer=lambda: error_response(TickercastError())
+    )
 
     pipeline = Pipeline(
         engine,
@@ -159,11 +157,9 @@ def create_app(
             await requests_rate.hit(data["key"])
             result = await run(data)
             outcome = result.outcome
-            metrics.requests.labels("200").inc()
             log.info("%s rows=%d %s", path, result.rows, outcome)
             return Response(result.content, media_type=JSON, headers=worker_header)
         except TickercastError as exc:
-            metrics.requests.labels(str(exc.status)).inc()
             log.info("%s refused: %d %s", path, exc.status, exc.client_message)
             raise
         finally:
