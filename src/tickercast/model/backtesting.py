@@ -15,13 +15,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from tickercast import scoring
 from tickercast.contract import iso_dates
+from tickercast.model.band import change_spread, half_width
 
 RANDOM_WALK = "random_walk"
 RANDOM_WALK_DRIFT = "random_walk_drift"
@@ -46,10 +47,6 @@ def origins(n: int, horizon: int, cutoffs: int, least_training: int) -> list[int
     return [int(round(e)) for e in np.linspace(least_training, last, cutoffs)]
 
 
-def z_score(interval_width: float) -> float:
-    return NormalDist().inv_cdf(0.5 + interval_width / 2)
-
-
 def random_walk(
     train: np.ndarray, horizon: int, interval_width: float, drift: bool = False
 ) -> Forecast:
@@ -57,11 +54,10 @@ def random_walk(
     band from the training window's one-step changes, widening with the square root of the step."""
     seen = train[~np.isnan(train)]
     changes = np.diff(seen)
-    sigma = float(np.std(changes, ddof=1)) if len(changes) > 1 else 0.0
     slope = float(np.mean(changes)) if drift and len(changes) else 0.0
     steps = np.arange(1, horizon + 1, dtype=float)
     yhat = seen[-1] + slope * steps
-    half = z_score(interval_width) * sigma * np.sqrt(steps)
+    half = half_width(change_spread(seen), steps, interval_width)
     return Forecast(yhat, yhat - half, yhat + half)
 
 
@@ -88,7 +84,7 @@ def metrics(
     training value; `random_walk_mae` the random walk's MAE on the same points."""
     ok = ~np.isnan(actual)
     f, lo, up, a, b = yhat[ok], lower[ok], upper[ok], actual[ok], last[ok]
-    err = np.abs(f - a)
+    err = scoring.absolute_error(f, a)
     mae = _mean(err)
     nonzero = a != 0
     denominator = np.abs(f) + np.abs(a)
@@ -101,7 +97,7 @@ def metrics(
         "mape": _number(100 * _mean(err[nonzero] / np.abs(a[nonzero]))),
         "smape": _number(100 * _mean(smape_terms)),
         "relative_mae": _number(mae / random_walk_mae) if random_walk_mae > 0 else None,
-        "coverage": _number(_mean((lo <= a) & (a <= up))),
+        "coverage": _number(_mean(scoring.inside_band(lo, up, a))),
         "band_width": _number(_mean(up - lo)),
         "direction_hit_rate": _number(_mean(predicted[moved] == happened[moved])),
         "count": int(ok.sum()),
@@ -120,7 +116,7 @@ def method_scores(
 ) -> dict[str, Any]:
     """Overall and per-step scores of one method; `actual` is folds x steps, `last` per fold."""
     f, lo, up = (_by_fold(forecasts, p) for p in ("yhat", "lower", "upper"))
-    walk_err = np.abs(_by_fold(walk, "yhat") - actual)
+    walk_err = scoring.absolute_error(_by_fold(walk, "yhat"), actual)
     lasts = np.repeat(last[:, None], actual.shape[1], axis=1)
     seen = ~np.isnan(actual)
 
