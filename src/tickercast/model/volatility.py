@@ -1,0 +1,65 @@
+"""How much a series moves in one step: the volatility estimates behind the forecast bands.
+
+Both read the one-step changes of the observed values (log prices for the calibrated forecast):
+
+- `rolling`: the standard deviation of the last `window` changes, each weighted alike. Slow to
+  notice a new regime: a calm stretch after a storm keeps a wide band for a year.
+- `ewma`: an exponentially weighted root mean square of the changes (RiskMetrics' estimate):
+  the change `j` steps back weighs `(1 - decay) * decay**j`, so the estimate follows the
+  market's mood within weeks (half its weight lies on the last `log(0.5) / log(decay)` changes).
+  It starts from the mean square of all the changes it is given, which weighs nothing after a
+  few hundred steps.
+
+`horizon_volatility` turns a one-step estimate into the per-step spread used by a band that
+widens with the square root of the step: with `reversion < 1` the variance expected `k` steps
+ahead moves from the current estimate towards a long-run one at that rate per step (the
+forecast of a GARCH(1,1) model), so a storm is not assumed to last for the whole horizon.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+WINDOW = 250
+
+
+def changes(values: np.ndarray) -> np.ndarray:
+    """One-step changes of the observed (non-NaN) values, oldest first."""
+    return np.diff(values[~np.isnan(values)])
+
+
+def rolling(values: np.ndarray, window: int = WINDOW) -> float:
+    """Standard deviation of the last `window` one-step changes of the observed values."""
+    recent = changes(values)[-window:]
+    return float(np.std(recent, ddof=1)) if len(recent) > 1 else 0.0
+
+
+def ewma(values: np.ndarray, decay: float) -> float:
+    """Exponentially weighted root mean square of the one-step changes (newest weighs most)."""
+    if not 0 < decay < 1:
+        raise ValueError(f"decay must lie between 0 and 1, not {decay}")
+    moves = changes(values)
+    if len(moves) == 0:
+        return 0.0
+    squares = moves**2
+    ages = np.arange(len(moves) - 1, -1, -1)
+    # The recursion v_t = decay * v_{t-1} + (1 - decay) * r_t**2 from v_0 = mean square,
+    # summed in closed form (its weights underflow to 0, never overflow).
+    variance = (1 - decay) * float(np.dot(decay**ages, squares))
+    variance += decay ** len(moves) * float(np.mean(squares))
+    return math.sqrt(variance)
+
+
+def horizon_volatility(
+    current: float, long_run: float, steps: np.ndarray, reversion: float = 1.0
+) -> np.ndarray:
+    """The one-step spread to use `k` steps ahead (times the square root of `k` for the band):
+    the root of the mean variance expected over steps 1..k, moving from `current` towards
+    `long_run` by `reversion` per step (1: `current` throughout)."""
+    k = np.asarray(steps, dtype=float)
+    if reversion >= 1:
+        return np.full(k.shape, current)
+    share = (1 - reversion**k) / ((1 - reversion) * k)
+    return np.sqrt(long_run**2 + (current**2 - long_run**2) * share)
