@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 # Debian's packages that the tests use, installed when missing: chromium (the browser tests,
 # as Playwright cannot download its own here), nginx (the load-balancer tests) and redis-server
-# (a throwaway Redis when none answers at 127.0.0.1:6379). Needs root or password-less sudo.
+# (the tests' own throwaway Redis servers). Needs root or password-less sudo.
 SYSTEM_PACKAGES := chromium nginx redis-server
 
 system-packages:
@@ -37,7 +37,7 @@ system-packages:
 run: install
 	$(BIN)/tickercast up --host $(HOST) --port $(PORT)
 
-# The tests start a throwaway redis-server when none answers at 127.0.0.1:6379.
+# The tests start their own throwaway redis-server on a free port; they never touch another.
 test: install system-packages
 	$(BIN)/python -m pytest
 

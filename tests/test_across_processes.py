@@ -3,12 +3,9 @@ for the others, and a key's rate limit holds across them. The test prints the hi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import orjson
 import pytest
-import redis
 
 from tests.conftest import MODEL_KEYS
 from tests.prices import request_body
@@ -17,15 +14,11 @@ from tests.test_restarts import metric
 
 pytestmark = pytest.mark.slow
 KEY = MODEL_KEYS[0]
-REDIS_URL = "redis://127.0.0.1:6379/4"
 
 
 @pytest.fixture
-def shared_redis() -> Iterator[str]:
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
+def shared_redis(redis_url: str) -> str:
+    return redis_url
 
 
 def cache_counts(*services: ServiceProcess) -> tuple[float, float]:

@@ -18,7 +18,6 @@ from tickercast.data.nasdaq import NasdaqDataLinkProvider
 from tickercast.data.tiingo import TiingoProvider
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "providers"
-REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture(scope="session")
@@ -42,13 +41,9 @@ def client() -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def redis_cache() -> Iterator[RedisCache]:
-    """A cache in Redis db 15 under a namespace of its own, removed afterwards."""
-    connection = redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-    try:
-        connection.ping()
-    except redis.RedisError as exc:  # the suite needs a real Redis: say so, do not pass quietly
-        raise RuntimeError(f"the tests need Redis at {REDIS_URL}") from exc
+def redis_cache(redis_url: str) -> Iterator[RedisCache]:
+    """A cache in the run's own Redis under a namespace of its own, removed afterwards."""
+    connection = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
     namespace = f"test-prices-{uuid.uuid4().hex[:12]}"
     yield RedisCache(connection, namespace=namespace, max_items=100)
     keys = list(connection.scan_iter(match=f"{namespace}:*"))

@@ -42,6 +42,8 @@ from tickercast.store import Store
 
 log = logging.getLogger("tickercast.model")
 JSON = "application/json"
+# Names the engine and release that made a forecast or backtest, e.g. "fast/0.1.0".
+MODEL_VERSION_HEADER = "X-Model-Version"
 
 
 def error_response(exc: TickercastError) -> Response:
@@ -161,7 +163,8 @@ def create_app(
             outcome = result.outcome
             metrics.requests.labels("200").inc()
             log.info("%s rows=%d %s", path, result.rows, outcome)
-            return Response(result.content, media_type=JSON, headers=worker_header)
+            headers = {MODEL_VERSION_HEADER: result.model_version, **(worker_header or {})}
+            return Response(result.content, media_type=JSON, headers=headers)
         except TickercastError as exc:
             metrics.requests.labels(str(exc.status)).inc()
             log.info("%s refused: %d %s", path, exc.status, exc.client_message)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tickercast import scoring
 from tickercast.contract import iso_dates
 
 RANDOM_WALK = "random_walk"
@@ -88,7 +89,7 @@ def metrics(
     training value; `random_walk_mae` the random walk's MAE on the same points."""
     ok = ~np.isnan(actual)
     f, lo, up, a, b = yhat[ok], lower[ok], upper[ok], actual[ok], last[ok]
-    err = np.abs(f - a)
+    err = scoring.absolute_error(f, a)
     mae = _mean(err)
     nonzero = a != 0
     denominator = np.abs(f) + np.abs(a)
@@ -101,7 +102,7 @@ def metrics(
         "mape": _number(100 * _mean(err[nonzero] / np.abs(a[nonzero]))),
         "smape": _number(100 * _mean(smape_terms)),
         "relative_mae": _number(mae / random_walk_mae) if random_walk_mae > 0 else None,
-        "coverage": _number(_mean((lo <= a) & (a <= up))),
+        "coverage": _number(_mean(scoring.inside_band(lo, up, a))),
         "band_width": _number(_mean(up - lo)),
         "direction_hit_rate": _number(_mean(predicted[moved] == happened[moved])),
         "count": int(ok.sum()),
@@ -120,7 +121,7 @@ def method_scores(
 ) -> dict[str, Any]:
     """Overall and per-step scores of one method; `actual` is folds x steps, `last` per fold."""
     f, lo, up = (_by_fold(forecasts, p) for p in ("yhat", "lower", "upper"))
-    walk_err = np.abs(_by_fold(walk, "yhat") - actual)
+    walk_err = scoring.absolute_error(_by_fold(walk, "yhat"), actual)
     lasts = np.repeat(last[:, None], actual.shape[1], axis=1)
     seen = ~np.isnan(actual)
 
