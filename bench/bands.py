@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.honesty import Prices, embedded, external
+from tickercast import scoring
 from tickercast.model import volatility
 from tickercast.model.backtesting import z_score
 
@@ -62,7 +63,7 @@ def origins(series: Sequence[Prices], every: int = EVERY, least: int = LEAST) ->
             index.append(i)
             histories.append(history)
             moves.append(z[t : t + STEPS] - z[t - 1])
-            trailing.append(float(np.std(np.diff(history[-21:]), ddof=1)))
+            trailing.append(scoring.trailing_volatility(prices.y[max(0, t - WINDOW) : t]))
     return Origins(np.array(index), histories, np.array(moves), np.array(trailing))
 
 
@@ -92,15 +93,6 @@ def garch_estimate(history: np.ndarray) -> np.ndarray:
     fit = arch_model(returns, mean="Zero", vol="GARCH", p=1, q=1).fit(disp="off")
     variance = fit.forecast(horizon=STEPS, reindex=False).variance.to_numpy()[-1]
     return np.sqrt(np.cumsum(variance) / STEP_NUMBERS) / 100
-
-
-def interval_score(
-    lower: np.ndarray, upper: np.ndarray, actual: np.ndarray, width: float
-) -> np.ndarray:
-    alpha = 1 - width
-    below = np.maximum(lower - actual, 0)
-    above = np.maximum(actual - upper, 0)
-    return (upper - lower) + 2 / alpha * (below + above)
 
 
 def sigmas(data: Origins, estimate: Estimate) -> np.ndarray:
@@ -148,24 +140,18 @@ def blocks(data: Origins, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate(picks)
 
 
-def thirds_of(data: Origins) -> np.ndarray:
-    """0, 1, 2 for the calm, middle and stormy third of the origins."""
-    edges = np.quantile(data.trailing, [1 / 3, 2 / 3])
-    return np.searchsorted(edges, data.trailing, side="right")
-
-
 def evaluate(
     name: str, data: Origins, sigma: np.ndarray, scale: float, resamples: list[np.ndarray]
 ) -> Result:
     hit = inside(data, sigma, scale)
     lower, upper = band(sigma, scale)
-    score = interval_score(lower, upper, np.exp(data.moves), WIDTH)
+    score = scoring.interval_score(lower, upper, np.exp(data.moves), WIDTH)
     coverage = {}
     for k in SHOWN:
         draws = [hit[r, k - 1].mean() for r in resamples]
         low, high = np.quantile(draws, [0.025, 0.975])
         coverage[k] = (float(hit[:, k - 1].mean()), float(low), float(high))
-    third = thirds_of(data)
+    third = scoring.regimes(data.trailing)
     thirds = tuple(float(hit[third == i].mean()) for i in range(3))
     by_step = {k: tuple(float(hit[third == i, k - 1].mean()) for i in range(3)) for k in SHOWN}
     return Result(name, scale, coverage, thirds, by_step, score)  # type: ignore[arg-type]
@@ -178,8 +164,7 @@ def ratio(result: Result, reference: Result, resamples: list[np.ndarray]) -> dic
     for label, cols in (("1", 0), ("20", STEPS - 1), ("all", slice(None))):
         value = result.score[:, cols].mean() / reference.score[:, cols].mean()
         draws = [
-            result.score[r][:, cols].mean() / reference.score[r][:, cols].mean()
-            for r in resamples
+            result.score[r][:, cols].mean() / reference.score[r][:, cols].mean() for r in resamples
         ]
         low, high = np.quantile(draws, [0.025, 0.975])
         out[label] = f"{value:.3f} [{low:.3f}, {high:.3f}]"

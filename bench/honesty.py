@@ -86,7 +86,8 @@ def external() -> list[Prices]:
         ds = pd.DatetimeIndex(pd.to_datetime(frame["Date"], format="mixed")).normalize()
         frame = frame.assign(Date=ds).sort_values("Date")
         frame = frame[frame["Date"].dt.day_of_week < 5]
-        repeated = (frame.drop(columns="Date").diff().abs().sum(axis=1, min_count=1) == 0).to_numpy()
+        moved = frame.drop(columns="Date").diff().abs().sum(axis=1, min_count=1)
+        repeated = (moved == 0).to_numpy()
         frame = frame[~repeated]
         out.append(
             Prices(ticker, pd.DatetimeIndex(frame["Date"]), frame[column].to_numpy(dtype=float))
