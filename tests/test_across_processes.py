@@ -72,7 +72,8 @@ def test_web_replicas_share_model_answers(shared_redis: str) -> None:
         second = httpx.get(web_two.url + url, timeout=60)
         assert first.status_code == second.status_code == 200
         assert first.content == second.content
-        asked = metric(httpx.get(f"{model.url}/metrics").text, "tickercast_model_requests_total")
+        text = httpx.get(f"{model.url}/metrics").text
+        asked = metric(text, "tickercast_model_http_requests_total", route="/")
         assert asked == 1  # the second replica found the first one's answer
         text = httpx.get(f"{web_two.url}/metrics").text
         assert metric(text, "tickercast_web_model_answers_total", result="hit") == 1

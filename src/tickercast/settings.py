@@ -88,7 +88,7 @@ class ModelSettings(_Base):
     @field_validator("model_trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, value: str | None) -> str | None:
-        from tickercast.model.clients import parse_networks
+        from tickercast.model.callers import parse_networks
 
         parse_networks(value or "")  # ValueError names the entry that is not an address
         return value

@@ -234,8 +234,9 @@ def test_health_ready_metrics_and_openapi() -> None:
         assert client.get("/readyz").status_code == 200
         post(client, GOOD), post(client, {**GOOD, "key": "bad"})
         text = client.get("/metrics").text
-        assert 'tickercast_model_requests_total{status="200"} 1.0' in text
-        assert 'tickercast_model_requests_total{status="403"} 1.0' in text
+        assert 'tickercast_model_http_requests_total{route="/",status="200"} 1.0' in text
+        assert 'tickercast_model_http_requests_total{route="/",status="403"} 1.0' in text
+        assert "tickercast_model_requests_total" not in text  # one request counter
         spec = client.get("/openapi.json").json()
     body = spec["paths"]["/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["required"] == ["key", "ds", "y"]

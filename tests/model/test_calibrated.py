@@ -4,6 +4,7 @@ its components adding up to yhat; and `method: "prophet"` answering as before, t
 from __future__ import annotations
 
 import hashlib
+from statistics import NormalDist
 
 import numpy as np
 import orjson
@@ -74,6 +75,23 @@ def test_interval_width_is_honoured_and_history_rows_come_first() -> None:
     with_history = run(request(RISING, include_history=True))
     assert len(with_history["yhat"]) == 140
     np.testing.assert_allclose(with_history["yhat"][130:], run(request(RISING))["yhat"])
+
+
+@pytest.mark.parametrize("width", [0.5, 0.8, 0.95])
+def test_the_band_grows_with_the_square_root_of_the_step(width: float) -> None:
+    # Log changes of +d and -d in equal numbers: their mean is 0, so their standard deviation
+    # (n - 1 in the denominator) is d * sqrt(n / (n - 1)), with no estimate in between.
+    d, n = 0.01, 130
+    log_y = np.log(100.0) + np.concatenate([[0.0], np.cumsum(np.tile([d, -d], n // 2))])
+    days = pd.bdate_range("2023-01-02", periods=n + 1)
+    body = {"ds": [str(day.date()) for day in days], "y": list(np.exp(log_y)), "freq": "B"}
+    req = parse_request({**body, "periods": 12, "interval_width": width, "method": "calibrated"})
+    out = calibrated.forecast(req, prediction_dates(req), straight_line)
+    sigma = d * np.sqrt(n / (n - 1))
+    z = NormalDist().inv_cdf(0.5 + width / 2)
+    k = np.arange(1, 13)
+    half = (np.log(out["yhat_upper"]) - np.log(out["yhat_lower"])) / 2
+    np.testing.assert_allclose(half, z * sigma * np.sqrt(k), rtol=1e-9)
 
 
 # sha256 of the service's answers before `method` existed, for these two bodies.

@@ -29,7 +29,7 @@ from tickercast.contract import Limits, check_key, parse_body
 from tickercast.errorlog import ContainUnexpected, UnexpectedErrors
 from tickercast.errors import InvalidKey, TickercastError, error_body
 from tickercast.logs import RequestLog
-from tickercast.model.clients import FailedKeys, client_address, parse_networks
+from tickercast.model.callers import FailedKeys, client_address, parse_networks
 from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.metrics import Metrics
 from tickercast.model.openapi import BACKTEST_OPENAPI, FORECAST_OPENAPI, NOT_READY_OPENAPI
@@ -132,11 +132,9 @@ def create_app(
 
     unexpected = UnexpectedErrors(log)
 
-    def server_error() -> Response:
-        metrics.requests.labels("500").inc()
-        return error_response(TickercastError())
-
-    app.add_middleware(ContainUnexpected, errors=unexpected, answer=server_error)
+    app.add_middleware(
+        ContainUnexpected, errors=unexpected, answer=lambda: error_response(TickercastError())
+    )
 
     pipeline = Pipeline(
         engine,
@@ -161,12 +159,10 @@ def create_app(
             await requests_rate.hit(data["key"])
             result = await run(data)
             outcome = result.outcome
-            metrics.requests.labels("200").inc()
             log.info("%s rows=%d %s", path, result.rows, outcome)
             headers = {MODEL_VERSION_HEADER: result.model_version, **(worker_header or {})}
             return Response(result.content, media_type=JSON, headers=headers)
         except TickercastError as exc:
-            metrics.requests.labels(str(exc.status)).inc()
             log.info("%s refused: %d %s", path, exc.status, exc.client_message)
             raise
         finally:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ import pandas as pd
 
 from tickercast import scoring
 from tickercast.contract import iso_dates
+from tickercast.model.band import change_spread, half_width
 
 RANDOM_WALK = "random_walk"
 RANDOM_WALK_DRIFT = "random_walk_drift"
@@ -48,10 +48,6 @@ def origins(n: int, horizon: int, cutoffs: int, least_training: int) -> list[int
     return [int(round(e)) for e in np.linspace(least_training, last, cutoffs)]
 
 
-def z_score(interval_width: float) -> float:
-    return NormalDist().inv_cdf(0.5 + interval_width / 2)
-
-
 def random_walk(
     train: np.ndarray, horizon: int, interval_width: float, drift: bool = False
 ) -> Forecast:
@@ -59,11 +55,10 @@ def random_walk(
     band from the training window's one-step changes, widening with the square root of the step."""
     seen = train[~np.isnan(train)]
     changes = np.diff(seen)
-    sigma = float(np.std(changes, ddof=1)) if len(changes) > 1 else 0.0
     slope = float(np.mean(changes)) if drift and len(changes) else 0.0
     steps = np.arange(1, horizon + 1, dtype=float)
     yhat = seen[-1] + slope * steps
-    half = z_score(interval_width) * sigma * np.sqrt(steps)
+    half = half_width(change_spread(seen), steps, interval_width)
     return Forecast(yhat, yhat - half, yhat + half)
 
 

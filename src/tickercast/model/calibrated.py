@@ -12,9 +12,9 @@ quality"), this does better:
    of the fitted path changes the forecast by `DAMPING ** k` times its own change, so
    `z(t_h) = z0 + sum over k <= h of DAMPING**k * (f(t_k) - f(t_k-1))`, with `t_0` the last
    observed date (a damped trend). `DAMPING = 0` is the random walk; near 1, Prophet's change.
-3. The band: the standard deviation of the last `VOLATILITY_WINDOW` one-step log changes,
-   widening with the square root of the step, times the normal quantile of `interval_width`
-   and `BAND_SCALE`.
+3. The band: the random walk's (`model/band.py`) on the standard deviation of the last
+   `VOLATILITY_WINDOW` one-step log changes, widening with the square root of the step, times
+   the normal quantile of `interval_width` and `BAND_SCALE`.
 
 The answer keeps the contract's columns in the series' units. Each seasonality's column is its
 damped change applied to the trend path (`trend_path * (exp(change) - 1)` for log fits, the
@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from tickercast.contract import VALUE_KEYS, ForecastRequest
+from tickercast.model.band import change_spread, half_width
 
 DAMPING = 0.5
 BAND_SCALE = 1.0
@@ -44,12 +45,6 @@ VOLATILITY_WINDOW = 250
 PointModel = Callable[[pd.DatetimeIndex], dict[str, np.ndarray]]
 # A fit function: the training rows (dates, values with NaN for missing) in, a point model out.
 FitFunction = Callable[[pd.DatetimeIndex, np.ndarray], PointModel]
-
-
-def volatility(z: np.ndarray, window: int = VOLATILITY_WINDOW) -> float:
-    """Standard deviation of the last `window` one-step changes of the observed values."""
-    changes = np.diff(z[~np.isnan(z)][-(window + 1) :])
-    return float(np.std(changes, ddof=1)) if len(changes) > 1 else 0.0
 
 
 def damped_change(values: np.ndarray, n_history: int, damping: float) -> np.ndarray:
@@ -73,8 +68,6 @@ def forecast(
 ) -> dict[str, np.ndarray]:
     """The contract's value columns at `dates` (the history first with `include_history`, then
     the `periods` future steps)."""
-    from tickercast.model.backtesting import z_score
-
     order = np.argsort(req.ds.asi8, kind="stable")
     ds, y = req.ds[order], req.y[order]
     seen = ~np.isnan(y)
@@ -89,7 +82,7 @@ def forecast(
     trend_change = change.pop("trend")
 
     steps = np.concatenate([np.ones(n_history), np.arange(1, req.periods + 1)])
-    half = z_score(req.interval_width) * band_scale * volatility(z) * np.sqrt(steps)
+    half = half_width(change_spread(z, VOLATILITY_WINDOW), steps, req.interval_width, band_scale)
     base = z0 + trend_change
     center = base + sum(change.values(), np.zeros(len(dates)))
     back = np.exp if use_log else (lambda x: x)

@@ -34,7 +34,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from tickercast.contract import ForecastRequest
+from tickercast.contract import ENGINES, ForecastRequest
 from tickercast.model.columns import contract_columns
 from tickercast.model.predict import epoch_days, fourier_series
 from tickercast.model.predict import predict as predict_arrays
@@ -147,9 +147,6 @@ def _in_process_prophet() -> type:
             self.stan_backend = InProcessBackend()
 
     return InProcessProphet
-
-
-ENGINES = ("cmdstan", "fast")
 
 
 def history_frame(req: ForecastRequest) -> pd.DataFrame:
