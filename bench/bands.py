@@ -32,7 +32,7 @@ import numpy as np
 from bench.honesty import Prices, embedded, external
 from tickercast import scoring
 from tickercast.model import volatility
-from tickercast.model.backtesting import z_score
+from tickercast.model.band import change_spread, half_width
 
 EVERY = 5
 STEPS = 20
@@ -73,14 +73,14 @@ STEP_NUMBERS = np.arange(1, STEPS + 1, dtype=float)
 
 
 def rolling_estimate(history: np.ndarray) -> np.ndarray:
-    return np.full(STEPS, volatility.rolling(history))
+    return np.full(STEPS, change_spread(history, 250))
 
 
 def ewma_estimate(decay: float, reversion: float = 1.0) -> Estimate:
     def estimate(history: np.ndarray) -> np.ndarray:
         current = volatility.ewma(history, decay)
         return volatility.horizon_volatility(
-            current, volatility.rolling(history), STEP_NUMBERS, reversion
+            current, change_spread(history, 250), STEP_NUMBERS, reversion
         )
 
     return estimate
@@ -110,12 +110,12 @@ class Result:
 
 
 def band(sigma: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    half = z_score(WIDTH) * scale * sigma * np.sqrt(STEP_NUMBERS)
+    half = half_width(sigma, STEP_NUMBERS, WIDTH, scale)
     return np.exp(-half), np.exp(half)
 
 
 def inside(data: Origins, sigma: np.ndarray, scale: float) -> np.ndarray:
-    half = z_score(WIDTH) * scale * sigma * np.sqrt(STEP_NUMBERS)
+    half = half_width(sigma, STEP_NUMBERS, WIDTH, scale)
     return np.abs(data.moves) <= half
 
 

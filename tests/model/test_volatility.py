@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tickercast.model import volatility
+from tickercast.model.band import change_spread
 
 
 def test_ewma_by_hand() -> None:
@@ -21,12 +22,6 @@ def test_ewma_by_hand() -> None:
     assert volatility.ewma(np.array([5.0]), 0.9) == 0.0
     with pytest.raises(ValueError, match="decay"):
         volatility.ewma(values, 1.0)
-
-
-def test_rolling_is_the_spread_of_the_last_changes() -> None:
-    values = np.array([0.0, 10.0, 11.0, 13.0, 14.0])  # changes 10, 1, 2, 1
-    assert volatility.rolling(values, window=3) == pytest.approx(np.std([1, 2, 1], ddof=1))
-    assert volatility.rolling(np.array([1.0, 2.0])) == 0.0
 
 
 def test_horizon_volatility_moves_from_the_current_towards_the_long_run() -> None:
@@ -59,7 +54,7 @@ def test_changes_of_known_size_give_that_volatility(sigma, signs, level, decay) 
 def test_gaussian_changes_of_known_volatility() -> None:
     rng = np.random.default_rng(7)
     values = np.cumsum(rng.normal(0.0, 0.02, 5000))
-    assert volatility.rolling(values) == pytest.approx(0.02, rel=0.15)
+    assert change_spread(values, 250) == pytest.approx(0.02, rel=0.15)
     # the exponentially weighted estimate rests on about (1 + 0.96) / (1 - 0.96) = 49 changes
     assert volatility.ewma(values, 0.96) == pytest.approx(0.02, rel=0.35)
 
@@ -71,5 +66,5 @@ def test_the_weighted_estimate_follows_a_storm_within_weeks() -> None:
     rng = np.random.default_rng(11)
     moves = np.concatenate([rng.normal(0, 0.01, 250), rng.normal(0, 0.03, 30)])
     values = np.cumsum(moves)
-    assert volatility.rolling(values) < 0.015
+    assert change_spread(values, 250) < 0.015
     assert volatility.ewma(values, 0.96) > 0.02

@@ -1,9 +1,11 @@
-"""How much a series moves in one step: the volatility estimates behind the forecast bands.
+"""How much a series moves in one step, following the market's mood: the volatility estimate
+behind the calibrated band.
 
-Both read the one-step changes of the observed values (log prices for the calibrated forecast):
+The plain estimate (`band.change_spread`, the standard deviation of the last 250 changes, each
+weighted alike) is slow to notice a new regime: a calm stretch after a storm keeps a wide band
+for a year, and a storm gets a narrow one for months. Here, on the one-step changes of the
+observed values (log prices for the calibrated forecast):
 
-- `rolling`: the standard deviation of the last `window` changes, each weighted alike. Slow to
-  notice a new regime: a calm stretch after a storm keeps a wide band for a year.
 - `ewma`: an exponentially weighted root mean square of the changes (RiskMetrics' estimate):
   the change `j` steps back weighs `(1 - decay) * decay**j`, so the estimate follows the
   market's mood within weeks (half its weight lies on the last `log(0.5) / log(decay)` changes).
@@ -22,25 +24,12 @@ import math
 
 import numpy as np
 
-WINDOW = 250
-
-
-def changes(values: np.ndarray) -> np.ndarray:
-    """One-step changes of the observed (non-NaN) values, oldest first."""
-    return np.diff(values[~np.isnan(values)])
-
-
-def rolling(values: np.ndarray, window: int = WINDOW) -> float:
-    """Standard deviation of the last `window` one-step changes of the observed values."""
-    recent = changes(values)[-window:]
-    return float(np.std(recent, ddof=1)) if len(recent) > 1 else 0.0
-
 
 def ewma(values: np.ndarray, decay: float) -> float:
     """Exponentially weighted root mean square of the one-step changes (newest weighs most)."""
     if not 0 < decay < 1:
         raise ValueError(f"decay must lie between 0 and 1, not {decay}")
-    moves = changes(values)
+    moves = np.diff(values[~np.isnan(values)])
     if len(moves) == 0:
         return 0.0
     squares = moves**2
