@@ -30,23 +30,27 @@ def run(coroutine):
 
 def test_the_most_recent_source_answers(book: PriceBook, yahoo: YahooReplay):
     # Same last day as the sample data: Yahoo, first in priority, answers.
-    prices = run(book.prices("AAPL"))
+    prices = run(book.answer("AAPL"))
     assert (prices.history.provider, prices.unanswered, prices.last_copy) == ("yahoo", (), False)
     # Yahoo a year behind: the sample data is more recent.
     older = Listing("IBM", "2011-01-03", "2012-03-01", "IBM")
     yahoo.serve("IBM", older)
-    assert run(book.prices("IBM")).history.provider == "embedded"
+    assert run(book.answer("IBM")).history.provider == "embedded"
 
 
-def test_one_fetch_for_many_simultaneous_requests(book: PriceBook, yahoo: YahooReplay):
+def test_one_fetch_for_many_simultaneous_requests(provider, yahoo: YahooReplay):
+    events: list[tuple[str, str]] = []
+    book = PriceBook({"yahoo": provider}, Store(None), observe=lambda *e: events.append(e))
+
     async def many() -> list:
-        return await asyncio.gather(*[book.prices(t) for t in ["MSFT", "msft", "IBM"] * 10])
+        return await asyncio.gather(*[book.answer(t) for t in ["MSFT", "msft", "IBM"] * 10])
 
     answers = run(many())
     assert {a.history.ticker for a in answers} == {"MSFT", "IBM"}
     assert yahoo.history_requests("MSFT") == 1 and yahoo.history_requests("IBM") == 1
-    run(book.prices("MSFT"))  # later: from the store
+    run(book.answer("MSFT"))  # later: from the store
     assert yahoo.history_requests("MSFT") == 1
+    assert events.count(("yahoo", "ok")) == 2 and ("yahoo", "cached") in events
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +66,7 @@ def test_one_fetch_across_processes_sharing_redis(provider_with, yahoo: YahooRep
     async def two_workers() -> None:
         stores = [Store(redis_url), Store(redis_url)]
         books = [PriceBook({"yahoo": provider_with()}, s, budget=5) for s in stores]
-        await asyncio.gather(*[b.prices("7203.T") for b in books for _ in range(5)])
+        await asyncio.gather(*[b.answer("7203.T") for b in books for _ in range(5)])
         await asyncio.gather(*[s.close() for s in stores])
 
     run(two_workers())
@@ -72,21 +76,21 @@ def test_one_fetch_across_processes_sharing_redis(provider_with, yahoo: YahooRep
 def test_a_failing_source_serves_its_last_prices(book: PriceBook, yahoo: YahooReplay, monkeypatch):
     monkeypatch.setattr("tickercast.data.prices.seconds_until_stale", lambda *a: 0.05)
     yahoo.serve("SAP.DE", LISTINGS["SAP.DE"])
-    assert run(book.prices("SAP.DE")).last_copy is False
+    assert run(book.answer("SAP.DE")).last_copy is False
     time.sleep(0.1)  # the day's prices are old now
     yahoo.fail("SAP.DE", 500)
-    prices = run(book.prices("SAP.DE"))
+    prices = run(book.answer("SAP.DE"))
     assert prices.last_copy and prices.unanswered == ("Yahoo Finance",)
     assert str(prices.history.last_date) == "2013-03-01"
     requests = yahoo.history_requests("SAP.DE")
-    run(book.prices("SAP.DE"))  # a failing source is left alone for a while
+    run(book.answer("SAP.DE"))  # a failing source is left alone for a while
     assert yahoo.history_requests("SAP.DE") == requests
 
 
 def test_no_prices_at_all_is_unavailable_with_a_wait(book: PriceBook, yahoo: YahooReplay):
     yahoo.fail("7203.T", 429)
     with pytest.raises(PricesUnavailable, match="Yahoo Finance did not answer") as caught:
-        run(book.prices("7203.T"))
+        run(book.answer("7203.T"))
     assert caught.value.status == 503 and caught.value.retry_after == 60
 
 
@@ -94,13 +98,13 @@ def test_an_unknown_symbol_is_answered_within_the_budget(provider_with, yahoo: Y
     book = PriceBook({"embedded": EmbeddedProvider(), "yahoo": provider_with()}, Store(None))
     started = time.monotonic()
     with pytest.raises(UnknownTicker, match="no prices for ZZZZ") as caught:
-        run(book.prices("zzzz"))
+        run(book.answer("zzzz"))
     assert caught.value.symbol == "ZZZZ" and time.monotonic() - started < book.budget
     # A source that does not answer at all costs the budget, not its own timeout.
     yahoo.stall("IBM", 3)
     book.budget = 0.5
     started = time.monotonic()
-    assert run(book.prices("IBM")).history.provider == "embedded"
+    assert run(book.answer("IBM")).history.provider == "embedded"
     assert time.monotonic() - started < 1.5
 
 

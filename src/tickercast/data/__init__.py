@@ -5,8 +5,8 @@
     parse_upload(content, max_bytes, name) -> PriceHistory              a user's CSV, not stored
     yahoo.YahooProvider(cache_dir, ...)                                 Yahoo through yfinance
     prices.PriceBook(providers, store, budget=...)                      async: the most recent
-        .prices(ticker) -> Prices, .search(text), .find(text)          source, cached until the
-                                                                        exchange's next close
+        .answer(ticker) -> PriceAnswer, .history(ticker),              source, cached until the
+        .search(text), .find(text)                                     exchange's next close
     exchanges.calendar_of(symbol), seconds_until_stale(calendar)       a ticker's exchange
 
 Errors: `NotFound` (unknown ticker or source; `UnknownTicker` from the price book),

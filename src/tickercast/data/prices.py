@@ -1,7 +1,8 @@
 """A ticker's prices for a page: every source asked at once, within one time budget.
 
     book = PriceBook(providers, store, budget=4.0)
-    prices = await book.prices("sap.de")     # Prices: the history, and what the page must say
+    answer = await book.answer("sap.de")     # PriceAnswer: the history, what a page must say
+    history = await book.history("sap.de")   # the PriceHistory alone
     matches = await book.search("apple")     # [Match]: Yahoo's search, else the embedded names
 
 Where several sources have a ticker, the one with the most recent prices answers (ties go to
@@ -63,8 +64,12 @@ PROVIDER_THREADS = 16  # price fetches running at once in a process (each a bloc
 _FOUND, _MISSING, _FAILED = b"P", b"N", b"E"  # the first byte of a stored answer
 
 
+# Told of every online lookup: (source name, "cached" | "ok" | "not_found" | "error").
+PriceObserver = Callable[[str, str], None]
+
+
 @dataclass(frozen=True)
-class Prices:
+class PriceAnswer:
     """A ticker's prices and what a page must say about them: `unanswered` are the labels of
     sources that failed or ran out of time; `last_copy` is True when the history is a source's
     earlier answer, kept for when it fails."""
@@ -84,6 +89,7 @@ class PriceBook:
         budget: float = 4.0,
         memory: MemoryCache | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        observe: PriceObserver | None = None,
     ) -> None:
         order = {name: i for i, name in enumerate(PRIORITY)}
         self.providers = dict(sorted(providers.items(), key=lambda kv: order.get(kv[0], 2)))
@@ -93,18 +99,26 @@ class PriceBook:
             store, NAMESPACE, MAX_ITEMS, memory or MemoryCache(MAX_ITEMS, MEMORY_MAX_BYTES)
         )
         self._clock = clock
+        self.observe = observe or (lambda name, outcome: None)
         self._flights: dict[str, asyncio.Future[bytes]] = {}
         self._threads = anyio.CapacityLimiter(PROVIDER_THREADS)
 
     def label(self, name: str) -> str:
         return str(getattr(self.providers[name], "label", name))
 
-    def tickers(self) -> list[tuple[str, str]]:
-        """(ticker, source) for every ticker a source lists (online ones list none)."""
-        return [(t, name) for name, p in self.providers.items() for t in p.tickers()]
+    def tickers(self) -> list[dict[str, str]]:
+        """Every ticker a source lists (online ones list none), for the picker."""
+        return [
+            {"ticker": ticker, "source": name, "label": self.label(name)}
+            for name, provider in self.providers.items()
+            for ticker in provider.tickers()
+        ]
 
     # Prices ------------------------------------------------------------------------------
-    async def prices(self, ticker: str, source: str | None = None) -> Prices:
+    async def history(self, ticker: str, source: str | None = None) -> PriceHistory:
+        return (await self.answer(ticker, source)).history
+
+    async def answer(self, ticker: str, source: str | None = None) -> PriceAnswer:
         symbol = normalize_ticker(ticker)
         if source is not None and source not in self.providers:
             raise NotFound(
@@ -143,7 +157,7 @@ class PriceBook:
             history, name, last_copy = max(
                 found, key=lambda f: (f[0].last_date or dt.date.min, f[2] is False, -rank[f[1]])
             )
-            return Prices(history, self.label(name), labels, last_copy)
+            return PriceAnswer(history, self.label(name), labels, last_copy)
         if failure is not None:
             raise PricesUnavailable(
                 f"No prices for {symbol} right now: {', '.join(labels)} did not answer; "
@@ -159,7 +173,9 @@ class PriceBook:
             return provider.history(symbol)
         key = _key("fresh", name, symbol)
         raw = await self.cache.get(key)
-        if raw is None:
+        if raw is not None:
+            self.observe(name, "cached")
+        else:
             flight = self._flights.get(key)
             if flight is None:
                 flight = asyncio.ensure_future(self._fetch(name, symbol, key))
@@ -203,13 +219,16 @@ class PriceBook:
                 provider.history, symbol, limiter=self._threads
             )
         except NotFound as exc:
+            self.observe(name, "not_found")
             raw = _MISSING + exc.message.encode()
             await self.cache.set(key, raw, NOT_FOUND_TTL)
             return raw
         except ProviderError as exc:
+            self.observe(name, "error")
             raw = _FAILED + orjson.dumps([exc.message, exc.retry_after])
             await self.cache.set(key, raw, float(exc.retry_after or ERROR_BACKOFF))
             return raw
+        self.observe(name, "ok")
         body = _encoded(history)
         ttl = seconds_until_stale(history.calendar, self._clock())
         await self.cache.set(key, _FOUND + body, ttl)

@@ -1,0 +1,40 @@
+"""The tickers viewed in the last week, for `tickercast refresh`: in Redis, else in memory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from tests.redis_server import redis_server
+from tickercast.data.views import KEEP_SECONDS, ViewLog
+from tickercast.processes import free_port
+from tickercast.store import Store
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    port = free_port()
+    with redis_server(port):
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_last_week_s_views_latest_first(shared, request):
+    now = [1_000_000.0]
+
+    async def scenario() -> list[str]:
+        store = Store(request.getfixturevalue("redis_url") if shared else None)
+        log = ViewLog(store, clock=lambda: now[0])
+        await log.viewed("OLD")
+        now[0] += KEEP_SECONDS + 1
+        for ticker in ("AAPL", "SAP.DE", "AAPL"):
+            now[0] += 1
+            await log.viewed(ticker)
+        other = ViewLog(store, clock=lambda: now[0])  # another worker on the same store
+        found = await (other if shared else log).recent()
+        await store.close()
+        return found
+
+    assert asyncio.run(scenario()) == ["AAPL", "SAP.DE"]
