@@ -123,6 +123,28 @@ class ProviderSettings(_Base):
     provider_timeout: float = Field(
         default=15.0, gt=0, description="Seconds to wait for an online price provider."
     )
+    yahoo_prices: bool = Field(
+        default=True,
+        description="Prices from Yahoo Finance, no key (for personal use: off on a public site).",
+    )
+    yahoo_proxy: SecretStr | None = Field(
+        default=None, description="A proxy for Yahoo's hosts (`http://host:port`); unset: none."
+    )
+    yahoo_cache_dir: str | None = Field(
+        default=None,
+        description="A writable folder for yfinance's own files; unset: one in the temp folder.",
+    )
+    price_time_budget: float = Field(
+        default=4.0,
+        gt=0,
+        description="Seconds all price sources together may take for one ticker before the "
+        "page answers with what it has.",
+    )
+    refresh_tickers: str | None = Field(
+        default=None,
+        description="Comma-separated tickers `tickercast refresh` warms besides those viewed "
+        "in the last week.",
+    )
 
 
 class RecordSettings(ProviderSettings):
