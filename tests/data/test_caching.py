@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import anyio
 import pytest
 
 from tests.data.recorded import AAPL_CLOSES, END, START
-from tickercast.cache import MemoryCache
+from tickercast.cache import SharedCache
 from tickercast.data.caching import FALLBACK_TTL, seconds_until_stale
 from tickercast.data.frames import dumps_frame, loads_frame
+from tickercast.data.registry import Prices
+from tickercast.store import Store
 
 
 def utc(text: str) -> dt.datetime:
@@ -46,34 +49,56 @@ def test_falls_back_when_the_calendar_cannot_answer(monkeypatch):
     assert seconds_until_stale(utc("2026-11-30 15:00")) == FALLBACK_TTL
 
 
-def test_providers_ask_once_per_ticker(nasdaq, tiingo, server, cache):
+def test_providers_ask_once_per_ticker(nasdaq, tiingo, server, shared_caches):
     for make, path in [
         (nasdaq, "/api/v3/datatables/WIKI/PRICES.json"),
         (tiingo, "/tiingo/daily/AAPL/prices"),
     ]:
-        # Two providers on one shared cache, as two workers would be.
-        first, second = make(cache=cache), make(cache=cache)
-        assert first.history("AAPL", START, END).frame["close"].tolist() == AAPL_CLOSES
-        assert second.history("AAPL", START, END).frame["close"].tolist() == AAPL_CLOSES
+        # Two workers' prices on one shared cache.
+        async def twice(make=make) -> list[list[float]]:
+            closes = []
+            for _ in range(2):
+                prices = Prices({"online": make()}, shared_caches.make())
+                history = await prices.history("AAPL", None, START, END)
+                closes.append(history.frame["close"].tolist())
+            await shared_caches.close()
+            return closes
+
+        assert anyio.run(twice) == [AAPL_CLOSES, AAPL_CLOSES]
         assert server.count(path) == 1
 
 
 def test_the_cache_entry_lives_until_stale(tiingo, server, monkeypatch):
-    cache = MemoryCache()
-    monkeypatch.setattr("tickercast.data.caching.seconds_until_stale", lambda: 1234.0)
+    cache = SharedCache(Store(None), "prices", 10)
+    monkeypatch.setattr("tickercast.data.registry.seconds_until_stale", lambda: 1234.0)
     seen: list[float] = []
     original = cache.set
-    monkeypatch.setattr(cache, "set", lambda k, v, ttl: (seen.append(ttl), original(k, v, ttl)))
-    tiingo(cache=cache).history("AAPL", START, END)
+
+    async def recorded(key: str, value: bytes, ttl: float) -> None:
+        seen.append(ttl)
+        await original(key, value, ttl)
+
+    monkeypatch.setattr(cache, "set", recorded)
+    anyio.run(Prices({"tiingo": tiingo()}, cache).history, "AAPL", None, START, END)
     assert seen == [1234.0]
 
 
 def test_errors_are_not_cached(tiingo, server):
-    cache = MemoryCache()
+    cache = SharedCache(Store(None), "prices", 10)
+    prices = Prices({"tiingo": tiingo()}, cache)
     for _ in range(2):
         with pytest.raises(Exception, match="does not know"):
-            tiingo(cache=cache).history("ZZZZ", START, END)
-    assert server.count() == 2 and len(cache) == 0
+            anyio.run(prices.history, "ZZZZ", "tiingo", START, END)
+    assert server.count() == 2 and anyio.run(cache.count) == 0
+
+
+def test_a_redis_outage_costs_a_fetch_not_a_failure(tiingo, server):
+    """Redis down: the prices are fetched again, not waited for."""
+    prices = Prices({"tiingo": tiingo()}, SharedCache(Store("redis://127.0.0.1:1/0"), "p", 10))
+    for _ in range(2):
+        history = anyio.run(prices.history, "AAPL", None, START, END)
+        assert history.frame["close"].tolist() == AAPL_CLOSES
+    assert server.count() == 2
 
 
 def test_frames_round_trip_compactly(nasdaq):

@@ -1,25 +1,31 @@
-"""An online provider tells its observer of every lookup: a cache hit, or a fetch's outcome;
-the web app counts them in /metrics."""
+"""`Prices` tells its observer of every online lookup: a cache hit, or a fetch's outcome; the
+web app counts them in /metrics."""
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
 from tests.data.recorded import END, START
+from tickercast.cache import SharedCache
+from tickercast.data.registry import Prices
 from tickercast.errors import NotFound, ProviderError
+from tickercast.store import Store
 from tickercast.web.metrics import WebMetrics
 
 
 def test_each_lookup_is_told_hit_or_fetch_outcome(tiingo) -> None:
     events: list[tuple[str, str]] = []
-    provider = tiingo()
-    provider.observe = lambda name, outcome: events.append((name, outcome))
-    provider.history("AAPL", START, END)
-    provider.history("AAPL", START, END)
+    cache = SharedCache(Store(None), "prices", 10)
+    prices = Prices(
+        {"tiingo": tiingo()}, cache, lambda name, outcome: events.append((name, outcome))
+    )
+    anyio.run(prices.history, "AAPL", None, START, END)
+    anyio.run(prices.history, "AAPL", None, START, END)
     with pytest.raises(NotFound):
-        provider.history("ZZZZ", START, END)
+        anyio.run(prices.history, "ZZZZ", None, START, END)
     with pytest.raises(ProviderError):
-        provider.history("GOOG", START, END)  # the recorded outage
+        anyio.run(prices.history, "GOOG", None, START, END)  # the recorded outage
     assert events == [
         ("tiingo", "ok"),
         ("tiingo", "cached"),

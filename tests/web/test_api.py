@@ -237,7 +237,7 @@ ERROR_PATHS = [
     ("POST", "/api/forecast", {"content": b"x" * 9_000}, [], 413, "Request too large"),
     ("POST", "/api/backtest", {"content": b"{nope"}, [], 400, "Invalid data format."),
     ("GET", "/api/forecast/ACME", {}, [fakes.refuse] * 3, 502, "could not be reached"),
-    ("GET", "/api/forecast/ACME", {}, [fakes.busy("1")] * 3, 503, "busy"),
+    ("GET", "/api/forecast/ACME", {}, [fakes.busy("30")], 503, "busy"),
     (
         "GET",
         "/api/forecast/ACME",

@@ -75,10 +75,11 @@ def test_ticker_page_renders_while_the_model_is_down(client, fake_model) -> None
     assert api.json() == {"message": "The forecasting service could not be reached."}
 
 
-def test_ticker_page_says_so_when_the_model_is_busy(client, fake_model) -> None:
-    fake_model.script = [fakes.busy("1")] * 3
+def test_ticker_page_says_so_when_the_model_is_busy(client, fake_model, sleeps) -> None:
+    fake_model.script = [fakes.busy("1")] * 3 + [fakes.busy("30")]  # 30 s: past the timeout
     api = client.get("/api/forecast/ACME?periods=5")
-    assert api.status_code == 503
+    assert sleeps == [1.0] * 3  # waited out while the wait fits
+    assert api.status_code == 503 and api.headers["Retry-After"] == "30"
     assert api.json()["message"] == "The forecasting service is busy; please try again in a minute."
 
 

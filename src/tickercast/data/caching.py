@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 
 import pandas as pd
 
 from tickercast import calendars
-from tickercast.cache import Cache
-from tickercast.data.frames import dumps_frame, loads_frame
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +42,3 @@ def seconds_until_stale(now: dt.datetime | None = None) -> float:
         log.warning("no XNYS calendar for %s; caching prices for %d s", moment, FALLBACK_TTL)
         return FALLBACK_TTL
     return max((stale_at - moment).total_seconds(), 1.0)
-
-
-def cached_frame(cache: Cache, key: str, fetch: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """The frame under `key`, else `fetch()`'s, stored until it may be stale."""
-    raw = cache.get(key)
-    if raw is not None:
-        return loads_frame(raw)
-    frame = fetch()
-    cache.set(key, dumps_frame(frame), ttl=seconds_until_stale())
-    return frame
