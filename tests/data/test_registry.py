@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-import anyio
 import pandas as pd
 import pytest
 
 from tests.data.recorded import END, NASDAQ_KEY, START, TIINGO_KEY, assert_no_key
-from tickercast.cache import SharedCache
-from tickercast.data import PriceHistory, Prices, build_providers
+from tickercast.data import PriceHistory, build_providers, resolve
 from tickercast.errors import NotFound, ProviderError
 from tickercast.settings import WebSettings
-from tickercast.store import Store
-
-
-def resolve(
-    providers: dict[str, Any],
-    ticker: str,
-    source: str | None = None,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-) -> PriceHistory:
-    """`Prices.history` on an in-process cache, run to the end."""
-    prices = Prices(providers, SharedCache(Store(None), "prices", 10))
-    return anyio.run(prices.history, ticker, source, start, end)
 
 
 def settings(**values: object) -> WebSettings:

@@ -150,7 +150,7 @@ def test_unknown_ticker_page_is_404_html(client) -> None:
     resp = client.get("/t/ZZZZ")
     assert resp.status_code == 404
     assert resp.headers["content-type"].startswith("text/html")
-    assert "No price source has the ticker &#39;ZZZZ&#39;." in resp.text
+    assert "No prices for ZZZZ." in resp.text
 
 
 def test_unknown_page_is_404_html(client) -> None:
@@ -179,7 +179,7 @@ def test_compare_normalises_to_100(client) -> None:
     [
         ("tickers=ACME", 400, "Pick between 2 and 5 tickers to compare."),
         ("tickers=A,B,C,D,E,F", 400, "Pick between 2 and 5 tickers to compare."),
-        ("tickers=ACME,NOPE", 404, "No price source has the ticker &#39;NOPE&#39;."),
+        ("tickers=ACME,NOPE", 404, "No prices for NOPE."),
     ],
 )
 def test_compare_explains_what_is_wrong(client, query, status, message) -> None:

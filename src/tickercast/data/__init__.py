@@ -1,24 +1,30 @@
 """Daily prices from several providers behind one small protocol (see `base`).
 
     build_providers(settings, client) -> {name: PriceProvider}          embedded, nasdaq, tiingo
-    Prices(providers, cache).history(ticker, source, start, end)       async; the first provider
-                                                                        that has it, cached
+    resolve(providers, ticker, source, start, end) -> PriceHistory     first provider that has it
+                                                                        (blocking, uncached)
     parse_upload(content, max_bytes, name) -> PriceHistory              a user's CSV, not stored
+    yahoo.YahooProvider(cache_dir, ...)                                 Yahoo through yfinance
+    prices.PriceBook(providers, store, budget=...)                      async: the most recent
+        .prices(ticker) -> Prices, .search(text), .find(text)          source, cached until the
+                                                                        exchange's next close
+    exchanges.calendar_of(symbol), seconds_until_stale(calendar)       a ticker's exchange
 
-Errors: `NotFound` (unknown ticker or source), `ProviderError` (a provider failed; the message
-is a sentence for the user, never holding a key), `InvalidInput` (a bad ticker or CSV),
-`RequestTooLarge` (a CSV over the limit).
+Errors: `NotFound` (unknown ticker or source; `UnknownTicker` from the price book),
+`ProviderError` (a provider failed; the message is a sentence for the user, never holding a
+key), `PricesUnavailable` (no source answered and nothing kept: 503), `InvalidInput` (a bad
+ticker or CSV), `RequestTooLarge` (a CSV over the limit).
 """
 
 from tickercast.data.base import PRICE_COLUMNS, PriceHistory, PriceProvider
-from tickercast.data.registry import Prices, build_providers
+from tickercast.data.registry import build_providers, resolve
 from tickercast.data.upload import parse_upload
 
 __all__ = [
     "PRICE_COLUMNS",
     "PriceHistory",
     "PriceProvider",
-    "Prices",
     "build_providers",
     "parse_upload",
+    "resolve",
 ]

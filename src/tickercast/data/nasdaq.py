@@ -59,10 +59,7 @@ class NasdaqDataLinkProvider(OnlineProvider):
     def __repr__(self) -> str:
         return f"NasdaqDataLinkProvider(table={self.table!r})"
 
-    def cache_key(self, symbol: str, start: dt.date | None, end: dt.date | None) -> str:
-        return f"nasdaq:{self.table}:{symbol}:{start}:{end}"
-
-    def fetch(self, symbol: str, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
+    def _fetch(self, symbol: str, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
         wanted = ["ticker", "date", *dict.fromkeys(self._source_columns.values())]
         params = {"ticker": symbol, "qopts.columns": ",".join(wanted)}
         if start is not None:

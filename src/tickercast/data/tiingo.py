@@ -54,7 +54,7 @@ class TiingoProvider(OnlineProvider):
     def __repr__(self) -> str:
         return f"TiingoProvider(url={self.url!r})"
 
-    def fetch(self, symbol: str, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
+    def _fetch(self, symbol: str, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
         params = {"startDate": (start or EARLIEST).isoformat(), "format": "json"}
         if end is not None:
             params["endDate"] = end.isoformat()

@@ -19,9 +19,9 @@ from tickercast.contract import ForecastRequest, encode_response, parse_request,
 from tickercast.model.calibrated import FitFunction, PointModel
 
 # Bump when the computation changes in a way that changes answers.
-ALGORITHM_VERSION = 1
+ALGORITHM_VERSION = 2
 # Bump when the in-process fit (`model/fastfit.py`) changes in a way that changes answers.
-FAST_FIT_VERSION = 1
+FAST_FIT_VERSION = 2
 
 
 class Engine(Protocol):

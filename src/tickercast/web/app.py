@@ -30,7 +30,8 @@ from starlette.middleware.gzip import GZipMiddleware
 from tickercast import __version__
 from tickercast.cache import SharedCache, bytes_lru
 from tickercast.data.base import PriceProvider
-from tickercast.data.registry import Prices, build_providers
+from tickercast.data.prices import PriceBook
+from tickercast.data.registry import build_providers
 from tickercast.errors import InvalidInput, NotFound, TickercastError, error_body, sentence
 from tickercast.logs import RequestLog
 from tickercast.settings import WebSettings
@@ -46,7 +47,6 @@ log = logging.getLogger("tickercast.web")
 HERE = Path(__file__).parent
 JSON = "application/json"
 ANSWERS_MAX_ITEMS, ANSWERS_MAX_BYTES = 2_000, 32 * 2**20  # in-process: a forecast is ~10-40 KB
-PRICES_NAMESPACE, PRICES_MAX_ITEMS = "tickercast:prices", 500
 # Responses smaller than this go out as they are; plotly.min.js (4.8 MB) goes out as ~1.4 MB.
 GZIP_MIN_BYTES = 1000
 STATIC_MAX_AGE = 3600  # the pages ask for /static/app.css?v=VERSION: a new release, a new URL
@@ -81,11 +81,7 @@ def forecaster_from(
     prices, both in Redis when configured (shared by every worker and replica), else in this
     process. Call `close()` when done."""
     store = Store(settings.redis_url, on_change=lambda up: metrics.redis_up.set(int(up)))
-    prices = Prices(
-        providers,
-        SharedCache(store, PRICES_NAMESPACE, PRICES_MAX_ITEMS),
-        observe=metrics.provider_event,
-    )
+    prices = PriceBook(providers, store, observe=metrics.provider_event)
     answers = SharedCache(
         store,
         ANSWERS_NAMESPACE,

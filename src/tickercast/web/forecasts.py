@@ -24,7 +24,7 @@ import pandas as pd
 from tickercast.cache import SharedCache
 from tickercast.contract import Limits, iso_dates, parse_request
 from tickercast.data.base import PriceHistory
-from tickercast.data.registry import Prices
+from tickercast.data.prices import PriceBook
 from tickercast.errors import InvalidInput, TickercastError
 from tickercast.lru import LRU
 from tickercast.web import backtest, notes
@@ -125,11 +125,11 @@ class PreparedForecast:
 class Forecaster:
     """The use cases, async from the route to the model's answer: the prices once, then the
     answer cache, then the model. Worker threads only for a price provider's network call
-    (in `Prices`) and for pandas work over a frame that can be large."""
+    (in the `PriceBook`) and for pandas work over a frame that can be large."""
 
     def __init__(
         self,
-        prices: Prices,
+        prices: PriceBook,
         model: ModelClient,
         metrics: WebMetrics,
         answers: SharedCache,
@@ -153,14 +153,21 @@ class Forecaster:
         await self.answers.store.close()
 
     def tickers(self) -> list[dict[str, str]]:
-        """Every ticker any provider offers, for the picker."""
-        return self.prices.tickers()
+        """Every ticker any provider lists, for the picker."""
+        return [
+            {"ticker": ticker, "source": name, "label": self.prices.label(name)}
+            for ticker, name in self.prices.tickers()
+        ]
+
+    async def history(self, ticker: str, source: str | None = None) -> PriceHistory:
+        """The ticker's prices (from `source`, else the most recent source's)."""
+        return (await self.prices.prices(ticker, source or None)).history
 
     async def window(
         self, ticker: str, source: str | None, window: str
     ) -> tuple[PriceHistory, pd.DataFrame]:
         """The ticker's prices, and those in the chosen window (adjusted)."""
-        prices = await self.prices.history(ticker, source or None)
+        prices = await self.history(ticker, source)
         return prices, adjusted(in_window(prices.frame, window))  # row by row: window first
 
     async def answer(self, kind: Kind, request: Mapping[str, Any]) -> bytes:
@@ -211,7 +218,7 @@ class Forecaster:
         self, ticker: str, source: str | None, choices: Choices
     ) -> dict[str, Any]:
         """The JSON API's answer for one ticker."""
-        prices = await self.prices.history(ticker, source or None)
+        prices = await self.history(ticker, source)
         raw = in_window(prices.frame, choices.window)
         key = (
             prices.provider,

@@ -217,9 +217,7 @@ def register(
             context["message"] = f"Pick between 2 and {MAX_COMPARE} tickers to compare."
             return render(request, "compare.html", 400, **context)
         try:
-            closes = {
-                s: adjusted((await forecaster.prices.history(s)).frame)["close"] for s in symbols
-            }
+            closes = {s: adjusted((await forecaster.history(s)).frame)["close"] for s in symbols}
         except TickercastError as exc:
             context["message"] = sentence(exc.client_message)
             return render(request, "compare.html", exc.status, **context)
