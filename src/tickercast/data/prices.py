@@ -33,7 +33,7 @@ import anyio
 import anyio.to_thread
 import orjson
 
-from tickercast.cache import AnswerCache, MemoryCache
+from tickercast.cache import SharedCache, bytes_lru
 from tickercast.data.base import Match, PriceHistory, PriceProvider
 from tickercast.data.exchanges import seconds_until_stale
 from tickercast.data.frames import frame_from_payload, frame_payload, normalize_ticker
@@ -44,6 +44,7 @@ from tickercast.errors import (
     ProviderError,
     UnknownTicker,
 )
+from tickercast.lru import LRU
 from tickercast.store import Store
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,6 @@ POLL_SECONDS = 0.1
 PROVIDER_THREADS = 16  # price fetches running at once in a process (each a blocking call)
 
 _FOUND, _MISSING, _FAILED = b"P", b"N", b"E"  # the first byte of a stored answer
-
 
 # Told of every online lookup: (source name, "cached" | "ok" | "not_found" | "error").
 PriceObserver = Callable[[str, str], None]
@@ -87,7 +87,7 @@ class PriceBook:
         store: Store,
         *,
         budget: float = 4.0,
-        memory: MemoryCache | None = None,
+        memory: LRU[str, bytes] | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         observe: PriceObserver | None = None,
     ) -> None:
@@ -95,11 +95,11 @@ class PriceBook:
         self.providers = dict(sorted(providers.items(), key=lambda kv: order.get(kv[0], 2)))
         self.store = store
         self.budget = budget
-        self.cache = AnswerCache(
-            store, NAMESPACE, MAX_ITEMS, memory or MemoryCache(MAX_ITEMS, MEMORY_MAX_BYTES)
-        )
+        if memory is None:
+            memory = bytes_lru(MAX_ITEMS, MEMORY_MAX_BYTES)
+        self.cache = SharedCache(store, NAMESPACE, MAX_ITEMS, memory)
         self._clock = clock
-        self.observe = observe or (lambda name, outcome: None)
+        self._observe = observe or (lambda name, outcome: None)
         self._flights: dict[str, asyncio.Future[bytes]] = {}
         self._threads = anyio.CapacityLimiter(PROVIDER_THREADS)
 
@@ -174,7 +174,7 @@ class PriceBook:
         key = _key("fresh", name, symbol)
         raw = await self.cache.get(key)
         if raw is not None:
-            self.observe(name, "cached")
+            self._observe(name, "cached")
         else:
             flight = self._flights.get(key)
             if flight is None:
@@ -219,16 +219,16 @@ class PriceBook:
                 provider.history, symbol, limiter=self._threads
             )
         except NotFound as exc:
-            self.observe(name, "not_found")
+            self._observe(name, "not_found")
             raw = _MISSING + exc.message.encode()
             await self.cache.set(key, raw, NOT_FOUND_TTL)
             return raw
         except ProviderError as exc:
-            self.observe(name, "error")
+            self._observe(name, "error")
             raw = _FAILED + orjson.dumps([exc.message, exc.retry_after])
             await self.cache.set(key, raw, float(exc.retry_after or ERROR_BACKOFF))
             return raw
-        self.observe(name, "ok")
+        self._observe(name, "ok")
         body = _encoded(history)
         ttl = seconds_until_stale(history.calendar, self._clock())
         await self.cache.set(key, _FOUND + body, ttl)

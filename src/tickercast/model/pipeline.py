@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from tickercast.cache import AnswerCache
+from tickercast.cache import SharedCache
 from tickercast.contract import (
     CALIBRATED_MIN_ROWS,
     BacktestRequest,
@@ -49,7 +49,7 @@ class Answer:
 @dataclass
 class Pipeline:
     engine: Engine
-    cache: AnswerCache
+    cache: SharedCache
     gate: FitGate
     metrics: Metrics
     limits: Limits

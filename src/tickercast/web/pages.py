@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio.to_thread
 import orjson
 import pandas as pd
 from fastapi import FastAPI, Request
@@ -14,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
+from tickercast.data.base import PriceHistory
 from tickercast.data.frames import normalize_ticker
 from tickercast.data.upload import parse_upload
 from tickercast.errors import InvalidInput, RequestTooLarge, TickercastError, sentence
@@ -74,53 +76,44 @@ def register(
             "home.html",
             status,
             tickers=forecaster.tickers(),
-            providers=[p.label for p in forecaster.providers.values()],
+            providers=[p.label for p in forecaster.prices.providers.values()],
             message=message,
             upload_max_bytes=settings.upload_max_bytes,
         )
 
     @app.get("/", include_in_schema=False)
-    def index(request: Request) -> Response:
+    async def index(request: Request) -> Response:
         return home(request)
 
     @app.get("/go", include_in_schema=False)
-    def go(ticker: str = "", source: str | None = None) -> Response:
+    async def go(ticker: str = "", source: str | None = None) -> Response:
         """The picker's form: on to the ticker's page (its URL is the bookmark)."""
         query = _query({"source": source or None})
         target = f"/t/{normalize_ticker(ticker)}" + (f"?{query}" if query else "")
         return RedirectResponse(target, status_code=303)
 
-    @app.get("/t/{ticker}", include_in_schema=False)
-    def ticker_page(
+    def series_page(
         request: Request,
-        ticker: str,
-        source: str | None = None,
-        window: str | None = None,
-        h: str | None = None,
-        chart: str | None = None,
-        method: str | None = None,
+        prices: PriceHistory,
+        frame: pd.DataFrame,
+        choices: Choices,
+        unit: str,
+        source: str,
+        links: dict[str, Any],
+        **data: Any,
     ) -> Response:
-        choices = Choices.parse(window, h, chart, method)
-        prices, frame = forecaster.window(ticker, source, choices.window)
-        query = _query(
-            {
-                "periods": str(choices.horizon),
-                "window": choices.window,
-                "source": source,
-                "method": choices.method,
-            }
-        )
+        """The one page of a series (a ticker's, or an uploaded one): its history in the
+        chosen window (`frame`); the browser fetches the forecast afterwards. `data`: what the
+        page's script needs beyond the history; `links`: the download links."""
         data = {
-            "mode": "ticker",
+            "mode": "upload" if prices.provider == "upload" else "ticker",
             "name": prices.ticker,
             "source": prices.provider,
             "history": chart_history(frame),
             "choices": choices.query(),
             "interval_width": INTERVAL_WIDTH,
-            "unit": TICKER_UNIT,
-            "more_history": len(prices.frame) > len(frame),  # a longer window has more
-            "forecast_url": f"/api/forecast/{prices.ticker}?{query}",
-            "backtest_url": f"/api/backtest/{prices.ticker}?{query}",
+            "unit": unit,
+            **data,
         }
         return render(
             request,
@@ -131,15 +124,48 @@ def register(
             first=frame.index[0] if len(frame) else None,
             last=frame.index[-1] if len(frame) else None,
             choices=choices,
-            source=source or "",
+            source=source,
             data=page_json(data),
-            csv_url=f"/api/forecast/{prices.ticker}?{query}&format=csv",
-            json_url=f"/api/forecast/{prices.ticker}?{query}",
+            **links,
             **controls(),
         )
 
+    @app.get("/t/{ticker}", include_in_schema=False)
+    async def ticker_page(
+        request: Request,
+        ticker: str,
+        source: str | None = None,
+        window: str | None = None,
+        h: str | None = None,
+        chart: str | None = None,
+        method: str | None = None,
+    ) -> Response:
+        choices = Choices.parse(window, h, chart, method)
+        prices, frame = await forecaster.window(ticker, source, choices.window)
+        query = _query(
+            {
+                "periods": str(choices.horizon),
+                "window": choices.window,
+                "source": source,
+                "method": choices.method,
+            }
+        )
+        api_url = f"/api/forecast/{prices.ticker}?{query}"
+        return series_page(
+            request,
+            prices,
+            frame,
+            choices,
+            TICKER_UNIT,
+            source or "",
+            {"csv_url": f"{api_url}&format=csv", "json_url": api_url},
+            more_history=len(prices.frame) > len(frame),  # a longer window has more
+            forecast_url=api_url,
+            backtest_url=f"/api/backtest/{prices.ticker}?{query}",
+        )
+
     @app.get("/upload", include_in_schema=False)
-    def upload_form() -> Response:
+    async def upload_form() -> Response:
         return RedirectResponse("/#upload", status_code=303)
 
     @app.post("/upload", include_in_schema=False)
@@ -156,40 +182,20 @@ def register(
             content = await file.read(settings.upload_max_bytes + 1)
             name = str(form.get("name") or "").strip() or file.filename.rsplit(".", 1)[0]
         try:
-            prices = parse_upload(content, settings.upload_max_bytes, name[:40])
+            prices = await anyio.to_thread.run_sync(
+                parse_upload, content, settings.upload_max_bytes, name[:40]
+            )
         except (InvalidInput, RequestTooLarge) as exc:
             message = sentence(f"That file could not be used: {exc.client_message}")
             return home(request, message, exc.status)
         frame = adjusted(prices.frame)
-        choices = Choices()
-        data = {
-            "mode": "upload",
-            "name": prices.ticker,
-            "source": "upload",
-            "history": chart_history(frame),
-            "choices": choices.query(),
-            "interval_width": INTERVAL_WIDTH,
-            "unit": UPLOAD_UNIT,
-            "windows": dict(WINDOWS),
-        }
-        return render(
-            request,
-            "ticker.html",
-            name=prices.ticker,
-            prices=prices,
-            rows=len(frame),
-            first=frame.index[0],
-            last=frame.index[-1],
-            choices=choices,
-            source="upload",
-            data=page_json(data),
-            csv_url=None,
-            json_url=None,
-            **controls(),
+        links = {"csv_url": None, "json_url": None}
+        return series_page(
+            request, prices, frame, Choices(), UPLOAD_UNIT, "upload", links, windows=dict(WINDOWS)
         )
 
     @app.get("/compare", include_in_schema=False)
-    def compare(request: Request, tickers: str = "", window: str | None = None) -> Response:
+    async def compare(request: Request, tickers: str = "", window: str | None = None) -> Response:
         symbols = list(dict.fromkeys(t.strip().upper() for t in tickers.split(",") if t.strip()))
         context: dict[str, Any] = {
             "tickers": ",".join(symbols),
@@ -211,7 +217,7 @@ def register(
             context["message"] = f"Pick between 2 and {MAX_COMPARE} tickers to compare."
             return render(request, "compare.html", 400, **context)
         try:
-            closes = {s: adjusted(forecaster.history(s).frame)["close"] for s in symbols}
+            closes = {s: adjusted((await forecaster.history(s)).frame)["close"] for s in symbols}
         except TickercastError as exc:
             context["message"] = sentence(exc.client_message)
             return render(request, "compare.html", exc.status, **context)
