@@ -27,7 +27,6 @@ from contextlib import ExitStack, contextmanager
 
 import httpx
 import redis
-
 from tests.conftest import MODEL_KEYS
 from tests.procs import ServiceProcess, free_port, start_model_service, start_process
 from tests.redis_server import redis_for_the_run

@@ -89,9 +89,7 @@ async def _record(
                 prices = resolve(providers, ticker, source)
                 days = replay_days(prices.frame.index, start, end, every)
                 for method in methods:
-                    shown = await replay(
-                        client, key, prices.ticker, prices.provider, prices.frame, days, method
-                    )
+                    shown = await replay(client, key, prices, days, method)
                     new = store.store(engine, shown)
                     print(f"{prices.ticker} {method}: {len(shown)} forecasts replayed, {new} new")
         run = scorer.score(engine, price_reader(providers))

@@ -3,6 +3,7 @@ cut at its as_of, so no later price leaks in; and the commands that run it."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -16,10 +17,12 @@ from tickercast.contract import iso_dates
 from tickercast.data.embedded import EmbeddedProvider
 from tickercast.record import db, queries
 from tickercast.record_commands import model_client
+from tickercast.web.forecasts import model_series
 from tickercast.web.model_client import model_request
-from tickercast.web.replay import page_series, replay, replay_days
+from tickercast.web.replay import replay, replay_days
 
-FRAME = EmbeddedProvider().history("AAPL").frame
+PRICES = EmbeddedProvider().history("AAPL")
+FRAME = PRICES.frame
 DAYS = replay_days(FRAME.index, dt.date(2012, 6, 1), dt.date(2012, 6, 30), 7)
 
 
@@ -27,11 +30,12 @@ async def replay_and_ask(mock: bool, frame: pd.DataFrame) -> tuple[list, list[di
     """The replayed forecasts of DAYS, and the model's own answers for the prices to each day
     (asked without the replay's code)."""
     async with model_client(mock) as (client, key):
-        replayed = await replay(client, key, "AAPL", "embedded", frame, DAYS, "calibrated")
+        prices = dataclasses.replace(PRICES, frame=frame)
+        replayed = await replay(client, key, prices, DAYS, "calibrated")
         answers = []
         for day in DAYS:
             cut = frame.loc[: frame.index[day]]
-            series = page_series(cut)
+            series = model_series(cut)
             body = model_request(
                 iso_dates(pd.DatetimeIndex(series.index)),
                 series.tolist(),

@@ -34,8 +34,9 @@ import anyio.to_thread
 import orjson
 
 from tickercast.cache import SharedCache, bytes_lru
+from tickercast.data import exchanges
 from tickercast.data.base import Match, PriceHistory, PriceProvider
-from tickercast.data.exchanges import seconds_until_stale
+from tickercast.data.exchanges import last_closed_session, seconds_until_stale
 from tickercast.data.frames import frame_from_payload, frame_payload, normalize_ticker
 from tickercast.errors import (
     InvalidInput,
@@ -54,6 +55,7 @@ VERSION = "1"  # part of every key: change it when the stored bytes' meaning cha
 MAX_ITEMS = 5_000
 MEMORY_MAX_BYTES = 128 * 2**20
 PRIORITY = ("yahoo", "tiingo", "nasdaq", "embedded")  # who answers when dates tie
+SOURCE_WORDS = {"embedded": "sample data"}  # what a note calls a source, when not its label
 LAST_COPY_TTL = 30 * 86400.0  # the prices served when a source stops answering
 NOT_FOUND_TTL = 6 * 3600.0  # an unknown symbol is not asked again for this long
 ERROR_BACKOFF = 30.0  # a failing source is not asked again for this long (unless it says)
@@ -79,6 +81,35 @@ class PriceAnswer:
     unanswered: tuple[str, ...] = ()
     last_copy: bool = False
 
+    def notes(self, now: dt.datetime | None = None) -> list[str]:
+        """What a page says about these prices: how old they are when they are not the latest
+        session's, and which sources did not answer."""
+        last = self.history.last_date
+        if last is None:
+            return []
+        silent = ", ".join(self.unanswered)
+        if self.last_copy:
+            return [f"prices as of {last} ({silent} did not answer)"]
+        notes = []
+        closed = last_closed_session(self.history.calendar, now)
+        if closed is not None and last < closed.date():
+            today = exchanges.utc(now).date()
+            source = SOURCE_WORDS.get(self.history.provider, self.label)
+            notes.append(f"prices to {last}, {age(last, today)}: {source}")
+        if silent:
+            notes.append(f"{silent} did not answer; these prices are from {self.label}")
+        return notes
+
+
+def age(day: dt.date, today: dt.date) -> str:
+    """`"3 days ago"`, `"5 weeks ago"`, `"13 years ago"`."""
+    days = (today - day).days
+    for unit, size in (("year", 365.25), ("month", 30.44), ("week", 7)):
+        if days >= 2 * size or (unit == "year" and days >= size):
+            count = int(days // size)
+            return f"{count} {unit}{'s' if count > 1 else ''} ago"
+    return "yesterday" if days == 1 else f"{days} days ago"
+
 
 class PriceBook:
     def __init__(
@@ -100,6 +131,7 @@ class PriceBook:
         self.cache = SharedCache(store, NAMESPACE, MAX_ITEMS, memory)
         self._clock = clock
         self._observe = observe or (lambda name, outcome: None)
+        self.last_outcome: dict[str, str] = {}  # source -> its last fetch's outcome, here
         self._flights: dict[str, asyncio.Future[bytes]] = {}
         self._threads = anyio.CapacityLimiter(PROVIDER_THREADS)
 
@@ -219,21 +251,31 @@ class PriceBook:
                 provider.history, symbol, limiter=self._threads
             )
         except NotFound as exc:
-            self._observe(name, "not_found")
+            self._told(name, "not_found")
             raw = _MISSING + exc.message.encode()
             await self.cache.set(key, raw, NOT_FOUND_TTL)
             return raw
         except ProviderError as exc:
-            self._observe(name, "error")
+            self._told(name, "error")
             raw = _FAILED + orjson.dumps([exc.message, exc.retry_after])
             await self.cache.set(key, raw, float(exc.retry_after or ERROR_BACKOFF))
             return raw
-        self._observe(name, "ok")
+        self._told(name, "ok")
         body = _encoded(history)
         ttl = seconds_until_stale(history.calendar, self._clock())
         await self.cache.set(key, _FOUND + body, ttl)
         await self.cache.set(_key("last", name, symbol), _FOUND + body, LAST_COPY_TTL)
         return _FOUND + body
+
+    def _told(self, name: str, outcome: str) -> None:
+        self.last_outcome[name] = outcome
+        self._observe(name, outcome)
+
+    def answering(self, name: str) -> bool | None:
+        """Whether source `name` answered its last fetch in this process (None: not asked
+        yet, or it lists its tickers and is never fetched)."""
+        outcome = self.last_outcome.get(name)
+        return None if outcome is None else outcome != "error"
 
     # Search ------------------------------------------------------------------------------
     async def search(self, text: str) -> list[Match]:

@@ -5,6 +5,8 @@ async `prices.PriceBook`, which caches every online fetch in the process's fail-
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 
 import httpx
 
@@ -12,6 +14,7 @@ from tickercast.data.base import PriceHistory, PriceProvider
 from tickercast.data.embedded import EmbeddedProvider
 from tickercast.data.nasdaq import NasdaqDataLinkProvider
 from tickercast.data.tiingo import TiingoProvider
+from tickercast.data.yahoo import YahooProvider
 from tickercast.errors import NotFound, ProviderError
 from tickercast.settings import ProviderSettings
 
@@ -19,10 +22,13 @@ from tickercast.settings import ProviderSettings
 def build_providers(
     settings: ProviderSettings, client: httpx.Client | None = None
 ) -> dict[str, PriceProvider]:
-    """Embedded sample data always; Nasdaq Data Link and Tiingo when their keys are set.
+    """Embedded sample data always; Yahoo unless `YAHOO_PRICES` is off; Nasdaq Data Link and
+    Tiingo when their keys are set.
 
     `client` is the online providers' HTTP client (one is made when it is None)."""
     providers: dict[str, PriceProvider] = {"embedded": EmbeddedProvider()}
+    if settings.yahoo_prices:
+        providers["yahoo"] = yahoo_provider(settings)
     online = settings.nasdaq_data_link_api_key or settings.tiingo_api_key
     if not online:
         return providers
@@ -44,6 +50,13 @@ def build_providers(
             timeout=settings.provider_timeout,
         )
     return providers
+
+
+def yahoo_provider(settings: ProviderSettings) -> YahooProvider:
+    """Yahoo through yfinance, its files in `YAHOO_CACHE_DIR` (else the temp folder)."""
+    folder = settings.yahoo_cache_dir or str(Path(tempfile.gettempdir()) / "tickercast-yfinance")
+    proxy = settings.yahoo_proxy.get_secret_value() if settings.yahoo_proxy else None
+    return YahooProvider(Path(folder), timeout=settings.provider_timeout, proxy=proxy)
 
 
 def resolve(

@@ -45,8 +45,9 @@ from tickercast.web.series import (
 from tickercast.web.series_checks import check_series_body
 
 INTERVAL_WIDTH = 0.8
-MARKET_FREQ = "XNYS"  # provider prices are NYSE sessions, so the future is too
-TICKER_UNIT = "USD"  # every price provider's prices are US dollars
+# The sessions of a ticker the model gets, whatever window the chart shows (all it has when
+# fewer): one forecast and one backtest per ticker, day and method. Chosen by bench.history.
+MODEL_HISTORY = 1250
 UPLOAD_UNIT = "units of the file"
 ANSWERS_NAMESPACE = "tickercast:model-answers"
 ANSWERS_VERSION = "2"  # part of every key: change it when the cached bytes' meaning changes
@@ -93,8 +94,16 @@ class PreparedForecast:
 
     @classmethod
     def of(
-        cls, series: pd.Series, periods: int, freq: str | None, method: str, unit: str
+        cls,
+        series: pd.Series,
+        periods: int,
+        freq: str | None,
+        method: str,
+        unit: str,
+        shown: pd.Series | None = None,
     ) -> PreparedForecast:
+        """The forecast of `series`; its answer's history is `shown` (the chart's window), else
+        the series itself."""
         dates = pd.DatetimeIndex(series.index)
         ds = iso_dates(dates)
         y = series.tolist()
@@ -104,7 +113,7 @@ class PreparedForecast:
             "interval_width": INTERVAL_WIDTH,
             "band_label": band_label(INTERVAL_WIDTH, None),
             "step": backtest.step_word(freq),
-            "history": history_rows(series, ds),
+            "history": history_rows(series, ds) if shown is None else history_rows(shown),
         }
         request = model_request(ds, y, freq, INTERVAL_WIDTH, method, periods=periods)
         return cls(head, request, dates, float(series.iloc[-1]), unit)
@@ -214,31 +223,33 @@ class Forecaster:
     async def ticker_forecast(
         self, ticker: str, source: str | None, choices: Choices
     ) -> dict[str, Any]:
-        """The JSON API's answer for one ticker."""
-        prices = await self.history(ticker, source)
-        raw = in_window(prices.frame, choices.window)
+        """The JSON API's answer for one ticker: the forecast of its last `MODEL_HISTORY`
+        sessions, whatever the window, which only says how much history comes with it."""
+        priced = await self.prices.answer(ticker, source or None)
+        prices = priced.history
         key = (
             prices.provider,
             prices.ticker,
             choices.window,
             choices.horizon,
             choices.method,
-            frame_digest(raw),
+            frame_digest(prices.frame),
         )
         made = self._prepared.get(key)
         if made is None:
-            made = await anyio.to_thread.run_sync(_ticker_prepared, prices, raw, choices)
+            made = await anyio.to_thread.run_sync(_ticker_prepared, prices, choices)
             self._prepared.put(key, made)
         head, prepared = made
         answer = await self.answer("forecast", prepared.request)
-        return {**head, **prepared.answer(answer)}
+        return {**head, "price_notes": priced.notes(), **prepared.answer(answer)}
 
     async def ticker_backtest(
         self, ticker: str, source: str | None, choices: Choices
     ) -> dict[str, Any]:
-        prices, frame = await self.window(ticker, source, choices.window)
-        series = lists_of(usable(frame))
-        result = await self.backtest(series, choices.horizon, MARKET_FREQ, choices.method)
+        """The backtest of the ticker's forecast: the same at every window."""
+        prices = await self.history(ticker, source)
+        series = await anyio.to_thread.run_sync(lambda: lists_of(model_series(prices.frame)))
+        result = await self.backtest(series, choices.horizon, prices.calendar, choices.method)
         return {
             "ticker": prices.ticker,
             "source": prices.provider,
@@ -302,20 +313,33 @@ def lists_of(series: pd.Series) -> SeriesLists:
     return iso_dates(pd.DatetimeIndex(series.index)), series.tolist()
 
 
+def model_series(frame: pd.DataFrame) -> pd.Series:
+    """What the model gets for a ticker's prices: the last `MODEL_HISTORY` sessions,
+    adjusted, without gaps (whatever window the page shows)."""
+    return usable(adjusted(frame.iloc[-MODEL_HISTORY:]))  # row by row: rows first
+
+
 def _ticker_prepared(
-    prices: PriceHistory, raw: pd.DataFrame, choices: Choices
+    prices: PriceHistory, choices: Choices
 ) -> tuple[dict[str, Any], PreparedForecast]:
-    """The JSON API's answer for a ticker without its forecast part, and that part's makings,
-    from the prices in the chosen window (`raw`, not yet adjusted)."""
+    """The JSON API's answer for a ticker without its forecast part, and that part's makings:
+    the model's fixed history, the chosen window's for the chart."""
     head = {
         "ticker": prices.ticker,
+        "name": prices.name,
         "source": prices.provider,
         "attribution": prices.attribution,
         "window": choices.window,
-        "freq": MARKET_FREQ,
+        "freq": prices.calendar,
+        "currency": prices.currency,
     }
-    series = usable(adjusted(raw))
+    shown = usable(adjusted(in_window(prices.frame, choices.window)))
     prepared = PreparedForecast.of(
-        series, choices.horizon, MARKET_FREQ, choices.method, TICKER_UNIT
+        model_series(prices.frame),
+        choices.horizon,
+        prices.calendar,
+        choices.method,
+        prices.currency,
+        shown=shown,
     )
     return head, prepared

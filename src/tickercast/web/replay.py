@@ -18,20 +18,15 @@ import orjson
 import pandas as pd
 
 from tickercast.contract import response_frame
-from tickercast.data.base import PriceProvider
+from tickercast.data.base import PriceHistory, PriceProvider
 from tickercast.data.registry import resolve
 from tickercast.errors import TickercastError
 from tickercast.record.store import ShownForecast, Step
-from tickercast.web.forecasts import INTERVAL_WIDTH, MARKET_FREQ, TICKER_UNIT, PreparedForecast
-from tickercast.web.series import DEFAULT_HORIZON, DEFAULT_WINDOW, adjusted, in_window, usable
+from tickercast.web.forecasts import INTERVAL_WIDTH, PreparedForecast, model_series
+from tickercast.web.series import DEFAULT_HORIZON, DEFAULT_WINDOW, adjusted, usable
 
 log = logging.getLogger("tickercast.record")
 MODEL_VERSION_HEADER = "X-Model-Version"
-
-
-def page_series(frame: pd.DataFrame, window: str = DEFAULT_WINDOW) -> pd.Series:
-    """The prices a ticker page forecasts from (adjusted, in its window, no gaps)."""
-    return usable(adjusted(in_window(frame, window)))
 
 
 def shown_forecast(
@@ -93,20 +88,20 @@ def replay_days(index: pd.DatetimeIndex, start: dt.date, end: dt.date, every: in
 async def replay(
     client: httpx.AsyncClient,
     key: str,
-    ticker: str,
-    source: str,
-    frame: pd.DataFrame,
+    prices: PriceHistory,
     days: Sequence[int],
     method: str,
     horizon: int = DEFAULT_HORIZON,
     window: str = DEFAULT_WINDOW,
 ) -> list[ShownForecast]:
-    """The forecasts the ticker page would have shown on each day (a position in `frame`),
-    each made from the prices up to that day alone."""
+    """The forecasts the ticker page would have shown on each day (a position in its
+    prices), each made from the prices up to that day alone (the page's forecast is the same
+    at every window; `window` is only recorded)."""
+    ticker, source = prices.ticker, prices.provider
     out = []
     for day in days:
-        series = page_series(frame.iloc[: day + 1], window)
-        prepared = PreparedForecast.of(series, horizon, MARKET_FREQ, method, TICKER_UNIT)
+        series = model_series(prices.frame.iloc[: day + 1])
+        prepared = PreparedForecast.of(series, horizon, prices.calendar, method, prices.currency)
         resp = await client.post("/", content=orjson.dumps({**prepared.request, "key": key}))
         if resp.status_code != 200:
             log.warning(
