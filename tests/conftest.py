@@ -4,12 +4,15 @@ processes."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.procs import ServiceProcess, start_model_service
 from tests.redis_server import RunRedis, redis_for_the_run
+from tests.yahoo_replay import YahooReplay
+from tickercast.data.yahoo import YahooProvider
 from tickercast.settings import ModelSettings, WebSettings
 
 PROJECT_ENV = {name.upper() for name in ModelSettings.model_fields} | {
@@ -65,3 +68,35 @@ def model_service() -> Iterator[ServiceProcess]:
 def mock_service() -> Iterator[ServiceProcess]:
     with start_model_service(keys=MODEL_KEYS, workers=1, mock=True) as svc:
         yield svc
+
+
+@pytest.fixture(scope="session")
+def _yahoo_session() -> Iterator[YahooReplay]:
+    with YahooReplay() as replay:
+        yield replay
+
+
+@pytest.fixture
+def yahoo(_yahoo_session: YahooReplay) -> YahooReplay:
+    """Yahoo replayed on this machine, its counts at zero and its listings as built."""
+    _yahoo_session.reset()
+    return _yahoo_session
+
+
+@pytest.fixture(scope="session")
+def yahoo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("yfinance")
+
+
+@pytest.fixture
+def provider_with(yahoo: YahooReplay, yahoo_folder: Path) -> Callable[..., YahooProvider]:
+    def make(**options: object) -> YahooProvider:
+        options.setdefault("timeout", 5.0)
+        return YahooProvider(yahoo_folder, session=yahoo.session(), **options)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def provider(provider_with: Callable[..., YahooProvider]) -> YahooProvider:
+    return provider_with()

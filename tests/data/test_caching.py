@@ -70,7 +70,7 @@ def test_an_online_source_is_asked_once_per_ticker_by_all_workers(workers):
     async def twice() -> list[list[float]]:
         closes = []
         for _ in range(2):  # two workers' price books on one shared cache
-            prices = await workers.book({"counted": provider}).prices("AAPL")
+            prices = await workers.book({"counted": provider}).answer("AAPL")
             closes.append(prices.history.frame["close"].tolist())
         await workers.close()
         return closes
@@ -91,7 +91,7 @@ def test_the_cache_entry_lives_until_stale(monkeypatch):
         await original(key, value, ttl)
 
     monkeypatch.setattr(book.cache, "set", recorded)
-    anyio.run(book.prices, "AAPL")
+    anyio.run(book.answer, "AAPL")
     assert 1234.0 in seen
 
 
@@ -100,7 +100,7 @@ def test_a_redis_outage_costs_a_fetch_not_a_failure():
     provider = Counted()
     book = PriceBook({"counted": provider}, Store("redis://127.0.0.1:1/0"))
     for _ in range(2):
-        assert anyio.run(book.prices, "AAPL").history.provider == "counted"
+        assert anyio.run(book.answer, "AAPL").history.provider == "counted"
     assert provider.fetches == 2
 
 

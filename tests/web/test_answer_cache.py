@@ -11,10 +11,10 @@ from tests.web import fakes
 from tests.web.conftest import MakeClient
 from tickercast.contract import response_frame
 from tickercast.web.app import forecaster_from
-from tickercast.web.forecasts import answer_key
+from tickercast.web.forecasts import MODEL_HISTORY, answer_key
 from tickercast.web.metrics import WebMetrics
 from tickercast.web.model_client import ModelClient, model_request
-from tickercast.web.series import answer_rows, forecast_rows
+from tickercast.web.series import WINDOWS, answer_rows, forecast_rows
 
 
 def test_a_repeated_forecast_is_asked_of_the_model_once(
@@ -34,7 +34,7 @@ def test_a_repeated_forecast_is_asked_of_the_model_once(
     "other",
     [
         "/api/forecast/ACME?periods=6&window=1y",  # another horizon
-        "/api/forecast/ACME?periods=5&window=2y",  # another window: other prices
+        "/api/forecast/ACME?periods=5&window=1y&method=prophet",  # another method
         "/api/forecast/BOLT?periods=5&window=1y",  # another ticker
     ],
 )
@@ -44,6 +44,25 @@ def test_any_other_parameter_is_another_answer(
     client = make_client()
     assert client.get("/api/forecast/ACME?periods=5&window=1y").status_code == 200
     assert client.get(other).status_code == 200
+    assert len(fake_model.requests) == 2
+
+
+def test_the_window_is_only_what_the_chart_shows(
+    make_client: MakeClient, fake_model: fakes.FakeModel
+) -> None:
+    """One forecast and one backtest per ticker, day and method, whatever the window: the
+    model gets the same history, the answer the window's."""
+    client = make_client()
+    answers = {w: client.get(f"/api/forecast/ACME?periods=5&window={w}").json() for w in WINDOWS}
+    assert len(fake_model.requests) == 1
+    asked = fake_model.requests[0]
+    frame = fakes.providers()["fake"].frames["ACME"]
+    assert len(asked["ds"]) == min(len(frame), MODEL_HISTORY)
+    assert asked["ds"][-1] == str(frame.index[-1].date())
+    assert len({orjson.dumps(a["forecast"]) for a in answers.values()}) == 1
+    assert len(answers["3m"]["history"]) == WINDOWS["3m"] < len(answers["max"]["history"])
+    backtests = {w: client.get(f"/api/backtest/ACME?periods=5&window={w}") for w in WINDOWS}
+    assert len({b.json()["scores"].__repr__() for b in backtests.values()}) == 1
     assert len(fake_model.requests) == 2
 
 
@@ -149,3 +168,14 @@ def test_prices_and_answers_share_the_one_fail_open_store(
     assert forecaster.prices.cache.store is store and store.shared is with_redis
     assert forecaster.prices.cache.namespace == "tickercast:prices"
     assert forecaster.answers.namespace == "tickercast:model-answers"
+
+
+def test_the_model_gets_the_last_sessions_of_a_long_history() -> None:
+    from tickercast.data.embedded import EmbeddedProvider
+    from tickercast.web.forecasts import model_series
+
+    frame = EmbeddedProvider().history("AAPL").frame
+    series = model_series(frame)
+    assert len(frame) > MODEL_HISTORY and len(series) == MODEL_HISTORY
+    assert series.index[-1] == frame.index[-1]
+    assert series.iloc[-1] == frame["adj_close"].iloc[-1]  # adjusted: splits and dividends

@@ -30,7 +30,9 @@ def test_forecast_of_a_ticker(client, fake_model) -> None:
     assert sent["periods"] == 7
     assert sent["method"] == "calibrated"  # the recommended forecast unless asked otherwise
     assert data["method"] == "calibrated"
-    assert sent["ds"] == [r["ds"] for r in data["history"]]
+    # The model gets the ticker's whole fixed history; the answer shows the window's end of it.
+    assert sent["ds"][-126:] == [r["ds"] for r in data["history"]]
+    assert len(sent["ds"]) == 600 and data["currency"] == "USD"
 
 
 @pytest.mark.parametrize("method", ["calibrated", "prophet"])
@@ -100,7 +102,7 @@ def test_backtest_of_a_ticker_comes_from_the_models_backtest(client, fake_model)
     (sent,) = fake_model.sent("/backtest")
     assert (sent["horizon"], sent["cutoffs"], sent["method"]) == (20, 5, "calibrated")
     assert sent["freq"] == "XNYS"
-    assert len(sent["y"]) == 252
+    assert len(sent["y"]) == 600  # the fixed history (all of it: shorter), not the window
     assert fake_model.sent("/") == []
     assert (data["ticker"], data["window"], data["method"]) == ("ACME", "1y", "calibrated")
     assert (data["horizon_asked"], data["horizon"], data["cutoffs"]) == (20, 20, 5)
@@ -120,15 +122,15 @@ def test_backtest_of_prophet(client, fake_model) -> None:
 
 
 def test_backtest_of_a_longer_horizon_than_the_history_allows_says_why(client, fake_model) -> None:
-    # 252 rows: 5 cutoffs of 250 steps do not fit (the least training, 4 more origins, 250 to
-    # score); 120 is the longest that does.
-    need = backtest_min_rows("calibrated", 250, 5)
-    data = client.get("/api/backtest/ACME?periods=250&window=1y").json()
-    assert [r["horizon"] for r in fake_model.sent("/backtest")] == [250, 120]
-    assert (data["horizon_asked"], data["horizon"]) == (250, 120)
+    # The ticker's 600 rows (whatever the window): 5 cutoffs of 500 steps do not fit (the least
+    # training, 4 more origins, 500 to score); 120 is the longest that does.
+    need = backtest_min_rows("calibrated", 500, 5)
+    data = client.get("/api/backtest/ACME?periods=500&window=1y").json()
+    assert [r["horizon"] for r in fake_model.sent("/backtest")] == [500, 120]
+    assert (data["horizon_asked"], data["horizon"]) == (500, 120)
     assert data["shortened"] == (
-        "Backtested 120 sessions ahead, not the 250 sessions asked for: a backtest of 5 cutoffs "
-        f"over 250 steps with method 'calibrated' needs at least {need} rows (got 252)."
+        "Backtested 120 sessions ahead, not the 500 sessions asked for: a backtest of 5 cutoffs "
+        f"over 500 steps with method 'calibrated' needs at least {need} rows (got 600)."
     )
     assert data["summary"] == f"{data['shortened']} {data['verdict']}"
     assert len(data["scores"]["calibrated"]["by_step"]) == 120

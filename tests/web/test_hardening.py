@@ -89,7 +89,7 @@ def test_one_year_of_history_is_252_sessions_in_the_api(client, fake_model) -> N
     frame = fakes.providers()["fake"].frames["ACME"]
     assert len(data["history"]) == 252
     assert data["history"][0]["ds"] == f"{frame.index[-252]:%Y-%m-%d}"
-    assert len(fake_model.requests[0]["ds"]) == 252
+    assert len(fake_model.requests[0]["ds"]) == 600  # the model's fixed history: all 600
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,12 @@ def web() -> Iterator[TestClient]:
     model_settings = ModelSettings(model_api_keys=fakes.KEY, model_mock=True)  # type: ignore[call-arg]
     model_app = httpx.ASGITransport(create_model_app(model_settings))
     model = ModelClient(fakes.MODEL_URL, fakes.KEY, transport=model_app, retries=0)
-    app = create_app(fakes.settings(), providers=fakes.providers(), model_client=model)
+    providers = fakes.providers()
+    # A ticker whose last month jumped a third: far from any straight line through its history.
+    jump = providers["fake"].frames["ACME"].copy()
+    jump.iloc[-21:] *= 4 / 3
+    providers["fake"].frames["JUMP"] = jump
+    app = create_app(fakes.settings(), providers=providers, model_client=model)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
@@ -48,10 +53,10 @@ def test_backtest_panel_answer_from_the_models_backtest(web: TestClient) -> None
 def test_a_horizon_too_long_for_the_history_is_shortened_with_the_models_reason(
     web: TestClient,
 ) -> None:
-    data = web.get("/api/backtest/ACME?periods=250&window=1y").json()
-    assert (data["horizon_asked"], data["horizon"]) == (250, 120)
+    data = web.get("/api/backtest/ACME?periods=500&window=1y").json()  # 600 sessions
+    assert (data["horizon_asked"], data["horizon"]) == (500, 120)
     assert data["shortened"].startswith(
-        "Backtested 120 sessions ahead, not the 250 sessions asked for: "
+        "Backtested 120 sessions ahead, not the 500 sessions asked for: "
     )
     assert "needs at least" in data["shortened"]
     assert len(data["scores"]["calibrated"]["by_step"]) == 120
@@ -73,10 +78,10 @@ def test_too_short_for_a_calibrated_forecast(web: TestClient) -> None:
 
 
 def test_a_forecast_that_does_not_start_at_the_last_price_is_called_out(web: TestClient) -> None:
-    # The mock's straight line through the whole window starts far from the last price.
-    data = web.get("/api/forecast/ACME?periods=20&window=1y").json()
+    # The mock's straight line through the whole history starts far from the last price.
+    data = web.get("/api/forecast/JUMP?periods=20&window=1y").json()
     first, last = data["forecast"][0], data["history"][-1]["close"]
     assert not first["yhat_lower"] <= last <= first["yhat_upper"]
     (note,) = data["notes"]
     assert note.startswith(f"The forecast's first step ({first['yhat']:.2f}) is ")
-    assert data["components"]["shown"] == ["trend"]
+    assert data["components"]["shown"] == ["trend", "yearly"]  # 600 sessions: over two years

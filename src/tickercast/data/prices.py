@@ -39,7 +39,6 @@ from tickercast.data.base import Match, PriceHistory, PriceProvider
 from tickercast.data.exchanges import last_closed_session, seconds_until_stale
 from tickercast.data.frames import frame_from_payload, frame_payload, normalize_ticker
 from tickercast.errors import (
-    InvalidInput,
     NotFound,
     PricesUnavailable,
     ProviderError,
@@ -286,7 +285,8 @@ class PriceBook:
             return []
         names = [n for n, p in self.providers.items() if hasattr(p, "search")]
         tasks = [asyncio.ensure_future(self._search(n, query)) for n in names]
-        await asyncio.wait(tasks, timeout=self.budget)
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.budget)
         matches: dict[str, Match] = {}
         for task in tasks:
             if not task.done():
@@ -311,7 +311,7 @@ class PriceBook:
     async def find(self, text: str) -> str:
         """The ticker a user means by `text`: a symbol any source matches exactly, else the
         first match of a search, else `text` itself as a symbol (its page then says whether
-        anyone has prices for it)."""
+        anyone has prices for it); `InvalidInput` when it is none of those."""
         matches = await self.search(text)
         wanted = text.strip().upper()
         for match in matches:
@@ -319,10 +319,7 @@ class PriceBook:
                 return match.ticker
         if matches:
             return matches[0].ticker
-        try:
-            return normalize_ticker(text)
-        except InvalidInput:
-            raise UnknownTicker(wanted[:20], f"nothing matches {text.strip()[:40]!r}") from None
+        return normalize_ticker(text)  # InvalidInput when it is not even a symbol
 
 
 def _key(kind: str, name: str, symbol: str) -> str:

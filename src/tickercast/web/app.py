@@ -81,7 +81,9 @@ def forecaster_from(
     prices, both in Redis when configured (shared by every worker and replica), else in this
     process. Call `close()` when done."""
     store = Store(settings.redis_url, on_change=lambda up: metrics.redis_up.set(int(up)))
-    prices = PriceBook(providers, store, observe=metrics.provider_event)
+    prices = PriceBook(
+        providers, store, budget=settings.price_time_budget, observe=metrics.provider_event
+    )
     answers = SharedCache(
         store,
         ANSWERS_NAMESPACE,
@@ -207,6 +209,7 @@ def create_app(
         name="static",
     )
     app.add_middleware(SecurityHeaders)  # the outermost: on every answer
+    app.state.forecaster = forecaster  # for tests and tools that drive the app in-process
     api.register(app, forecaster, settings)
     pages.register(app, forecaster, templates, settings)
     return app

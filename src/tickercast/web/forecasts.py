@@ -25,6 +25,7 @@ from tickercast.cache import SharedCache
 from tickercast.contract import Limits, iso_dates, parse_request
 from tickercast.data.base import PriceHistory
 from tickercast.data.prices import PriceBook
+from tickercast.data.views import ViewLog
 from tickercast.errors import InvalidInput, TickercastError
 from tickercast.lru import LRU
 from tickercast.web import backtest, notes
@@ -146,6 +147,7 @@ class Forecaster:
         max_rows: int = 20_000,
     ) -> None:
         self.prices = prices
+        self.views = ViewLog(prices.store)  # the tickers pages showed, for `tickercast refresh`
         self.model = model
         self.metrics = metrics
         self.answers = answers

@@ -4,7 +4,7 @@ JSON API afterwards, so a slow or absent model service never blocks a page."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import anyio.to_thread
 import orjson
@@ -16,12 +16,17 @@ from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
 from tickercast.data.base import PriceHistory
-from tickercast.data.frames import normalize_ticker
 from tickercast.data.upload import parse_upload
-from tickercast.errors import InvalidInput, RequestTooLarge, TickercastError, sentence
+from tickercast.errors import (
+    InvalidInput,
+    RequestTooLarge,
+    TickercastError,
+    UnknownTicker,
+    sentence,
+)
 from tickercast.settings import WebSettings
 from tickercast.web.backtest import MASE_MEANS
-from tickercast.web.forecasts import INTERVAL_WIDTH, TICKER_UNIT, UPLOAD_UNIT, Forecaster
+from tickercast.web.forecasts import INTERVAL_WIDTH, UPLOAD_UNIT, Forecaster
 from tickercast.web.series import (
     CHARTS,
     DEFAULT_WINDOW,
@@ -70,15 +75,39 @@ def register(
     def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
         return templates.TemplateResponse(request, template, context, status_code=status)
 
+    book = forecaster.prices
+
+    def sources() -> list[str]:
+        """Each source this site asks, what it has, and whether it answered lately here."""
+        lines = []
+        for name, provider in book.providers.items():
+            listed = provider.tickers()
+            reach = f"{len(listed)} tickers" if listed else "any symbol it knows"
+            state = {True: "; answering", False: "; not answering lately", None: ""}
+            lines.append(f"{book.label(name)} ({reach}{state[book.answering(name)]})")
+        return lines
+
     def home(request: Request, message: str | None = None, status: int = 200) -> Response:
         return render(
             request,
             "home.html",
             status,
             tickers=forecaster.tickers(),
-            providers=[p.label for p in forecaster.prices.providers.values()],
+            providers=sources(),
             message=message,
             upload_max_bytes=settings.upload_max_bytes,
+        )
+
+    def unknown(request: Request, exc: UnknownTicker) -> Response:
+        """No source has the symbol: say so, with what this site has and how to add more."""
+        return render(
+            request,
+            "unknown.html",
+            exc.status,
+            symbol=exc.symbol,
+            tickers=forecaster.tickers(),
+            providers=sources(),
+            any_symbol="yahoo" in book.providers,
         )
 
     @app.get("/", include_in_schema=False)
@@ -86,10 +115,17 @@ def register(
         return home(request)
 
     @app.get("/go", include_in_schema=False)
-    async def go(ticker: str = "", source: str | None = None) -> Response:
-        """The picker's form: on to the ticker's page (its URL is the bookmark)."""
+    async def go(request: Request, ticker: str = "", source: str | None = None) -> Response:
+        """The picker's form: a symbol or a company's name, on to its ticker's page (the URL
+        is the bookmark)."""
+        if not ticker.strip():
+            return home(request, "Type a ticker symbol or a company's name.", 400)
+        try:
+            symbol = await book.find(ticker)
+        except UnknownTicker as exc:
+            return unknown(request, exc)
         query = _query({"source": source or None})
-        target = f"/t/{normalize_ticker(ticker)}" + (f"?{query}" if query else "")
+        target = f"/t/{quote(symbol, safe='')}" + (f"?{query}" if query else "")
         return RedirectResponse(target, status_code=303)
 
     def series_page(
@@ -125,6 +161,8 @@ def register(
             last=frame.index[-1] if len(frame) else None,
             choices=choices,
             source=source,
+            unit=unit,
+            price_note=sentence("; ".join(data.get("price_notes") or [])),
             data=page_json(data),
             **links,
             **controls(),
@@ -141,7 +179,13 @@ def register(
         method: str | None = None,
     ) -> Response:
         choices = Choices.parse(window, h, chart, method)
-        prices, frame = await forecaster.window(ticker, source, choices.window)
+        try:
+            priced = await book.answer(ticker, source or None)
+        except UnknownTicker as exc:
+            return unknown(request, exc)
+        prices = priced.history
+        frame = adjusted(in_window(prices.frame, choices.window))  # row by row: window first
+        await forecaster.views.viewed(prices.ticker)
         query = _query(
             {
                 "periods": str(choices.horizon),
@@ -150,18 +194,19 @@ def register(
                 "method": choices.method,
             }
         )
-        api_url = f"/api/forecast/{prices.ticker}?{query}"
+        api_url = f"/api/forecast/{quote(prices.ticker, safe='')}?{query}"
         return series_page(
             request,
             prices,
             frame,
             choices,
-            TICKER_UNIT,
+            prices.currency,
             source or "",
             {"csv_url": f"{api_url}&format=csv", "json_url": api_url},
+            price_notes=priced.notes(),
             more_history=len(prices.frame) > len(frame),  # a longer window has more
             forecast_url=api_url,
-            backtest_url=f"/api/backtest/{prices.ticker}?{query}",
+            backtest_url=f"/api/backtest/{quote(prices.ticker, safe='')}?{query}",
         )
 
     @app.get("/upload", include_in_schema=False)

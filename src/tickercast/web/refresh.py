@@ -1,11 +1,12 @@
 """`tickercast refresh`: ask ahead for what the ticker pages will ask, so visitors find it cached.
 
-For every ticker (by default every one the enabled providers list), each window and each
-horizon: the prices, the forecast and the backtest, through the web app's own `Forecaster`, so
-every request is exactly the one a page makes (same series, same cache keys), and its answers
-go into the web app's own cache of model answers (built by the same factory: with REDIS_URL,
-the one the pages read). Runs `concurrency` pages at a time, shows its progress on stderr,
-prints a summary on stdout and exits 1 when anything failed.
+For every ticker (by default those the pages showed in the last week, then `REFRESH_TICKERS`,
+then every one the enabled providers list), each window and each horizon: the day's prices (one
+fetch a trading day from an online source), the forecast and the backtest, through the web
+app's own `Forecaster`, so every request is exactly the one a page makes (same series, same
+cache keys), and its answers go into the web app's own cache of model answers (built by the
+same factory: with REDIS_URL, the one the pages read). Runs `concurrency` pages at a time,
+shows its progress on stderr, prints a summary on stdout and exits 1 when anything failed.
 """
 
 from __future__ import annotations
@@ -171,19 +172,35 @@ def main(
     configure_logging(settings.log_level)
     model = model_client_from(settings)
     forecaster = forecaster_from(settings, build_providers(settings), model, WebMetrics())
-    try:
-        jobs = plan(
-            forecaster,
-            tickers,
-            windows or [DEFAULT_WINDOW],
-            horizons or [DEFAULT_HORIZON],
-            methods or [DEFAULT_METHOD],
-        )
-    except TickercastError as exc:
-        print(f"tickercast refresh: {exc.client_message}", file=sys.stderr)
-        return 2
+
+    async def run() -> list[Outcome] | None:
+        chosen = list(tickers) or await default_tickers(forecaster, settings.refresh_tickers)
+        try:
+            jobs = plan(
+                forecaster,
+                chosen,
+                windows or [DEFAULT_WINDOW],
+                horizons or [DEFAULT_HORIZON],
+                methods or [DEFAULT_METHOD],
+            )
+        except TickercastError as exc:
+            await forecaster.close()
+            print(f"tickercast refresh: {exc.client_message}", file=sys.stderr)
+            return None
+        return await refresh(forecaster, jobs, concurrency, Progress(len(jobs), sys.stderr).update)
+
     started = time.perf_counter()
-    bar = Progress(len(jobs), sys.stderr)
-    outcomes = anyio.run(refresh, forecaster, jobs, concurrency, bar.update)
+    outcomes = anyio.run(run)
+    if outcomes is None:
+        return 2
     print(summary(outcomes, time.perf_counter() - started), flush=True)
     return 1 if any(o.error is not None for o in outcomes) else 0
+
+
+async def default_tickers(forecaster: Forecaster, configured: str | None) -> list[str]:
+    """The tickers pages showed in the last week, then the configured ones, then the listed
+    ones, each once."""
+    viewed = await forecaster.views.recent()
+    extra = [t.strip().upper() for t in (configured or "").split(",") if t.strip()]
+    listed = [t["ticker"] for t in forecaster.tickers()]
+    return list(dict.fromkeys(viewed + extra + listed))
