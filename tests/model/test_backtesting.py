@@ -129,6 +129,6 @@ def test_report_shape_folds_and_verdict() -> None:
     # The walk misses by 1, 2, 3 at steps 1, 2, 3.
     assert [s["mae"] for s in report["scores"]["random_walk"]["by_step"]] == [1, 2, 3]
     assert report["verdict"] == (
-        "Over 2 past 3-session periods, the calibrated forecast's errors were 0.00 times the "
+        "Over 2 past 3-trading-day periods, the calibrated forecast's errors were 0.00 times the "
         "random walk's (MASE), and its 80% band held 100% of actual values."
     )
