@@ -7,11 +7,13 @@ import contextlib
 import datetime
 import os
 import platform
-import socket
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from tests.redis_server import redis_for_the_run
 
 from bench import cases, ceiling, fastfit, methods, procs, traffic
 from bench.data import Series, Windows, load_series, request_body
@@ -19,7 +21,6 @@ from bench.report import Results, SizeResult, render
 from bench.timing import Samples
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
-REDIS_URL = "redis://127.0.0.1:6379/12"
 SIZES = (250, 1250, 2500)
 SOAK_ROWS, SOAK_COLD_EVERY = 250, 5
 SMALL_CACHE = 20  # the leak check: a cache this small is full long before the first checkpoint
@@ -53,12 +54,6 @@ def reps_for(rows: int, quick: bool) -> int:
     if quick:
         return 5
     return 7 if rows >= 2500 else 11
-
-
-def redis_up() -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 6379), timeout=1):
-        return True
-    return False
 
 
 def git_commit() -> str:
@@ -194,18 +189,22 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.no_redis:
         results.notes.append("Redis variant skipped (--no-redis).")
-    elif not redis_up():
-        results.notes.append("Redis variant skipped: nothing listens on 127.0.0.1:6379.")
+    elif shutil.which("redis-server") is None:
+        results.notes.append("Redis variant skipped: redis-server is not installed.")
     else:
-        log("repeat with the cache in Redis (1 worker)")
-        with procs.ours(workers=1, redis_url=REDIS_URL) as ours_redis:
+        log("repeat with the cache in Redis (1 worker, a redis-server of the bench's own)")
+        with (
+            redis_for_the_run() as own,
+            own.database() as url,
+            procs.ours(workers=1, redis_url=url) as ours_redis,
+        ):
             for size in results.sizes:
                 size.redis_repeat = cases.measure_repeat(
                     ours_redis, series, windows, size.rows, reps=15
                 )
         results.notes.append(
-            f"Repeat rows marked Redis: the service started with REDIS_URL={REDIS_URL}; "
-            "the others use the default in-process cache."
+            "Repeat rows marked Redis: the service started with REDIS_URL pointing at a "
+            "redis-server of the bench's own; the others use the default in-process cache."
         )
     extra = ""
     if not args.no_traffic:

@@ -3,7 +3,11 @@ against the reference, and the peak memory of a process doing only fast fits.
 
 The cold forecast goes over HTTP with `engine: "fast"` in the body.
 
-`python -m bench.fastfit memory ENGINE ROWS COUNT` is the child that measures memory.
+`python -m bench.fastfit memory ENGINE ROWS COUNT` is the child that measures memory;
+`python -m bench.fastfit agreement` prints how close the fast fit's forecasts are to CmdStan's
+on every embedded ticker at N = 250, 1,250 and 2,500, with freq D, B and XNYS (every row,
+days the history never has included), and the calibrated forecast's range on the same
+requests.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import httpx
 from bench import floor
 from bench.cases import PERIODS, TIMEOUT, check_rows
 from bench.data import Series, Windows, load_series, request_body
+from bench.honesty import Prices, embedded, external
 from bench.procs import BENCH_KEY, ROOT, Service
 from bench.timing import Samples, cpu_seconds, timed_post
 
@@ -137,6 +142,116 @@ def _memory_child(engine: str, rows: int, count: int) -> float:
     return memory_mb(os.getpid())["VmHWM"]
 
 
+# --- agreement: the fast fit against CmdStan, every row, days the history never has included ---
+
+AGREEMENT_SIZES = (250, 1250, 2500)
+AGREEMENT_FREQS = ("D", "B", "XNYS")
+CALIBRATED_STEPS = 30
+
+
+@dataclass
+class Agreement:
+    """One window, one freq: |Δyhat| / y_scale over every row (history and 100 future steps),
+    and the calibrated forecast's lowest and highest of 30 steps over the last price."""
+
+    ticker: str
+    rows: int
+    freq: str
+    median_gap: float
+    max_gap: float
+    calibrated_low: float
+    calibrated_high: float
+
+
+def agreement_windows(series: list[Prices]) -> list[tuple[Prices, int]]:
+    """Every series at every size it has; one with fewer sessions at its full length."""
+    out = []
+    for prices in series:
+        have = len(prices.y)
+        out += [(prices, n) for n in AGREEMENT_SIZES if n <= have] or [(prices, have)]
+    return out
+
+
+def measure_agreement(prices: Prices, rows: int) -> list[Agreement]:
+    """The last `rows` sessions of `prices`, fitted once by each engine, predicted per freq."""
+    import numpy as np
+
+    from tickercast.contract import ForecastRequest, parse_request
+    from tickercast.model import calibrated, forecasting
+
+    ds = [str(d.date()) for d in prices.ds[-rows:]]
+    y = [float(v) for v in prices.y[-rows:]]
+
+    def request(freq: str, periods: int, method: str = "prophet") -> ForecastRequest:
+        body = {"ds": ds, "y": y, "periods": periods, "freq": freq, "method": method}
+        return parse_request(body | {"include_history": method == "prophet"})
+
+    fitted = request("D", PERIODS)
+    cmdstan, fast = forecasting.fit(fitted), forecasting.fit_fast(fitted)
+    out = []
+    for freq in AGREEMENT_FREQS:
+        req = request(freq, PERIODS)
+        yhat = [forecasting.predict(m, req)[1]["yhat"] for m in (cmdstan, fast)]
+        gap = np.abs(yhat[0] - yhat[1]) / cmdstan.y_scale
+        calibrated_req = request(freq, CALIBRATED_STEPS, "calibrated")
+        dates = forecasting.prediction_dates(calibrated_req)
+        answer = calibrated.forecast(calibrated_req, dates, forecasting.point_fit("fast"))
+        out.append(
+            Agreement(
+                prices.name,
+                rows,
+                freq,
+                float(np.median(gap)),
+                float(gap.max()),
+                float(answer["yhat"].min() / y[-1]),
+                float(answer["yhat"].max() / y[-1]),
+            )
+        )
+    return out
+
+
+def agreement_table(results: list[Agreement]) -> str:
+    lines = [
+        "| ticker | N | freq | median \\|Δyhat\\|/y_scale | max "
+        "| calibrated lowest / last | highest / last |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for a in results:
+        lines.append(
+            f"| {a.ticker} | {a.rows:,} | {a.freq} | {a.median_gap:.3%} | {a.max_gap:.2%} "
+            f"| {a.calibrated_low:.3f} | {a.calibrated_high:.3f} |"
+        )
+    worst_median = max(a.median_gap for a in results)
+    worst_max = max(a.max_gap for a in results)
+    low = min(a.calibrated_low for a in results)
+    high = max(a.calibrated_high for a in results)
+    held = worst_median <= 0.005 and worst_max <= 0.05 and low >= 1 / 3 and high <= 3
+    lines.append("")
+    lines.append(
+        f"Worst median {worst_median:.3%} (target ≤ 0.5%), worst row {worst_max:.2%} (≤ 5%); "
+        f"calibrated between {low:.3f} and {high:.3f} of the last price (1/3 to 3): "
+        f"targets {'hold' if held else 'MISSED'}."
+    )
+    return "\n".join(lines)
+
+
+def _agreement_main() -> None:
+    """The table for the embedded prices, then for those outside the repository (when the
+    package that ships them is installed: `bench/honesty.py`)."""
+    from tickercast.model import forecasting
+
+    forecasting.load_prophet()
+    for label, series in (("embedded", embedded()), ("outside the repository", external())):
+        results = []
+        for prices, rows in agreement_windows(series):
+            print(f"agreement: {prices.name} N={rows}", file=sys.stderr, flush=True)
+            results += measure_agreement(prices, rows)
+        if results:
+            print(f"\n**{label}**\n\n{agreement_table(results)}", flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "memory":
         print(_memory_child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+    elif sys.argv[1] == "agreement":
+        _agreement_main()

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.procs import ServiceProcess, start_model_service
-from tests.redis_server import redis_for_tests
+from tests.redis_server import RunRedis, redis_for_the_run
 from tickercast.settings import ModelSettings, WebSettings
 
 PROJECT_ENV = {name.upper() for name in ModelSettings.model_fields} | {
@@ -29,11 +29,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _redis() -> Iterator[None]:
-    """The tests' Redis at 127.0.0.1:6379: the machine's own, or one started for this run."""
-    with redis_for_tests():
-        yield
+@pytest.fixture(scope="session")
+def _run_redis() -> Iterator[RunRedis]:
+    """This run's own redis-server on a free port, started on first use."""
+    with redis_for_the_run() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(_run_redis: RunRedis) -> Iterator[str]:
+    """The URL of an empty Redis database of this run's own server (emptied again after)."""
+    with _run_redis.database() as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
-"""A throwaway `redis-server` on a loopback port: for a machine with no Redis of its own (the
-tests expect one at 127.0.0.1:6379), and for tests that need a Redis they may stop and start
-again (`RedisServer`)."""
+"""Throwaway `redis-server`s on free loopback ports: one for the whole test run
+(`redis_for_the_run`), and one a test may stop and start again (`RedisServer`). The tests never
+use a Redis they did not start: a developer's own, on 6379 or anywhere else, is never read,
+written or emptied."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tickercast.processes import NotReady, free_port, stop
-
-TESTS_PORT = 6379
 
 
 def answers(port: int) -> bool:
@@ -55,18 +54,6 @@ def redis_server(port: int, timeout: float = 10) -> Iterator[subprocess.Popen[by
             stop(process)
 
 
-@contextlib.contextmanager
-def redis_for_tests(port: int = TESTS_PORT) -> Iterator[subprocess.Popen[bytes] | None]:
-    """The machine's Redis at `port` if one answers (None), else a throwaway one for as long
-    as the block runs. Without redis-server installed, nothing is started: the tests that need
-    Redis then say so themselves."""
-    if answers(port) or shutil.which("redis-server") is None:
-        yield None
-        return
-    with redis_server(port) as process:
-        yield process
-
-
 class RedisServer:
     """A throwaway Redis of a test's own on a free loopback port, stopped and started again at
     will (nothing kept on disk: a restart is empty)."""
@@ -99,5 +86,41 @@ def own_redis() -> Iterator[RedisServer]:
     server.start()
     try:
         yield server
+    finally:
+        server.stop()
+
+
+class RunRedis:
+    """The test run's own Redis: every test that needs one gets a database of it, emptied
+    before and after (it is this run's server, so emptying it touches nobody's data)."""
+
+    def __init__(self, server: RedisServer) -> None:
+        self.server = server
+
+    @contextlib.contextmanager
+    def database(self) -> Iterator[str]:
+        """The URL of an empty database, emptied again when the block ends."""
+        import redis
+
+        url = self.server.url
+        client = redis.Redis.from_url(url)
+        try:
+            client.flushdb()
+            yield url
+            client.flushdb()
+        finally:
+            client.close()
+
+
+@contextlib.contextmanager
+def redis_for_the_run() -> Iterator[RunRedis]:
+    """A Redis for the whole run, on a free port; without redis-server the run stops at once,
+    saying how to install it."""
+    if shutil.which("redis-server") is None:
+        raise RuntimeError("redis-server is not installed: `make system-packages` installs it")
+    server = RedisServer()
+    server.start()
+    try:
+        yield RunRedis(server)
     finally:
         server.stop()

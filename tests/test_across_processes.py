@@ -3,12 +3,9 @@ for the others, and a key's rate limit holds across them. The test prints the hi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import orjson
 import pytest
-import redis
 
 from tests.conftest import MODEL_KEYS
 from tests.prices import request_body
@@ -17,15 +14,11 @@ from tests.test_restarts import metric
 
 pytestmark = pytest.mark.slow
 KEY = MODEL_KEYS[0]
-REDIS_URL = "redis://127.0.0.1:6379/4"
 
 
 @pytest.fixture
-def shared_redis() -> Iterator[str]:
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
+def shared_redis(redis_url: str) -> str:
+    return redis_url
 
 
 def cache_counts(*services: ServiceProcess) -> tuple[float, float]:
@@ -79,7 +72,8 @@ def test_web_replicas_share_model_answers(shared_redis: str) -> None:
         second = httpx.get(web_two.url + url, timeout=60)
         assert first.status_code == second.status_code == 200
         assert first.content == second.content
-        asked = metric(httpx.get(f"{model.url}/metrics").text, "tickercast_model_requests_total")
+        text = httpx.get(f"{model.url}/metrics").text
+        asked = metric(text, "tickercast_model_http_requests_total", route="/")
         assert asked == 1  # the second replica found the first one's answer
         text = httpx.get(f"{web_two.url}/metrics").text
         assert metric(text, "tickercast_web_model_answers_total", result="hit") == 1

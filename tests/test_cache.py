@@ -10,15 +10,12 @@ import redis
 
 from tickercast.cache import MemoryCache, RedisCache, make_cache
 
-REDIS_URL = "redis://127.0.0.1:6379/13"
-
 
 @pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
     yield client
-    client.flushdb()
+    client.close()
 
 
 def test_memory_cache_is_an_lru_with_expiry() -> None:
@@ -46,9 +43,9 @@ def test_memory_cache_is_bounded_in_bytes() -> None:
     assert cache.get("huge") is None and cache.get("c") == b"x" * 10
 
 
-def test_redis_cache_is_shared_and_bounded(redis_client: redis.Redis) -> None:
-    one = make_cache(REDIS_URL, "t", max_items=3)
-    two = make_cache(REDIS_URL, "t", max_items=3)
+def test_redis_cache_is_shared_and_bounded(redis_url: str, redis_client: redis.Redis) -> None:
+    one = make_cache(redis_url, "t", max_items=3)
+    two = make_cache(redis_url, "t", max_items=3)
     assert isinstance(one, RedisCache)
     one.set("k", b"value", ttl=60)
     assert two.get("k") == b"value"

@@ -116,7 +116,7 @@ def _wait_all_arrived(url: str, n: int) -> None:
     for _ in range(1200):
         text = httpx.get(f"{url}/metrics", timeout=5).text
         in_flight = _sample(text, "tickercast_model_in_flight")
-        answered = _sample(text, 'tickercast_model_requests_total{status="200"}')
+        answered = _sample(text, 'tickercast_model_http_requests_total{route="/",status="200"}')
         if in_flight + answered >= n:
             assert in_flight >= 2, "the fits ended before SIGTERM could land: use longer series"
             return

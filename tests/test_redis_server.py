@@ -1,23 +1,12 @@
-"""The throwaway Redis that `make test` relies on when the machine runs none: it starts on the
-port asked, answers, keeps nothing, and is gone after; a Redis already answering is used as is.
-Tried on free ports, so the machine's own Redis on 6379 is never touched."""
+"""The tests' own Redis servers: started on a free port, answering, keeping nothing, gone after;
+so no test ever reads, writes or empties a Redis it did not start (a developer's own included)."""
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
-import sys
-
-import pytest
 import redis
 
-from tests.deploy_files import ROOT
-from tests.redis_server import answers, redis_for_tests, redis_server
+from tests.redis_server import answers, redis_for_the_run, redis_server
 from tickercast.processes import free_port
-
-pytestmark = pytest.mark.slow
 
 
 def test_starts_answers_and_stops_on_the_port_asked() -> None:
@@ -33,39 +22,23 @@ def test_starts_answers_and_stops_on_the_port_asked() -> None:
     assert not answers(port)
 
 
-def test_a_redis_already_answering_is_used_not_replaced() -> None:
-    port = free_port()
-    with redis_server(port) as running:
-        with redis_for_tests(port) as started:
-            assert started is None
-        assert running.poll() is None and answers(port)
-
-
-def test_none_answering_one_is_started_for_the_block_only() -> None:
-    port = free_port()
-    with redis_for_tests(port) as started:
-        assert started is not None and answers(port)
+def test_the_runs_redis_is_its_own_and_each_database_starts_empty() -> None:
+    with redis_for_the_run() as own:
+        port = own.server.port
+        assert answers(port)
+        with own.database() as url:
+            assert url.startswith(f"redis://127.0.0.1:{port}/")
+            client = redis.Redis.from_url(url)
+            assert client.dbsize() == 0
+            client.set("left", "behind")
+        with own.database() as url:
+            assert client.dbsize() == 0, "the next test finds nothing of the last one"
+        client.close()
     assert not answers(port)
 
 
-@pytest.mark.skipif(
-    os.geteuid() != 0 or not (shutil.which("unshare") and shutil.which("ip")),
-    reason="needs root to give a test run its own network namespace",
-)
-def test_tests_that_need_redis_pass_where_none_answers() -> None:
-    """A machine with no Redis, made for real: a run of pytest in a network namespace of its
-    own, where nothing listens on 127.0.0.1:6379, passes the Redis cache tests."""
-    none_answers = "from tests.redis_server import answers; assert not answers(6379)"
-    no_redis_then_tests = (
-        f"ip link set lo up && {sys.executable} -c '{none_answers}' && "
-        f"exec {sys.executable} -m pytest -q -p no:cacheprovider tests/test_cache.py"
-    )
-    result = subprocess.run(
-        ["unshare", "--net", "sh", "-c", no_redis_then_tests],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert re.search(r"\d+ passed", result.stdout)
+def test_the_redis_url_fixture_points_at_the_runs_own_server(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    assert client.dbsize() == 0
+    assert client.connection_pool.connection_kwargs["port"] != 6379
+    client.close()

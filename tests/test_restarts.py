@@ -93,7 +93,8 @@ def test_model_service_replaces_workers_without_a_failure() -> None:
         assert broken <= workers_booted(svc) - 2  # at most one per replacement
         assert_still_serving(svc)
         text = httpx.get(f"{svc.url}/metrics", timeout=10).text
-        assert metric(text, "tickercast_model_requests_total", status="200") == len(answers)
+        answered = metric(text, "tickercast_model_http_requests_total", route="/", status="200")
+        assert answered == len(answers)
         assert metric(text, "tickercast_model_cache_total") == len(answers)
         assert metric(text, "tickercast_model_in_flight") == 0
 

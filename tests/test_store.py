@@ -14,8 +14,6 @@ from tickercast.processes import free_port
 from tickercast.ratelimit import RateLimit
 from tickercast.store import FIRST_RETRY, Store
 
-SHARED = "redis://127.0.0.1:6379/3"
-
 
 class Clock:
     def __init__(self) -> None:
@@ -74,12 +72,9 @@ def test_rate_limit_counts_in_this_process_while_redis_is_down() -> None:
     run(scenario())
 
 
-def test_rate_limit_is_shared_through_redis() -> None:
+def test_rate_limit_is_shared_through_redis(redis_url: str) -> None:
     """Two processes' limiters (two stores) on one Redis count together."""
-    import redis
-
-    redis.Redis.from_url(SHARED).flushdb()
-    stores = [Store(SHARED), Store(SHARED)]
+    stores = [Store(redis_url), Store(redis_url)]
     one, two = (RateLimit("3/minute", store, "test") for store in stores)
 
     async def scenario() -> None:
@@ -90,7 +85,4 @@ def test_rate_limit_is_shared_through_redis() -> None:
         for store in stores:
             await store.close()
 
-    try:
-        run(scenario())
-    finally:
-        redis.Redis.from_url(SHARED).flushdb()
+    run(scenario())

@@ -13,12 +13,13 @@ from pydantic import SecretStr
 
 from tests.data.recorded import NASDAQ_KEY, TIINGO_KEY
 from tests.replay import ReplayServer
+from tests.yahoo_replay import YahooReplay
 from tickercast.cache import Cache, MemoryCache, RedisCache
 from tickercast.data.nasdaq import NasdaqDataLinkProvider
 from tickercast.data.tiingo import TiingoProvider
+from tickercast.data.yahoo import YahooProvider
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "providers"
-REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture(scope="session")
@@ -42,13 +43,9 @@ def client() -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def redis_cache() -> Iterator[RedisCache]:
-    """A cache in Redis db 15 under a namespace of its own, removed afterwards."""
-    connection = redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-    try:
-        connection.ping()
-    except redis.RedisError as exc:  # the suite needs a real Redis: say so, do not pass quietly
-        raise RuntimeError(f"the tests need Redis at {REDIS_URL}") from exc
+def redis_cache(redis_url: str) -> Iterator[RedisCache]:
+    """A cache in the run's own Redis under a namespace of its own, removed afterwards."""
+    connection = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
     namespace = f"test-prices-{uuid.uuid4().hex[:12]}"
     yield RedisCache(connection, namespace=namespace, max_items=100)
     keys = list(connection.scan_iter(match=f"{namespace}:*"))
@@ -98,3 +95,35 @@ def tiingo(server: ReplayServer, client: httpx.Client) -> Callable[..., TiingoPr
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def _yahoo_session() -> Iterator[YahooReplay]:
+    with YahooReplay() as replay:
+        yield replay
+
+
+@pytest.fixture
+def yahoo(_yahoo_session: YahooReplay) -> YahooReplay:
+    """Yahoo replayed on this machine, its counts at zero and its listings as built."""
+    _yahoo_session.reset()
+    return _yahoo_session
+
+
+@pytest.fixture(scope="session")
+def yahoo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("yfinance")
+
+
+@pytest.fixture
+def provider_with(yahoo: YahooReplay, yahoo_folder: Path) -> Callable[..., YahooProvider]:
+    def make(**options: object) -> YahooProvider:
+        options.setdefault("timeout", 5.0)
+        return YahooProvider(yahoo_folder, session=yahoo.session(), **options)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def provider(provider_with: Callable[..., YahooProvider]) -> YahooProvider:
+    return provider_with()

@@ -46,10 +46,9 @@ def test_every_provider_with_keys_in_order(server, client):
         assert NASDAQ_KEY not in repr(provider) and TIINGO_KEY not in repr(provider)
 
 
-@pytest.mark.parametrize(
-    ("redis_url", "kind"), [(None, MemoryCache), ("redis://127.0.0.1:6379/15", RedisCache)]
-)
-def test_the_shared_cache_follows_redis_url(redis_url, kind):
+@pytest.mark.parametrize(("with_redis", "kind"), [(False, MemoryCache), (True, RedisCache)])
+def test_the_shared_cache_follows_redis_url(with_redis, kind, request):
+    redis_url = request.getfixturevalue("redis_url") if with_redis else None
     with httpx.Client() as client:
         providers = build_providers(
             settings(tiingo_api_key=TIINGO_KEY, redis_url=redis_url), client=client

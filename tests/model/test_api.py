@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import replace
 
 import httpx
 import orjson
@@ -13,10 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.loop import run
+from tickercast import __version__
 from tickercast.cache import MemoryCache, make_cache
-from tickercast.contract import RESPONSE_KEYS, ForecastRequest
+from tickercast.contract import RESPONSE_KEYS, ForecastRequest, parse_request
 from tickercast.model.api import create_app
-from tickercast.model.engine import MockEngine
+from tickercast.model.engine import MockEngine, ProphetEngine
 from tickercast.model.forecasting import FitTimeout
 from tickercast.settings import ModelSettings
 
@@ -101,6 +103,28 @@ def test_success_shape() -> None:
     assert list(data) == list(RESPONSE_KEYS)
     assert all(list(col) == ["3", "4", "5"] for col in data.values())
     assert list(data["ds"].values()) == ["2024-01-04", "2024-01-05", "2024-01-08"]
+
+
+def test_answers_name_the_model_version_in_a_header_and_keep_their_keys() -> None:
+    with TestClient(create_app(settings(), cache=MemoryCache())) as client:
+        first, cached = post(client, GOOD), post(client, GOOD)
+        days = [f"2024-01-{d:02d}" for d in range(1, 21)]
+        series = {"key": KEY, "ds": days, "y": [float(d % 5) for d in range(20)]}
+        backtest = client.post("/backtest", content=orjson.dumps({**series, "horizon": 2}))
+    assert backtest.status_code == 200, backtest.text
+    for resp in (first, cached, backtest):
+        assert resp.headers["X-Model-Version"] == f"mock/{__version__}"
+    assert list(cached.json()) == list(RESPONSE_KEYS)
+
+
+def test_the_prophet_engine_names_the_fit_engine_of_each_request() -> None:
+    plain = parse_request(GOOD)
+    engine = ProphetEngine()
+    assert engine.release(plain) == f"cmdstan/{__version__}"
+    assert engine.release(replace(plain, method="calibrated")) == f"fast/{__version__}"
+    assert engine.release(replace(plain, engine="cmdstan", method="calibrated")).startswith(
+        "cmdstan/"
+    )
 
 
 def test_include_history_labels_rows_from_zero() -> None:
@@ -191,12 +215,9 @@ def test_cache_off() -> None:
     assert engine.calls == 2
 
 
-def test_redis_cache_is_shared_by_workers() -> None:
+def test_redis_cache_is_shared_by_workers(redis_url: str) -> None:
     """Two apps (two workers, or two replicas) with one Redis compute a forecast once."""
-    url = "redis://127.0.0.1:6379/14"
-    import redis
-
-    redis.Redis.from_url(url).flushdb()
+    url = redis_url
     engines = [CountingEngine(), CountingEngine()]
     bodies = []
     for engine in engines:
@@ -205,7 +226,6 @@ def test_redis_cache_is_shared_by_workers() -> None:
             bodies.append(post(client, GOOD).content)
     assert bodies[0] == bodies[1]
     assert [e.calls for e in engines] == [1, 0]
-    redis.Redis.from_url(url).flushdb()
 
 
 def test_health_ready_metrics_and_openapi() -> None:
@@ -214,8 +234,9 @@ def test_health_ready_metrics_and_openapi() -> None:
         assert client.get("/readyz").status_code == 200
         post(client, GOOD), post(client, {**GOOD, "key": "bad"})
         text = client.get("/metrics").text
-        assert 'tickercast_model_requests_total{status="200"} 1.0' in text
-        assert 'tickercast_model_requests_total{status="403"} 1.0' in text
+        assert 'tickercast_model_http_requests_total{route="/",status="200"} 1.0' in text
+        assert 'tickercast_model_http_requests_total{route="/",status="403"} 1.0' in text
+        assert "tickercast_model_requests_total" not in text  # one request counter
         spec = client.get("/openapi.json").json()
     body = spec["paths"]["/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["required"] == ["key", "ds", "y"]

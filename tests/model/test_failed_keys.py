@@ -4,19 +4,15 @@ balancer, are unaffected."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import orjson
 import pytest
-import redis
 
 from tests.loop import run
 from tests.model.test_api import GOOD, KEY, settings
 from tickercast.model.api import create_app
-from tickercast.model.clients import client_address, parse_networks
+from tickercast.model.callers import client_address, parse_networks
 
-REDIS_URL = "redis://127.0.0.1:6379/1"
 WRONG = {**GOOD, "key": "guess"}
 PROXY = "10.0.0.2"
 
@@ -103,16 +99,8 @@ def test_a_trusted_proxy_setting_that_is_not_an_address_is_refused_at_start() ->
         settings(model_trusted_proxies="10.0.0.1, 10.0.0.300")
 
 
-@pytest.fixture
-def redis_db() -> Iterator[None]:
-    db = redis.Redis.from_url(REDIS_URL)
-    db.flushdb()
-    yield
-    db.flushdb()
-
-
-def test_wrong_keys_are_counted_across_workers_through_redis(redis_db: None) -> None:
-    limited = settings(model_key_failure_limit="3/minute", redis_url=REDIS_URL)
+def test_wrong_keys_are_counted_across_workers_through_redis(redis_url: str) -> None:
+    limited = settings(model_key_failure_limit="3/minute", redis_url=redis_url)
     first, second = create_app(limited), create_app(limited)
 
     async def scenario() -> list[list[int]]:  # one loop, as in a worker: Redis clients keep it

@@ -181,7 +181,7 @@ def test_an_unexpected_error_is_logged_once_in_full_then_one_line_each(
     assert all(len(line) < 500 and "\n" not in line for line in rest)
     assert rest[-1].endswith("(5 of this kind)")
     assert KEY not in caplog.text
-    assert 'tickercast_model_requests_total{status="500"} 5.0' in metrics
+    assert 'tickercast_model_http_requests_total{route="/",status="500"} 5.0' in metrics
 
 
 def test_worker_header_only_when_a_setting_asks() -> None:

@@ -185,7 +185,7 @@ def test_health_ready_metrics(model_service: ServiceProcess) -> None:
     assert requests.get(f"{model_service.url}/readyz", timeout=5).json() == {"status": "ready"}
     original_request(model_service.url, KEY, periods=2)
     text = requests.get(f"{model_service.url}/metrics", timeout=5).text
-    assert "tickercast_model_requests_total" in text
+    assert 'tickercast_model_http_requests_total{route="/",status="200"}' in text
     assert "tickercast_model_request_seconds_bucket" in text
     spec = requests.get(f"{model_service.url}/openapi.json", timeout=5).json()
     assert "/" in spec["paths"]

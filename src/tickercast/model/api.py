@@ -29,7 +29,7 @@ from tickercast.contract import Limits, check_key, parse_body
 from tickercast.errorlog import ContainUnexpected, UnexpectedErrors
 from tickercast.errors import InvalidKey, TickercastError, error_body
 from tickercast.logs import RequestLog
-from tickercast.model.clients import FailedKeys, client_address, parse_networks
+from tickercast.model.callers import FailedKeys, client_address, parse_networks
 from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.metrics import Metrics
 from tickercast.model.openapi import BACKTEST_OPENAPI, FORECAST_OPENAPI, NOT_READY_OPENAPI
@@ -42,6 +42,8 @@ from tickercast.store import Store
 
 log = logging.getLogger("tickercast.model")
 JSON = "application/json"
+# Names the engine and release that made a forecast or backtest, e.g. "fast/0.1.0".
+MODEL_VERSION_HEADER = "X-Model-Version"
 
 
 def error_response(exc: TickercastError) -> Response:
@@ -130,11 +132,9 @@ def create_app(
 
     unexpected = UnexpectedErrors(log)
 
-    def server_error() -> Response:
-        metrics.requests.labels("500").inc()
-        return error_response(TickercastError())
-
-    app.add_middleware(ContainUnexpected, errors=unexpected, answer=server_error)
+    app.add_middleware(
+        ContainUnexpected, errors=unexpected, answer=lambda: error_response(TickercastError())
+    )
 
     pipeline = Pipeline(
         engine,
@@ -159,11 +159,10 @@ def create_app(
             await requests_rate.hit(data["key"])
             result = await run(data)
             outcome = result.outcome
-            metrics.requests.labels("200").inc()
             log.info("%s rows=%d %s", path, result.rows, outcome)
-            return Response(result.content, media_type=JSON, headers=worker_header)
+            headers = {MODEL_VERSION_HEADER: result.model_version, **(worker_header or {})}
+            return Response(result.content, media_type=JSON, headers=headers)
         except TickercastError as exc:
-            metrics.requests.labels(str(exc.status)).inc()
             log.info("%s refused: %d %s", path, exc.status, exc.client_message)
             raise
         finally:

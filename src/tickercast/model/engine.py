@@ -14,19 +14,22 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from tickercast import __version__
 from tickercast.contract import ForecastRequest, encode_response, parse_request, rows_digest
 from tickercast.model.calibrated import FitFunction, PointModel
 
 # Bump when the computation changes in a way that changes answers.
-ALGORITHM_VERSION = 1
+ALGORITHM_VERSION = 2
 # Bump when the in-process fit (`model/fastfit.py`) changes in a way that changes answers.
-FAST_FIT_VERSION = 1
+FAST_FIT_VERSION = 2
 
 
 class Engine(Protocol):
     name: str
 
     def cache_tag(self, req: ForecastRequest) -> str: ...
+
+    def release(self, req: ForecastRequest) -> str: ...
 
     def warm_up(self) -> None: ...
 
@@ -51,6 +54,9 @@ class MockEngine:
 
     def cache_tag(self, req: ForecastRequest) -> str:
         return self.name
+
+    def release(self, req: ForecastRequest) -> str:
+        return f"mock/{__version__}"
 
     def warm_up(self) -> None:
         return None
@@ -111,6 +117,11 @@ class ProphetEngine:
         if requested_engine(req) == "fast":
             return f"{self.name}-fast{FAST_FIT_VERSION}"
         return self.name
+
+    def release(self, req: ForecastRequest) -> str:
+        """The model's version as answers say it (`X-Model-Version`): the fit engine, then
+        tickercast's release."""
+        return f"{requested_engine(req)}/{__version__}"
 
     def run(self, req: ForecastRequest, engine: str | None = None) -> bytes:
         """The response to `req`, fitted by `engine` (default: the one the request asks for)."""

@@ -34,7 +34,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from tickercast.contract import ForecastRequest
+from tickercast.contract import ENGINES, ForecastRequest
 from tickercast.model.columns import contract_columns
 from tickercast.model.predict import epoch_days, fourier_series
 from tickercast.model.predict import predict as predict_arrays
@@ -124,7 +124,10 @@ def _in_process_prophet() -> type:
 
     class InProcessBackend(IStanBackend):
         """A Prophet stan backend that finds the MAP in this process (`model/fastfit.py`):
-        no CmdStan, no subprocess, no files."""
+        no CmdStan, no subprocess, no files. `hold` says what the directions no row pins
+        keep of Prophet's initial point."""
+
+        hold = fastfit.HOLD_THETA
 
         @staticmethod
         def get_type() -> str:
@@ -134,7 +137,7 @@ def _in_process_prophet() -> type:
             return None
 
         def fit(self, stan_init: dict[str, Any], stan_data: dict[str, Any], **kwargs: Any) -> Any:
-            return fastfit.optimize(stan_data)
+            return fastfit.optimize(stan_data, stan_init, self.hold)
 
         def sampling(self, *args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("the in-process backend finds the MAP only (mcmc_samples=0)")
@@ -149,18 +152,21 @@ def _in_process_prophet() -> type:
     return InProcessProphet
 
 
-ENGINES = ("cmdstan", "fast")
-
-
 def history_frame(req: ForecastRequest) -> pd.DataFrame:
     return pd.DataFrame({"ds": req.ds, "y": req.y})
 
 
-def fit(req: ForecastRequest, timeout: float | None = None, engine: str = "cmdstan") -> Prophet:
+def fit(
+    req: ForecastRequest,
+    timeout: float | None = None,
+    engine: str = "cmdstan",
+    hold: str | None = None,
+) -> Prophet:
     """Prophet with default settings fitted to the request's rows, by CmdStan's optimizer
-    (Prophet's own fit) or by the in-process solver of the same objective (`"fast"`)."""
+    (Prophet's own fit) or by the in-process solver of the same objective (`"fast"`, its
+    silent directions held as `hold` says: `fit_fast`)."""
     if engine == "fast":
-        return fit_fast(req)
+        return fit_fast(req, hold)
     if engine != "cmdstan":
         raise ValueError(f"unknown fit engine {engine!r}; expected one of {ENGINES}")
     model = _fast_prophet()(interval_width=req.interval_width)
@@ -173,9 +179,13 @@ def fit(req: ForecastRequest, timeout: float | None = None, engine: str = "cmdst
     return model
 
 
-def fit_fast(req: ForecastRequest) -> Prophet:
-    """Prophet with default settings, its MAP found in-process (deterministic, no files)."""
+def fit_fast(req: ForecastRequest, hold: str | None = None) -> Prophet:
+    """Prophet with default settings, its MAP found in-process (deterministic, no files); in
+    the directions no row pins, θ stays at Prophet's initial point, as under CmdStan's
+    optimizer, or, with `hold="seasonality"`, the seasonal terms do (`model/fastfit.py`)."""
     model = _in_process_prophet()(interval_width=req.interval_width)
+    if hold is not None:
+        model.stan_backend.hold = hold
     model.fit(history_frame(req))
     return model
 
@@ -193,11 +203,14 @@ def point_model(model: Prophet) -> Callable[[pd.DatetimeIndex], dict[str, np.nda
 def point_fit(
     engine: str = "cmdstan", timeout: float | None = None
 ) -> Callable[[pd.DatetimeIndex, np.ndarray], Callable[[pd.DatetimeIndex], Any]]:
-    """A fit function for the calibrated forecast: default Prophet fitted by `engine`."""
+    """A fit function for the calibrated forecast: default Prophet fitted by `engine`; the fast
+    fit keeps the seasonal terms at zero where no row pins them, so a day the history never
+    has sits at the level of its neighbours instead of where CmdStan's start left it."""
+    from tickercast.model.fastfit import HOLD_SEASONALITY
 
     def fit_rows(ds: pd.DatetimeIndex, y: np.ndarray) -> Any:
         rows = ForecastRequest(ds, y, 1, "D", False, 0.8)
-        return point_model(fit(rows, timeout=timeout, engine=engine))
+        return point_model(fit(rows, timeout=timeout, engine=engine, hold=HOLD_SEASONALITY))
 
     return fit_rows
 

@@ -22,9 +22,6 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.requests = Counter(
-            "tickercast_model_requests", "Forecast requests by status code.", ["status"], registry=r
-        )
         self.duration = Histogram(
             "tickercast_model_request_seconds",
             "Time to answer a forecast request.",

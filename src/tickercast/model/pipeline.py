@@ -43,6 +43,7 @@ class Answer:
     content: bytes
     outcome: str  # "computed" or "cached"
     rows: int
+    model_version: str  # the engine and release that answer, e.g. "fast/0.1.0"
 
 
 @dataclass
@@ -59,15 +60,16 @@ class Pipeline:
     async def forecast(self, data: Mapping[str, Any]) -> Answer:
         req = parse_request(data, self.limits)
         content, outcome = await self._forecast(req, data["key"])
-        return Answer(content, outcome, req.n)
+        return Answer(content, outcome, req.n, self.engine.release(req))
 
     async def backtest(self, data: Mapping[str, Any]) -> Answer:
         bt = parse_backtest_request(data, self.limits)
         await self.ready()
         key = f"{self.engine.cache_tag(bt.series)}:{bt.digest()}"
+        release = self.engine.release(bt.series)
         content = await self._lookup(key)
         if content is not None:
-            return Answer(content, "cached", bt.series.n)
+            return Answer(content, "cached", bt.series.n, release)
         series = bt.series
         least = CALIBRATED_MIN_ROWS if series.method == "calibrated" else 3
         ends = backtesting.origins(series.n, bt.horizon, bt.cutoffs, least)
@@ -92,7 +94,7 @@ class Pipeline:
         )
         content = orjson.dumps(report)
         await self._store(key, content)
-        return Answer(content, "computed", series.n)
+        return Answer(content, "computed", series.n, release)
 
     async def _forecast(self, req: ForecastRequest, api_key: str) -> tuple[bytes, str]:
         prediction_dates(req)  # a calendar too short is a 400 before a slot is taken
