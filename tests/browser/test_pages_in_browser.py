@@ -44,7 +44,11 @@ def test_pick_a_ticker_and_see_history_forecast_and_band(page: Page, web: Servic
     expect(page).to_have_url(f"{web.url}/t/MSFT")
     expect(page.locator("#name")).to_have_text("MSFT")
     wait_for_forecast(page)
-    assert chart_traces(page) == 4  # history, band edge, band, forecast
+    names = page.evaluate("document.getElementById('price-chart').data.map(t => t.name)")
+    # History, band edge, band, forecast (and, once the backtest is in, its warning).
+    traces = [n for n in names if not n.startswith("⚠")]
+    assert traces[:2] == ["Price", "upper"] and traces[2].startswith("80% band")
+    assert traces[3:] == ["Calibrated forecast"]
     assert page.locator("#price-chart path.js-fill").count() >= 1  # the band is filled
     expect(page.locator("#forecast-status")).to_contain_text(
         "Calibrated forecast for the next 60 trading days"
