@@ -124,9 +124,9 @@ def run_fold(task: tuple[Prices, int, int, str]) -> Fold:
     train_ds, train_y = prices.ds[start:cutoff], prices.y[start:cutoff]
     test_ds = prices.ds[cutoff : cutoff + STEPS]
     req = request(train_ds, train_y)
-    model = forecasting.fit(req)
+    model = forecasting.fit(train_ds, train_y)
     band = predict_arrays(model, test_ds, WIDTH, req.seed())
-    log_fit = forecasting.point_fit(engine)(train_ds, np.log(train_y))
+    log_fit = forecasting.point_model(forecasting.fit(train_ds, np.log(train_y), engine))
     parts = log_fit(test_ds.append(pd.DatetimeIndex([train_ds[-1]])))
     return Fold(
         prices.name,
@@ -162,7 +162,7 @@ def calibrated_forecast(
         return lambda dates: fold.log_parts
 
     req = request(fold.train_ds, fold.train_y, "calibrated")
-    out = calibrated.forecast(req, fold.test_ds, fitted, damping, band_scale)
+    out = calibrated.forecast(req, fitted, damping, band_scale, dates=fold.test_ds)
     return out["yhat"], out["yhat_lower"], out["yhat_upper"]
 
 

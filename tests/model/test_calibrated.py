@@ -16,7 +16,6 @@ from tickercast.contract import VALUE_KEYS, parse_request
 from tickercast.model import calibrated
 from tickercast.model.calibrated import PointModel
 from tickercast.model.engine import ProphetEngine
-from tickercast.model.forecasting import prediction_dates
 
 DAYS = pd.bdate_range("2023-01-02", periods=130)
 
@@ -40,8 +39,7 @@ def request(y: np.ndarray, **extra: object) -> object:
 
 
 def run(req: object, **kw: float) -> dict[str, np.ndarray]:
-    dates = prediction_dates(req)  # type: ignore[arg-type]
-    return calibrated.forecast(req, dates, straight_line, **kw)  # type: ignore[arg-type]
+    return calibrated.forecast(req, straight_line, **kw)  # type: ignore[arg-type]
 
 
 RISING = 100 * np.exp(0.01 * np.arange(130) + 0.02 * np.sin(np.arange(130)))
@@ -86,7 +84,7 @@ def test_the_band_grows_with_the_square_root_of_the_step(width: float) -> None:
     days = pd.bdate_range("2023-01-02", periods=n + 1)
     body = {"ds": [str(day.date()) for day in days], "y": list(np.exp(log_y)), "freq": "B"}
     req = parse_request({**body, "periods": 12, "interval_width": width, "method": "calibrated"})
-    out = calibrated.forecast(req, prediction_dates(req), straight_line)
+    out = calibrated.forecast(req, straight_line)
     sigma = d * np.sqrt(n / (n - 1))
     z = NormalDist().inv_cdf(0.5 + width / 2)
     k = np.arange(1, 13)
