@@ -3,7 +3,11 @@ against the reference, and the peak memory of a process doing only fast fits.
 
 The cold forecast goes over HTTP with `engine: "fast"` in the body.
 
-`python -m bench.fastfit memory ENGINE ROWS COUNT` is the child that measures memory.
+`python -m bench.fastfit memory ENGINE ROWS COUNT` is the child that measures memory;
+`python -m bench.fastfit agreement` prints how close the fast fit's forecasts are to CmdStan's
+on every embedded ticker at N = 250, 1,250 and 2,500, with freq D, B and XNYS (every row,
+days the history never has included), and the calibrated forecast's range on the same
+requests.
 """
 
 from __future__ import annotations
@@ -137,6 +141,118 @@ def _memory_child(engine: str, rows: int, count: int) -> float:
     return memory_mb(os.getpid())["VmHWM"]
 
 
+# --- agreement: the fast fit against CmdStan, every row, days the history never has included ---
+
+AGREEMENT_TICKERS = ("AAPL", "GOOG", "IBM", "MSFT", "FB")
+AGREEMENT_SIZES = (250, 1250, 2500)
+AGREEMENT_FREQS = ("D", "B", "XNYS")
+CALIBRATED_STEPS = 30
+
+
+@dataclass
+class Agreement:
+    """One window, one freq: |Δyhat| / y_scale over every row (history and 100 future steps),
+    and the calibrated forecast's lowest and highest of 30 steps over the last price."""
+
+    ticker: str
+    rows: int
+    freq: str
+    median_gap: float
+    max_gap: float
+    calibrated_low: float
+    calibrated_high: float
+
+
+def agreement_windows() -> list[tuple[str, int]]:
+    """Every embedded ticker at every size it has; one with fewer sessions at its full length."""
+    out = []
+    for ticker in AGREEMENT_TICKERS:
+        have = len(load_series(ticker))
+        out += [(ticker, n) for n in AGREEMENT_SIZES if n <= have] or [(ticker, have)]
+    return out
+
+
+def measure_agreement(ticker: str, rows: int) -> list[Agreement]:
+    import numpy as np
+
+    from tickercast.contract import ForecastRequest, parse_request
+    from tickercast.model import calibrated, forecasting
+
+    series = load_series(ticker)
+    ds, y = series.window(len(series) - rows, rows)
+
+    def request(freq: str, periods: int, method: str = "prophet") -> ForecastRequest:
+        body = {"ds": ds, "y": y, "periods": periods, "freq": freq, "method": method}
+        return parse_request(body | {"include_history": method == "prophet"})
+
+    fitted = request("D", PERIODS)
+    cmdstan = forecasting.fit(fitted.ds, fitted.y)
+    fast = forecasting.fit_fast(fitted.ds, fitted.y)
+    out = []
+    for freq in AGREEMENT_FREQS:
+        req = request(freq, PERIODS)
+        yhat = [
+            forecasting.forecast_columns(m, req.dates, req.interval_width, req.seed())["yhat"]
+            for m in (cmdstan, fast)
+        ]
+        gap = np.abs(yhat[0] - yhat[1]) / cmdstan.y_scale
+        calibrated_req = request(freq, CALIBRATED_STEPS, "calibrated")
+        answer = calibrated.forecast(
+            calibrated_req, lambda ds, z: forecasting.point_fit(ds, z, "fast")
+        )
+        last = float(y[-1])
+        out.append(
+            Agreement(
+                ticker,
+                rows,
+                freq,
+                float(np.median(gap)),
+                float(gap.max()),
+                float(answer["yhat"].min() / last),
+                float(answer["yhat"].max() / last),
+            )
+        )
+    return out
+
+
+def agreement_table(results: list[Agreement]) -> str:
+    lines = [
+        "| ticker | N | freq | median \\|Δyhat\\|/y_scale | max "
+        "| calibrated lowest / last | highest / last |",
+        "|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for a in results:
+        lines.append(
+            f"| {a.ticker} | {a.rows:,} | {a.freq} | {a.median_gap:.3%} | {a.max_gap:.2%} "
+            f"| {a.calibrated_low:.3f} | {a.calibrated_high:.3f} |"
+        )
+    worst_median = max(a.median_gap for a in results)
+    worst_max = max(a.max_gap for a in results)
+    low = min(a.calibrated_low for a in results)
+    high = max(a.calibrated_high for a in results)
+    held = worst_median <= 0.005 and worst_max <= 0.05 and low >= 1 / 3 and high <= 3
+    lines.append("")
+    lines.append(
+        f"Worst median {worst_median:.3%} (target ≤ 0.5%), worst row {worst_max:.2%} (≤ 5%); "
+        f"calibrated between {low:.3f} and {high:.3f} of the last price (1/3 to 3): "
+        f"targets {'hold' if held else 'MISSED'}."
+    )
+    return "\n".join(lines)
+
+
+def _agreement_main() -> None:
+    from tickercast.model import forecasting
+
+    forecasting.load_prophet()
+    results = []
+    for ticker, rows in agreement_windows():
+        print(f"agreement: {ticker} N={rows}", file=sys.stderr, flush=True)
+        results += measure_agreement(ticker, rows)
+    print(agreement_table(results))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "memory":
         print(_memory_child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+    elif sys.argv[1] == "agreement":
+        _agreement_main()

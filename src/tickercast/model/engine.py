@@ -25,7 +25,7 @@ from tickercast.contract import ForecastRequest, encode_response, parse_request,
 # Bump when the computation changes in a way that changes answers.
 ALGORITHM_VERSION = 1
 # Bump when the in-process fit (`model/fastfit.py`) changes in a way that changes answers.
-FAST_FIT_VERSION = 1
+FAST_FIT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class MockEngine:
 
 
 class FittedModels:
-    """The last few fitted models of this process, by fit engine and rows: a new horizon,
+    """The last few fitted models of this process, by fit engine, kind and rows: a new horizon,
     interval width or calendar for the same series only predicts. A miss refits to the very
     same model (the fit is deterministic), so workers with different contents still give the
     same answers."""
@@ -92,6 +92,14 @@ class FittedModels:
             if model is not None:
                 self._items.move_to_end(key)
             return model
+
+    def get_or_fit(self, key: str, fit: Callable[[], Any]) -> Any:
+        """The model under `key`, fitted and kept when this process does not have it."""
+        model = self.get(key)
+        if model is None:
+            model = fit()
+            self.put(key, model)
+        return model
 
     def put(self, key: str, model: Any) -> None:
         with self._lock:
@@ -136,24 +144,19 @@ class ProphetEngine:
     def _prophet(self, fit_engine: str, req: ForecastRequest) -> dict[str, np.ndarray]:
         from tickercast.model import forecasting
 
-        model = self._fitted(fit_engine, req.ds, req.y)
+        def fit() -> Any:
+            return forecasting.fit(req.ds, req.y, fit_engine, self.fit_timeout)
+
+        model = self.fits.get_or_fit(f"{fit_engine}:{req.series_digest()}", fit)
         return forecasting.forecast_columns(model, req.dates, req.interval_width, req.seed())
 
     def _calibrated(self, fit_engine: str, req: ForecastRequest) -> dict[str, np.ndarray]:
         from tickercast.model import calibrated, forecasting
 
-        def fit(ds: pd.DatetimeIndex, z: np.ndarray) -> calibrated.PointModel:
-            return forecasting.point_model(self._fitted(fit_engine, ds, z))
+        def point_fit(ds: pd.DatetimeIndex, z: np.ndarray) -> calibrated.PointModel:
+            def fit() -> Any:
+                return forecasting.point_fit(ds, z, fit_engine, self.fit_timeout)
 
-        return calibrated.forecast(req, fit)
+            return self.fits.get_or_fit(f"{fit_engine}:point:{rows_digest(ds, z)}", fit)
 
-    def _fitted(self, fit_engine: str, ds: pd.DatetimeIndex, y: np.ndarray) -> Any:
-        """`fit_engine`'s fit of these rows, from this process's recent fits when it has it."""
-        from tickercast.model import forecasting
-
-        key = f"{fit_engine}:{rows_digest(ds, y)}"
-        model = self.fits.get(key)
-        if model is None:
-            model = forecasting.fit(ds, y, fit_engine, self.fit_timeout)
-            self.fits.put(key, model)
-        return model
+        return calibrated.forecast(req, point_fit)

@@ -19,6 +19,18 @@ Two facts make it small:
 - The priors on θ do not involve σ, so at the optimum ∂lp/∂σ = 0 reads 4σ⁴ + Tσ² - RSS = 0,
   RSS taken at the lasso's optimum for that σ. `fit_map` solves that for v = σ² with Newton
   steps kept inside a bracket, the lasso re-solved exactly (warm-started) at every step.
+
+Where the rows are silent, the optimum is not the answer. On a Monday-Friday history the weekly
+terms' Saturday and Sunday values, and how the level is shared between the offset m and the
+weekly terms, are directions of θ that move no fitted row (the null space of G); only the
+priors act there, and their exact optimum moves the level into the weekly terms, so every
+weekend forecast falls far below the prices (a third of them, or less). CmdStan's L-BFGS,
+started from Prophet's initial point, leaves those directions where they start: the data's
+curvature is many orders of magnitude above the priors', so it has converged long before they
+move. The solver does the same on purpose: θ is restricted to Prophet's initial point plus the
+directions the rows pin (`silent_directions`: an eigenvector of G is silent when the rows pin
+it less than the weakest prior does), and is the exact optimum of the objective there. In the
+pinned directions, that is an optimum at least as good as CmdStan's.
 """
 
 from __future__ import annotations
@@ -32,6 +44,19 @@ import numpy as np
 TREND_PRIOR_VAR = 25.0
 SIGMA_PRIOR_SD = 0.5
 
+# The rows pin an eigenvector of G when its curvature exceeds the weakest prior's, at the
+# least-squares σ², by this factor; below it (or below G's rounding), the direction is silent.
+PINNED_OVER_PRIOR = 1.0
+ROUNDING = 1e-10
+
+# What stays at Prophet's initial point in the silent directions: θ's own component there (as
+# CmdStan's L-BFGS leaves it: Prophet's answer), or the seasonal coefficients' (zero, so the
+# trend's offset carries the level and a silent weekday sits at the level of the others).
+HOLD_THETA = "theta"
+HOLD_SEASONALITY = "seasonality"
+HOLDS = (HOLD_THETA, HOLD_SEASONALITY)
+TREND_WEIGHT = 1e-6
+
 _MAX_LASSO_STEPS = 10_000
 _MAX_SIGMA_STEPS = 200
 
@@ -43,7 +68,8 @@ class UnsupportedModel(ValueError):
 
 @dataclass(frozen=True)
 class Problem:
-    """The lasso's data for one fit: Gram matrix, ridge and which coordinates carry the L1."""
+    """The lasso's data for one fit: Gram matrix, ridge, which coordinates carry the L1, and
+    the silent directions held at Prophet's initial point."""
 
     gram: np.ndarray  # ZᵀZ
     zty: np.ndarray  # Zᵀy
@@ -53,9 +79,16 @@ class Problem:
     l1: np.ndarray  # bool: the delta coordinates
     tau: float
     n_changepoints: int
+    # ½ (θ - θ₀)ᵀ hold (θ - θ₀) added to the lasso: stiff in the silent directions, 0 elsewhere
+    hold: np.ndarray
+    held: np.ndarray  # hold @ θ₀
 
     def rss(self, theta: np.ndarray) -> float:
         return float(self.yty - 2.0 * self.zty @ theta + theta @ self.gram @ theta)
+
+    def lasso_terms(self, v: float) -> tuple[np.ndarray, np.ndarray]:
+        """H and b of the lasso at σ² = v (the silent directions held)."""
+        return self.gram + self.hold + np.diag(v * self.ridge), self.zty + self.held
 
 
 def changepoint_ramps(t: np.ndarray, t_change: np.ndarray) -> np.ndarray:
@@ -79,7 +112,64 @@ def check_supported(stan_data: dict[str, Any]) -> None:
         raise UnsupportedModel("only additive seasonality is supported")
 
 
-def problem(stan_data: dict[str, Any]) -> Problem:
+def initial_point(stan_data: dict[str, Any]) -> np.ndarray:
+    """Prophet's initial θ for a linear trend: the line through the first and last rows (its
+    rows are in time order), no changepoint moves, no seasonality."""
+    t = np.asarray(stan_data["t"], dtype=float)
+    y = np.asarray(stan_data["y"], dtype=float)
+    k = (y[-1] - y[0]) / (t[-1] - t[0]) if t[-1] > t[0] else 0.0
+    m = y[0] - k * t[0]
+    n_changepoints = len(np.atleast_1d(stan_data["t_change"]))
+    n_seasonal = len(np.asarray(stan_data["sigmas"], dtype=float).ravel())
+    return np.concatenate([[m, k], np.zeros(n_changepoints + n_seasonal)])
+
+
+def theta_of(params: dict[str, Any]) -> np.ndarray:
+    """θ = (m, k, δ, β) from params shaped like Prophet's (or its `stan_init`)."""
+
+    def flat(name: str) -> np.ndarray:
+        return np.asarray(params[name], dtype=float).ravel()
+
+    return np.concatenate([flat("m"), flat("k"), flat("delta"), flat("beta")])
+
+
+def _root(rss: float, n: int) -> float:
+    """The positive v with 4v² + n v = rss: σ²'s stationarity condition."""
+    return float(2.0 * rss / (n + np.sqrt(n * n + 16.0 * rss)))
+
+
+def silent_directions(
+    gram: np.ndarray, zty: np.ndarray, yty: float, ridge: np.ndarray, rows: int
+) -> np.ndarray:
+    """Orthonormal columns spanning the directions of θ the rows do not pin: eigenvectors of
+    G = ZᵀZ whose curvature is below rounding, or below the weakest prior's at the σ² of the
+    least-squares fit (the smallest σ² the optimum can have: there the rows say less than the
+    priors do)."""
+    curvature, vectors = np.linalg.eigh(gram)
+    rounding = ROUNDING * max(float(curvature[-1]), 0.0)
+    fitted = curvature > rounding
+    projections = vectors[:, fitted].T @ zty
+    v = _root(max(yty - float(projections @ (projections / curvature[fitted])), 0.0), rows)
+    weakest_prior = float(ridge[ridge > 0].min())
+    return vectors[:, curvature <= max(rounding, PINNED_OVER_PRIOR * v * weakest_prior)]
+
+
+def seasonal_part(silent: np.ndarray, n_changepoints: int) -> np.ndarray:
+    """Orthonormal columns spanning the seasonal coefficients' part of the silent directions
+    (the trend's part weighted down to a millionth: a silent direction of the trend alone, as
+    coinciding changepoint columns make, is still held)."""
+    weights = np.full(len(silent), TREND_WEIGHT)
+    weights[2 + n_changepoints :] = 1.0
+    return np.linalg.qr(silent * weights[:, None])[0]
+
+
+def problem(
+    stan_data: dict[str, Any], init: np.ndarray | None = None, hold: str = HOLD_THETA
+) -> Problem:
+    """The fit's lasso data; the silent directions held at `init`, Prophet's initial θ
+    (default: `initial_point`), in θ's coordinates or the seasonal ones (`hold`)."""
+    if hold not in HOLDS:
+        raise ValueError(f"unknown hold {hold!r}; expected one of {HOLDS}")
     check_supported(stan_data)
     z = design(stan_data)
     y = np.asarray(stan_data["y"], dtype=float)
@@ -88,15 +178,24 @@ def problem(stan_data: dict[str, Any]) -> Problem:
     ridge = np.concatenate([[1.0 / TREND_PRIOR_VAR] * 2, np.zeros(n_changepoints), 1.0 / sigmas**2])
     l1 = np.zeros(len(ridge), dtype=bool)
     l1[2 : 2 + n_changepoints] = True
+    gram, zty, yty = z.T @ z, z.T @ y, float(y @ y)
+    silent = silent_directions(gram, zty, yty, ridge, len(y))
+    held_part = silent if hold == HOLD_THETA else seasonal_part(silent, n_changepoints)
+    # as stiff as all the rows together: the priors' pull moves a held direction by a part in
+    # 10⁸ or less, and the lasso's matrix stays about as well conditioned as G
+    hold_matrix = max(float(np.trace(gram)), 1.0) * (held_part @ held_part.T)
+    theta0 = initial_point(stan_data) if init is None else init
     return Problem(
-        gram=z.T @ z,
-        zty=z.T @ y,
-        yty=float(y @ y),
+        gram=gram,
+        zty=zty,
+        yty=yty,
         rows=len(y),
         ridge=ridge,
         l1=l1,
         tau=float(stan_data["tau"]),
         n_changepoints=n_changepoints,
+        hold=hold_matrix,
+        held=hold_matrix @ theta0,
     )
 
 
@@ -166,14 +265,14 @@ class Optimum:
 
 def _lasso_at(prob: Problem, v: float, start: np.ndarray | None) -> tuple[np.ndarray, float, float]:
     """The lasso's optimum at σ² = v, its RSS, and d RSS / dv with the signs held."""
-    h = prob.gram + np.diag(v * prob.ridge)
-    theta = solve_lasso(h, prob.zty, v / prob.tau, prob.l1, start)
+    h, b = prob.lasso_terms(v)
+    theta = solve_lasso(h, b, v / prob.tau, prob.l1, start)
     idx = np.flatnonzero(~prob.l1 | (theta != 0))
     signs = np.sign(theta[idx]) * prob.l1[idx]
     # θ_A(v) = H_A(v)⁻¹ (b_A - (v/τ) s_A), so dθ_A/dv = -H_A⁻¹ (D_A θ_A + s_A/τ)
     rhs = prob.ridge[idx] * theta[idx] + signs / prob.tau
     dtheta = -_solve(h.take(idx, 0).take(idx, 1), rhs)
-    grad = (prob.gram @ theta - prob.zty)[idx]
+    grad = (prob.gram @ theta - prob.zty)[idx]  # RSS's own gradient: the hold is not in it
     return theta, prob.rss(theta), float(2.0 * grad @ dtheta)
 
 
@@ -181,8 +280,8 @@ def fit_map(prob: Problem) -> Optimum:
     """The joint optimum over θ and σ: the root in v = σ² of 4v² + Tv - RSS(θ*(v)) = 0."""
     n = prob.rows
 
-    def root(rss: float) -> float:  # the positive v with 4v² + n v = rss
-        return float(2.0 * rss / (n + np.sqrt(n * n + 16.0 * rss)))
+    def root(rss: float) -> float:
+        return _root(rss, n)
 
     # θ = 0 is always allowed, so RSS(θ*(v)) ≤ yᵀy: the equation is ≥ 0 at root(yᵀy).
     lo, hi = 0.0, root(prob.yty)
@@ -191,8 +290,9 @@ def fit_map(prob: Problem) -> Optimum:
     # A series the model fits exactly (a handful of rows) has its root at 0 and an unbounded
     # objective: σ stops at a millionth of the root for yᵀy, as any optimizer has to somewhere.
     smallest = 1e-12 * hi
-    h = prob.gram + np.diag(1e-9 * hi * np.maximum(prob.ridge, 1.0))
-    v, theta = max(min(root(prob.rss(_solve(h, prob.zty))), hi), smallest), None
+    h, b = prob.lasso_terms(0.0)
+    h = h + np.diag(1e-9 * hi * np.maximum(prob.ridge, 1.0))
+    v, theta = max(min(root(prob.rss(_solve(h, b))), hi), smallest), None
     for _ in range(_MAX_SIGMA_STEPS):
         theta, rss, drss = _lasso_at(prob, v, theta)
         gap = 4.0 * v * v + n * v - rss
@@ -221,13 +321,10 @@ def log_posterior(params: dict[str, Any], stan_data: dict[str, Any]) -> float:
     """Prophet's log posterior as Stan's `optimize` scores it (constants dropped, no Jacobian),
     for params shaped like Prophet's (`k`, `m`, `delta`, `sigma_obs`, `beta`)."""
     check_supported(stan_data)
-
-    def flat(name: str) -> np.ndarray:
-        return np.asarray(params[name], dtype=float).ravel()
-
-    k, m, delta, beta = flat("k")[0], flat("m")[0], flat("delta"), flat("beta")
-    sigma = flat("sigma_obs")[0]
-    theta = np.concatenate([[m, k], delta, beta])
+    theta = theta_of(params)
+    s = len(np.atleast_1d(stan_data["t_change"]))
+    m, k, delta, beta = theta[0], theta[1], theta[2 : 2 + s], theta[2 + s :]
+    sigma = float(np.asarray(params["sigma_obs"], dtype=float).ravel()[0])
     resid = np.asarray(stan_data["y"], dtype=float) - design(stan_data) @ theta
     sigmas = np.asarray(stan_data["sigmas"], dtype=float).ravel()
     return float(
@@ -240,9 +337,13 @@ def log_posterior(params: dict[str, Any], stan_data: dict[str, Any]) -> float:
     )
 
 
-def optimize(stan_data: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Prophet's MAP params for its Stan data, shaped as its CmdStan backend returns them."""
-    prob = problem(stan_data)
+def optimize(
+    stan_data: dict[str, Any], stan_init: dict[str, Any] | None = None, hold: str = HOLD_THETA
+) -> dict[str, np.ndarray]:
+    """Prophet's MAP params for its Stan data, shaped as its CmdStan backend returns them;
+    the silent directions held at `stan_init` (Prophet's initial params; default: the same,
+    `initial_point`) as `hold` says."""
+    prob = problem(stan_data, None if stan_init is None else theta_of(stan_init), hold)
     best = fit_map(prob)
     s = prob.n_changepoints
     m, k, delta, beta = best.theta[0], best.theta[1], best.theta[2 : 2 + s], best.theta[2 + s :]

@@ -124,7 +124,10 @@ def _in_process_prophet() -> type:
 
     class InProcessBackend(IStanBackend):
         """A Prophet stan backend that finds the MAP in this process (`model/fastfit.py`):
-        no CmdStan, no subprocess, no files."""
+        no CmdStan, no subprocess, no files. `hold` says what the directions no row pins
+        keep of Prophet's initial point."""
+
+        hold = fastfit.HOLD_THETA
 
         @staticmethod
         def get_type() -> str:
@@ -134,7 +137,7 @@ def _in_process_prophet() -> type:
             return None
 
         def fit(self, stan_init: dict[str, Any], stan_data: dict[str, Any], **kwargs: Any) -> Any:
-            return fastfit.optimize(stan_data)
+            return fastfit.optimize(stan_data, stan_init, self.hold)
 
         def sampling(self, *args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("the in-process backend finds the MAP only (mcmc_samples=0)")
@@ -154,13 +157,18 @@ def history_frame(ds: pd.DatetimeIndex, y: np.ndarray) -> pd.DataFrame:
 
 
 def fit(
-    ds: pd.DatetimeIndex, y: np.ndarray, engine: str = "cmdstan", timeout: float | None = None
+    ds: pd.DatetimeIndex,
+    y: np.ndarray,
+    engine: str = "cmdstan",
+    timeout: float | None = None,
+    hold: str | None = None,
 ) -> Prophet:
     """Prophet with default settings fitted to the rows (`y` NaN where missing), by CmdStan's
-    optimizer (Prophet's own fit) or by the in-process solver of the same objective
-    (`"fast"`). The interval width is not part of a fit: `forecast_columns` takes it."""
+    optimizer (Prophet's own fit) or by the in-process solver of the same objective (`"fast"`,
+    its silent directions held as `hold` says: `fit_fast`). The interval width is not part of
+    a fit: `forecast_columns` takes it."""
     if engine == "fast":
-        return fit_fast(ds, y)
+        return fit_fast(ds, y, hold)
     if engine != "cmdstan":
         raise ValueError(f"unknown fit engine {engine!r}; expected one of {ENGINES}")
     model = _fast_prophet()()
@@ -173,9 +181,13 @@ def fit(
     return model
 
 
-def fit_fast(ds: pd.DatetimeIndex, y: np.ndarray) -> Prophet:
-    """Prophet with default settings, its MAP found in-process (deterministic, no files)."""
+def fit_fast(ds: pd.DatetimeIndex, y: np.ndarray, hold: str | None = None) -> Prophet:
+    """Prophet with default settings, its MAP found in-process (deterministic, no files); in
+    the directions no row pins, θ stays at Prophet's initial point, as under CmdStan's
+    optimizer, or, with `hold="seasonality"`, the seasonal terms do (`model/fastfit.py`)."""
     model = _in_process_prophet()()
+    if hold is not None:
+        model.stan_backend.hold = hold
     model.fit(history_frame(ds, y))
     return model
 
@@ -188,6 +200,17 @@ def point_model(model: Prophet) -> Callable[[pd.DatetimeIndex], dict[str, np.nda
         return {name: forecast[name] for name in ("trend", *model.seasonalities)}
 
     return components
+
+
+def point_fit(
+    ds: pd.DatetimeIndex, y: np.ndarray, engine: str = "cmdstan", timeout: float | None = None
+) -> Callable[[pd.DatetimeIndex], dict[str, np.ndarray]]:
+    """The calibrated forecast's fit: default Prophet fitted by `engine` as a point model; the
+    fast fit keeps the seasonal terms at zero where no row pins them, so a day the history
+    never has sits at the level of its neighbours instead of where CmdStan's start left it."""
+    from tickercast.model.fastfit import HOLD_SEASONALITY
+
+    return point_model(fit(ds, y, engine, timeout, hold=HOLD_SEASONALITY))
 
 
 def forecast_columns(
