@@ -126,7 +126,7 @@ def run_fold(task: tuple[Prices, int, int, str]) -> Fold:
     req = request(train_ds, train_y)
     model = forecasting.fit(train_ds, train_y)
     band = predict_arrays(model, test_ds, WIDTH, req.seed())
-    log_fit = forecasting.point_model(forecasting.fit(train_ds, np.log(train_y), engine))
+    log_fit = forecasting.point_fit(train_ds, np.log(train_y), engine)
     parts = log_fit(test_ds.append(pd.DatetimeIndex([train_ds[-1]])))
     return Fold(
         prices.name,
