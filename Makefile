@@ -18,13 +18,18 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 # Debian's packages that the tests use, installed when missing: chromium (the browser tests,
-# as Playwright cannot download its own here), nginx (the load-balancer tests) and redis-server
-# (the tests' own throwaway Redis servers). Needs root or password-less sudo.
-SYSTEM_PACKAGES := chromium nginx redis-server
+# as Playwright cannot download its own here), nginx (the load-balancer tests), redis-server
+# (the tests' own throwaway Redis servers) and postgresql (throwaway clusters for the track
+# record's tests; its programs live in postgresql/<version>/bin, off the PATH). Needs root or
+# password-less sudo.
+SYSTEM_PACKAGES := chromium nginx redis-server postgresql
 
 system-packages:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
-	  PATH="$$PATH:/usr/sbin:/sbin" command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  case $$p in \
+	    postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing $$p";; \
+	    *) PATH="$$PATH:/usr/sbin:/sbin" command -v $$p >/dev/null 2>&1 || missing="$$missing $$p";; \
+	  esac; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; \

@@ -92,3 +92,43 @@ def test_interval_score_is_the_width_inside_and_grows_outside(centre, half, actu
 def test_interval_score_is_lowest_for_a_band_of_zero_width_at_the_price(actual, width, shift):
     assert scoring.interval_score(actual, actual, actual, width) == 0.0
     assert scoring.interval_score(actual + shift, actual + shift, actual, width) >= 0.0
+
+
+def test_interval_score_ratio_by_hand():
+    ours = scoring.interval_score([9.0, 9.0], [11.0, 11.0], [10.0, 12.0], 0.8)  # 2, 12
+    walk = scoring.interval_score([8.0, 8.0], [12.0, 12.0], [10.0, 12.0], 0.8)  # 4, 4
+    assert scoring.interval_score_ratio(ours, walk) == pytest.approx(7 / 4)
+    assert math.isnan(scoring.interval_score_ratio([1.0], [0.0]))
+    assert math.isnan(scoring.interval_score_ratio([], []))
+
+
+def test_trailing_volatility_is_the_spread_of_the_last_log_changes():
+    # log changes: +0.1, -0.1, +0.1, then (the last 2 sessions) +0.2, -0.2
+    logs = np.cumsum([0.0, 0.1, -0.1, 0.1, 0.2, -0.2])
+    prices = np.exp(logs)
+    assert scoring.trailing_volatility(prices, sessions=2) == pytest.approx(
+        np.std([0.2, -0.2], ddof=1)
+    )
+    with_gap = np.insert(prices, 4, math.nan)  # an unknown price is skipped
+    assert scoring.trailing_volatility(with_gap, sessions=2) == pytest.approx(0.4 / math.sqrt(2))
+    assert math.isnan(scoring.trailing_volatility([1.0, 2.0]))  # one change says nothing
+    assert math.isnan(scoring.trailing_volatility([1.0, -2.0, 3.0]))
+
+
+def test_regimes_and_their_coverage_by_hand():
+    vols = [0.5, 0.1, 0.9, 0.3, math.nan, 0.7, 0.2, 0.8, 0.4, 0.6]
+    regime = scoring.regimes(vols)
+    assert regime.tolist() == [1, 0, 2, 0, -1, 2, 0, 2, 1, 1]
+    inside = [True, True, False, False, True, True, True, True, False, False]
+    got = scoring.regime_coverage(inside, regime)
+    assert got == {"calm": pytest.approx(2 / 3), "middle": pytest.approx(1 / 3), "stormy": 2 / 3}
+
+
+@given(st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=3, max_size=200))
+def test_regimes_split_the_origins_in_thirds_in_order_of_volatility(vols):
+    regime = scoring.regimes(vols)
+    order = np.argsort(vols, kind="stable")
+    assert np.all(np.diff(regime[order]) >= 0)  # a stormier origin is never in a calmer third
+    counts = np.bincount(regime, minlength=3)
+    if len(set(vols)) == len(vols):  # no ties: each third holds a third, give or take one
+        assert np.all(np.abs(counts - len(vols) / 3) <= 1)

@@ -4,11 +4,15 @@ tickercast model   the forecasting model service
 tickercast web     the web app, reaching the model service at MODEL_API_URL
 tickercast up      both on this machine, for a first run
 tickercast refresh ask ahead for the forecasts and backtests the ticker pages will ask for
+tickercast db      migrate the track record's database (`tickercast db upgrade`)
+tickercast score   score every stored forecast whose prices are now known
+tickercast record  replay the ticker pages on past days into the track record, and score them
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Sequence
 
@@ -94,6 +98,72 @@ def _run_refresh(args: argparse.Namespace) -> int:
     return main(args.tickers, args.windows, args.periods, args.concurrency, args.methods)
 
 
+def _db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("db", help="the track record's database (DATABASE_URL)")
+    actions = p.add_subparsers(dest="action", required=True)
+    up = actions.add_parser("upgrade", help="migrate it to the newest schema (or --revision)")
+    up.add_argument("--revision", default="head")
+    p.set_defaults(func=_run_db)
+
+
+def _run_db(args: argparse.Namespace) -> int:
+    from tickercast.record_commands import upgrade
+
+    return upgrade(args.revision)
+
+
+def _score_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "score", help="score every stored forecast whose prices are now known (resumable)"
+    )
+    p.set_defaults(func=_run_score)
+
+
+def _run_score(args: argparse.Namespace) -> int:
+    from tickercast.record_commands import score
+
+    return score()
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _record_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "record",
+        help="replay the ticker pages on past sessions into the track record (as replayed), "
+        "then score them; the model service at MODEL_API_URL, else one in this process",
+    )
+    p.add_argument("tickers", nargs="+", metavar="TICKER")
+    p.add_argument("--from", dest="start", type=_date, required=True, help="first day")
+    p.add_argument("--to", dest="end", type=_date, required=True, help="last day")
+    p.add_argument("--every", type=int, default=5, help="every N-th session (default 5)")
+    p.add_argument(
+        "--methods", nargs="+", default=["calibrated"], help="forecast methods (default calibrated)"
+    )
+    p.add_argument("--source", default=None, help="price source (default: the first that has it)")
+    p.add_argument("--mock", action="store_true", help="the mock model (no Prophet)")
+    p.set_defaults(func=_run_record)
+
+
+def _run_record(args: argparse.Namespace) -> int:
+    from tickercast.record_commands import record
+
+    if args.every < 1:
+        print("tickercast record: --every must be at least 1", file=sys.stderr)
+        return 2
+    if args.end < args.start:
+        print("tickercast record: --to is before --from", file=sys.stderr)
+        return 2
+    return record(
+        args.tickers, args.start, args.end, args.every, args.methods, args.source, args.mock
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tickercast", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"tickercast {__version__}")
@@ -102,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     _web_parser(sub)
     _up_parser(sub)
     _refresh_parser(sub)
+    _db_parser(sub)
+    _score_parser(sub)
+    _record_parser(sub)
     return parser
 
 

@@ -12,7 +12,13 @@ random walk from the same origin (the last price it starts from, carried forward
   α = 1 - interval width (Gneiting and Raftery's proper score: lower is better, and a narrow
   band is rewarded only while it still holds);
 - `mase`: what this project calls MASE, our mean absolute error divided by the random walk's
-  over the same prices (the random walk scores exactly 1; under 1 beats it).
+  over the same prices (the random walk scores exactly 1; under 1 beats it);
+- `interval_score_ratio`: the same for the interval score: our band's mean score over the
+  random walk's band's on the same prices (under 1: a sharper band that still holds);
+- `trailing_volatility`, `regimes` and `regime_coverage`: coverage in calm, middle and stormy
+  markets, the thirds of the origins by the spread of the 20 one-step log changes before each
+  (a band drawn from a year of history is too wide in calm stretches and too narrow in storms,
+  which coverage pooled over years hides).
 
 Actual prices that are NaN (not known yet) give NaN errors and False inside the band: callers
 select the known ones first (`known`).
@@ -70,10 +76,54 @@ def mean(values: ArrayLike) -> float:
     return float(np.mean(v)) if v.size else math.nan
 
 
+def _ratio_of_means(ours: ArrayLike, walk: ArrayLike) -> float:
+    denominator = mean(walk)
+    if not denominator > 0:
+        return math.nan
+    return mean(ours) / denominator
+
+
 def mase(errors: ArrayLike, walk_errors: ArrayLike) -> float:
     """Our mean absolute error over the random walk's on the same prices; NaN when the random
     walk made no error (or nothing was scored), since no ratio says anything then."""
-    walk = mean(walk_errors)
-    if not walk > 0:
+    return _ratio_of_means(errors, walk_errors)
+
+
+def interval_score_ratio(scores: ArrayLike, walk_scores: ArrayLike) -> float:
+    """Our mean interval score over the random walk's band's on the same prices; NaN when the
+    random walk's is not positive (or nothing was scored)."""
+    return _ratio_of_means(scores, walk_scores)
+
+
+REGIMES = ("calm", "middle", "stormy")
+TRAILING_SESSIONS = 20
+
+
+def trailing_volatility(prices: ArrayLike, sessions: int = TRAILING_SESSIONS) -> float:
+    """The standard deviation of the last `sessions` one-step log changes of the known prices
+    (the market's mood at a forecast's origin); NaN with fewer than two changes or a price that
+    is not positive."""
+    p = _floats(prices)
+    p = p[known(p)][-(sessions + 1) :]
+    if len(p) < 3 or np.any(p <= 0):
         return math.nan
-    return mean(errors) / walk
+    return float(np.std(np.diff(np.log(p)), ddof=1))
+
+
+def regimes(volatilities: ArrayLike) -> NDArray[np.int_]:
+    """0, 1 or 2 for each origin in the calm, middle or stormy third of these origins by
+    trailing volatility (the thirds' edges are the volatilities' terciles; NaN gives -1)."""
+    v = _floats(volatilities)
+    out = np.full(v.shape, -1, dtype=int)
+    seen = ~np.isnan(v)
+    if seen.any():
+        edges = np.quantile(v[seen], [1 / 3, 2 / 3])
+        out[seen] = np.searchsorted(edges, v[seen], side="right")
+    return out
+
+
+def regime_coverage(inside: ArrayLike, regime: ArrayLike) -> dict[str, float]:
+    """The share inside the band in each regime (`regime` from `regimes`, one per point)."""
+    hit = np.asarray(inside, dtype=bool)
+    r = np.asarray(regime)
+    return {name: mean(hit[r == i]) for i, name in enumerate(REGIMES)}

@@ -11,6 +11,9 @@ import os
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The track record's database when DATABASE_URL is unset: a SQLite file in the working folder.
+DEFAULT_DATABASE_URL = "sqlite:///tickercast-record.sqlite3"
+
 
 class _Base(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
@@ -103,21 +106,9 @@ class ModelSettings(_Base):
         return [k.strip().encode() for k in raw.split(",") if k.strip()]
 
 
-class WebSettings(_Base):
-    """The web app (`tickercast web`)."""
+class ProviderSettings(_Base):
+    """The price providers (the web app, `tickercast score` and `tickercast record`)."""
 
-    # A secret: the URL may carry a password (http://user:pw@host/).
-    model_api_url: SecretStr = Field(description="Where the model service answers (required).")
-    model_api_key: SecretStr = Field(description="The key sent to the model service (required).")
-    model_api_timeout: float = Field(
-        default=60.0, gt=0, description="Seconds the app waits for one forecast."
-    )
-    model_api_retries: int = Field(
-        default=2, ge=0, description="Retries of a failed or busy model call."
-    )
-    model_answer_cache_ttl: int = Field(
-        default=24 * 3600, ge=0, description="Seconds the web app keeps a model answer; 0: never."
-    )
     nasdaq_data_link_api_key: SecretStr | None = Field(
         default=None, description="Enables Nasdaq Data Link prices."
     )
@@ -131,6 +122,42 @@ class WebSettings(_Base):
     tiingo_url: str = Field(default="https://api.tiingo.com", description="Tiingo base URL.")
     provider_timeout: float = Field(
         default=15.0, gt=0, description="Seconds to wait for an online price provider."
+    )
+
+
+class RecordSettings(ProviderSettings):
+    """The track record: where it is kept (the web app, `tickercast db`, `score`, `record`)."""
+
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="The track record's database (PostgreSQL in production); unset: a SQLite "
+        "file, tickercast-record.sqlite3 in the working folder.",
+    )
+    record_buffer_max: int = Field(
+        default=10_000,
+        ge=1,
+        description="Most shown forecasts held while the database is down (then the oldest drop).",
+    )
+
+    @property
+    def record_url(self) -> str:
+        return self.database_url.get_secret_value() if self.database_url else DEFAULT_DATABASE_URL
+
+
+class WebSettings(RecordSettings):
+    """The web app (`tickercast web`): the record's and the providers' settings and its own."""
+
+    # A secret: the URL may carry a password (http://user:pw@host/).
+    model_api_url: SecretStr = Field(description="Where the model service answers (required).")
+    model_api_key: SecretStr = Field(description="The key sent to the model service (required).")
+    model_api_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds the app waits for one forecast."
+    )
+    model_api_retries: int = Field(
+        default=2, ge=0, description="Retries of a failed or busy model call."
+    )
+    model_answer_cache_ttl: int = Field(
+        default=24 * 3600, ge=0, description="Seconds the web app keeps a model answer; 0: never."
     )
     upload_max_bytes: int = Field(
         default=2_000_000, ge=1_000, description="Largest CSV a user may upload, in bytes."

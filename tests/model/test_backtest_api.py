@@ -29,6 +29,8 @@ METRIC_KEYS = [
     "band_width",
     "direction_hit_rate",
     "count",
+    "interval_score",
+    "interval_score_ratio",
 ]
 
 
@@ -57,6 +59,7 @@ def test_mock_backtest_has_the_agreed_shape() -> None:
     walk = data["scores"]["random_walk"]
     assert walk["overall"]["relative_mae"] == 1
     assert all(step["relative_mae"] == 1 for step in walk["by_step"])
+    assert walk["overall"]["interval_score_ratio"] == 1
     assert data["verdict"].startswith("Over 4 past 10-weekday periods, the calibrated forecast")
 
 

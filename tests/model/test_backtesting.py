@@ -25,6 +25,8 @@ def test_metrics_worked_out_by_hand() -> None:
         actual=np.array([10.0, 20.0]),
         last=np.array([11.0, 11.0]),
         random_walk_mae=7.0,
+        interval_width=0.8,
+        random_walk_interval_score=27.0,
     )
     assert got == {
         "mae": 3.5,  # (2 + 5) / 2
@@ -36,6 +38,9 @@ def test_metrics_worked_out_by_hand() -> None:
         "band_width": 8.5,  # (2 + 15) / 2
         "direction_hit_rate": 0.5,  # up/down missed, up/up hit
         "count": 2,
+        # width 2 plus 2/0.2 times 1 below the band; width 15, inside: (12 + 15) / 2
+        "interval_score": 13.5,
+        "interval_score_ratio": 0.5,  # 13.5 / 27
     }
 
 
@@ -47,12 +52,16 @@ def test_missing_actuals_are_not_scored_and_what_cannot_be_computed_is_null() ->
         actual=np.array([0.0, math.nan]),
         last=np.array([0.0, 0.0]),
         random_walk_mae=0.0,
+        interval_width=0.8,
+        random_walk_interval_score=0.0,
     )
     assert got["count"] == 1 and got["mae"] == 0.0
     assert got["mape"] is None  # the only actual is 0
     assert got["relative_mae"] is None  # the random walk made no error
     assert got["direction_hit_rate"] is None  # the forecast predicted no change
     assert got["smape"] == 0.0
+    assert got["interval_score"] == 2.0  # inside: the width alone
+    assert got["interval_score_ratio"] is None  # the random walk's band scored 0
 
 
 def test_random_walk_and_drift_by_hand() -> None:
@@ -84,8 +93,9 @@ def test_a_perfect_forecast_scores_no_error_and_full_coverage(
     values: list[float], last: float
 ) -> None:
     a = np.array(values)
-    got = metrics(a, a, a, a, np.full(len(a), last), random_walk_mae=1.0)
+    got = metrics(a, a, a, a, np.full(len(a), last), 1.0, 0.8, 1.0)
     assert got["mae"] == got["rmse"] == got["smape"] == got["relative_mae"] == 0
+    assert got["interval_score"] == got["interval_score_ratio"] == 0
     assert got["coverage"] == 1
     assert got["direction_hit_rate"] in (None, 1.0)
 
@@ -104,6 +114,9 @@ def test_the_random_walk_against_itself_scores_one(values: list[float], cutoffs:
     if moved:
         assert rw["overall"]["relative_mae"] == 1
         assert report["scores"]["prophet"]["overall"]["relative_mae"] == 1
+    if rw["overall"]["interval_score"]:
+        assert rw["overall"]["interval_score_ratio"] == 1
+        assert report["scores"]["prophet"]["overall"]["interval_score_ratio"] == 1
     assert rw["overall"]["direction_hit_rate"] is None
 
 
@@ -126,8 +139,12 @@ def test_report_shape_folds_and_verdict() -> None:
     assert [s["count"] for s in cal["by_step"]] == [2, 2, 2]
     assert cal["overall"]["relative_mae"] == 0
     assert report["scores"]["random_walk_drift"]["overall"]["mae"] == 0
-    # The walk misses by 1, 2, 3 at steps 1, 2, 3.
-    assert [s["mae"] for s in report["scores"]["random_walk"]["by_step"]] == [1, 2, 3]
+    # The walk misses by 1, 2, 3 at steps 1, 2, 3; its band, 0 wide (every change is 1), misses
+    # by as much, scoring 2/0.2 times it; a perfect forecast with no band scores 0.
+    walk_steps = report["scores"]["random_walk"]["by_step"]
+    assert [s["mae"] for s in walk_steps] == [1, 2, 3]
+    assert [s["interval_score"] for s in walk_steps] == [10, 20, 30]
+    assert [s["interval_score_ratio"] for s in cal["by_step"]] == [0, 0, 0]
     assert report["verdict"] == (
         "Over 2 past 3-session periods, the calibrated forecast's errors were 0.00 times the "
         "random walk's (MASE), and its 80% band held 100% of actual values."

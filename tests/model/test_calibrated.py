@@ -10,10 +10,13 @@ import numpy as np
 import orjson
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.prices import request_body
 from tickercast.contract import VALUE_KEYS, parse_request
 from tickercast.model import calibrated
+from tickercast.model.band import change_spread
 from tickercast.model.calibrated import PointModel
 from tickercast.model.engine import ProphetEngine
 
@@ -75,21 +78,71 @@ def test_interval_width_is_honoured_and_history_rows_come_first() -> None:
     np.testing.assert_allclose(with_history["yhat"][130:], run(request(RISING))["yhat"])
 
 
+def known_volatility(log_changes: np.ndarray, **extra: object) -> object:
+    log_y = np.log(100.0) + np.concatenate([[0.0], np.cumsum(log_changes)])
+    days = pd.bdate_range("2023-01-02", periods=len(log_y))
+    body = {"ds": [str(day.date()) for day in days], "y": list(np.exp(log_y)), "freq": "B"}
+    return parse_request({**body, "method": "calibrated", **extra})
+
+
+def half_widths(req: object) -> np.ndarray:
+    out = calibrated.forecast(req, straight_line)  # type: ignore[arg-type]
+    return (np.log(out["yhat_upper"]) - np.log(out["yhat_lower"])) / 2
+
+
 @pytest.mark.parametrize("width", [0.5, 0.8, 0.95])
 def test_the_band_grows_with_the_square_root_of_the_step(width: float) -> None:
-    # Log changes of +d and -d in equal numbers: their mean is 0, so their standard deviation
-    # (n - 1 in the denominator) is d * sqrt(n / (n - 1)), with no estimate in between.
+    # Log changes of +d and -d in equal numbers: every weighted mean square is d², so the
+    # exponentially weighted estimate is d exactly; the year's standard deviation (n - 1 in
+    # the denominator) is d * sqrt(n / (n - 1)), 0.4% more, towards which later steps move.
     d, n = 0.01, 130
-    log_y = np.log(100.0) + np.concatenate([[0.0], np.cumsum(np.tile([d, -d], n // 2))])
-    days = pd.bdate_range("2023-01-02", periods=n + 1)
-    body = {"ds": [str(day.date()) for day in days], "y": list(np.exp(log_y)), "freq": "B"}
-    req = parse_request({**body, "periods": 12, "interval_width": width, "method": "calibrated"})
-    out = calibrated.forecast(req, straight_line)
-    sigma = d * np.sqrt(n / (n - 1))
+    req = known_volatility(np.tile([d, -d], n // 2), periods=12, interval_width=width)
     z = NormalDist().inv_cdf(0.5 + width / 2)
     k = np.arange(1, 13)
-    half = (np.log(out["yhat_upper"]) - np.log(out["yhat_lower"])) / 2
-    np.testing.assert_allclose(half, z * sigma * np.sqrt(k), rtol=1e-9)
+    half = half_widths(req)
+    assert half[0] == pytest.approx(z * calibrated.BAND_SCALE * d, rel=1e-9)
+    np.testing.assert_allclose(half, z * calibrated.BAND_SCALE * d * np.sqrt(k), rtol=4e-3)
+
+
+@settings(deadline=None, max_examples=30)
+@given(
+    sigma=st.floats(min_value=1e-3, max_value=0.1),
+    signs=st.lists(st.booleans(), min_size=130, max_size=400),
+    periods=st.integers(min_value=1, max_value=30),
+)
+def test_a_series_of_known_volatility_gets_a_band_of_z_sigma_root_k(
+    sigma: float, signs: list[bool], periods: int
+) -> None:
+    """Every log change is ±sigma (signs drawn): the band's half-width at step k is
+    z * scale * sigma * sqrt(k) at the first step, and later lies between that and the same with
+    the year's standard deviation (which a drift in the signs lowers), as the estimate reverts
+    towards it."""
+    req = known_volatility(np.where(signs, sigma, -sigma), periods=periods)
+    year = change_spread(np.log(req.y), calibrated.VOLATILITY_WINDOW)  # type: ignore[attr-defined]
+    root_k = calibrated.BAND_SCALE * NormalDist().inv_cdf(0.9) * np.sqrt(np.arange(1, periods + 1))
+    half = half_widths(req)
+    assert half[0] == pytest.approx(root_k[0] * sigma, rel=1e-9)
+    low, high = sorted((sigma, year))
+    assert np.all(half >= root_k * low * (1 - 1e-9))
+    assert np.all(half <= root_k * high * (1 + 1e-9))
+
+
+def test_the_band_follows_a_storm_the_year_before_did_not() -> None:
+    """A calm year then a stormy month: the band is wider than the year's rule would draw it,
+    and after a calm month following a stormy year, narrower."""
+    rng = np.random.default_rng(3)
+    calm, storm = rng.normal(0, 0.01, 250), rng.normal(0, 0.03, 250)
+    for history, wider in (
+        (np.concatenate([calm, storm[:21]]), True),
+        (np.concatenate([storm, calm[:21]]), False),
+    ):
+        req = known_volatility(history, periods=5)
+        ours = half_widths(req)
+        before = calibrated.forecast(
+            req, straight_line, band_scale=1.0, spread=calibrated.year_spread
+        )  # type: ignore[arg-type]
+        theirs = (np.log(before["yhat_upper"]) - np.log(before["yhat_lower"])) / 2
+        assert np.all(ours > theirs) if wider else np.all(ours < theirs)
 
 
 # sha256 of the service's answers before `method` existed, for these two bodies.

@@ -12,14 +12,14 @@ from tickercast.data.embedded import EmbeddedProvider
 from tickercast.data.nasdaq import NasdaqDataLinkProvider
 from tickercast.data.tiingo import TiingoProvider
 from tickercast.errors import NotFound, ProviderError
-from tickercast.settings import WebSettings
+from tickercast.settings import ProviderSettings
 
 CACHE_NAMESPACE = "prices"
 CACHE_MAX_ITEMS = 2_000
 
 
 def build_providers(
-    settings: WebSettings, client: httpx.Client | None = None, cache: Cache | None = None
+    settings: ProviderSettings, client: httpx.Client | None = None, cache: Cache | None = None
 ) -> dict[str, PriceProvider]:
     """Embedded sample data always; Nasdaq Data Link and Tiingo when their keys are set.
 

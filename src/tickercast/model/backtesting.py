@@ -7,7 +7,8 @@ test rows end at the series' last row.
 
 Every method is scored against the random walk on the same folds and steps: its "relative MAE"
 (what this project calls MASE) is its mean absolute error divided by the random walk's, so the
-random walk scores exactly 1 and a score under 1 beats it.
+random walk scores exactly 1 and a score under 1 beats it; its band's interval score is likewise
+divided by the random walk's band's.
 """
 
 from __future__ import annotations
@@ -79,9 +80,12 @@ def metrics(
     actual: np.ndarray,
     last: np.ndarray,
     random_walk_mae: float,
+    interval_width: float,
+    random_walk_interval_score: float,
 ) -> dict[str, Any]:
     """The scores of a set of points (NaN actuals are not scored). `last` is each point's last
-    training value; `random_walk_mae` the random walk's MAE on the same points."""
+    training value; `random_walk_mae` and `random_walk_interval_score` the random walk's mean
+    absolute error and mean interval score on the same points."""
     ok = ~np.isnan(actual)
     f, lo, up, a, b = yhat[ok], lower[ok], upper[ok], actual[ok], last[ok]
     err = scoring.absolute_error(f, a)
@@ -91,6 +95,7 @@ def metrics(
     smape_terms = np.divide(2 * err, denominator, out=np.zeros_like(err), where=denominator > 0)
     predicted, happened = np.sign(f - b), np.sign(a - b)
     moved = predicted != 0
+    interval_score = _mean(scoring.interval_score(lo, up, a, interval_width))
     return {
         "mae": _number(mae),
         "rmse": _number(math.sqrt(_mean(err**2))) if len(err) else None,
@@ -101,6 +106,10 @@ def metrics(
         "band_width": _number(_mean(up - lo)),
         "direction_hit_rate": _number(_mean(predicted[moved] == happened[moved])),
         "count": int(ok.sum()),
+        "interval_score": _number(interval_score),
+        "interval_score_ratio": _number(
+            scoring.interval_score_ratio(interval_score, random_walk_interval_score)
+        ),
     }
 
 
@@ -113,20 +122,26 @@ def method_scores(
     actual: np.ndarray,
     last: np.ndarray,
     walk: Sequence[Forecast],
+    interval_width: float,
 ) -> dict[str, Any]:
     """Overall and per-step scores of one method; `actual` is folds x steps, `last` per fold."""
     f, lo, up = (_by_fold(forecasts, p) for p in ("yhat", "lower", "upper"))
     walk_err = scoring.absolute_error(_by_fold(walk, "yhat"), actual)
+    walk_band = (_by_fold(walk, "lower"), _by_fold(walk, "upper"))
+    walk_score = scoring.interval_score(*walk_band, actual, interval_width)
     lasts = np.repeat(last[:, None], actual.shape[1], axis=1)
     seen = ~np.isnan(actual)
 
     def score(cols: slice | int) -> dict[str, Any]:
         rw_mae = _mean(walk_err[:, cols][seen[:, cols]])
+        rw_score = _mean(walk_score[:, cols][seen[:, cols]])
 
         def flat(x: np.ndarray) -> np.ndarray:
             return np.ravel(x[:, cols])
 
-        return metrics(flat(f), flat(lo), flat(up), flat(actual), flat(lasts), rw_mae)
+        return metrics(
+            flat(f), flat(lo), flat(up), flat(actual), flat(lasts), rw_mae, interval_width, rw_score
+        )
 
     return {
         "overall": score(slice(None)),
@@ -173,9 +188,8 @@ def report(
     last = np.array([w.yhat[0] for w in walk])
     dates = iso_dates(ds)
     scores = {
-        method: method_scores(forecasts, actual, last, walk),
-        RANDOM_WALK: method_scores(walk, actual, last, walk),
-        RANDOM_WALK_DRIFT: method_scores(drift, actual, last, walk),
+        name: method_scores(answers, actual, last, walk, interval_width)
+        for name, answers in ((method, forecasts), (RANDOM_WALK, walk), (RANDOM_WALK_DRIFT, drift))
     }
     return {
         "method": method,

@@ -28,8 +28,9 @@ def change_spread(values: np.ndarray, window: int | None = None) -> float:
 
 
 def half_width(
-    volatility: float, steps: np.ndarray, interval_width: float, scale: float = 1.0
+    volatility: float | np.ndarray, steps: np.ndarray, interval_width: float, scale: float = 1.0
 ) -> np.ndarray:
-    """The band's half-width at each step: `volatility` is the spread of one step's change, and
-    the spread of `k` steps' change is `sqrt(k)` times it (independent steps)."""
+    """The band's half-width at each step: `volatility` is the spread of one step's change (one
+    for all steps, or one per step), and the spread of `k` steps' change is `sqrt(k)` times it
+    (independent steps)."""
     return z_score(interval_width) * scale * volatility * np.sqrt(steps)

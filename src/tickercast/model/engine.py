@@ -23,7 +23,7 @@ from tickercast import __version__
 from tickercast.contract import ForecastRequest, encode_response, parse_request, rows_digest
 
 # Bump when the computation changes in a way that changes answers.
-ALGORITHM_VERSION = 1
+ALGORITHM_VERSION = 2
 # Bump when the in-process fit (`model/fastfit.py`) changes in a way that changes answers.
 FAST_FIT_VERSION = 2
 

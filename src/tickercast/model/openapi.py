@@ -169,6 +169,8 @@ _METRICS = {
             "coverage",
             "band_width",
             "direction_hit_rate",
+            "interval_score",
+            "interval_score_ratio",
         )
     }
     | {"count": {"type": "integer"}},

@@ -1,0 +1,212 @@
+"""Scoring every stored step whose price is now known, and the totals the pages read.
+
+Each group of forecasts (ticker, source, kind, method, interval width) is scored in one
+transaction that also rewrites its totals, so a run stopped halfway leaves every group either
+done or untouched, and the next run goes on from there. A step is scored once (its score row
+is keyed by forecast and step and inserted only if missing): running the scorer again changes
+nothing.
+
+Prices are read in today's adjusted basis and brought back to the forecast's own: the actual
+price of a step is price(ds) × last_price ÷ price(as_of), so a split or dividend after `as_of`
+is not an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, func, insert, select
+
+from tickercast import scoring
+from tickercast.record.store import insert as insert_or_merge
+from tickercast.record.tables import (
+    GROUP_COLUMNS,
+    forecast_steps,
+    forecasts,
+    group_totals,
+    month_totals,
+    step_scores,
+    step_totals,
+)
+
+log = logging.getLogger("tickercast.record")
+
+# The adjusted closes of a ticker from a source, by date; None when they cannot be had now.
+PriceReader = Callable[[str, str], "pd.Series | None"]
+Group = tuple[str, str, str, str, float]
+
+
+@dataclass(frozen=True)
+class ScoreRun:
+    steps_scored: int
+    groups_refreshed: int
+
+
+def _group_where(group: Group) -> list[ColumnElement[bool]]:
+    return [forecasts.c[name] == value for name, value in zip(GROUP_COLUMNS, group, strict=True)]
+
+
+def _unscored(connection: Connection, group: Group, until: dt.date) -> pd.DataFrame:
+    joined = forecast_steps.join(forecasts).outerjoin(
+        step_scores,
+        and_(
+            step_scores.c.forecast_id == forecast_steps.c.forecast_id,
+            step_scores.c.step == forecast_steps.c.step,
+        ),
+    )
+    query = (
+        select(
+            forecast_steps.c.forecast_id,
+            forecast_steps.c.step,
+            forecast_steps.c.ds,
+            forecast_steps.c.yhat,
+            forecast_steps.c.yhat_lower,
+            forecast_steps.c.yhat_upper,
+            forecasts.c.as_of,
+            forecasts.c.last_price,
+        )
+        .select_from(joined)
+        .where(*_group_where(group), step_scores.c.forecast_id.is_(None))
+        .where(forecast_steps.c.ds <= until)
+    )
+    return pd.DataFrame(connection.execute(query).mappings().all())
+
+
+def score_rows(steps: pd.DataFrame, prices: pd.Series, interval_width: float) -> list[dict]:
+    """The score rows of `steps` whose price and origin price are both known in `prices`."""
+    if steps.empty:
+        return []
+    by_day = prices.copy()
+    by_day.index = pd.DatetimeIndex(by_day.index).date
+    by_day = by_day[~by_day.index.duplicated(keep="last")]
+    now = by_day.reindex(steps["ds"]).to_numpy(dtype=float)
+    origin = by_day.reindex(steps["as_of"]).to_numpy(dtype=float)
+    last = steps["last_price"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        actual = now * last / origin
+    ok = np.isfinite(actual)
+    if not ok.any():
+        return []
+    s = steps[ok]
+    actual = actual[ok]
+    lower, upper = s["yhat_lower"].to_numpy(float), s["yhat_upper"].to_numpy(float)
+    error = scoring.absolute_error(s["yhat"].to_numpy(float), actual)
+    walk = scoring.random_walk_error(last[ok], actual)
+    inside = scoring.inside_band(lower, upper, actual)
+    interval = scoring.interval_score(lower, upper, actual, interval_width)
+    return [
+        {
+            "forecast_id": int(f),
+            "step": int(k),
+            "actual": float(a),
+            "error": float(e),
+            "walk_error": float(w),
+            "inside": bool(i),
+            "interval_score": float(q),
+        }
+        for f, k, a, e, w, i, q in zip(
+            s["forecast_id"], s["step"], actual, error, walk, inside, interval, strict=True
+        )
+    ]
+
+
+def _sums(rows: pd.DataFrame) -> dict[str, float | int]:
+    return {
+        "scored": len(rows),
+        "sum_error": float(rows["error"].sum()),
+        "sum_walk_error": float(rows["walk_error"].sum()),
+        "inside": int(rows["inside"].astype(bool).sum()),
+        "sum_interval_score": float(rows["interval_score"].sum()),
+    }
+
+
+def refresh_totals(connection: Connection, group: Group) -> None:
+    """Rewrite the group's totals from its forecasts and scores."""
+    where = _group_where(group)
+    keys = dict(zip(GROUP_COLUMNS, group, strict=True))
+    for table in (group_totals, step_totals, month_totals):
+        connection.execute(delete(table).where(*[table.c[k] == v for k, v in keys.items()]))
+    count, first, last = connection.execute(
+        select(func.count(), func.min(forecasts.c.as_of), func.max(forecasts.c.as_of)).where(*where)
+    ).one()
+    if not count:
+        return
+    query = (
+        select(
+            forecasts.c.as_of,
+            step_scores.c.step,
+            step_scores.c.error,
+            step_scores.c.walk_error,
+            step_scores.c.inside,
+            step_scores.c.interval_score,
+        )
+        .select_from(step_scores.join(forecasts))
+        .where(*where)
+    )
+    scores = pd.DataFrame(connection.execute(query).mappings().all())
+    if scores.empty:
+        scores = pd.DataFrame(
+            columns=["as_of", "step", "error", "walk_error", "inside", "interval_score"]
+        )
+    total = {**keys, "forecasts": count, "first_as_of": first, "last_as_of": last}
+    connection.execute(insert(group_totals).values(**total, **_sums(scores)))
+    by_step = [{**keys, "step": int(k), **_sums(rows)} for k, rows in scores.groupby("step")]
+    months = scores["as_of"].map(lambda d: d.replace(day=1))
+    by_month = [{**keys, "month": m, **_sums(rows)} for m, rows in scores.groupby(months)]
+    for table, rows in ((step_totals, by_step), (month_totals, by_month)):
+        if rows:
+            connection.execute(insert(table), rows)
+
+
+def _groups(connection: Connection) -> dict[Group, tuple[int, dt.date, dt.date]]:
+    """Every group of stored forecasts: its count, first and last as_of."""
+    columns = [forecasts.c[name] for name in GROUP_COLUMNS]
+    query = select(
+        *columns, func.count(), func.min(forecasts.c.as_of), func.max(forecasts.c.as_of)
+    ).group_by(*columns)
+    return {tuple(row[:5]): tuple(row[5:]) for row in connection.execute(query)}
+
+
+def _totals_as_stored(connection: Connection) -> dict[Group, tuple[int, dt.date, dt.date]]:
+    t = group_totals.c
+    query = select(*[t[name] for name in GROUP_COLUMNS], t.forecasts, t.first_as_of, t.last_as_of)
+    return {tuple(row[:5]): tuple(row[5:]) for row in connection.execute(query)}
+
+
+def score(engine: Engine, prices: PriceReader, today: dt.date | None = None) -> ScoreRun:
+    """Score every step whose price is known by `today` (default: today), group by group."""
+    until = today or dt.date.today()
+    with engine.connect() as connection:
+        groups = _groups(connection)
+        stored = _totals_as_stored(connection)
+    by_ticker: dict[tuple[str, str], list[Group]] = defaultdict(list)
+    for group in groups:
+        by_ticker[group[0], group[1]].append(group)
+    scored = refreshed = 0
+    for (ticker, source), ticker_groups in sorted(by_ticker.items()):
+        series: pd.Series | None = None
+        for group in sorted(ticker_groups):
+            with engine.begin() as connection:
+                steps = _unscored(connection, group, until)
+                rows: list[dict] = []
+                if not steps.empty:
+                    if series is None:
+                        series = prices(ticker, source)
+                    if series is None:
+                        log.warning("record: no prices for %s from %s to score", ticker, source)
+                    else:
+                        rows = score_rows(steps, series, group[4])
+                if rows:
+                    statement = insert_or_merge(connection, step_scores).on_conflict_do_nothing()
+                    connection.execute(statement, rows)
+                if rows or stored.get(group) != groups[group]:
+                    refresh_totals(connection, group)
+                    refreshed += 1
+            scored += len(rows)
+    return ScoreRun(scored, refreshed)

@@ -1,0 +1,144 @@
+"""The track record's tables (SQLAlchemy Core), as the newest migration leaves them.
+
+    forecasts        one row per forecast shown, never changed: its key (ticker, source, kind,
+                     as_of, method, model version, interval width, horizon) is unique, so the
+                     database itself keeps one row however many workers store it at once
+    forecast_steps   each step's date, centre and band, in the forecast's own price basis
+    forecast_views   how often and when a forecast was shown
+    step_scores      each step scored once its price is known (in the forecast's basis)
+    group_totals     per group (ticker, source, kind, method, interval width): forecasts, first
+    step_totals      and last as_of, and the sums the scores add up to, overall, by step and by
+    month_totals     month of as_of; kept current by the scorer, so pages never scan scores
+
+`last_price` is the adjusted close at `as_of` in the prices the forecast was made from: a split
+or dividend after `as_of` rescales adjusted prices, and the scorer brings the prices it reads
+back to this basis (actual × last_price ÷ today's adjusted close at `as_of`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# The columns that name one group of forecasts whose scores are added up together.
+GROUP_COLUMNS = ("ticker", "source", "kind", "method", "interval_width")
+
+
+def _group_columns() -> list[Column[object]]:
+    return [
+        Column("ticker", String(32), primary_key=True),
+        Column("source", String(32), primary_key=True),
+        Column("kind", String(16), primary_key=True),
+        Column("method", String(32), primary_key=True),
+        Column("interval_width", Float, primary_key=True),
+    ]
+
+
+def _sums() -> list[Column[object]]:
+    return [
+        Column("scored", Integer, nullable=False),
+        Column("sum_error", Float, nullable=False),
+        Column("sum_walk_error", Float, nullable=False),
+        Column("inside", Integer, nullable=False),
+        Column("sum_interval_score", Float, nullable=False),
+    ]
+
+
+forecasts = Table(
+    "forecasts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticker", String(32), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),  # "live" or "replayed"
+    Column("as_of", Date, nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("interval_width", Float, nullable=False),
+    Column("horizon", Integer, nullable=False),
+    Column("window", String(16)),  # the page's chart window when it was first shown
+    Column("last_price", Float, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint(
+        "ticker",
+        "source",
+        "kind",
+        "as_of",
+        "method",
+        "model_version",
+        "interval_width",
+        "horizon",
+        name="forecasts_one_row_each",
+    ),
+)
+
+forecast_steps = Table(
+    "forecast_steps",
+    metadata,
+    Column("forecast_id", ForeignKey("forecasts.id"), primary_key=True),
+    Column("step", Integer, primary_key=True),  # 1 is the first session after as_of
+    Column("ds", Date, nullable=False, index=True),
+    Column("yhat", Float, nullable=False),
+    Column("yhat_lower", Float, nullable=False),
+    Column("yhat_upper", Float, nullable=False),
+)
+
+forecast_views = Table(
+    "forecast_views",
+    metadata,
+    Column("forecast_id", ForeignKey("forecasts.id"), primary_key=True),
+    Column("views", Integer, nullable=False),
+    Column("first_shown", DateTime(timezone=True), nullable=False),
+    Column("last_shown", DateTime(timezone=True), nullable=False),
+)
+
+step_scores = Table(
+    "step_scores",
+    metadata,
+    Column("forecast_id", ForeignKey("forecasts.id"), primary_key=True),
+    Column("step", Integer, primary_key=True),
+    Column("actual", Float, nullable=False),  # in the forecast's price basis
+    Column("error", Float, nullable=False),
+    Column("walk_error", Float, nullable=False),
+    Column("inside", Boolean, nullable=False),
+    Column("interval_score", Float, nullable=False),
+)
+
+group_totals = Table(
+    "group_totals",
+    metadata,
+    *_group_columns(),
+    Column("forecasts", Integer, nullable=False),
+    Column("first_as_of", Date, nullable=False),
+    Column("last_as_of", Date, nullable=False),
+    *_sums(),
+)
+
+step_totals = Table(
+    "step_totals",
+    metadata,
+    *_group_columns(),
+    Column("step", Integer, primary_key=True),
+    *_sums(),
+)
+
+month_totals = Table(
+    "month_totals",
+    metadata,
+    *_group_columns(),
+    Column("month", Date, primary_key=True),  # the first day of the month of as_of
+    *_sums(),
+)

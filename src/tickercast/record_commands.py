@@ -1,0 +1,120 @@
+"""The track record's commands: `tickercast db upgrade`, `tickercast score` and
+`tickercast record TICKER... --from --to --every` (settings from the environment)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import secrets
+from collections.abc import AsyncIterator, Sequence
+
+import httpx
+from pydantic import SecretStr
+
+from tickercast.data.registry import build_providers, resolve
+from tickercast.record import db, queries, scorer, store
+from tickercast.settings import ModelSettings, RecordSettings
+
+REPLAY_TIMEOUT = 300.0  # seconds for one forecast: the first one may fit CmdStan's model
+
+
+def upgrade(revision: str = "head") -> int:
+    settings = RecordSettings()
+    engine = db.make_engine(settings.record_url)
+    try:
+        db.upgrade(engine, revision)
+        print(f"tickercast db: the track record's database is at revision {db.revision(engine)}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def score(today: dt.date | None = None) -> int:
+    from tickercast.web.replay import price_reader
+
+    settings = RecordSettings()
+    engine = db.open_engine(settings.record_url)
+    try:
+        run = scorer.score(engine, price_reader(build_providers(settings)), today)
+    finally:
+        engine.dispose()
+    print(f"tickercast score: {run.steps_scored} steps scored, {run.groups_refreshed} totals kept")
+    return 0
+
+
+@contextlib.asynccontextmanager
+async def model_client(mock: bool) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    """The model service at MODEL_API_URL when it is set, else one in this process."""
+    url, key = os.environ.get("MODEL_API_URL"), os.environ.get("MODEL_API_KEY", "")
+    if url:
+        async with httpx.AsyncClient(base_url=url, timeout=REPLAY_TIMEOUT) as client:
+            yield client, key
+        return
+    from tickercast.model.api import create_app
+
+    key = secrets.token_urlsafe(16)
+    settings = ModelSettings(
+        model_api_keys=SecretStr(key), model_mock=mock, model_rate_limit="1000000/minute"
+    )
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=transport, base_url="http://model", timeout=REPLAY_TIMEOUT
+        ) as client,
+    ):
+        yield client, key
+
+
+async def _record(
+    tickers: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    every: int,
+    methods: Sequence[str],
+    source: str | None,
+    mock: bool,
+) -> int:
+    from tickercast.web.replay import price_reader, replay, replay_days
+
+    settings = RecordSettings()
+    providers = build_providers(settings)
+    engine = db.open_engine(settings.record_url)
+    try:
+        async with model_client(mock) as (client, key):
+            for ticker in tickers:
+                prices = resolve(providers, ticker, source)
+                days = replay_days(prices.frame.index, start, end, every)
+                for method in methods:
+                    shown = await replay(
+                        client, key, prices.ticker, prices.provider, prices.frame, days, method
+                    )
+                    new = store.store(engine, shown)
+                    print(f"{prices.ticker} {method}: {len(shown)} forecasts replayed, {new} new")
+        run = scorer.score(engine, price_reader(providers))
+        print(f"tickercast record: {run.steps_scored} steps scored")
+        for row in queries.ranking(engine, "replayed"):
+            if row["ticker"] in {t.upper() for t in tickers}:
+                print(
+                    f"  {row['ticker']} {row['method']}: {row['forecasts']} forecasts, "
+                    f"{row['scored']} prices scored, MASE {row['mase']}, "
+                    f"coverage {row['coverage']}"
+                )
+    finally:
+        engine.dispose()
+    return 0
+
+
+def record(
+    tickers: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    every: int,
+    methods: Sequence[str],
+    source: str | None = None,
+    mock: bool = False,
+) -> int:
+    return asyncio.run(_record(tickers, start, end, every, methods, source, mock))

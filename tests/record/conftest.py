@@ -1,0 +1,45 @@
+"""Databases for the record's tests: a PostgreSQL cluster of the run's own (started on first
+use) with an empty database per test, and SQLite files in the test's folder."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.postgres_server import PostgresServer, postgres_server
+from tickercast.record import db
+
+_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def _run_postgres() -> Iterator[PostgresServer]:
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(_run_postgres: PostgresServer) -> str:
+    """An empty database of the run's own cluster."""
+    return _run_postgres.create_database(f"record_{next(_numbers)}")
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each kind the record runs on."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'record.sqlite3'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database of each kind."""
+    made = db.make_engine(database_url)
+    db.upgrade(made)
+    yield made
+    made.dispose()

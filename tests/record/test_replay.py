@@ -1,0 +1,124 @@
+"""Replaying the ticker pages on past days: each forecast is the model's answer for the prices
+cut at its as_of, so no later price leaks in; and the commands that run it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import orjson
+import pandas as pd
+import pytest
+
+from tests.loop import run
+from tickercast import cli
+from tickercast.contract import iso_dates
+from tickercast.data.embedded import EmbeddedProvider
+from tickercast.record import db, queries
+from tickercast.record_commands import model_client
+from tickercast.web.model_client import model_request
+from tickercast.web.replay import page_series, replay, replay_days
+
+FRAME = EmbeddedProvider().history("AAPL").frame
+DAYS = replay_days(FRAME.index, dt.date(2012, 6, 1), dt.date(2012, 6, 30), 7)
+
+
+async def replay_and_ask(mock: bool, frame: pd.DataFrame) -> tuple[list, list[dict]]:
+    """The replayed forecasts of DAYS, and the model's own answers for the prices to each day
+    (asked without the replay's code)."""
+    async with model_client(mock) as (client, key):
+        replayed = await replay(client, key, "AAPL", "embedded", frame, DAYS, "calibrated")
+        answers = []
+        for day in DAYS:
+            cut = frame.loc[: frame.index[day]]
+            series = page_series(cut)
+            body = model_request(
+                iso_dates(pd.DatetimeIndex(series.index)),
+                series.tolist(),
+                "XNYS",
+                0.8,
+                "calibrated",
+                periods=60,
+            )
+            resp = await client.post("/", content=orjson.dumps({**body, "key": key}))
+            answers.append(resp.json())
+    return replayed, answers
+
+
+def check_equal(replayed: list, answers: list[dict]) -> None:
+    assert len(replayed) == len(DAYS) == len(answers) >= 3
+    for shown, answer, day in zip(replayed, answers, DAYS, strict=True):
+        assert shown.as_of == FRAME.index[day].date()
+        assert shown.kind == "replayed"
+        assert [s.yhat for s in shown.steps] == list(answer["yhat"].values())
+        assert [s.yhat_upper for s in shown.steps] == list(answer["yhat_upper"].values())
+        assert [str(s.ds) for s in shown.steps] == list(answer["ds"].values())
+
+
+def later_prices_changed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same prices to the last replayed day, and wild ones after it."""
+    changed = frame.copy()
+    after = changed.index > changed.index[DAYS[-1]]
+    changed.loc[after, ["close", "adj_close"]] *= 3.0
+    return changed
+
+
+def test_replay_days_take_every_nth_session_in_the_range() -> None:
+    days = pd.bdate_range("2024-01-01", periods=20)
+    picked = replay_days(days, dt.date(2024, 1, 3), dt.date(2024, 1, 20), 5)
+    assert [str(days[i].date()) for i in picked] == ["2024-01-03", "2024-01-10", "2024-01-17"]
+
+
+def test_a_replayed_forecast_is_the_models_answer_for_the_prices_to_its_day() -> None:
+    replayed, answers = run(replay_and_ask(True, FRAME))
+    check_equal(replayed, answers)
+    again, _ = run(replay_and_ask(True, later_prices_changed(FRAME)))
+    assert [s.key() for s in again] == [s.key() for s in replayed]
+    assert [(s.steps, s.last_price) for s in again] == [(s.steps, s.last_price) for s in replayed]
+
+
+@pytest.mark.slow
+def test_with_real_prophet_no_later_price_leaks_in() -> None:
+    replayed, answers = run(replay_and_ask(False, FRAME))
+    check_equal(replayed, answers)
+    assert replayed[0].model_version.startswith("fast/")
+    again, _ = run(replay_and_ask(False, later_prices_changed(FRAME)))
+    assert [s.steps for s in again] == [s.steps for s in replayed]
+
+
+def test_the_commands_migrate_record_and_score(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    assert cli.main(["db", "upgrade"]) == 0
+    assert "revision 0002" in capsys.readouterr().out
+    args = ["record", "AAPL", "--from", "2012-06-01", "--to", "2012-08-31", "--every", "10"]
+    assert cli.main([*args, "--mock"]) == 0
+    out = capsys.readouterr().out
+    assert "AAPL calibrated: 7 forecasts replayed, 7 new" in out
+    assert cli.main(["score"]) == 0
+    assert "0 steps scored" in capsys.readouterr().out
+    engine = db.make_engine(postgres_url)
+    record = queries.summary(engine, "AAPL", "calibrated")
+    engine.dispose()
+    assert record is not None
+    assert (record["kind"], record["forecasts"], record["scored"]) == ("replayed", 7, 7 * 60)
+    assert postgres_url.split("@")[0] not in out  # the URL, password and all, is never printed
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--every", "0"], "--every must be at least 1"),
+        (["--from", "2013-01-01", "--to", "2012-01-01"], "--to is before --from"),
+    ],
+)
+def test_record_refuses_a_range_that_cannot_be(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    base = {"--from": "2012-01-01", "--to": "2012-02-01", "--every": "5"}
+    given = dict(zip(args[::2], args[1::2], strict=True))
+    flat = [x for k, v in {**base, **given}.items() for x in (k, v)]
+    assert cli.main(["record", "AAPL", *flat]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "tickercast-record.sqlite3").exists()

@@ -1,0 +1,147 @@
+"""Scoring: each score against the scoring module, once per step, resumable, and blind to a
+split after the forecast's as_of."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, select
+
+from tests.record.shown import shown
+from tickercast import scoring
+from tickercast.record import queries, scorer, store
+from tickercast.record.tables import group_totals, month_totals, step_scores, step_totals
+
+DAYS = pd.bdate_range("2013-01-01", periods=40)
+AAPL = pd.Series(100.0 + np.sin(np.arange(40.0)) * 3, index=DAYS)
+MSFT = pd.Series(30.0 + np.arange(40.0) * 0.1, index=DAYS)
+LATER = dt.date(2014, 1, 1)
+
+
+def prices(ticker: str, source: str) -> pd.Series | None:
+    return {"AAPL": AAPL, "MSFT": MSFT}.get(ticker)
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple]]:
+    with engine.connect() as connection:
+        return {
+            t.name: sorted(tuple(r) for r in connection.execute(select(t)))
+            for t in (step_scores, group_totals, step_totals, month_totals)
+        }
+
+
+def some_forecasts() -> list[store.ShownForecast]:
+    out = []
+    for k, day in enumerate(DAYS[:30:5]):
+        for ticker, series in (("AAPL", AAPL), ("MSFT", MSFT)):
+            last = float(series[day])
+            out.append(
+                shown(ticker, str(day.date()), horizon=5, centre=last + k % 3, last_price=last)
+            )
+    return out
+
+
+def test_scores_are_the_scoring_modules_and_the_totals_add_them_up(engine: Engine) -> None:
+    store.store(engine, [shown("AAPL", "2013-01-01", horizon=3, centre=101.0, half=1.5)])
+    run = scorer.score(engine, prices, LATER)
+    assert run.steps_scored == 3
+    actual = AAPL.iloc[1:4].to_numpy()
+    record = queries.summary(engine, "AAPL", "calibrated")
+    assert record is not None
+    errors = scoring.absolute_error(101.0, actual)
+    walk = scoring.random_walk_error(100.0, actual)
+    assert record["scored"] == 3
+    assert record["mase"] == pytest.approx(scoring.mase(errors, walk), rel=1e-5)
+    assert record["coverage"] == pytest.approx(scoring.inside_band(99.5, 102.5, actual).mean())
+    assert record["interval_score"] == pytest.approx(
+        scoring.interval_score(99.5, 102.5, actual, 0.8).mean(), rel=1e-5
+    )
+    assert [s["step"] for s in record["by_step"]] == [1, 2, 3]
+    assert record["by_step"][0]["mase"] == pytest.approx(errors[0] / walk[0], rel=1e-5)
+
+
+def test_only_known_prices_are_scored_and_the_rest_later(engine: Engine) -> None:
+    store.store(engine, [shown("AAPL", str(DAYS[-3].date()), horizon=5)])
+    assert scorer.score(engine, prices, LATER).steps_scored == 2  # two sessions left
+    assert scorer.score(engine, prices, DAYS[-1].date()).steps_scored == 0
+    listed = queries.stored_forecasts(engine, queries.summary(engine, "AAPL", "calibrated"))
+    assert [s["actual"] is not None for s in listed[0]["steps"]] == [True, True] + [False] * 3
+
+
+def test_scoring_again_changes_nothing(engine: Engine) -> None:
+    store.store(engine, some_forecasts())
+    first = scorer.score(engine, prices, LATER)
+    assert first.steps_scored == 60
+    before = snapshot(engine)
+    again = scorer.score(engine, prices, LATER)
+    assert again == scorer.ScoreRun(0, 0)
+    assert snapshot(engine) == before
+
+
+def test_a_run_stopped_halfway_resumes_to_the_same_record(
+    engine: Engine, database_url: str
+) -> None:
+    store.store(engine, some_forecasts())
+
+    def fails_on_msft(ticker: str, source: str) -> pd.Series | None:
+        if ticker == "MSFT":
+            raise KeyboardInterrupt  # stopped while scoring the second ticker
+        return prices(ticker, source)
+
+    with pytest.raises(KeyboardInterrupt):
+        scorer.score(engine, fails_on_msft, LATER)
+    assert queries.summary(engine, "AAPL", "calibrated")["scored"] == 30  # type: ignore[index]
+    assert queries.summary(engine, "MSFT", "calibrated") is None
+    assert scorer.score(engine, prices, LATER).steps_scored == 30
+    halfway = snapshot(engine)
+    with engine.begin() as connection:
+        for table in (month_totals, step_totals, group_totals, step_scores):
+            connection.execute(table.delete())
+    scorer.score(engine, prices, LATER)
+    assert snapshot(engine) == halfway
+
+
+def test_a_split_after_as_of_is_not_an_error(engine: Engine) -> None:
+    store.store(engine, some_forecasts())
+    scorer.score(engine, prices, LATER)
+    before = queries.summary(engine, "AAPL", "calibrated")
+    # The same prices after a 7-for-1 split on day 12: the adjusted history is divided by 7.
+    split = AAPL / 7.0
+    with engine.begin() as connection:
+        for table in (month_totals, step_totals, group_totals, step_scores):
+            connection.execute(table.delete())
+    scorer.score(engine, lambda t, s: split if t == "AAPL" else prices(t, s), LATER)
+    after = queries.summary(engine, "AAPL", "calibrated")
+    assert after is not None and before is not None
+    for name in ("scored", "mase", "coverage", "interval_score"):
+        assert after[name] == pytest.approx(before[name], rel=1e-9)
+
+
+def test_a_ticker_without_prices_is_left_for_later(engine: Engine) -> None:
+    store.store(engine, [shown("NOPE", "2013-01-02")])
+    run = scorer.score(engine, prices, LATER)
+    assert run.steps_scored == 0
+    record = queries.summary(engine, "NOPE", "calibrated")
+    assert record is not None and record["forecasts"] == 1 and record["scored"] == 0
+
+
+def test_replayed_and_live_are_never_mixed(engine: Engine) -> None:
+    store.store(engine, [shown(kind="replayed", centre=90.0), shown(kind="live", centre=101.0)])
+    scorer.score(engine, prices, LATER)
+    live = queries.summary(engine, "AAPL", "calibrated")
+    replayed = queries.summary(engine, "AAPL", "calibrated", kind="replayed")
+    assert live is not None and replayed is not None
+    assert (live["kind"], replayed["kind"]) == ("live", "replayed")
+    assert live["forecasts"] == replayed["forecasts"] == 1
+    assert live["mase"] != replayed["mase"]
+    months = queries.by_month(engine, live)
+    assert [m["month"] for m in months] == ["2013-01-01"]
+    assert months[0]["mae"] == pytest.approx(live["mase"] * months[0]["walk_mae"], rel=1e-5)
+    ranked = queries.ranking(engine)
+    assert {(r["kind"], r["ticker"]) for r in ranked} == {("live", "AAPL"), ("replayed", "AAPL")}
+    assert ranked[0]["mase"] <= ranked[1]["mase"]
+    steps = queries.coverage_by_step(engine, "live")
+    assert [s["step"] for s in steps] == [1, 2, 3]
