@@ -18,20 +18,30 @@ from tickercast.data.frames import normalize_ticker
 from tickercast.data.upload import parse_upload
 from tickercast.errors import InvalidInput, RequestTooLarge, TickercastError, sentence
 from tickercast.settings import WebSettings
-from tickercast.web.backtest import MASE_MEANS
-from tickercast.web.forecasts import INTERVAL_WIDTH, TICKER_UNIT, UPLOAD_UNIT, Forecaster
+from tickercast.web.backtest import MASE_MEANS, step_word
+from tickercast.web.forecasts import (
+    INTERVAL_WIDTH,
+    MARKET_FREQ,
+    TICKER_UNIT,
+    UPLOAD_UNIT,
+    Forecaster,
+)
 from tickercast.web.series import (
     CHARTS,
+    DEFAULT_VIEW,
     DEFAULT_WINDOW,
     HORIZON_CHOICES,
     MAX_HORIZON,
     METHOD_LABELS,
     METHODS,
+    VIEW_LABELS,
+    VIEWS,
     WINDOW_LABELS,
     WINDOWS,
     Choices,
     adjusted,
     chart_history,
+    guess_freq,
     in_window,
     normalised,
 )
@@ -52,7 +62,7 @@ def _query(params: dict[str, str | None]) -> str:
 
 def controls() -> dict[str, Any]:
     return {
-        "windows": [(key, WINDOW_LABELS[key]) for key in WINDOWS],
+        "windows": [(key, VIEW_LABELS[key]) for key in VIEWS],
         "horizons": HORIZON_CHOICES,
         "max_horizon": MAX_HORIZON,
         "charts": CHARTS,
@@ -100,15 +110,13 @@ def register(
         chart: str | None = None,
         method: str | None = None,
     ) -> Response:
-        choices = Choices.parse(window, h, chart, method)
-        prices, frame = forecaster.window(ticker, source, choices.window)
+        choices = Choices.parse(window or DEFAULT_VIEW, h, chart, method, VIEWS)
+        # The page holds all the history; `window` is only how much of it the chart shows.
+        # The forecast and backtest get the API's own history (no window in their URLs), so
+        # every range shows the same forecast.
+        prices, frame = forecaster.window(ticker, source, "max")
         query = _query(
-            {
-                "periods": str(choices.horizon),
-                "window": choices.window,
-                "source": source,
-                "method": choices.method,
-            }
+            {"periods": str(choices.horizon), "source": source, "method": choices.method}
         )
         data = {
             "mode": "ticker",
@@ -118,7 +126,8 @@ def register(
             "choices": choices.query(),
             "interval_width": INTERVAL_WIDTH,
             "unit": TICKER_UNIT,
-            "more_history": len(prices.frame) > len(frame),  # a longer window has more
+            "step": step_word(MARKET_FREQ),
+            "windows": VIEWS,
             "forecast_url": f"/api/forecast/{prices.ticker}?{query}",
             "backtest_url": f"/api/backtest/{prices.ticker}?{query}",
         }
@@ -132,6 +141,7 @@ def register(
             last=frame.index[-1] if len(frame) else None,
             choices=choices,
             source=source or "",
+            step=data["step"],
             data=page_json(data),
             csv_url=f"/api/forecast/{prices.ticker}?{query}&format=csv",
             json_url=f"/api/forecast/{prices.ticker}?{query}",
@@ -161,7 +171,7 @@ def register(
             message = sentence(f"That file could not be used: {exc.client_message}")
             return home(request, message, exc.status)
         frame = adjusted(prices.frame)
-        choices = Choices()
+        choices = Choices(window=DEFAULT_VIEW)
         data = {
             "mode": "upload",
             "name": prices.ticker,
@@ -170,7 +180,8 @@ def register(
             "choices": choices.query(),
             "interval_width": INTERVAL_WIDTH,
             "unit": UPLOAD_UNIT,
-            "windows": dict(WINDOWS),
+            "step": step_word(guess_freq(pd.DatetimeIndex(frame.index))),
+            "windows": VIEWS,
         }
         return render(
             request,
@@ -182,6 +193,7 @@ def register(
             last=frame.index[-1],
             choices=choices,
             source="upload",
+            step=data["step"],
             data=page_json(data),
             csv_url=None,
             json_url=None,
