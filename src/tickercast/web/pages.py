@@ -20,20 +20,33 @@ from tickercast.data.frames import normalize_ticker
 from tickercast.data.upload import parse_upload
 from tickercast.errors import InvalidInput, RequestTooLarge, TickercastError, sentence
 from tickercast.settings import WebSettings
-from tickercast.web.backtest import MASE_MEANS
-from tickercast.web.forecasts import INTERVAL_WIDTH, TICKER_UNIT, UPLOAD_UNIT, Forecaster
+from tickercast.web.backtest import MASE_MEANS, step_word
+from tickercast.web.forecasts import (
+    INTERVAL_WIDTH,
+    MARKET_FREQ,
+    TICKER_UNIT,
+    UPLOAD_UNIT,
+    Forecaster,
+)
 from tickercast.web.series import (
     CHARTS,
+    DEFAULT_HORIZON,
+    DEFAULT_METHOD,
+    DEFAULT_VIEW,
     DEFAULT_WINDOW,
     HORIZON_CHOICES,
     MAX_HORIZON,
     METHOD_LABELS,
     METHODS,
+    VIEW_LABELS,
+    VIEWS,
     WINDOW_LABELS,
     WINDOWS,
     Choices,
     adjusted,
     chart_history,
+    first_value,
+    guess_freq,
     in_window,
     normalised,
 )
@@ -54,7 +67,7 @@ def _query(params: dict[str, str | None]) -> str:
 
 def controls() -> dict[str, Any]:
     return {
-        "windows": [(key, WINDOW_LABELS[key]) for key in WINDOWS],
+        "windows": [(key, VIEW_LABELS[key]) for key in VIEWS],
         "horizons": HORIZON_CHOICES,
         "max_horizon": MAX_HORIZON,
         "charts": CHARTS,
@@ -98,13 +111,14 @@ def register(
         frame: pd.DataFrame,
         choices: Choices,
         unit: str,
+        step: str,
         source: str,
         links: dict[str, Any],
         **data: Any,
     ) -> Response:
-        """The one page of a series (a ticker's, or an uploaded one): its history in the
-        chosen window (`frame`); the browser fetches the forecast afterwards. `data`: what the
-        page's script needs beyond the history; `links`: the download links."""
+        """The one page of a series (a ticker's, or an uploaded one): its history (`frame`);
+        the browser fetches the forecast afterwards. `data`: what the page's script needs
+        beyond the history; `links`: the download links."""
         data = {
             "mode": "upload" if prices.provider == "upload" else "ticker",
             "name": prices.ticker,
@@ -113,6 +127,8 @@ def register(
             "choices": choices.query(),
             "interval_width": INTERVAL_WIDTH,
             "unit": unit,
+            "step": step,
+            "windows": VIEWS,
             **data,
         }
         return render(
@@ -125,6 +141,7 @@ def register(
             last=frame.index[-1] if len(frame) else None,
             choices=choices,
             source=source,
+            step=step,
             data=page_json(data),
             **links,
             **controls(),
@@ -140,15 +157,13 @@ def register(
         chart: str | None = None,
         method: str | None = None,
     ) -> Response:
-        choices = Choices.parse(window, h, chart, method)
-        prices, frame = await forecaster.window(ticker, source, choices.window)
+        choices = Choices.parse(window or DEFAULT_VIEW, h, chart, method, VIEWS)
+        # The page holds all the history; `window` is only how much of it the chart shows.
+        # The forecast and backtest get the API's own history (no window in their URLs), so
+        # every range shows the same forecast.
+        prices, frame = await forecaster.window(ticker, source, "max")
         query = _query(
-            {
-                "periods": str(choices.horizon),
-                "window": choices.window,
-                "source": source,
-                "method": choices.method,
-            }
+            {"periods": str(choices.horizon), "source": source, "method": choices.method}
         )
         api_url = f"/api/forecast/{prices.ticker}?{query}"
         return series_page(
@@ -157,9 +172,9 @@ def register(
             frame,
             choices,
             TICKER_UNIT,
+            step_word(MARKET_FREQ),
             source or "",
             {"csv_url": f"{api_url}&format=csv", "json_url": api_url},
-            more_history=len(prices.frame) > len(frame),  # a longer window has more
             forecast_url=api_url,
             backtest_url=f"/api/backtest/{prices.ticker}?{query}",
         )
@@ -189,9 +204,10 @@ def register(
             message = sentence(f"That file could not be used: {exc.client_message}")
             return home(request, message, exc.status)
         frame = adjusted(prices.frame)
+        step = step_word(guess_freq(pd.DatetimeIndex(frame.index)))
         links = {"csv_url": None, "json_url": None}
         return series_page(
-            request, prices, frame, Choices(), UPLOAD_UNIT, "upload", links, windows=dict(WINDOWS)
+            request, prices, frame, Choices(window=DEFAULT_VIEW), UPLOAD_UNIT, step, "upload", links
         )
 
     @app.get("/compare", include_in_schema=False)
@@ -222,10 +238,18 @@ def register(
             context["message"] = sentence(exc.client_message)
             return render(request, "compare.html", exc.status, **context)
         joined = in_window(pd.DataFrame(closes).sort_index(), context["window"])
+        # Each ticker's calibrated forecast and backtest come from the JSON API afterwards,
+        # scaled by the same first price as its line.
+        query = _query({"periods": str(DEFAULT_HORIZON), "method": DEFAULT_METHOD})
         context["data"] = page_json(
             {
                 "ds": [d.strftime("%Y-%m-%d") for d in joined.index],
                 "series": {s: normalised(joined[s]).round(3).tolist() for s in symbols},
+                "first": {s: first_value(joined[s]) for s in symbols},
+                "forecast_urls": {s: f"/api/forecast/{s}?{query}" for s in symbols},
+                "backtest_urls": {s: f"/api/backtest/{s}?{query}" for s in symbols},
+                "interval_width": INTERVAL_WIDTH,
+                "unit": TICKER_UNIT,
             }
         )
         return render(request, "compare.html", **context)
