@@ -35,9 +35,9 @@ import orjson
 import pandas as pd
 
 from tickercast.contract import ENGINES
-from tickercast.model.columns import contract_columns
-from tickercast.model.predict import epoch_days, fourier_series
-from tickercast.model.predict import predict as predict_arrays
+from tickercast.model.prophet_seam.columns import contract_columns
+from tickercast.model.prophet_seam.predict import epoch_days, fourier_series
+from tickercast.model.prophet_seam.predict import predict as predict_arrays
 
 if TYPE_CHECKING:
     from prophet import Prophet
