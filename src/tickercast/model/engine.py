@@ -24,7 +24,8 @@ from tickercast.contract import ForecastRequest, encode_response, parse_request,
 
 # Bump when the computation changes in a way that changes answers.
 ALGORITHM_VERSION = 2
-# Bump when the in-process fit (`model/fastfit.py`) changes in a way that changes answers.
+# Bump when the in-process fit (`prophet_seam/fastfit.py`) changes in a way that changes
+# answers.
 FAST_FIT_VERSION = 2
 
 

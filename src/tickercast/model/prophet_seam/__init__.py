@@ -11,7 +11,7 @@ in one place (`versions.py`, checked when the service starts). What it relies on
   `start`, `t_scale`, `y_scale`, `changepoints_t`, `seasonalities`, `history`) and its
   `piecewise_linear`, drawing the same random numbers in the same order;
 - `columns.py`: the contract's columns from Prophet's forecast column names;
-- `fastfit.py` (in `model/`): Prophet's Stan model (`prophet.stan`) solved in-process.
+- `fastfit.py`: Prophet's Stan model (`prophet.stan`) solved in-process.
 
 Importing this package does not import Prophet: the mock engine runs without it.
 """
