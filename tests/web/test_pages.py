@@ -174,6 +174,11 @@ def test_compare_normalises_to_100(client) -> None:
     assert data["series"]["CORE"][0] is None  # CORE's history is shorter than the others'
     first_core = next(v for v in data["series"]["CORE"] if v is not None)
     assert first_core == 100.0
+    # Each line's first price, to put its forecast (from the JSON API) on the same scale.
+    acme = client.get("/api/forecast/ACME?window=2y").json()["history"]
+    assert data["first"]["ACME"] == pytest.approx(acme[0]["close"])
+    assert data["forecast_urls"]["BOLT"] == "/api/forecast/BOLT?periods=60&method=calibrated"
+    assert data["backtest_urls"]["CORE"] == "/api/backtest/CORE?periods=60&method=calibrated"
     assert 'value="ACME,BOLT,CORE"' in resp.text
     assert '<option value="2y" selected>' in resp.text
 

@@ -28,6 +28,8 @@ from tickercast.web.forecasts import (
 )
 from tickercast.web.series import (
     CHARTS,
+    DEFAULT_HORIZON,
+    DEFAULT_METHOD,
     DEFAULT_VIEW,
     DEFAULT_WINDOW,
     HORIZON_CHOICES,
@@ -41,6 +43,7 @@ from tickercast.web.series import (
     Choices,
     adjusted,
     chart_history,
+    first_value,
     guess_freq,
     in_window,
     normalised,
@@ -228,10 +231,18 @@ def register(
             context["message"] = sentence(exc.client_message)
             return render(request, "compare.html", exc.status, **context)
         joined = in_window(pd.DataFrame(closes).sort_index(), context["window"])
+        # Each ticker's calibrated forecast and backtest come from the JSON API afterwards,
+        # scaled by the same first price as its line.
+        query = _query({"periods": str(DEFAULT_HORIZON), "method": DEFAULT_METHOD})
         context["data"] = page_json(
             {
                 "ds": [d.strftime("%Y-%m-%d") for d in joined.index],
                 "series": {s: normalised(joined[s]).round(3).tolist() for s in symbols},
+                "first": {s: first_value(joined[s]) for s in symbols},
+                "forecast_urls": {s: f"/api/forecast/{s}?{query}" for s in symbols},
+                "backtest_urls": {s: f"/api/backtest/{s}?{query}" for s in symbols},
+                "interval_width": INTERVAL_WIDTH,
+                "unit": TICKER_UNIT,
             }
         )
         return render(request, "compare.html", **context)
