@@ -129,8 +129,8 @@ class Fold:
 
 
 def run_fold(task: tuple[Prices, int, int, str]) -> Fold:
-    from tickercast.model import forecasting
-    from tickercast.model.predict import predict as predict_arrays
+    from tickercast.model.prophet_seam import forecasting
+    from tickercast.model.prophet_seam.predict import predict as predict_arrays
 
     forecasting.load_prophet()
     prices, cutoff, window, engine = task
