@@ -56,7 +56,7 @@ def test_a_horizon_too_long_for_the_history_is_shortened_with_the_models_reason(
     data = web.get("/api/backtest/ACME?periods=500&window=1y").json()  # 600 sessions
     assert (data["horizon_asked"], data["horizon"]) == (500, 120)
     assert data["shortened"].startswith(
-        "Backtested 120 sessions ahead, not the 500 sessions asked for: "
+        "Backtested 120 trading days ahead, not the 500 trading days asked for: "
     )
     assert "needs at least" in data["shortened"]
     assert len(data["scores"]["calibrated"]["by_step"]) == 120

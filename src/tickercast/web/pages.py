@@ -25,20 +25,27 @@ from tickercast.errors import (
     sentence,
 )
 from tickercast.settings import WebSettings
-from tickercast.web.backtest import MASE_MEANS
+from tickercast.web.backtest import MASE_MEANS, step_word
 from tickercast.web.forecasts import INTERVAL_WIDTH, UPLOAD_UNIT, Forecaster
 from tickercast.web.series import (
     CHARTS,
+    DEFAULT_HORIZON,
+    DEFAULT_METHOD,
+    DEFAULT_VIEW,
     DEFAULT_WINDOW,
     HORIZON_CHOICES,
     MAX_HORIZON,
     METHOD_LABELS,
     METHODS,
+    VIEW_LABELS,
+    VIEWS,
     WINDOW_LABELS,
     WINDOWS,
     Choices,
     adjusted,
     chart_history,
+    first_value,
+    guess_freq,
     in_window,
     normalised,
 )
@@ -59,7 +66,7 @@ def _query(params: dict[str, str | None]) -> str:
 
 def controls() -> dict[str, Any]:
     return {
-        "windows": [(key, WINDOW_LABELS[key]) for key in WINDOWS],
+        "windows": [(key, VIEW_LABELS[key]) for key in VIEWS],
         "horizons": HORIZON_CHOICES,
         "max_horizon": MAX_HORIZON,
         "charts": CHARTS,
@@ -134,13 +141,14 @@ def register(
         frame: pd.DataFrame,
         choices: Choices,
         unit: str,
+        step: str,
         source: str,
         links: dict[str, Any],
         **data: Any,
     ) -> Response:
-        """The one page of a series (a ticker's, or an uploaded one): its history in the
-        chosen window (`frame`); the browser fetches the forecast afterwards. `data`: what the
-        page's script needs beyond the history; `links`: the download links."""
+        """The one page of a series (a ticker's, or an uploaded one): its history (`frame`);
+        the browser fetches the forecast afterwards. `data`: what the page's script needs
+        beyond the history; `links`: the download links."""
         data = {
             "mode": "upload" if prices.provider == "upload" else "ticker",
             "name": prices.ticker,
@@ -149,6 +157,8 @@ def register(
             "choices": choices.query(),
             "interval_width": INTERVAL_WIDTH,
             "unit": unit,
+            "step": step,
+            "windows": VIEWS,
             **data,
         }
         return render(
@@ -163,6 +173,7 @@ def register(
             source=source,
             unit=unit,
             price_note=sentence("; ".join(data.get("price_notes") or [])),
+            step=step,
             data=page_json(data),
             **links,
             **controls(),
@@ -178,21 +189,19 @@ def register(
         chart: str | None = None,
         method: str | None = None,
     ) -> Response:
-        choices = Choices.parse(window, h, chart, method)
+        choices = Choices.parse(window or DEFAULT_VIEW, h, chart, method, VIEWS)
+        # The page holds all the history; `window` is only how much of it the chart shows.
+        # The forecast and backtest get the API's own history (no window in their URLs), so
+        # every range shows the same forecast.
         try:
             priced = await book.answer(ticker, source or None)
         except UnknownTicker as exc:
             return unknown(request, exc)
         prices = priced.history
-        frame = adjusted(in_window(prices.frame, choices.window))  # row by row: window first
+        frame = adjusted(prices.frame)
         await forecaster.views.viewed(prices.ticker)
         query = _query(
-            {
-                "periods": str(choices.horizon),
-                "window": choices.window,
-                "source": source,
-                "method": choices.method,
-            }
+            {"periods": str(choices.horizon), "source": source, "method": choices.method}
         )
         api_url = f"/api/forecast/{quote(prices.ticker, safe='')}?{query}"
         return series_page(
@@ -201,10 +210,10 @@ def register(
             frame,
             choices,
             prices.currency,
+            step_word(prices.calendar),
             source or "",
             {"csv_url": f"{api_url}&format=csv", "json_url": api_url},
             price_notes=priced.notes(),
-            more_history=len(prices.frame) > len(frame),  # a longer window has more
             forecast_url=api_url,
             backtest_url=f"/api/backtest/{quote(prices.ticker, safe='')}?{query}",
         )
@@ -234,9 +243,10 @@ def register(
             message = sentence(f"That file could not be used: {exc.client_message}")
             return home(request, message, exc.status)
         frame = adjusted(prices.frame)
+        step = step_word(guess_freq(pd.DatetimeIndex(frame.index)))
         links = {"csv_url": None, "json_url": None}
         return series_page(
-            request, prices, frame, Choices(), UPLOAD_UNIT, "upload", links, windows=dict(WINDOWS)
+            request, prices, frame, Choices(window=DEFAULT_VIEW), UPLOAD_UNIT, step, "upload", links
         )
 
     @app.get("/compare", include_in_schema=False)
@@ -267,10 +277,17 @@ def register(
             context["message"] = sentence(exc.client_message)
             return render(request, "compare.html", exc.status, **context)
         joined = in_window(pd.DataFrame(closes).sort_index(), context["window"])
+        # Each ticker's calibrated forecast and backtest come from the JSON API afterwards,
+        # scaled by the same first price as its line.
+        query = _query({"periods": str(DEFAULT_HORIZON), "method": DEFAULT_METHOD})
         context["data"] = page_json(
             {
                 "ds": [d.strftime("%Y-%m-%d") for d in joined.index],
                 "series": {s: normalised(joined[s]).round(3).tolist() for s in symbols},
+                "first": {s: first_value(joined[s]) for s in symbols},
+                "forecast_urls": {s: f"/api/forecast/{quote(s, safe='')}?{query}" for s in symbols},
+                "backtest_urls": {s: f"/api/backtest/{quote(s, safe='')}?{query}" for s in symbols},
+                "interval_width": INTERVAL_WIDTH,
             }
         )
         return render(request, "compare.html", **context)
