@@ -106,3 +106,12 @@ def test_search_finds_a_company_by_name(provider, yahoo: YahooReplay):
 def test_the_library_keeps_its_files_in_our_folder(provider, yahoo_folder):
     provider.history("AAPL")
     assert any(yahoo_folder.iterdir()), "yfinance wrote its cache somewhere else"
+
+
+def test_a_failure_does_not_stick(provider, yahoo: YahooReplay):
+    """yfinance keeps its time-zone look-up's answer for the process, a failed one too."""
+    yahoo.fail("IBM", 500)
+    with pytest.raises(ProviderError):
+        provider.history("IBM")
+    yahoo.heal()
+    assert provider.history("IBM").frame.index[-1] == pd.Timestamp("2013-03-01")

@@ -3,8 +3,10 @@
 `yfinance` calls Yahoo's fixed https hosts (a cookie, a crumb, then the chart or search call)
 through its own `curl_cffi` session, which looks like a browser's (plain `requests` sessions are
 refused). Its traps, handled here: an unknown symbol is an empty answer or a "possibly
-delisted" error, not a clear "not found"; rate limiting comes in waves; it keeps a cache folder
-(time zones, the cookie) that must be writable, so it goes to a folder of ours.
+delisted" error, not a clear "not found"; rate limiting comes in waves; it keeps a failed
+answer of its time-zone look-up for the rest of the process (cleared after any failure); it
+keeps a cache folder (time zones, the cookie) that must be writable, so it goes to a folder of
+ours.
 
 Yahoo's data is for personal use (its terms; yfinance's README says so): a public deployment
 should turn this provider off (`YAHOO_PRICES=false`) and use a licensed one such as Tiingo.
@@ -154,7 +156,12 @@ class YahooProvider:
         return matches
 
     def _error(self, exc: Exception, symbol: str) -> Exception:
+        from yfinance.data import YfData
         from yfinance.exceptions import YFRateLimitError, YFTickerMissingError
+
+        # The library keeps some answers for its process (its time-zone look-up among them),
+        # failed ones too: a ticker whose look-up once failed would fail until a restart.
+        YfData.cache_get.cache_clear()
 
         status = getattr(getattr(exc, "response", None), "status_code", None)
         if isinstance(exc, YFTickerMissingError) or status == 404:
