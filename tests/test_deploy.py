@@ -344,6 +344,14 @@ def test_refresh_has_the_web_apps_settings() -> None:
     assert c["securityContext"] == container(cron)["securityContext"]
 
 
+def test_no_pod_serves_yahoo_s_prices() -> None:
+    """Yahoo's data is for personal use: every pod that reads prices turns it off."""
+    steps = [container(find("Deployment", "tickercast-web")), refresh_first()]
+    steps.append(container(find("CronJob", "tickercast-refresh")))  # the scorer
+    for step in steps:
+        assert env_values(step).get("YAHOO_PRICES") == "false", step["name"]
+
+
 def test_refresh_then_score_and_the_migration_commands_parse() -> None:
     command = refresh_first()["command"]
     assert command == ["tickercast", "refresh", "--concurrency", "2"]

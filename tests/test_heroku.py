@@ -43,6 +43,10 @@ def test_app_json_requires_exactly_the_required_settings() -> None:
     assert asked == required
 
 
+# What a public site sets unlike a developer's machine, on purpose.
+PUBLIC_SITE = {"YAHOO_PRICES": "false"}  # Yahoo's data is for personal use
+
+
 def test_app_json_settings_are_described_and_secrets_have_no_value() -> None:
     for name, spec in APP["env"].items():
         assert len(spec["description"]) > 15, name
@@ -50,7 +54,12 @@ def test_app_json_settings_are_described_and_secrets_have_no_value() -> None:
         if field is not None and "SecretStr" in str(field.annotation):
             assert "value" not in spec, f"{name} is a secret: no value in the repository"
         elif field is not None and "value" in spec:
-            assert spec["value"] == str(field.default), f"{name}: the setting's own default"
+            expected = PUBLIC_SITE.get(name, str(field.default))
+            assert spec["value"] == expected, f"{name}: the setting's own default"
+
+
+def test_a_public_site_does_not_serve_yahoo_s_prices() -> None:
+    assert {n: APP["env"][n].get("value") for n in PUBLIC_SITE} == PUBLIC_SITE
 
 
 def test_app_json_adds_the_redis_and_the_postgres_that_set_their_urls() -> None:

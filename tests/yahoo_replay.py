@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 import trustme
 
+from tickercast import calendars
+
 HOSTS = (
     "fc.yahoo.com",
     "query1.finance.yahoo.com",
@@ -81,13 +83,21 @@ class Listing:
     opens_at: str = "09:30"
     splits: dict[str, float] = field(default_factory=dict)
     dividends: dict[str, float] = field(default_factory=dict)
+    # When set, the same prices on the NYSE sessions that end on this day (today's, say).
+    moved_to: str | None = None
 
     def rows(self) -> pd.DataFrame:
         data = embedded()
         rows = data[(data["ticker"] == self.source)].copy()
         rows["date"] = pd.to_datetime(rows["date"])
         rows = rows[(rows["date"] >= self.first) & (rows["date"] <= self.last)]
-        return rows.sort_values("date").reset_index(drop=True)
+        rows = rows.sort_values("date").reset_index(drop=True)
+        if self.moved_to is not None:
+            end = pd.Timestamp(self.moved_to)
+            sessions = calendars.exchange_calendar("XNYS", end.year - 10, end.year).sessions
+            sessions = sessions[sessions <= end][-len(rows) :]
+            rows["date"] = pd.DatetimeIndex(sessions).tz_localize(None)
+        return rows
 
     def chart(self, symbol: str, last_only: bool = False) -> dict[str, Any]:
         rows = self.rows()
