@@ -62,7 +62,7 @@ def services(replay: YahooReplay, redis_url: str) -> Iterator[ServiceProcess]:
             "YAHOO_PRICES": "true",
             "YAHOO_PROXY": replay.proxy_url,
             "YAHOO_CACHE_DIR": folder,
-            "CURL_CA_BUNDLE": str(replay.ca_file),
+            "YAHOO_CA_BUNDLE": str(replay.ca_file),
             "WEB_CONCURRENCY": "2",
         }
         yield stack.enter_context(start_process(["web", "--port", str(port)], env, port))

@@ -130,6 +130,11 @@ class ProviderSettings(_Base):
     yahoo_proxy: SecretStr | None = Field(
         default=None, description="A proxy for Yahoo's hosts (`http://host:port`); unset: none."
     )
+    yahoo_ca_bundle: str | None = Field(
+        default=None,
+        description="A CA bundle file to trust for Yahoo's hosts (a TLS-inspecting proxy's); "
+        "unset: the usual ones.",
+    )
     yahoo_cache_dir: str | None = Field(
         default=None,
         description="A writable folder for yfinance's own files; unset: one in the temp folder.",

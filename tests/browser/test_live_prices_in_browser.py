@@ -46,7 +46,7 @@ def live_web(
         YAHOO_PRICES="true",
         YAHOO_PROXY=yahoo.proxy_url,
         YAHOO_CACHE_DIR=str(folder),
-        CURL_CA_BUNDLE=str(yahoo.ca_file),
+        YAHOO_CA_BUNDLE=str(yahoo.ca_file),
     )
     yahoo.reset()
 

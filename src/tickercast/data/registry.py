@@ -56,7 +56,12 @@ def yahoo_provider(settings: ProviderSettings) -> YahooProvider:
     """Yahoo through yfinance, its files in `YAHOO_CACHE_DIR` (else the temp folder)."""
     folder = settings.yahoo_cache_dir or str(Path(tempfile.gettempdir()) / "tickercast-yfinance")
     proxy = settings.yahoo_proxy.get_secret_value() if settings.yahoo_proxy else None
-    return YahooProvider(Path(folder), timeout=settings.provider_timeout, proxy=proxy)
+    return YahooProvider(
+        Path(folder),
+        timeout=settings.provider_timeout,
+        proxy=proxy,
+        ca_bundle=settings.yahoo_ca_bundle,
+    )
 
 
 def resolve(

@@ -50,11 +50,14 @@ SEARCH_RESULTS = 8
 _setup_lock = threading.Lock()
 
 
-def new_session(proxy: str | None = None) -> Any:
-    """The browser-like `curl_cffi` session yfinance needs; `proxy` for Yahoo's hosts."""
+def new_session(proxy: str | None = None, ca_bundle: str | None = None) -> Any:
+    """The browser-like `curl_cffi` session yfinance needs; `proxy` for Yahoo's hosts,
+    `ca_bundle` a file of certificates to trust instead of the usual ones."""
     from curl_cffi import requests as curl_requests
 
-    return curl_requests.Session(impersonate="chrome", proxy=proxy or None)
+    return curl_requests.Session(
+        impersonate="chrome", proxy=proxy or None, verify=ca_bundle or True
+    )
 
 
 class YahooProvider:
@@ -69,6 +72,7 @@ class YahooProvider:
         timeout: float = 10.0,
         session: Any | None = None,
         proxy: str | None = None,
+        ca_bundle: str | None = None,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         import yfinance
@@ -78,7 +82,7 @@ class YahooProvider:
             yfinance.set_tz_cache_location(str(cache_dir))
             yfinance.config.debug.hide_exceptions = False  # errors raised, not printed
         self.timeout = timeout
-        self.session = session if session is not None else new_session(proxy)
+        self.session = session if session is not None else new_session(proxy, ca_bundle)
         self._now = now
 
     def __repr__(self) -> str:
