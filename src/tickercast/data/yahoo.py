@@ -55,9 +55,9 @@ def new_session(proxy: str | None = None, ca_bundle: str | None = None) -> Any:
     `ca_bundle` a file of certificates to trust instead of the usual ones."""
     from curl_cffi import requests as curl_requests
 
-    return curl_requests.Session(
-        impersonate="chrome", proxy=proxy or None, verify=ca_bundle or True
-    )
+    # `verify` takes a file's path too (curl's CAINFO), though its type says bool.
+    verify: Any = ca_bundle or True
+    return curl_requests.Session(impersonate="chrome", proxy=proxy or None, verify=verify)
 
 
 class YahooProvider:
