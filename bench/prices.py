@@ -50,9 +50,8 @@ def listing(i: int) -> Listing:
 
 
 @contextmanager
-def services(replay: YahooReplay, redis_url: str) -> Iterator[ServiceProcess]:
+def web_app(replay: YahooReplay, redis_url: str, model: ServiceProcess) -> Iterator[ServiceProcess]:
     with ExitStack() as stack:
-        model = stack.enter_context(start_model_service(keys=MODEL_KEYS, workers=1, mock=True))
         folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-prices-"))
         port = free_port()
         env = {
@@ -82,8 +81,11 @@ def load(url: str, tickers: tuple[str, ...], seconds: float) -> collections.Coun
                 try:
                     r = client.get(f"/api/forecast/{ticker}", params={"periods": 20})
                     kind = str(r.status_code)
-                    if r.status_code == 200 and r.json().get("price_notes"):
-                        kind += " with a note"
+                    notes = (
+                        " ".join(r.json().get("price_notes", [])) if r.status_code == 200 else ""
+                    )
+                    if "did not answer" in notes:
+                        kind += ", the last prices with a note that Yahoo did not answer"
                     if r.status_code == 503 and "retry-after" in r.headers:
                         kind += " with Retry-After"
                 except httpx.HTTPError as exc:
@@ -114,37 +116,57 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.prices", description=__doc__)
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each load")
     args = parser.parse_args(argv)
-    with YahooReplay() as replay, redis_for_the_run() as run_redis:
+    with ExitStack() as stack:
+        replay = stack.enter_context(YahooReplay())
+        redis_url = stack.enter_context(stack.enter_context(redis_for_the_run()).database())
+        model = stack.enter_context(start_model_service(keys=MODEL_KEYS, workers=1, mock=True))
         for i, ticker in enumerate(TICKERS + NEVER_FETCHED):
             replay.serve(ticker, listing(i))
-        with run_redis.database() as redis_url, services(replay, redis_url) as web:
-            log(f"load: {USERS} users on {len(TICKERS)} tickers for {args.seconds:.0f} s")
-            outcomes = load(web.url, TICKERS, args.seconds)
-            per_ticker = [replay.history_requests(t) for t in TICKERS]
-            print("\n### Load\n")
-            print(f"- answers: {dict(outcomes)}")
-            print(
-                f"- Yahoo price-history requests per ticker: max {max(per_ticker)}, "
-                f"mean {statistics.mean(per_ticker):.2f} (20 tickers); time-zone look-ups "
-                f"(the library's own, once per ticker and folder): "
-                f"{replay.count('/v8/finance/chart/') - sum(per_ticker)}"
-            )
-            times = unknown_page(web.url)
-            print("\n### An unknown symbol\n")
-            print(f"- /t/ZZZZ: first {times[0]:.2f} s, again {times[1]:.3f} s")
+        with web_app(replay, redis_url, model) as web:
+            the_day(web, replay, args.seconds)
+        with web_app(replay, redis_url, model) as web:
+            the_next_day_without_yahoo(web, replay, redis_url, args.seconds)
 
-            log("Yahoo stops answering; the day's prices expire")
-            client = redis.Redis.from_url(redis_url)
-            fresh = list(client.scan_iter(match="tickercast:prices:v*:fresh:*"))
-            if fresh:
-                client.delete(*fresh)
-            client.close()
-            for ticker in TICKERS + NEVER_FETCHED:
-                replay.stall(ticker, 60)
-            outcomes = load(web.url, TICKERS + NEVER_FETCHED, args.seconds)
-            print("\n### Yahoo stops mid-load\n")
-            print(f"- answers: {dict(outcomes)}")
-            replay.heal()
+
+def the_day(web: ServiceProcess, replay: YahooReplay, seconds: float) -> None:
+    log(f"load: {USERS} users on {len(TICKERS)} tickers for {seconds:.0f} s")
+    outcomes = load(web.url, TICKERS, seconds)
+    per_ticker = [replay.history_requests(t) for t in TICKERS]
+    print("\n### Load\n")
+    print(f"- answers: {dict(outcomes)}")
+    print(
+        f"- Yahoo price-history requests per ticker: max {max(per_ticker)}, "
+        f"mean {statistics.mean(per_ticker):.2f} ({len(TICKERS)} tickers); time-zone look-ups "
+        f"(the library's own, once per ticker and cache folder): "
+        f"{replay.count('/v8/finance/chart/') - sum(per_ticker)}"
+    )
+    warnings = collections.Counter(
+        line.split('"message": "', 1)[1].split(":", 1)[0].split(" (")[0]
+        for line in web.log_path.read_text(errors="replace").splitlines()
+        if '"level": "WARNING"' in line
+    )
+    print(f"- warnings in the web app's log: {dict(warnings) or 'none'}")
+    times = unknown_page(web.url)
+    print("\n### An unknown symbol\n")
+    print(f"- /t/ZZZZ: first {times[0]:.2f} s, again {times[1]:.3f} s")
+
+
+def the_next_day_without_yahoo(
+    web: ServiceProcess, replay: YahooReplay, redis_url: str, seconds: float
+) -> None:
+    """New workers, the day's prices gone from Redis (the last ones kept), Yahoo silent."""
+    log("the next day: Yahoo stops answering")
+    client = redis.Redis.from_url(redis_url)
+    fresh = list(client.scan_iter(match="tickercast:prices:v*:fresh:*"))
+    if fresh:
+        client.delete(*fresh)
+    client.close()
+    for ticker in TICKERS + NEVER_FETCHED:
+        replay.stall(ticker, 60)
+    outcomes = load(web.url, TICKERS + NEVER_FETCHED, seconds)
+    print("\n### Yahoo stops answering (the next day; 5 of the 25 tickers never fetched)\n")
+    print(f"- answers: {dict(outcomes)}")
+    replay.heal()
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ NAMESPACE = "tickercast:prices"
 VERSION = "1"  # part of every key: change it when the stored bytes' meaning changes
 MAX_ITEMS = 5_000
 MEMORY_MAX_BYTES = 128 * 2**20
+LOCAL_MAX_ITEMS, LOCAL_MAX_BYTES = 500, 32 * 2**20  # ten years of a ticker: about 100 KB
 PRIORITY = ("yahoo", "tiingo", "nasdaq", "embedded")  # who answers when dates tie
 SOURCE_WORDS = {"embedded": "sample data"}  # what a note calls a source, when not its label
 LAST_COPY_TTL = 30 * 86400.0  # the prices served when a source stops answering
@@ -128,6 +129,9 @@ class PriceBook:
         if memory is None:
             memory = bytes_lru(MAX_ITEMS, MEMORY_MAX_BYTES)
         self.cache = SharedCache(store, NAMESPACE, MAX_ITEMS, memory)
+        # With Redis, the day's answers this process fetched or read are kept here too (see
+        # `_keep`); without, the store's memory is this process's already.
+        self._local = bytes_lru(LOCAL_MAX_ITEMS, LOCAL_MAX_BYTES) if store.shared else memory
         self._clock = clock
         self._observe = observe or (lambda name, outcome: None)
         self.last_outcome: dict[str, str] = {}  # source -> its last fetch's outcome, here
@@ -203,16 +207,22 @@ class PriceBook:
         if provider.tickers():  # a source that lists its tickers holds them in memory
             return provider.history(symbol)
         key = _key("fresh", name, symbol)
+        raw = self._local.get(key)
+        if raw is not None:
+            self._observe(name, "cached")
+            return _decoded(raw)
         raw = await self.cache.get(key)
         if raw is not None:
             self._observe(name, "cached")
-        else:
-            flight = self._flights.get(key)
-            if flight is None:
-                flight = asyncio.ensure_future(self._fetch(name, symbol, key))
-                self._flights[key] = flight
-                flight.add_done_callback(lambda _: self._flights.pop(key, None))
-            raw = await asyncio.shield(flight)
+            history = _decoded(raw)
+            self._local.put(key, raw, seconds_until_stale(history.calendar, self._clock()))
+            return history
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = asyncio.ensure_future(self._fetch(name, symbol, key))
+            self._flights[key] = flight
+            flight.add_done_callback(lambda _: self._flights.pop(key, None))
+        raw = await asyncio.shield(flight)
         return _decoded(raw)
 
     async def _fetch(self, name: str, symbol: str, key: str) -> bytes:
@@ -243,6 +253,12 @@ class PriceBook:
                 return await self.cache.get(key)
         return None
 
+    async def _keep(self, key: str, raw: bytes, ttl: float) -> None:
+        """In the shared store and in this process (which still has it while Redis does not
+        answer: a Redis outage costs a fetch per worker, not one per request)."""
+        self._local.put(key, raw, ttl)
+        await self.cache.set(key, raw, ttl)
+
     async def _fetch_now(self, name: str, symbol: str, key: str) -> bytes:
         provider = self.providers[name]
         try:
@@ -252,17 +268,17 @@ class PriceBook:
         except NotFound as exc:
             self._told(name, "not_found")
             raw = _MISSING + exc.message.encode()
-            await self.cache.set(key, raw, NOT_FOUND_TTL)
+            await self._keep(key, raw, NOT_FOUND_TTL)
             return raw
         except ProviderError as exc:
             self._told(name, "error")
             raw = _FAILED + orjson.dumps([exc.message, exc.retry_after])
-            await self.cache.set(key, raw, float(exc.retry_after or ERROR_BACKOFF))
+            await self._keep(key, raw, float(exc.retry_after or ERROR_BACKOFF))
             return raw
         self._told(name, "ok")
         body = _encoded(history)
         ttl = seconds_until_stale(history.calendar, self._clock())
-        await self.cache.set(key, _FOUND + body, ttl)
+        await self._keep(key, _FOUND + body, ttl)
         await self.cache.set(_key("last", name, symbol), _FOUND + body, LAST_COPY_TTL)
         return _FOUND + body
 
