@@ -24,6 +24,7 @@ import httpx
 from bench import floor
 from bench.cases import PERIODS, TIMEOUT, check_rows
 from bench.data import Series, Windows, load_series, request_body
+from bench.honesty import Prices, embedded, external
 from bench.procs import BENCH_KEY, ROOT, Service
 from bench.timing import Samples, cpu_seconds, timed_post
 
@@ -143,7 +144,6 @@ def _memory_child(engine: str, rows: int, count: int) -> float:
 
 # --- agreement: the fast fit against CmdStan, every row, days the history never has included ---
 
-AGREEMENT_TICKERS = ("AAPL", "GOOG", "IBM", "MSFT", "FB")
 AGREEMENT_SIZES = (250, 1250, 2500)
 AGREEMENT_FREQS = ("D", "B", "XNYS")
 CALIBRATED_STEPS = 30
@@ -163,23 +163,24 @@ class Agreement:
     calibrated_high: float
 
 
-def agreement_windows() -> list[tuple[str, int]]:
-    """Every embedded ticker at every size it has; one with fewer sessions at its full length."""
+def agreement_windows(series: list[Prices]) -> list[tuple[Prices, int]]:
+    """Every series at every size it has; one with fewer sessions at its full length."""
     out = []
-    for ticker in AGREEMENT_TICKERS:
-        have = len(load_series(ticker))
-        out += [(ticker, n) for n in AGREEMENT_SIZES if n <= have] or [(ticker, have)]
+    for prices in series:
+        have = len(prices.y)
+        out += [(prices, n) for n in AGREEMENT_SIZES if n <= have] or [(prices, have)]
     return out
 
 
-def measure_agreement(ticker: str, rows: int) -> list[Agreement]:
+def measure_agreement(prices: Prices, rows: int) -> list[Agreement]:
+    """The last `rows` sessions of `prices`, fitted once by each engine, predicted per freq."""
     import numpy as np
 
     from tickercast.contract import ForecastRequest, parse_request
     from tickercast.model import calibrated, forecasting
 
-    series = load_series(ticker)
-    ds, y = series.window(len(series) - rows, rows)
+    ds = [str(d.date()) for d in prices.ds[-rows:]]
+    y = [float(v) for v in prices.y[-rows:]]
 
     def request(freq: str, periods: int, method: str = "prophet") -> ForecastRequest:
         body = {"ds": ds, "y": y, "periods": periods, "freq": freq, "method": method}
@@ -195,16 +196,15 @@ def measure_agreement(ticker: str, rows: int) -> list[Agreement]:
         calibrated_req = request(freq, CALIBRATED_STEPS, "calibrated")
         dates = forecasting.prediction_dates(calibrated_req)
         answer = calibrated.forecast(calibrated_req, dates, forecasting.point_fit("fast"))
-        last = float(y[-1])
         out.append(
             Agreement(
-                ticker,
+                prices.name,
                 rows,
                 freq,
                 float(np.median(gap)),
                 float(gap.max()),
-                float(answer["yhat"].min() / last),
-                float(answer["yhat"].max() / last),
+                float(answer["yhat"].min() / y[-1]),
+                float(answer["yhat"].max() / y[-1]),
             )
         )
     return out
@@ -236,14 +236,18 @@ def agreement_table(results: list[Agreement]) -> str:
 
 
 def _agreement_main() -> None:
+    """The table for the embedded prices, then for those outside the repository (when the
+    package that ships them is installed: `bench/honesty.py`)."""
     from tickercast.model import forecasting
 
     forecasting.load_prophet()
-    results = []
-    for ticker, rows in agreement_windows():
-        print(f"agreement: {ticker} N={rows}", file=sys.stderr, flush=True)
-        results += measure_agreement(ticker, rows)
-    print(agreement_table(results))
+    for label, series in (("embedded", embedded()), ("outside the repository", external())):
+        results = []
+        for prices, rows in agreement_windows(series):
+            print(f"agreement: {prices.name} N={rows}", file=sys.stderr, flush=True)
+            results += measure_agreement(prices, rows)
+        if results:
+            print(f"\n**{label}**\n\n{agreement_table(results)}", flush=True)
 
 
 if __name__ == "__main__":

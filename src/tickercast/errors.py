@@ -6,11 +6,13 @@
     ├── NoKey (401)                    no `key` submitted
     ├── InvalidKey (403)               a `key` that is not accepted
     ├── NotFound (404)                 an unknown ticker or page
+    │   └── UnknownTicker (404)        no price source has the symbol; knows which symbol
     ├── RequestTooLarge (413)          body or upload over its size limit
     ├── RateLimited (429)              a key over its request rate; has retry_after
     ├── ServiceBusy (503)              every worker busy, or a fit ran out of time; has retry_after
     └── UpstreamError (502)            a price provider or the model service failed us
         └── ProviderError (502)        a price provider failed; says which and why
+            └── PricesUnavailable (503)  no source answered and no earlier prices kept
 
 `error_body` is the one place the JSON error shape `{"message": ...}` is built.
 """
@@ -65,6 +67,12 @@ class NotFound(TickercastError):
     public_message = "not found"
 
 
+class UnknownTicker(NotFound):
+    def __init__(self, symbol: str, message: str) -> None:
+        super().__init__(message)
+        self.symbol = symbol
+
+
 class RequestTooLarge(TickercastError):
     status = 413
     public_message = "request too large"
@@ -91,6 +99,12 @@ def error_body(message: str) -> bytes:
 
 class ProviderError(UpstreamError):
     """A price provider failed; the message is a sentence for the user, with no secret in it."""
+
+
+class PricesUnavailable(ProviderError):
+    """No price source answered and none of their earlier prices are kept: try again later."""
+
+    status = 503
 
 
 def sentence(message: str) -> str:

@@ -13,9 +13,11 @@ from pydantic import SecretStr
 
 from tests.data.recorded import NASDAQ_KEY, TIINGO_KEY
 from tests.replay import ReplayServer
+from tests.yahoo_replay import YahooReplay
 from tickercast.cache import Cache, MemoryCache, RedisCache
 from tickercast.data.nasdaq import NasdaqDataLinkProvider
 from tickercast.data.tiingo import TiingoProvider
+from tickercast.data.yahoo import YahooProvider
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "providers"
 
@@ -93,3 +95,35 @@ def tiingo(server: ReplayServer, client: httpx.Client) -> Callable[..., TiingoPr
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def _yahoo_session() -> Iterator[YahooReplay]:
+    with YahooReplay() as replay:
+        yield replay
+
+
+@pytest.fixture
+def yahoo(_yahoo_session: YahooReplay) -> YahooReplay:
+    """Yahoo replayed on this machine, its counts at zero and its listings as built."""
+    _yahoo_session.reset()
+    return _yahoo_session
+
+
+@pytest.fixture(scope="session")
+def yahoo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("yfinance")
+
+
+@pytest.fixture
+def provider_with(yahoo: YahooReplay, yahoo_folder: Path) -> Callable[..., YahooProvider]:
+    def make(**options: object) -> YahooProvider:
+        options.setdefault("timeout", 5.0)
+        return YahooProvider(yahoo_folder, session=yahoo.session(), **options)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def provider(provider_with: Callable[..., YahooProvider]) -> YahooProvider:
+    return provider_with()

@@ -1,4 +1,4 @@
-"""Fetched prices are kept in the shared cache until the next NYSE close has been published."""
+"""Fetched prices are kept in the shared cache until the next close has been published."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from tests.data.recorded import AAPL_CLOSES, END, START
 from tickercast.cache import MemoryCache
-from tickercast.data.caching import FALLBACK_TTL, seconds_until_stale
+from tickercast.data.exchanges import FALLBACK_TTL, seconds_until_stale
 from tickercast.data.frames import dumps_frame, loads_frame
 
 
@@ -34,16 +34,16 @@ def utc(text: str) -> dt.datetime:
     ],
 )
 def test_stale_after_the_next_close_is_published(now, stale_at):
-    seconds = seconds_until_stale(utc(now))
+    seconds = seconds_until_stale("XNYS", utc(now))
     assert utc(now) + dt.timedelta(seconds=seconds) == utc(stale_at)
 
 
 def test_falls_back_when_the_calendar_cannot_answer(monkeypatch):
-    def broken(now):
+    def broken(calendar, now):
         raise LookupError("no calendar")
 
-    monkeypatch.setattr("tickercast.data.caching.next_close", broken)
-    assert seconds_until_stale(utc("2026-11-30 15:00")) == FALLBACK_TTL
+    monkeypatch.setattr("tickercast.data.exchanges.next_close", broken)
+    assert seconds_until_stale("XNYS", utc("2026-11-30 15:00")) == FALLBACK_TTL
 
 
 def test_providers_ask_once_per_ticker(nasdaq, tiingo, server, cache):
@@ -60,7 +60,7 @@ def test_providers_ask_once_per_ticker(nasdaq, tiingo, server, cache):
 
 def test_the_cache_entry_lives_until_stale(tiingo, server, monkeypatch):
     cache = MemoryCache()
-    monkeypatch.setattr("tickercast.data.caching.seconds_until_stale", lambda: 1234.0)
+    monkeypatch.setattr("tickercast.data.caching.seconds_until_stale", lambda calendar: 1234.0)
     seen: list[float] = []
     original = cache.set
     monkeypatch.setattr(cache, "set", lambda k, v, ttl: (seen.append(ttl), original(k, v, ttl)))

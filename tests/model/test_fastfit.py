@@ -393,3 +393,29 @@ def test_the_service_answers_engine_fast_and_refuses_an_unknown_engine() -> None
     assert unknown.json() == {
         "message": "invalid input: unknown engine 'gpu'; use 'cmdstan' or 'fast'"
     }
+
+
+@pytest.mark.slow
+def test_no_small_nudge_scores_higher_by_stans_own_log_prob_at_a_small_prior_scale() -> None:
+    """Stan's score, not ours, at a seasonality prior scale small enough to halve the weekly
+    wave: a ridge weight written wrong (1/σ for 1/σ²) moves the optimum, and a nudge gains."""
+    from prophet import Prophet
+
+    from tests.model.test_fastfit_silent import daily_stan_data
+
+    forecasting.load_prophet()
+    stan_model = Prophet().stan_backend.model
+    # every day of the week observed: no silent direction, the exact optimum everywhere
+    stan_data = daily_stan_data(np.arange(140), seed=5, sigmas=0.001, weekly=0.02)
+    data = {k: np.asarray(v).tolist() if np.ndim(v) else v for k, v in stan_data.items()}
+    params = fastfit.optimize(stan_data)
+    best = stan_log_prob(stan_model, params, data)
+    assert best == pytest.approx(fastfit.log_posterior(params, stan_data), rel=1e-9)
+    theta = fastfit.theta_of(params)
+    seasonal = slice(len(theta) - stan_data["K"], len(theta))
+    rng = np.random.default_rng(0)
+    for direction in [np.eye(len(theta))[0], *rng.normal(size=(4, len(theta)))]:
+        direction[seasonal.start] += 1.0  # a seasonal part in each
+        for step in (1e-3, -1e-3):
+            nudged = with_theta(params, theta + step * direction / np.linalg.norm(direction))
+            assert stan_log_prob(stan_model, nudged, data) < best

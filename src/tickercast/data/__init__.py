@@ -3,10 +3,16 @@
     build_providers(settings, client, cache) -> {name: PriceProvider}   embedded, nasdaq, tiingo
     resolve(providers, ticker, source, start, end) -> PriceHistory     first provider that has it
     parse_upload(content, max_bytes, name) -> PriceHistory              a user's CSV, not stored
+    yahoo.YahooProvider(cache_dir, ...)                                 Yahoo through yfinance
+    prices.PriceBook(providers, store, budget=...)                      async: the most recent
+        .prices(ticker) -> Prices, .search(text), .find(text)          source, cached until the
+                                                                        exchange's next close
+    exchanges.calendar_of(symbol), seconds_until_stale(calendar)       a ticker's exchange
 
-Errors: `NotFound` (unknown ticker or source), `ProviderError` (a provider failed; the message
-is a sentence for the user, never holding a key), `InvalidInput` (a bad ticker or CSV),
-`RequestTooLarge` (a CSV over the limit).
+Errors: `NotFound` (unknown ticker or source; `UnknownTicker` from the price book),
+`ProviderError` (a provider failed; the message is a sentence for the user, never holding a
+key), `PricesUnavailable` (no source answered and nothing kept: 503), `InvalidInput` (a bad
+ticker or CSV), `RequestTooLarge` (a CSV over the limit).
 """
 
 from tickercast.data.base import PRICE_COLUMNS, PriceHistory, PriceProvider

@@ -15,16 +15,35 @@ PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume", "adj
 @dataclass(frozen=True)
 class PriceHistory:
     """One ticker's daily prices: `frame` has a naive DatetimeIndex named `date`, sorted and
-    unique, and the PRICE_COLUMNS as floats."""
+    unique, and the PRICE_COLUMNS as floats; what they are in (`currency`), the exchange
+    calendar their sessions follow (`calendar`, a code of `exchange_calendars`, or "D"/"B"),
+    and the instrument's name when the provider says it."""
 
     ticker: str
     provider: str
     frame: pd.DataFrame
     attribution: str
+    currency: str = "USD"
+    calendar: str = "XNYS"
+    name: str = ""
+
+    @property
+    def last_date(self) -> dt.date | None:
+        return None if self.frame.empty else pd.Timestamp(self.frame.index[-1]).date()
+
+
+@dataclass(frozen=True)
+class Match:
+    """One answer to a search by name or symbol."""
+
+    ticker: str
+    name: str
+    exchange: str
+    kind: str
 
 
 class PriceProvider(Protocol):
-    name: str  # short and URL-safe: "embedded", "nasdaq", "tiingo"
+    name: str  # short and URL-safe: "embedded", "nasdaq", "tiingo", "yahoo"
     label: str  # what the user reads
 
     def tickers(self) -> list[str]:

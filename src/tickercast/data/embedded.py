@@ -11,11 +11,19 @@ import functools
 
 import pandas as pd
 
-from tickercast.data.base import PRICE_COLUMNS, PriceHistory
+from tickercast.data.base import PRICE_COLUMNS, Match, PriceHistory
 from tickercast.data.frames import clip, date_span, make_frame
 from tickercast.errors import NotFound
 
 ATTRIBUTION = "Prices: Quandl WIKI end-of-day data, from the bokeh-sampledata package."
+# The companies' names, for finding a ticker by name offline.
+NAMES = {
+    "AAPL": "Apple Inc.",
+    "FB": "Facebook, Inc. (now Meta Platforms)",
+    "GOOG": "Google Inc. (now Alphabet)",
+    "IBM": "International Business Machines Corporation",
+    "MSFT": "Microsoft Corporation",
+}
 
 
 @functools.cache
@@ -52,4 +60,13 @@ class EmbeddedProvider:
         frame = clip(frames[symbol], start, end).copy()  # callers may change theirs
         if frame.empty:
             raise NotFound(f"The sample data has no prices for {symbol}{date_span(start, end)}.")
-        return PriceHistory(symbol, self.name, frame, self.attribution)
+        return PriceHistory(symbol, self.name, frame, self.attribution, name=NAMES.get(symbol, ""))
+
+    def search(self, query: str) -> list[Match]:
+        """The tickers whose symbol is `query` or whose name holds all its words."""
+        words = query.lower().split()
+        return [
+            Match(ticker, name, "NYSE/Nasdaq", "sample data")
+            for ticker, name in NAMES.items()
+            if words and (query.strip().upper() == ticker or all(w in name.lower() for w in words))
+        ]

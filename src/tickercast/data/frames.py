@@ -15,9 +15,10 @@ import pandas as pd
 from tickercast.data.base import PRICE_COLUMNS
 from tickercast.errors import InvalidInput
 
-# Letters, digits and the separators real symbols use (BRK.B, BF-B, RDS_A); nothing that could
-# change the path of a provider's URL.
-_TICKER = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,14}")
+# Letters, digits and the separators real symbols use (BRK.B, BF-B, RDS_A, SAP.DE, 7203.T);
+# nothing that could change the path of a provider's URL.
+# Yahoo's indices start with ^ (^GSPC) and its currencies end with =X (EURUSD=X).
+_TICKER = re.compile(r"\^?[A-Z0-9][A-Z0-9._=-]{0,14}")
 
 
 def normalize_ticker(ticker: str) -> str:
@@ -62,15 +63,22 @@ def date_span(start: dt.date | None, end: dt.date | None) -> str:
     return (f" from {start}" if start else "") + (f" to {end}" if end else "")
 
 
+def frame_payload(frame: pd.DataFrame) -> dict[str, Any]:
+    """The frame as columns for orjson (OPT_SERIALIZE_NUMPY): dates as days since 1970-01-01."""
+    days = frame.index.values.astype("datetime64[D]").astype(np.int64)
+    return {"date": days, **{name: frame[name].to_numpy() for name in PRICE_COLUMNS}}
+
+
 def dumps_frame(frame: pd.DataFrame) -> bytes:
     """Compact JSON of columns: dates as days since 1970-01-01, NaN as null."""
-    days = frame.index.values.astype("datetime64[D]").astype(np.int64)
-    payload = {"date": days, **{name: frame[name].to_numpy() for name in PRICE_COLUMNS}}
-    return orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
+    return orjson.dumps(frame_payload(frame), option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def loads_frame(raw: bytes) -> pd.DataFrame:
-    payload = orjson.loads(raw)
+    return frame_from_payload(orjson.loads(raw))
+
+
+def frame_from_payload(payload: Mapping[str, Any]) -> pd.DataFrame:
     dates = np.asarray(payload["date"], dtype="datetime64[D]")
     columns = {name: np.asarray(payload[name], dtype=float) for name in PRICE_COLUMNS}
     return make_frame(dates, columns)

@@ -1,0 +1,310 @@
+"""A ticker's prices for a page: every source asked at once, within one time budget.
+
+    book = PriceBook(providers, store, budget=4.0)
+    prices = await book.prices("sap.de")     # Prices: the history, and what the page must say
+    matches = await book.search("apple")     # [Match]: Yahoo's search, else the embedded names
+
+Where several sources have a ticker, the one with the most recent prices answers (ties go to
+`PRIORITY`: Yahoo, the keyed providers, the embedded sample). Each online source's answer is
+kept in the store (Redis when configured, shared by every worker and replica; else this
+process) until that exchange's next close has been published, so a ticker costs a source one
+request a trading day whatever the traffic: identical requests in a process wait on one fetch,
+and across processes the first takes a short lock while the others wait for its answer.
+
+A source that fails or limits us is not asked again for a short while (`ERROR_BACKOFF`, or the
+wait it asked for); meanwhile its last prices (kept `LAST_COPY_TTL`) still answer, marked as
+such. With no prices at all from anyone: `PricesUnavailable` (503, Retry-After) when a source
+failed, else `UnknownTicker` (404).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import orjson
+
+from tickercast.cache import AnswerCache, MemoryCache
+from tickercast.data.base import Match, PriceHistory, PriceProvider
+from tickercast.data.exchanges import seconds_until_stale
+from tickercast.data.frames import frame_from_payload, frame_payload, normalize_ticker
+from tickercast.errors import (
+    InvalidInput,
+    NotFound,
+    PricesUnavailable,
+    ProviderError,
+    UnknownTicker,
+)
+from tickercast.store import Store
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "tickercast:prices"
+VERSION = "1"  # part of every key: change it when the stored bytes' meaning changes
+MAX_ITEMS = 5_000
+MEMORY_MAX_BYTES = 128 * 2**20
+PRIORITY = ("yahoo", "tiingo", "nasdaq", "embedded")  # who answers when dates tie
+LAST_COPY_TTL = 30 * 86400.0  # the prices served when a source stops answering
+NOT_FOUND_TTL = 6 * 3600.0  # an unknown symbol is not asked again for this long
+ERROR_BACKOFF = 30.0  # a failing source is not asked again for this long (unless it says)
+SEARCH_TTL = 86400.0
+LOCK_SECONDS = 30.0  # another process's fetch is waited for at most this long
+POLL_SECONDS = 0.1
+PROVIDER_THREADS = 16  # price fetches running at once in a process (each a blocking call)
+
+_FOUND, _MISSING, _FAILED = b"P", b"N", b"E"  # the first byte of a stored answer
+
+
+@dataclass(frozen=True)
+class Prices:
+    """A ticker's prices and what a page must say about them: `unanswered` are the labels of
+    sources that failed or ran out of time; `last_copy` is True when the history is a source's
+    earlier answer, kept for when it fails."""
+
+    history: PriceHistory
+    label: str
+    unanswered: tuple[str, ...] = ()
+    last_copy: bool = False
+
+
+class PriceBook:
+    def __init__(
+        self,
+        providers: Mapping[str, PriceProvider],
+        store: Store,
+        *,
+        budget: float = 4.0,
+        memory: MemoryCache | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        order = {name: i for i, name in enumerate(PRIORITY)}
+        self.providers = dict(sorted(providers.items(), key=lambda kv: order.get(kv[0], 2)))
+        self.store = store
+        self.budget = budget
+        self.cache = AnswerCache(
+            store, NAMESPACE, MAX_ITEMS, memory or MemoryCache(MAX_ITEMS, MEMORY_MAX_BYTES)
+        )
+        self._clock = clock
+        self._flights: dict[str, asyncio.Future[bytes]] = {}
+        self._threads = anyio.CapacityLimiter(PROVIDER_THREADS)
+
+    def label(self, name: str) -> str:
+        return str(getattr(self.providers[name], "label", name))
+
+    def tickers(self) -> list[tuple[str, str]]:
+        """(ticker, source) for every ticker a source lists (online ones list none)."""
+        return [(t, name) for name, p in self.providers.items() for t in p.tickers()]
+
+    # Prices ------------------------------------------------------------------------------
+    async def prices(self, ticker: str, source: str | None = None) -> Prices:
+        symbol = normalize_ticker(ticker)
+        if source is not None and source not in self.providers:
+            raise NotFound(
+                f"There is no price source {source[:20]!r}; "
+                f"choose one of {', '.join(self.providers)}."
+            )
+        names = [source] if source else list(self.providers)
+        tasks = {name: asyncio.ensure_future(self._answer(name, symbol)) for name in names}
+        await asyncio.wait(tasks.values(), timeout=self.budget)
+        found: list[tuple[PriceHistory, str, bool]] = []
+        unanswered: list[str] = []
+        failure: ProviderError | None = None
+        for name, task in tasks.items():
+            if not task.done():
+                task.cancel()  # the fetch itself goes on (shielded) and is kept for later
+                log.warning("%s did not answer for %s within %.1f s", name, symbol, self.budget)
+                unanswered.append(name)
+                failure = failure or PricesUnavailable(
+                    f"{self.label(name)} did not answer in time", retry_after=int(ERROR_BACKOFF)
+                )
+            elif isinstance(task.exception(), ProviderError):
+                unanswered.append(name)
+                failure = failure or _unavailable(task.exception())
+            elif task.exception() is None:
+                found.append((task.result(), name, False))
+            elif not isinstance(task.exception(), NotFound):
+                raise task.exception()  # type: ignore[misc]
+        for name in unanswered:
+            kept = await self.cache.get(_key("last", name, symbol))
+            if kept is not None:
+                found.append((_history(kept[1:]), name, True))
+        labels = tuple(self.label(n) for n in unanswered)
+        if found:
+            # The most recent prices; among equals, the first source in priority order.
+            rank = {name: i for i, name in enumerate(self.providers)}
+            history, name, last_copy = max(
+                found, key=lambda f: (f[0].last_date or dt.date.min, f[2] is False, -rank[f[1]])
+            )
+            return Prices(history, self.label(name), labels, last_copy)
+        if failure is not None:
+            raise PricesUnavailable(
+                f"No prices for {symbol} right now: {', '.join(labels)} did not answer; "
+                "try again in a minute",
+                retry_after=failure.retry_after or int(ERROR_BACKOFF),
+            )
+        raise UnknownTicker(symbol, f"no prices for {symbol}")
+
+    async def _answer(self, name: str, symbol: str) -> PriceHistory:
+        """Source `name`'s prices for `symbol`: from the store, else fetched (once)."""
+        provider = self.providers[name]
+        if provider.tickers():  # a source that lists its tickers holds them in memory
+            return provider.history(symbol)
+        key = _key("fresh", name, symbol)
+        raw = await self.cache.get(key)
+        if raw is None:
+            flight = self._flights.get(key)
+            if flight is None:
+                flight = asyncio.ensure_future(self._fetch(name, symbol, key))
+                self._flights[key] = flight
+                flight.add_done_callback(lambda _: self._flights.pop(key, None))
+            raw = await asyncio.shield(flight)
+        return _decoded(raw)
+
+    async def _fetch(self, name: str, symbol: str, key: str) -> bytes:
+        """Fetch and store, unless another process is already at it: then its answer."""
+        lock = f"{NAMESPACE}:lock:{key}"
+        token = secrets.token_hex(8)
+        mine = await self.store.call(
+            lambda r: r.set(lock, token, nx=True, px=int(LOCK_SECONDS * 1000))
+        )
+        if self.store.shared and mine is None and self.store.up:
+            raw = await self._wait_for_other(key, lock)
+            if raw is not None:
+                return raw
+        try:
+            return await self._fetch_now(name, symbol, key)
+        finally:
+            await self.store.call(lambda r: _release(r, lock, token))
+
+    async def _wait_for_other(self, key: str, lock: str) -> bytes | None:
+        deadline = time.monotonic() + LOCK_SECONDS
+        while time.monotonic() < deadline:
+            await asyncio.sleep(POLL_SECONDS)
+            raw = await self.cache.get(key)
+            if raw is not None:
+                return raw
+            held = await self.store.call(lambda r: r.exists(lock))
+            if not held:
+                return await self.cache.get(key)
+        return None
+
+    async def _fetch_now(self, name: str, symbol: str, key: str) -> bytes:
+        provider = self.providers[name]
+        try:
+            history = await anyio.to_thread.run_sync(
+                provider.history, symbol, limiter=self._threads
+            )
+        except NotFound as exc:
+            raw = _MISSING + exc.message.encode()
+            await self.cache.set(key, raw, NOT_FOUND_TTL)
+            return raw
+        except ProviderError as exc:
+            raw = _FAILED + orjson.dumps([exc.message, exc.retry_after])
+            await self.cache.set(key, raw, float(exc.retry_after or ERROR_BACKOFF))
+            return raw
+        body = _encoded(history)
+        ttl = seconds_until_stale(history.calendar, self._clock())
+        await self.cache.set(key, _FOUND + body, ttl)
+        await self.cache.set(_key("last", name, symbol), _FOUND + body, LAST_COPY_TTL)
+        return _FOUND + body
+
+    # Search ------------------------------------------------------------------------------
+    async def search(self, text: str) -> list[Match]:
+        """Tickers for a company name or symbol: each searchable source's matches, in priority
+        order, without repeats; a source that fails or runs out of time adds none."""
+        query = " ".join(text.split())[:60]
+        if not query:
+            return []
+        names = [n for n, p in self.providers.items() if hasattr(p, "search")]
+        tasks = [asyncio.ensure_future(self._search(n, query)) for n in names]
+        await asyncio.wait(tasks, timeout=self.budget)
+        matches: dict[str, Match] = {}
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+            elif task.exception() is None:
+                for match in task.result():
+                    matches.setdefault(match.ticker, match)
+        return list(matches.values())
+
+    async def _search(self, name: str, query: str) -> list[Match]:
+        provider: Any = self.providers[name]
+        if provider.tickers():
+            return list(provider.search(query))
+        key = _key("search", name, query.lower())
+        raw = await self.cache.get(key)
+        if raw is None:
+            found = await anyio.to_thread.run_sync(provider.search, query, limiter=self._threads)
+            raw = orjson.dumps([m.__dict__ for m in found])
+            await self.cache.set(key, raw, SEARCH_TTL)
+        return [Match(**m) for m in orjson.loads(raw)]
+
+    async def find(self, text: str) -> str:
+        """The ticker a user means by `text`: a symbol any source matches exactly, else the
+        first match of a search, else `text` itself as a symbol (its page then says whether
+        anyone has prices for it)."""
+        matches = await self.search(text)
+        wanted = text.strip().upper()
+        for match in matches:
+            if match.ticker.upper() == wanted:
+                return match.ticker
+        if matches:
+            return matches[0].ticker
+        try:
+            return normalize_ticker(text)
+        except InvalidInput:
+            raise UnknownTicker(wanted[:20], f"nothing matches {text.strip()[:40]!r}") from None
+
+
+def _key(kind: str, name: str, symbol: str) -> str:
+    return f"v{VERSION}:{kind}:{name}:{symbol}"
+
+
+async def _release(r: Any, lock: str, token: str) -> None:
+    if (await r.get(lock)) == token.encode():
+        await r.delete(lock)
+
+
+def _unavailable(exc: BaseException | None) -> PricesUnavailable:
+    retry = getattr(exc, "retry_after", None)
+    return PricesUnavailable(str(getattr(exc, "message", exc)), retry_after=retry)
+
+
+def _encoded(history: PriceHistory) -> bytes:
+    return orjson.dumps(
+        {
+            "ticker": history.ticker,
+            "provider": history.provider,
+            "attribution": history.attribution,
+            "currency": history.currency,
+            "calendar": history.calendar,
+            "name": history.name,
+            "frame": frame_payload(history.frame),
+        },
+        option=orjson.OPT_SERIALIZE_NUMPY,
+    )
+
+
+def _history(body: bytes) -> PriceHistory:
+    payload = orjson.loads(body)
+    frame = frame_from_payload(payload.pop("frame"))
+    return PriceHistory(frame=frame, **payload)
+
+
+def _decoded(raw: bytes) -> PriceHistory:
+    """A stored answer: prices, or the NotFound / ProviderError it was."""
+    kind, body = raw[:1], raw[1:]
+    if kind == _MISSING:
+        raise NotFound(body.decode())
+    if kind == _FAILED:
+        message, retry_after = orjson.loads(body)
+        raise ProviderError(message, retry_after=retry_after)
+    return _history(body)

@@ -1,0 +1,113 @@
+"""The price book: the most recent source answers, one fetch per ticker and day whatever the
+traffic (in a process and across processes sharing Redis), the last prices kept for when a
+source fails, one time budget for all sources together."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.redis_server import redis_server
+from tests.yahoo_replay import LISTINGS, Listing, YahooReplay
+from tickercast.data.embedded import EmbeddedProvider
+from tickercast.data.prices import PriceBook
+from tickercast.errors import PricesUnavailable, UnknownTicker
+from tickercast.processes import free_port
+from tickercast.store import Store
+
+
+@pytest.fixture
+def book(provider) -> PriceBook:
+    return PriceBook({"embedded": EmbeddedProvider(), "yahoo": provider}, Store(None), budget=3)
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_the_most_recent_source_answers(book: PriceBook, yahoo: YahooReplay):
+    # Same last day as the sample data: Yahoo, first in priority, answers.
+    prices = run(book.prices("AAPL"))
+    assert (prices.history.provider, prices.unanswered, prices.last_copy) == ("yahoo", (), False)
+    # Yahoo a year behind: the sample data is more recent.
+    older = Listing("IBM", "2011-01-03", "2012-03-01", "IBM")
+    yahoo.serve("IBM", older)
+    assert run(book.prices("IBM")).history.provider == "embedded"
+
+
+def test_one_fetch_for_many_simultaneous_requests(book: PriceBook, yahoo: YahooReplay):
+    async def many() -> list:
+        return await asyncio.gather(*[book.prices(t) for t in ["MSFT", "msft", "IBM"] * 10])
+
+    answers = run(many())
+    assert {a.history.ticker for a in answers} == {"MSFT", "IBM"}
+    assert yahoo.history_requests("MSFT") == 1 and yahoo.history_requests("IBM") == 1
+    run(book.prices("MSFT"))  # later: from the store
+    assert yahoo.history_requests("MSFT") == 1
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    port = free_port()
+    with redis_server(port):
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+def test_one_fetch_across_processes_sharing_redis(provider_with, yahoo: YahooReplay, redis_url):
+    """Two workers (two books, each its own store and memory) on one Redis."""
+
+    async def two_workers() -> None:
+        stores = [Store(redis_url), Store(redis_url)]
+        books = [PriceBook({"yahoo": provider_with()}, s, budget=5) for s in stores]
+        await asyncio.gather(*[b.prices("7203.T") for b in books for _ in range(5)])
+        await asyncio.gather(*[s.close() for s in stores])
+
+    run(two_workers())
+    assert yahoo.history_requests("7203.T") == 1
+
+
+def test_a_failing_source_serves_its_last_prices(book: PriceBook, yahoo: YahooReplay, monkeypatch):
+    monkeypatch.setattr("tickercast.data.prices.seconds_until_stale", lambda *a: 0.05)
+    yahoo.serve("SAP.DE", LISTINGS["SAP.DE"])
+    assert run(book.prices("SAP.DE")).last_copy is False
+    time.sleep(0.1)  # the day's prices are old now
+    yahoo.fail("SAP.DE", 500)
+    prices = run(book.prices("SAP.DE"))
+    assert prices.last_copy and prices.unanswered == ("Yahoo Finance",)
+    assert str(prices.history.last_date) == "2013-03-01"
+    requests = yahoo.history_requests("SAP.DE")
+    run(book.prices("SAP.DE"))  # a failing source is left alone for a while
+    assert yahoo.history_requests("SAP.DE") == requests
+
+
+def test_no_prices_at_all_is_unavailable_with_a_wait(book: PriceBook, yahoo: YahooReplay):
+    yahoo.fail("7203.T", 429)
+    with pytest.raises(PricesUnavailable, match="Yahoo Finance did not answer") as caught:
+        run(book.prices("7203.T"))
+    assert caught.value.status == 503 and caught.value.retry_after == 60
+
+
+def test_an_unknown_symbol_is_answered_within_the_budget(provider_with, yahoo: YahooReplay):
+    book = PriceBook({"embedded": EmbeddedProvider(), "yahoo": provider_with()}, Store(None))
+    started = time.monotonic()
+    with pytest.raises(UnknownTicker, match="no prices for ZZZZ") as caught:
+        run(book.prices("zzzz"))
+    assert caught.value.symbol == "ZZZZ" and time.monotonic() - started < book.budget
+    # A source that does not answer at all costs the budget, not its own timeout.
+    yahoo.stall("IBM", 3)
+    book.budget = 0.5
+    started = time.monotonic()
+    assert run(book.prices("IBM")).history.provider == "embedded"
+    assert time.monotonic() - started < 1.5
+
+
+def test_search_by_name_online_and_offline(book: PriceBook):
+    assert run(book.find("apple")) == "AAPL"
+    assert run(book.find("sap.de")) == "SAP.DE"
+    assert run(book.find("ZZZZ")) == "ZZZZ"  # nothing matches: its page will say so
+    offline = PriceBook({"embedded": EmbeddedProvider()}, Store(None))
+    assert run(offline.find("Microsoft")) == "MSFT"
+    assert [m.ticker for m in run(offline.search("international business"))] == ["IBM"]

@@ -1,0 +1,56 @@
+"""The model cache's key holds the fit engine's version tag: an answer cached before the fast
+fit's version changed is not served after it, and CmdStan's answers are not disturbed by it.
+The Prophet engine's own tags, with a fake fit (no Prophet here)."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from tickercast.cache import MemoryCache
+from tickercast.contract import ForecastRequest
+from tickercast.model import engine as engine_module
+from tickercast.model.api import create_app
+from tickercast.model.engine import MockEngine, ProphetEngine, requested_engine
+from tickercast.settings import ModelSettings
+
+KEY = "k-versions"
+BODY = {"key": KEY, "ds": [f"2024-01-{d:02d}" for d in range(1, 11)], "y": list(range(10))}
+
+
+class FakeFitProphetEngine(ProphetEngine):
+    """The Prophet engine's cache tags, the mock's answers; counts the fits per engine."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.name = "prophet-test-1"
+        self.fits: list[str] = []
+
+    def warm_up(self) -> None:
+        return None
+
+    def run(self, req: ForecastRequest, engine: str | None = None) -> bytes:
+        self.fits.append(engine or requested_engine(req))
+        return MockEngine().run(req)
+
+
+def test_a_fast_answer_cached_before_a_fit_version_bump_is_not_served_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = FakeFitProphetEngine()
+    app = create_app(ModelSettings(model_api_keys=KEY), engine=fake, cache=MemoryCache())
+    fast, cmdstan = {**BODY, "engine": "fast"}, {**BODY, "engine": "cmdstan"}
+    with TestClient(app) as client:
+
+        def post(body: dict[str, object]) -> None:
+            assert client.post("/", content=orjson.dumps(body)).status_code == 200
+
+        for body in (fast, cmdstan, fast, cmdstan):
+            post(body)
+        assert fake.fits == ["fast", "cmdstan"]  # the repeats were cached
+        monkeypatch.setattr(engine_module, "FAST_FIT_VERSION", engine_module.FAST_FIT_VERSION + 1)
+        post(fast)
+        post(cmdstan)
+        post(fast)
+    assert fake.fits == ["fast", "cmdstan", "fast"]  # recomputed once; CmdStan's still cached
