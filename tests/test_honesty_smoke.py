@@ -17,6 +17,7 @@ from bench.honesty import (
     Table,
     origins,
 )
+
 from tickercast.model.backtesting import Forecast
 
 DAYS = pd.bdate_range("2015-01-02", periods=200)
