@@ -187,15 +187,20 @@ def measure_agreement(prices: Prices, rows: int) -> list[Agreement]:
         return parse_request(body | {"include_history": method == "prophet"})
 
     fitted = request("D", PERIODS)
-    cmdstan, fast = forecasting.fit(fitted), forecasting.fit_fast(fitted)
+    cmdstan = forecasting.fit(fitted.ds, fitted.y)
+    fast = forecasting.fit_fast(fitted.ds, fitted.y)
     out = []
     for freq in AGREEMENT_FREQS:
         req = request(freq, PERIODS)
-        yhat = [forecasting.predict(m, req)[1]["yhat"] for m in (cmdstan, fast)]
+        yhat = [
+            forecasting.forecast_columns(m, req.dates, req.interval_width, req.seed())["yhat"]
+            for m in (cmdstan, fast)
+        ]
         gap = np.abs(yhat[0] - yhat[1]) / cmdstan.y_scale
         calibrated_req = request(freq, CALIBRATED_STEPS, "calibrated")
-        dates = forecasting.prediction_dates(calibrated_req)
-        answer = calibrated.forecast(calibrated_req, dates, forecasting.point_fit("fast"))
+        answer = calibrated.forecast(
+            calibrated_req, lambda ds, z: forecasting.point_fit(ds, z, "fast")
+        )
         out.append(
             Agreement(
                 prices.name,

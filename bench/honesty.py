@@ -149,14 +149,14 @@ def calibrated_pair(
     from tickercast.model import forecasting
 
     req = request(ds, y, CALIBRATED)
-    model = forecasting.point_fit("fast")(ds, np.log(y))
+    model = forecasting.point_fit(ds, np.log(y), "fast")
 
     def fitted(_ds: pd.DatetimeIndex, _z: np.ndarray) -> calibrated.PointModel:
         return model
 
-    ours = calibrated.forecast(req, test_ds, fitted)
+    ours = calibrated.forecast(req, fitted, dates=test_ds)
     before = calibrated.forecast(
-        req, test_ds, fitted, band_scale=1.0, spread=calibrated.year_spread
+        req, fitted, band_scale=1.0, spread=calibrated.year_spread, dates=test_ds
     )
     return tuple(  # type: ignore[return-value]
         Forecast(out["yhat"], out["yhat_lower"], out["yhat_upper"]) for out in (ours, before)
@@ -172,7 +172,7 @@ def prophet_by(engine: str | None) -> Method:
         from tickercast.model.predict import predict
 
         req = request(ds, y, PROPHET)
-        model = forecasting.fit(req, engine=engine or requested_engine(req))
+        model = forecasting.fit(ds, y, engine or requested_engine(req))
         out = predict(model, test_ds, WIDTH, req.seed())
         return Forecast(out["yhat"], out["yhat_lower"], out["yhat_upper"])
 

@@ -237,10 +237,10 @@ def comparisons() -> dict[tuple[str, int, str], Comparison]:
     for window in windows():
         body = history(*window)
         req = parse_request(body)
-        cmdstan = forecasting.fit(req)
-        ours = forecasting.fit_fast(req)
+        cmdstan = forecasting.fit(req.ds, req.y)
+        ours = forecasting.fit_fast(req.ds, req.y)
         scratch = Prophet()
-        model_inputs = scratch.preprocess(forecasting.history_frame(req))
+        model_inputs = scratch.preprocess(forecasting.history_frame(req.ds, req.y))
         inputs = dataclasses.asdict(model_inputs)
         init = dataclasses.asdict(scratch.calculate_initial_params(model_inputs.K))
         _, data_list = scratch.stan_backend.prepare_data(init, inputs)
@@ -253,7 +253,10 @@ def comparisons() -> dict[tuple[str, int, str], Comparison]:
         gaps = {}
         for freq in FREQS:
             at = parse_request(body | {"freq": freq})
-            yhat = [forecasting.predict(m, at)[1]["yhat"] for m in (ours, cmdstan)]
+            yhat = [
+                forecasting.forecast_columns(m, at.dates, at.interval_width, at.seed())["yhat"]
+                for m in (ours, cmdstan)
+            ]
             gaps[freq] = np.abs(yhat[0] - yhat[1]) / cmdstan.y_scale
         results[window] = Comparison(
             ours_lp=fastfit.log_posterior(ours.params, inputs),
@@ -336,7 +339,7 @@ def test_fast_fit_starts_no_process_and_writes_no_file(
 
     forecasting.load_prophet()
     req = parse_request(request_body("IBM", 300, "k", periods=5))
-    forecasting.fit_fast(req)  # the imports done before the watch starts
+    forecasting.fit_fast(req.ds, req.y)  # the imports done before the watch starts
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the fast fit started a process")
@@ -346,7 +349,8 @@ def test_fast_fit_starts_no_process_and_writes_no_file(
     monkeypatch.chdir(tmp_path)
     folders = (tmp_path, Path(cmdstanpy._TMPDIR))
     before = files_under(*folders)
-    model = forecasting.fit_fast(parse_request(request_body("IBM", 301, "k", periods=5)))
+    req = parse_request(request_body("IBM", 301, "k", periods=5))
+    model = forecasting.fit_fast(req.ds, req.y)
     assert files_under(*folders) == before
     assert model.params["sigma_obs"].shape == (1, 1)
 
@@ -362,8 +366,8 @@ def test_engine_runs_the_fast_fit_when_asked_with_its_own_tag_and_slot() -> None
     assert requested_engine(with_engine(plain, "cmdstan", method="calibrated")) == "cmdstan"
     engine = ProphetEngine()
     engine.warm_up()
-    assert engine.cache_tag(plain) == engine.name
-    assert engine.cache_tag(fast) not in (engine.name, "")
+    assert engine.method(plain).tag == engine.name
+    assert engine.method(fast).tag not in (engine.name, "")
     cmdstan_answer = engine.run(plain)
     fast_answer = engine.run(fast)
     assert fast_answer != cmdstan_answer  # its own fitted-model slot, not CmdStan's model
