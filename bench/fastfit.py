@@ -51,7 +51,7 @@ class FastResults:
 
 def fast_timed(stan_data: dict[str, object]) -> tuple[float, float]:
     """Wall and CPU seconds of one in-process fit on Prophet's Stan inputs."""
-    from tickercast.model import fastfit
+    from tickercast.model.prophet_seam import fastfit
 
     cpu = cpu_seconds()
     started = time.perf_counter()
@@ -95,7 +95,7 @@ def measure_cold(
     reps: int,
 ) -> None:
     """Cold forecasts on fresh windows: `engine: "fast"` against the reference, taking turns."""
-    from tickercast.model import forecasting
+    from tickercast.model.prophet_seam import forecasting
 
     forecasting.load_prophet()
     results.cold_rows = rows
@@ -177,7 +177,8 @@ def measure_agreement(prices: Prices, rows: int) -> list[Agreement]:
     import numpy as np
 
     from tickercast.contract import ForecastRequest, parse_request
-    from tickercast.model import calibrated, forecasting
+    from tickercast.model import calibrated
+    from tickercast.model.prophet_seam import forecasting
 
     ds = [str(d.date()) for d in prices.ds[-rows:]]
     y = [float(v) for v in prices.y[-rows:]]
@@ -243,7 +244,7 @@ def agreement_table(results: list[Agreement]) -> str:
 def _agreement_main() -> None:
     """The table for the embedded prices, then for those outside the repository (when the
     package that ships them is installed: `bench/honesty.py`)."""
-    from tickercast.model import forecasting
+    from tickercast.model.prophet_seam import forecasting
 
     forecasting.load_prophet()
     for label, series in (("embedded", embedded()), ("outside the repository", external())):

@@ -146,7 +146,7 @@ def calibrated_pair(
     ds: pd.DatetimeIndex, y: np.ndarray, test_ds: pd.DatetimeIndex
 ) -> tuple[Forecast, Forecast]:
     """The calibrated forecast with its band and with the year's band, from one fast fit."""
-    from tickercast.model import forecasting
+    from tickercast.model.prophet_seam import forecasting
 
     req = request(ds, y, CALIBRATED)
     model = forecasting.point_fit(ds, np.log(y), "fast")
@@ -168,8 +168,8 @@ def prophet_by(engine: str | None) -> Method:
     the service's default)."""
 
     def forecast(ds: pd.DatetimeIndex, y: np.ndarray, test_ds: pd.DatetimeIndex) -> Forecast:
-        from tickercast.model import forecasting
-        from tickercast.model.predict import predict
+        from tickercast.model.prophet_seam import forecasting
+        from tickercast.model.prophet_seam.predict import predict
 
         req = request(ds, y, PROPHET)
         model = forecasting.fit(ds, y, engine or requested_engine(req))
@@ -296,7 +296,7 @@ def run_origin(task: tuple[Prices, int, bool]) -> Outcome:
 
 
 def warm_up() -> None:
-    from tickercast.model import forecasting
+    from tickercast.model.prophet_seam import forecasting
 
     forecasting.load_prophet()
 

@@ -20,7 +20,7 @@ from tickercast.cache import MemoryCache, make_cache
 from tickercast.contract import RESPONSE_KEYS, ForecastRequest, parse_request
 from tickercast.model.api import create_app
 from tickercast.model.engine import MockEngine, ProphetEngine
-from tickercast.model.forecasting import FitTimeout
+from tickercast.model.prophet_seam.forecasting import FitTimeout
 from tickercast.settings import ModelSettings
 
 KEY = "k-123"

@@ -8,8 +8,8 @@ import pytest
 
 from tests.prices import adj_close, request_body
 from tickercast.contract import parse_request
-from tickercast.model import forecasting
 from tickercast.model.engine import ProphetEngine
+from tickercast.model.prophet_seam import forecasting
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,8 @@ import pytest
 
 from tests.prices import adj_close, request_body
 from tickercast.contract import ForecastRequest, parse_request
-from tickercast.model import fastfit, forecasting
 from tickercast.model.engine import ProphetEngine, requested_engine
+from tickercast.model.prophet_seam import fastfit, forecasting
 
 # --- the solver on small problems whose optimum is found by brute force ---
 

@@ -8,8 +8,8 @@ import pytest
 
 from tests.prices import request_body
 from tickercast.contract import parse_request
-from tickercast.model import forecasting
-from tickercast.model.predict import predict
+from tickercast.model.prophet_seam import forecasting
+from tickercast.model.prophet_seam.predict import predict
 
 pytestmark = pytest.mark.slow
 

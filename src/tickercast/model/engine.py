@@ -24,7 +24,8 @@ from tickercast.contract import ForecastRequest, encode_response, parse_request,
 
 # Bump when the computation changes in a way that changes answers.
 ALGORITHM_VERSION = 2
-# Bump when the in-process fit (`model/fastfit.py`) changes in a way that changes answers.
+# Bump when the in-process fit (`prophet_seam/fastfit.py`) changes in a way that changes
+# answers.
 FAST_FIT_VERSION = 2
 
 
@@ -119,7 +120,7 @@ class ProphetEngine:
         self.fits = FittedModels(fitted_models)
 
     def warm_up(self) -> None:
-        from tickercast.model import forecasting
+        from tickercast.model.prophet_seam import forecasting
 
         version = forecasting.load_prophet()
         self.name = f"prophet-{version}-{ALGORITHM_VERSION}"
@@ -142,7 +143,7 @@ class ProphetEngine:
         return Method(tag, f"{fit_engine}/{__version__}", functools.partial(computed, fit_engine))
 
     def _prophet(self, fit_engine: str, req: ForecastRequest) -> dict[str, np.ndarray]:
-        from tickercast.model import forecasting
+        from tickercast.model.prophet_seam import forecasting
 
         def fit() -> Any:
             return forecasting.fit(req.ds, req.y, fit_engine, self.fit_timeout)
@@ -151,7 +152,8 @@ class ProphetEngine:
         return forecasting.forecast_columns(model, req.dates, req.interval_width, req.seed())
 
     def _calibrated(self, fit_engine: str, req: ForecastRequest) -> dict[str, np.ndarray]:
-        from tickercast.model import calibrated, forecasting
+        from tickercast.model import calibrated
+        from tickercast.model.prophet_seam import forecasting
 
         def point_fit(ds: pd.DatetimeIndex, z: np.ndarray) -> calibrated.PointModel:
             def fit() -> Any:

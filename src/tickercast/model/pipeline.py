@@ -34,8 +34,8 @@ from tickercast.contract import (
 from tickercast.errors import ServiceBusy
 from tickercast.model import backtesting
 from tickercast.model.engine import Engine, Method, answer
-from tickercast.model.forecasting import FitTimeout
 from tickercast.model.metrics import Metrics
+from tickercast.model.prophet_seam.forecasting import FitTimeout
 from tickercast.model.slots import BUSY_RETRY_AFTER, FitGate
 
 

@@ -17,7 +17,7 @@ Pure functions on rows and dates; nothing here knows about HTTP. Four facts shap
 
 Two fit engines share that preprocessing and prediction: `"cmdstan"` (Prophet's own fit,
 CmdStan's L-BFGS) and `"fast"` (`fit_fast`: a stan backend that solves the same MAP problem in
-this process, `model/fastfit.py`; no subprocess, no files, a higher log posterior than L-BFGS
+this process, `fastfit.py`; no subprocess, no files, a higher log posterior than L-BFGS
 reaches, so its `yhat` is close to but not Prophet's own).
 """
 
@@ -35,9 +35,9 @@ import orjson
 import pandas as pd
 
 from tickercast.contract import ENGINES
-from tickercast.model.columns import contract_columns
-from tickercast.model.predict import epoch_days, fourier_series
-from tickercast.model.predict import predict as predict_arrays
+from tickercast.model.prophet_seam.columns import contract_columns
+from tickercast.model.prophet_seam.predict import epoch_days, fourier_series
+from tickercast.model.prophet_seam.predict import predict as predict_arrays
 
 if TYPE_CHECKING:
     from prophet import Prophet
@@ -120,10 +120,10 @@ def _fast_prophet() -> type:
 def _in_process_prophet() -> type:
     from prophet.models import IStanBackend
 
-    from tickercast.model import fastfit
+    from tickercast.model.prophet_seam import fastfit
 
     class InProcessBackend(IStanBackend):
-        """A Prophet stan backend that finds the MAP in this process (`model/fastfit.py`):
+        """A Prophet stan backend that finds the MAP in this process (`fastfit.py`):
         no CmdStan, no subprocess, no files. `hold` says what the directions no row pins
         keep of Prophet's initial point."""
 
@@ -184,7 +184,7 @@ def fit(
 def fit_fast(ds: pd.DatetimeIndex, y: np.ndarray, hold: str | None = None) -> Prophet:
     """Prophet with default settings, its MAP found in-process (deterministic, no files); in
     the directions no row pins, θ stays at Prophet's initial point, as under CmdStan's
-    optimizer, or, with `hold="seasonality"`, the seasonal terms do (`model/fastfit.py`)."""
+    optimizer, or, with `hold="seasonality"`, the seasonal terms do (`fastfit.py`)."""
     model = _in_process_prophet()()
     if hold is not None:
         model.stan_backend.hold = hold
@@ -208,7 +208,7 @@ def point_fit(
     """The calibrated forecast's fit: default Prophet fitted by `engine` as a point model; the
     fast fit keeps the seasonal terms at zero where no row pins them, so a day the history
     never has sits at the level of its neighbours instead of where CmdStan's start left it."""
-    from tickercast.model.fastfit import HOLD_SEASONALITY
+    from tickercast.model.prophet_seam.fastfit import HOLD_SEASONALITY
 
     return point_model(fit(ds, y, engine, timeout, hold=HOLD_SEASONALITY))
 
