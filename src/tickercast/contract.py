@@ -58,7 +58,7 @@ LONGEST_SPAN_YEARS = 290
 # `method`: "prophet" answers as the original service did; "calibrated" is the recommended one.
 DEFAULT_METHOD = "prophet"
 METHODS: tuple[str, ...] = (DEFAULT_METHOD, "calibrated")
-# `engine`: which fit engine runs Prophet's model; absent, the method picks (model/engine.py).
+# `engine`: which fit engine runs Prophet's model; absent, the fast one (model/engine.py).
 ENGINES: tuple[str, ...] = ("cmdstan", "fast")
 # Fewest usable rows a calibrated forecast accepts (measured: see README, forecast quality).
 CALIBRATED_MIN_ROWS = 120

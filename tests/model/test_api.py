@@ -120,7 +120,7 @@ def test_answers_name_the_model_version_in_a_header_and_keep_their_keys() -> Non
 def test_the_prophet_engine_names_the_fit_engine_of_each_request() -> None:
     plain = parse_request(GOOD)
     engine = ProphetEngine()
-    assert engine.release(plain) == f"cmdstan/{__version__}"
+    assert engine.release(plain) == f"fast/{__version__}"
     assert engine.release(replace(plain, method="calibrated")) == f"fast/{__version__}"
     assert engine.release(replace(plain, engine="cmdstan", method="calibrated")).startswith(
         "cmdstan/"

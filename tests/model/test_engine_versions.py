@@ -1,6 +1,6 @@
 """The model cache's key holds the fit engine's version tag: an answer cached before the fast
-fit's version changed is not served after it, and CmdStan's answers are not disturbed by it.
-The Prophet engine's own tags, with a fake fit (no Prophet here)."""
+fit's version changed is not served after it (the default engine's included), and CmdStan's
+answers are not disturbed by it. The Prophet engine's own tags, with a fake fit (no Prophet)."""
 
 from __future__ import annotations
 
@@ -46,11 +46,11 @@ def test_a_fast_answer_cached_before_a_fit_version_bump_is_not_served_after_it(
         def post(body: dict[str, object]) -> None:
             assert client.post("/", content=orjson.dumps(body)).status_code == 200
 
-        for body in (fast, cmdstan, fast, cmdstan):
+        for body in (fast, cmdstan, BODY, fast, cmdstan, BODY):
             post(body)
-        assert fake.fits == ["fast", "cmdstan"]  # the repeats were cached
+        assert fake.fits == ["fast", "cmdstan", "fast"]  # the repeats were cached
         monkeypatch.setattr(engine_module, "FAST_FIT_VERSION", engine_module.FAST_FIT_VERSION + 1)
-        post(fast)
-        post(cmdstan)
-        post(fast)
-    assert fake.fits == ["fast", "cmdstan", "fast"]  # recomputed once; CmdStan's still cached
+        for body in (fast, cmdstan, BODY, fast, BODY):
+            post(body)
+    # the fast answers recomputed once each, the default's too; CmdStan's still cached
+    assert fake.fits == ["fast", "cmdstan", "fast", "fast", "fast"]
