@@ -51,7 +51,7 @@ class FastResults:
 
 def fast_timed(stan_data: dict[str, object]) -> tuple[float, float]:
     """Wall and CPU seconds of one in-process fit on Prophet's Stan inputs."""
-    from tickercast.model import fastfit
+    from tickercast.model.prophet_seam import fastfit
 
     cpu = cpu_seconds()
     started = time.perf_counter()
@@ -95,7 +95,7 @@ def measure_cold(
     reps: int,
 ) -> None:
     """Cold forecasts on fresh windows: `engine: "fast"` against the reference, taking turns."""
-    from tickercast.model import forecasting
+    from tickercast.model.prophet_seam import forecasting
 
     forecasting.load_prophet()
     results.cold_rows = rows
@@ -192,7 +192,8 @@ def measure_agreement(prices: Prices, rows: int) -> list[Agreement]:
     from prophet import Prophet
 
     from tickercast.contract import ForecastRequest, parse_request
-    from tickercast.model import calibrated, fastfit, forecasting
+    from tickercast.model import calibrated
+    from tickercast.model.prophet_seam import fastfit, forecasting
 
     ds = [str(d.date()) for d in prices.ds[-rows:]]
     y = [float(v) for v in prices.y[-rows:]]
@@ -201,27 +202,34 @@ def measure_agreement(prices: Prices, rows: int) -> list[Agreement]:
         body = {"ds": ds, "y": y, "periods": periods, "freq": freq, "method": method}
         return parse_request(body | {"include_history": method == "prophet"})
 
+    def yhat(model: Prophet, req: ForecastRequest) -> np.ndarray:
+        return forecasting.forecast_columns(model, req.dates, req.interval_width, req.seed())[
+            "yhat"
+        ]
+
     fitted = request("D", PERIODS)
-    cmdstan, fast = forecasting.fit(fitted), forecasting.fit_fast(fitted)
-    stan_data = dataclasses.asdict(Prophet().preprocess(forecasting.history_frame(fitted)))
+    cmdstan = forecasting.fit(fitted.ds, fitted.y)
+    fast = forecasting.fit_fast(fitted.ds, fitted.y)
+    history = forecasting.history_frame(fitted.ds, fitted.y)
+    stan_data = dataclasses.asdict(Prophet().preprocess(history))
     lp_gain = fastfit.log_posterior(fast.params, stan_data)
     lp_gain -= fastfit.log_posterior(cmdstan.params, stan_data)
     newton = None
     out = []
     for freq in AGREEMENT_FREQS:
         req = request(freq, PERIODS)
-        yhat = [forecasting.predict(m, req)[1]["yhat"] for m in (cmdstan, fast)]
-        gap = np.abs(yhat[0] - yhat[1]) / cmdstan.y_scale
+        by_cmdstan, by_fast = yhat(cmdstan, req), yhat(fast, req)
+        gap = np.abs(by_cmdstan - by_fast) / cmdstan.y_scale
         newton_gap = None
         if gap.max() > MAX_GAP:
             if newton is None:
                 newton = Prophet()
-                newton.fit(forecasting.history_frame(fitted), algorithm="Newton", iter=10_000)
-            by_newton = forecasting.predict(newton, req)[1]["yhat"]
-            newton_gap = float(np.max(np.abs(by_newton - yhat[1]) / cmdstan.y_scale))
+                newton.fit(history, algorithm="Newton", iter=10_000)
+            newton_gap = float(np.max(np.abs(yhat(newton, req) - by_fast) / cmdstan.y_scale))
         calibrated_req = request(freq, CALIBRATED_STEPS, "calibrated")
-        dates = forecasting.prediction_dates(calibrated_req)
-        answer = calibrated.forecast(calibrated_req, dates, forecasting.point_fit("fast"))
+        answer = calibrated.forecast(
+            calibrated_req, lambda ds, z: forecasting.point_fit(ds, z, "fast")
+        )
         out.append(
             Agreement(
                 prices.name,
@@ -269,7 +277,7 @@ def agreement_table(results: list[Agreement]) -> str:
 def _agreement_main() -> None:
     """The table for the embedded prices, then for those outside the repository (when the
     package that ships them is installed: `bench/honesty.py`)."""
-    from tickercast.model import forecasting
+    from tickercast.model.prophet_seam import forecasting
 
     forecasting.load_prophet()
     for label, series in (("embedded", embedded()), ("outside the repository", external())):

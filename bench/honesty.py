@@ -129,8 +129,8 @@ class Fold:
 
 
 def run_fold(task: tuple[Prices, int, int, str]) -> Fold:
-    from tickercast.model import forecasting
-    from tickercast.model.predict import predict as predict_arrays
+    from tickercast.model.prophet_seam import forecasting
+    from tickercast.model.prophet_seam.predict import predict as predict_arrays
 
     forecasting.load_prophet()
     prices, cutoff, window, engine = task
@@ -139,11 +139,11 @@ def run_fold(task: tuple[Prices, int, int, str]) -> Fold:
     test_ds = prices.ds[cutoff : cutoff + STEPS]
     req = request(train_ds, train_y)
     bands = {
-        fit: predict_arrays(forecasting.fit(req, engine=fit), test_ds, WIDTH, req.seed())
+        fit: predict_arrays(forecasting.fit(train_ds, train_y, fit), test_ds, WIDTH, req.seed())
         for fit in {engine, "cmdstan"}
     }
     band, old = bands[engine], bands["cmdstan"]
-    log_fit = forecasting.point_fit(engine)(train_ds, np.log(train_y))
+    log_fit = forecasting.point_fit(train_ds, np.log(train_y), engine)
     parts = log_fit(test_ds.append(pd.DatetimeIndex([train_ds[-1]])))
     return Fold(
         prices.name,
@@ -180,7 +180,7 @@ def calibrated_forecast(
         return lambda dates: fold.log_parts
 
     req = request(fold.train_ds, fold.train_y, "calibrated")
-    out = calibrated.forecast(req, fold.test_ds, fitted, damping, band_scale)
+    out = calibrated.forecast(req, fitted, damping, band_scale, dates=fold.test_ds)
     return out["yhat"], out["yhat_lower"], out["yhat_upper"]
 
 

@@ -324,23 +324,36 @@ def test_refresh_runs_after_the_nyse_close() -> None:
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
 
 
+def refresh_first() -> dict[str, Any]:
+    """The CronJob's first step (an init container): `tickercast refresh`."""
+    (refresh,) = pod_template(find("CronJob", "tickercast-refresh"))["spec"]["initContainers"]
+    return dict(refresh)
+
+
 def test_refresh_has_the_web_apps_settings() -> None:
     cron = find("CronJob", "tickercast-refresh")
-    c = container(cron)
-    assert image_of(cron) == "web"
+    c = refresh_first()
+    assert image_of(cron) == "web" and IMAGES.get(c["image"]) == "web"
     for name in env_values(c):
         assert name.lower() in WebSettings.model_fields, f"{name} is not a web app setting"
     model = find("Service", "tickercast-model")
     assert env_values(c)["MODEL_API_URL"] == f"http://{model['metadata']['name']}/"
     web = container(find("Deployment", "tickercast-web"))
-    assert c["envFrom"] == web["envFrom"], "the same secret as the web app"
+    for step in (c, container(cron), container(find("Job", "tickercast-db-upgrade"))):
+        assert step["envFrom"] == web["envFrom"], "the same secret as the web app"
+    assert c["securityContext"] == container(cron)["securityContext"]
 
 
-def test_refresh_command_parses() -> None:
-    command = container(find("CronJob", "tickercast-refresh"))["command"]
+def test_refresh_then_score_and_the_migration_commands_parse() -> None:
+    command = refresh_first()["command"]
     assert command == ["tickercast", "refresh", "--concurrency", "2"]
     args = build_parser().parse_args(command[1:])
     assert (args.command, args.concurrency) == ("refresh", 2)
+    score = container(find("CronJob", "tickercast-refresh"))["command"]
+    assert build_parser().parse_args(score[1:]).command == "score"
+    upgrade = container(find("Job", "tickercast-db-upgrade"))["command"]
+    args = build_parser().parse_args(upgrade[1:])
+    assert (args.command, args.action, args.revision) == ("db", "upgrade", "head")
 
 
 # --- the closest thing to running the images here ----------------------------------------

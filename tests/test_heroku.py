@@ -1,5 +1,6 @@
-"""The Heroku app: the Procfile runs the web app from the web lock, and app.json asks for the
-web app's real settings, secrets without a value, and the Redis add-on."""
+"""The Heroku app: the Procfile migrates the track record on release and runs the web app from
+the web lock, and app.json asks for the web app's real settings, secrets without a value, and
+the Redis and PostgreSQL add-ons."""
 
 from __future__ import annotations
 
@@ -13,8 +14,13 @@ from tickercast.settings import WebSettings
 APP = json.loads((ROOT / "app.json").read_text())
 
 
+def procfile() -> dict[str, str]:
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip())
+
+
 def procfile_web() -> str:
-    return (ROOT / "Procfile").read_text().split("web:", 1)[1].strip()
+    return procfile()["web"]
 
 
 def test_procfile_runs_the_web_app_from_the_web_lock() -> None:
@@ -47,12 +53,17 @@ def test_app_json_settings_are_described_and_secrets_have_no_value() -> None:
             assert spec["value"] == str(field.default), f"{name}: the setting's own default"
 
 
-def test_app_json_adds_the_redis_that_sets_redis_url() -> None:
-    (addon,) = APP["addons"]
-    assert addon["plan"].startswith("heroku-redis:")
-    assert addon["as"] + "_URL" == "REDIS_URL"
-    assert "redis_url" in WebSettings.model_fields
-    assert "REDIS_URL" not in APP["env"], "the add-on sets it"
+def test_app_json_adds_the_redis_and_the_postgres_that_set_their_urls() -> None:
+    plans = {addon["plan"].split(":")[0]: addon["as"] + "_URL" for addon in APP["addons"]}
+    assert plans == {"heroku-redis": "REDIS_URL", "heroku-postgresql": "DATABASE_URL"}
+    for name in plans.values():
+        assert name.lower() in WebSettings.model_fields
+        assert name not in APP["env"], "the add-on sets it"
+
+
+def test_the_release_phase_migrates_the_track_record() -> None:
+    args = build_parser().parse_args(procfile()["release"].split()[1:])
+    assert (args.command, args.action, args.revision) == ("db", "upgrade", "head")
 
 
 def test_python_version_matches_the_package() -> None:

@@ -145,7 +145,8 @@ def test_codeowners_name_paths_that_exist() -> None:
 
 def test_the_cluster_step_applies_the_pushed_images(tmp_path: Path) -> None:
     """The model-service job's script, run with a stand-in kubectl: it points kustomize at the
-    images the previous job pushed, applies deploy/k8s and waits for the rollout."""
+    images the previous job pushed, applies deploy/k8s, waits for the track record's migration
+    and for the rollout."""
     deploy = load(GITHUB / "workflows" / "deploy.yml")
     (script,) = [s["run"] for s in deploy["jobs"]["model-service"]["steps"] if "run" in s]
     shutil.copytree(ROOT / "deploy" / "k8s", tmp_path / "deploy" / "k8s")
@@ -173,6 +174,7 @@ def test_the_cluster_step_applies_the_pushed_images(tmp_path: Path) -> None:
     calls = (tmp_path / "kubectl.log").read_text().splitlines()
     assert calls == [
         "apply -k deploy/k8s",
+        "wait --for=condition=complete job/tickercast-db-upgrade --timeout=10m",
         "rollout status deployment/tickercast-model --timeout=10m",
     ]
     assert not (tmp_path / "kubeconfig").exists(), "the credentials do not outlive the step"

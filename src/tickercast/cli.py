@@ -145,12 +145,15 @@ def _record_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument(
         "--methods", nargs="+", default=["calibrated"], help="forecast methods (default calibrated)"
     )
-    p.add_argument("--source", default=None, help="price source (default: the first that has it)")
+    p.add_argument(
+        "--source", default="embedded", help="price source (default embedded, the sample prices)"
+    )
     p.add_argument("--mock", action="store_true", help="the mock model (no Prophet)")
     p.set_defaults(func=_run_record)
 
 
 def _run_record(args: argparse.Namespace) -> int:
+    from tickercast.errors import TickercastError
     from tickercast.record_commands import record
 
     if args.every < 1:
@@ -159,9 +162,13 @@ def _run_record(args: argparse.Namespace) -> int:
     if args.end < args.start:
         print("tickercast record: --to is before --from", file=sys.stderr)
         return 2
-    return record(
-        args.tickers, args.start, args.end, args.every, args.methods, args.source, args.mock
-    )
+    try:
+        return record(
+            args.tickers, args.start, args.end, args.every, args.methods, args.source, args.mock
+        )
+    except TickercastError as exc:
+        print(f"tickercast record: {exc.client_message}", file=sys.stderr)
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator, Sequence
 import httpx
 from pydantic import SecretStr
 
-from tickercast.data.registry import build_providers, resolve
+from tickercast.data.registry import build_providers
+from tickercast.errors import NotFound
 from tickercast.record import db, queries, scorer, store
 from tickercast.settings import ModelSettings, RecordSettings
 
@@ -75,18 +76,22 @@ async def _record(
     end: dt.date,
     every: int,
     methods: Sequence[str],
-    source: str | None,
+    source: str,
     mock: bool,
 ) -> int:
     from tickercast.web.replay import price_reader, replay, replay_days
 
     settings = RecordSettings()
     providers = build_providers(settings)
+    if source not in providers:
+        raise NotFound(
+            f"There is no price source {source!r} here; choose one of {', '.join(providers)}."
+        )
     engine = db.open_engine(settings.record_url)
     try:
         async with model_client(mock) as (client, key):
             for ticker in tickers:
-                prices = resolve(providers, ticker, source)
+                prices = providers[source].history(ticker)
                 days = replay_days(prices.frame.index, start, end, every)
                 for method in methods:
                     shown = await replay(
@@ -114,7 +119,7 @@ def record(
     end: dt.date,
     every: int,
     methods: Sequence[str],
-    source: str | None = None,
+    source: str = "embedded",
     mock: bool = False,
 ) -> int:
     return asyncio.run(_record(tickers, start, end, every, methods, source, mock))

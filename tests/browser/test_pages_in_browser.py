@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -43,7 +44,11 @@ def test_pick_a_ticker_and_see_history_forecast_and_band(page: Page, web: Servic
     expect(page).to_have_url(f"{web.url}/t/MSFT")
     expect(page.locator("#name")).to_have_text("MSFT")
     wait_for_forecast(page)
-    assert chart_traces(page) == 4  # history, band edge, band, forecast
+    names = page.evaluate("document.getElementById('price-chart').data.map(t => t.name)")
+    # History, band edge, band, forecast (and, once the backtest is in, its warning).
+    traces = [n for n in names if not n.startswith("⚠")]
+    assert traces[:2] == ["Price", "upper"] and traces[2].startswith("80% band")
+    assert traces[3:] == ["Calibrated forecast"]
     assert page.locator("#price-chart path.js-fill").count() >= 1  # the band is filled
     expect(page.locator("#forecast-status")).to_contain_text(
         "Calibrated forecast for the next 60 trading days"
@@ -59,14 +64,17 @@ def test_pick_a_ticker_and_see_history_forecast_and_band(page: Page, web: Servic
     wait_for_backtest(page)
     backtest = page.request.get(f"{web.url}/api/backtest/MSFT?periods=60").json()
     held = round(backtest["scores"]["calibrated"]["overall"]["coverage"] * 100)
-    expect(page.locator("#price-chart .legendtext").first).to_be_visible()
-    page.wait_for_function(
-        "document.getElementById('price-chart').dataset.band.includes('held')", timeout=TIMEOUT
+    expect(page.locator("#price-chart")).to_have_attribute(
+        "data-band", re.compile("held"), timeout=TIMEOUT
     )
+    mase = backtest["scores"]["calibrated"]["overall"]["relative_mae"]
+    assert mase > 1.05  # the mock model's MSFT: the legend says it is worse than no change
     assert sorted(legend(page)) == [
         f"80% band, held {held}% of prices in backtests",
         "Calibrated forecast",
         "Price",
+        f"⚠ In backtests its errors were {mase:.2f}× the random walk's:"
+        "worse than assuming no change",
     ]
     expect(page.locator("#verdict")).to_have_text(backtest["verdict"])
     expect(page.locator("#backtest-table tbody tr")).to_have_count(3)
@@ -89,7 +97,8 @@ def test_the_skill_chart_by_horizon_step(page: Page, web: ServiceProcess) -> Non
         "MASE = our mean absolute error ÷ the random walk's; below 1 beats it."
     )
     expect(page.locator("#backtest-status")).to_have_text(
-        "Backtested 10 sessions ahead at 5 past dates: 50 forecasts scored, 5 at each step."
+        "Backtested 10 trading days ahead at 5 past dates: 50 forecasts scored, 5 at each "
+        "trading day."
     )
     expect(page.locator("#backtest-shortened")).to_be_hidden()
 
@@ -110,13 +119,16 @@ def test_the_method_switch_shows_plain_prophet(page: Page, web: ServiceProcess) 
 def test_components_mean_something_for_the_series(page: Page, web: ServiceProcess) -> None:
     page.goto(f"{web.url}/t/IBM?window=1y&h=5")
     page.wait_for_selector("#components-chart[data-state=drawn]", timeout=TIMEOUT)
-    assert page.get_attribute("#components-chart", "data-components") == "trend"
+    forecast = page.request.get(f"{web.url}/api/forecast/IBM?periods=5").json()
+    shown = forecast["components"]["shown"]
+    assert page.get_attribute("#components-chart", "data-components") == ",".join(shown)
+    assert "weekly" not in shown  # trading days: no weekly cycle
     notes = page.locator("#components-notes li").all_text_contents()
-    assert [n.split(":")[0] for n in notes] == ["No weekly cycle", "No yearly cycle"]
-    assert page.locator("#components-chart .g-ytitle").all_text_contents() == ["Trend (USD)"]
-    page.goto(f"{web.url}/t/IBM?window=5y&h=5")
-    page.wait_for_selector("#components-chart[data-state=drawn]", timeout=TIMEOUT)
-    assert page.get_attribute("#components-chart", "data-components") == "trend,yearly"
+    assert notes[1:] == list(forecast["components"]["hidden"].values())
+    titles = {"trend": "Trend (USD)", "yearly": "Yearly effect (USD)"}
+    assert page.locator(
+        "#components-chart .g-ytitle, #components-chart .g-y2title"
+    ).all_text_contents() == [titles[key] for key in shown]
 
 
 def test_change_the_horizon_and_the_chart_kind(page: Page, web: ServiceProcess) -> None:
@@ -222,7 +234,8 @@ def test_a_bad_upload_is_explained(page: Page, web: ServiceProcess, tmp_path) ->
 def test_compare_tickers(page: Page, web: ServiceProcess) -> None:
     page.goto(f"{web.url}/compare?tickers=AAPL,MSFT,IBM&window=1y")
     page.wait_for_selector("#compare-chart[data-state=drawn]", timeout=TIMEOUT)
-    assert page.locator("#compare-chart .scatterlayer .trace").count() == 3
+    names = page.evaluate("document.getElementById('compare-chart').data.map(t => t.name)")
+    assert names[:1] == ["AAPL"] and {"MSFT", "IBM"} <= set(names)  # forecasts follow
     assert page.evaluate("document.getElementById('compare-chart').data[0].y[0]") == 100
 
 

@@ -9,6 +9,7 @@ import threading
 from dataclasses import replace
 
 import httpx
+import numpy as np
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -19,7 +20,7 @@ from tickercast.cache import MemoryCache, make_cache
 from tickercast.contract import RESPONSE_KEYS, ForecastRequest, parse_request
 from tickercast.model.api import create_app
 from tickercast.model.engine import MockEngine, ProphetEngine
-from tickercast.model.forecasting import FitTimeout
+from tickercast.model.prophet_seam.forecasting import FitTimeout
 from tickercast.settings import ModelSettings
 
 KEY = "k-123"
@@ -34,16 +35,16 @@ class CountingEngine(MockEngine):
     def __init__(self) -> None:
         self.calls = 0
 
-    def run(self, req: ForecastRequest) -> bytes:
+    def forecast(self, req: ForecastRequest) -> dict[str, np.ndarray]:
         self.calls += 1
-        return super().run(req)
+        return super().forecast(req)
 
 
 class RaisingEngine(MockEngine):
     def __init__(self, exc: Exception) -> None:
         self.exc = exc
 
-    def run(self, req: ForecastRequest) -> bytes:
+    def forecast(self, req: ForecastRequest) -> dict[str, np.ndarray]:
         raise self.exc
 
 
@@ -120,11 +121,10 @@ def test_answers_name_the_model_version_in_a_header_and_keep_their_keys() -> Non
 def test_the_prophet_engine_names_the_fit_engine_of_each_request() -> None:
     plain = parse_request(GOOD)
     engine = ProphetEngine()
-    assert engine.release(plain) == f"fast/{__version__}"
-    assert engine.release(replace(plain, method="calibrated")) == f"fast/{__version__}"
-    assert engine.release(replace(plain, engine="cmdstan", method="calibrated")).startswith(
-        "cmdstan/"
-    )
+    assert engine.method(plain).release == f"fast/{__version__}"
+    assert engine.method(replace(plain, method="calibrated")).release == f"fast/{__version__}"
+    both = replace(plain, engine="cmdstan", method="calibrated")
+    assert engine.method(both).release.startswith("cmdstan/")
 
 
 def test_include_history_labels_rows_from_zero() -> None:
@@ -179,9 +179,9 @@ def test_busy_worker_with_full_queue_answers_503() -> None:
     release = threading.Event()
 
     class BlockingEngine(MockEngine):
-        def run(self, req: ForecastRequest) -> bytes:
+        def forecast(self, req: ForecastRequest) -> dict[str, np.ndarray]:
             release.wait(10)
-            return super().run(req)
+            return super().forecast(req)
 
     tight = settings(model_fit_slots=1, model_queue_size=0, model_cache_ttl=0)
     app = create_app(tight, engine=BlockingEngine())
@@ -254,9 +254,9 @@ def test_a_worker_runs_as_many_fits_at_once_as_it_has_slots() -> None:
     both_running = threading.Barrier(2, timeout=5)
 
     class MeetingEngine(MockEngine):
-        def run(self, req: ForecastRequest) -> bytes:
+        def forecast(self, req: ForecastRequest) -> dict[str, np.ndarray]:
             both_running.wait()  # breaks (and fails the request) unless two run at once
-            return super().run(req)
+            return super().forecast(req)
 
     app = create_app(settings(model_fit_slots=2, model_cache_ttl=0), engine=MeetingEngine())
     other = {**GOOD, "periods": 4}

@@ -28,7 +28,7 @@ def test_backtest_on_real_prices(model_service: ServiceProcess, method: str) -> 
     assert ours["count"] == 10 and ours["mae"] > 0
     assert data["scores"]["random_walk"]["overall"]["relative_mae"] == 1
     assert 0 <= ours["coverage"] <= 1 and ours["band_width"] > 0
-    assert data["verdict"].startswith("Over 2 past 5-session periods")
+    assert data["verdict"].startswith("Over 2 past 5-trading-day periods")
     if method == "calibrated":  # anchored at the last price: the first step is close
         assert data["scores"][method]["by_step"][0]["mape"] < 5
 

@@ -146,6 +146,6 @@ def test_report_shape_folds_and_verdict() -> None:
     assert [s["interval_score"] for s in walk_steps] == [10, 20, 30]
     assert [s["interval_score_ratio"] for s in cal["by_step"]] == [0, 0, 0]
     assert report["verdict"] == (
-        "Over 2 past 3-session periods, the calibrated forecast's errors were 0.00 times the "
+        "Over 2 past 3-trading-day periods, the calibrated forecast's errors were 0.00 times the "
         "random walk's (MASE), and its 80% band held 100% of actual values."
     )

@@ -1,9 +1,13 @@
 """The model cache's key holds the fit engine's version tag: an answer cached before the fast
 fit's version changed is not served after it (the default engine's included), and CmdStan's
-answers are not disturbed by it. The Prophet engine's own tags, with a fake fit (no Prophet)."""
+answers are not disturbed by it.
+The Prophet engine's own tags, with a fake fit (no Prophet here)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +16,7 @@ from tickercast.cache import MemoryCache
 from tickercast.contract import ForecastRequest
 from tickercast.model import engine as engine_module
 from tickercast.model.api import create_app
-from tickercast.model.engine import MockEngine, ProphetEngine, requested_engine
+from tickercast.model.engine import Method, MockEngine, ProphetEngine, requested_engine
 from tickercast.settings import ModelSettings
 
 KEY = "k-versions"
@@ -25,14 +29,17 @@ class FakeFitProphetEngine(ProphetEngine):
     def __init__(self) -> None:
         super().__init__()
         self.name = "prophet-test-1"
-        self.fits: list[str] = []
+        self.fitted_by: list[str] = []
 
     def warm_up(self) -> None:
         return None
 
-    def run(self, req: ForecastRequest, engine: str | None = None) -> bytes:
-        self.fits.append(engine or requested_engine(req))
-        return MockEngine().run(req)
+    def method(self, req: ForecastRequest, fit_engine: str | None = None) -> Method:
+        def forecast(r: ForecastRequest) -> dict[str, np.ndarray]:
+            self.fitted_by.append(fit_engine or requested_engine(r))
+            return MockEngine().forecast(r)
+
+        return replace(super().method(req, fit_engine), forecast=forecast)
 
 
 def test_a_fast_answer_cached_before_a_fit_version_bump_is_not_served_after_it(
@@ -48,9 +55,9 @@ def test_a_fast_answer_cached_before_a_fit_version_bump_is_not_served_after_it(
 
         for body in (fast, cmdstan, BODY, fast, cmdstan, BODY):
             post(body)
-        assert fake.fits == ["fast", "cmdstan", "fast"]  # the repeats were cached
+        assert fake.fitted_by == ["fast", "cmdstan", "fast"]  # the repeats were cached
         monkeypatch.setattr(engine_module, "FAST_FIT_VERSION", engine_module.FAST_FIT_VERSION + 1)
         for body in (fast, cmdstan, BODY, fast, BODY):
             post(body)
     # the fast answers recomputed once each, the default's too; CmdStan's still cached
-    assert fake.fits == ["fast", "cmdstan", "fast", "fast", "fast"]
+    assert fake.fitted_by == ["fast", "cmdstan", "fast", "fast", "fast"]

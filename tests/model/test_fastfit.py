@@ -18,8 +18,8 @@ import pytest
 from tests.prices import adj_close, request_body
 from tickercast import __version__
 from tickercast.contract import ForecastRequest, parse_request
-from tickercast.model import fastfit, forecasting
 from tickercast.model.engine import ProphetEngine, requested_engine
+from tickercast.model.prophet_seam import fastfit, forecasting
 
 # --- the solver on small problems whose optimum is found by brute force ---
 
@@ -238,10 +238,10 @@ def comparisons() -> dict[tuple[str, int, str], Comparison]:
     for window in windows():
         body = history(*window)
         req = parse_request(body)
-        cmdstan = forecasting.fit(req)
-        ours = forecasting.fit_fast(req)
+        cmdstan = forecasting.fit(req.ds, req.y)
+        ours = forecasting.fit_fast(req.ds, req.y)
         scratch = Prophet()
-        model_inputs = scratch.preprocess(forecasting.history_frame(req))
+        model_inputs = scratch.preprocess(forecasting.history_frame(req.ds, req.y))
         inputs = dataclasses.asdict(model_inputs)
         init = dataclasses.asdict(scratch.calculate_initial_params(model_inputs.K))
         _, data_list = scratch.stan_backend.prepare_data(init, inputs)
@@ -254,7 +254,10 @@ def comparisons() -> dict[tuple[str, int, str], Comparison]:
         gaps = {}
         for freq in FREQS:
             at = parse_request(body | {"freq": freq})
-            yhat = [forecasting.predict(m, at)[1]["yhat"] for m in (ours, cmdstan)]
+            yhat = [
+                forecasting.forecast_columns(m, at.dates, at.interval_width, at.seed())["yhat"]
+                for m in (ours, cmdstan)
+            ]
             gaps[freq] = np.abs(yhat[0] - yhat[1]) / cmdstan.y_scale
         results[window] = Comparison(
             ours_lp=fastfit.log_posterior(ours.params, inputs),
@@ -337,7 +340,7 @@ def test_fast_fit_starts_no_process_and_writes_no_file(
 
     forecasting.load_prophet()
     req = parse_request(request_body("IBM", 300, "k", periods=5))
-    forecasting.fit_fast(req)  # the imports done before the watch starts
+    forecasting.fit_fast(req.ds, req.y)  # the imports done before the watch starts
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the fast fit started a process")
@@ -347,7 +350,8 @@ def test_fast_fit_starts_no_process_and_writes_no_file(
     monkeypatch.chdir(tmp_path)
     folders = (tmp_path, Path(cmdstanpy._TMPDIR))
     before = files_under(*folders)
-    model = forecasting.fit_fast(parse_request(request_body("IBM", 301, "k", periods=5)))
+    req = parse_request(request_body("IBM", 301, "k", periods=5))
+    model = forecasting.fit_fast(req.ds, req.y)
     assert files_under(*folders) == before
     assert model.params["sigma_obs"].shape == (1, 1)
 
@@ -365,9 +369,9 @@ def test_the_fast_fit_is_the_default_and_cmdstan_runs_when_asked_with_its_own_ta
     assert requested_engine(with_engine(plain, "cmdstan", method="calibrated")) == "cmdstan"
     engine = ProphetEngine()
     engine.warm_up()
-    assert engine.cache_tag(cmdstan) == engine.name
-    assert engine.cache_tag(plain) == engine.cache_tag(with_engine(plain, "fast"))
-    assert engine.cache_tag(plain) not in (engine.name, "")
+    assert engine.method(cmdstan).tag == engine.name
+    assert engine.method(plain).tag == engine.method(with_engine(plain, "fast")).tag
+    assert engine.method(plain).tag not in (engine.name, "")
     cmdstan_answer = engine.run(cmdstan)
     fast_answer = engine.run(plain)
     assert fast_answer != cmdstan_answer  # its own fitted-model slot, not CmdStan's model

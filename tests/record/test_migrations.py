@@ -62,3 +62,10 @@ def test_the_previous_schema_keeps_its_forecasts_and_they_are_scored_after(
     record = queries.summary(engine, "AAPL", "calibrated")
     assert record is not None and record["scored"] == 3
     engine.dispose()
+
+
+def test_heroku_style_urls_are_postgresql_through_psycopg() -> None:
+    engine = db.make_engine("postgres://user:secret@db.example:5432/record")
+    assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
+    assert "secret" not in repr(engine)
+    engine.dispose()

@@ -122,3 +122,27 @@ def test_record_refuses_a_range_that_cannot_be(
     assert cli.main(["record", "AAPL", *flat]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "tickercast-record.sqlite3").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["AAPL", "--source", "nowhere"], "no price source 'nowhere'"),
+        (["NOSUCH"], "NOSUCH"),
+    ],
+)
+def test_record_names_what_it_cannot_find_and_stores_nothing(
+    args: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    days = ["--from", "2012-01-01", "--to", "2012-02-01", "--mock"]
+    assert cli.main(["record", *args, *days]) == 1
+    assert message in capsys.readouterr().err
+    engine = db.open_engine(url)
+    assert queries.ranking(engine) == []
+    engine.dispose()

@@ -97,7 +97,7 @@ def test_band_label(coverage, label) -> None:
 
 def test_band_label_of_a_shorter_backtest_says_how_far_it_measured() -> None:
     assert backtest.band_label(0.8, 0.81, 120) == (
-        "80% band, held 81% of prices in backtests up to 120 sessions ahead"
+        "80% band, held 81% of prices in backtests up to 120 trading days ahead"
     )
 
 
@@ -119,18 +119,19 @@ def test_answer_keeps_the_models_numbers_and_says_why_it_is_shorter() -> None:
     assert answer["scores"] is result["scores"]
     assert (answer["horizon_asked"], answer["horizon"], answer["cutoffs"]) == (60, 20, 5)
     assert answer["shortened"] == (
-        "Backtested 20 sessions ahead, not the 60 sessions asked for: "
+        "Backtested 20 trading days ahead, not the 60 trading days asked for: "
         "5 cutoffs of 60 steps need 340 rows; this has 200."
     )
     assert answer["summary"] == answer["shortened"] + " Worse than the random walk."
     assert answer["band_label"] == (
-        "80% band, held 31% of prices in backtests up to 20 sessions ahead"
+        "80% band, held 31% of prices in backtests up to 20 trading days ahead"
     )
     assert answer["scored"] == 20
     same = backtest.answer(result, 20, None, "XNYS")
     assert (same["shortened"], same["summary"]) == (None, "Worse than the random walk.")
-    # A calendar-day upload counts steps, not trading sessions.
+    # A calendar-day upload counts days, not trading days.
     daily = backtest.answer(result, 60, "too short", None)
-    assert daily["step"] == "step"
-    assert daily["shortened"] == "Backtested 20 steps ahead, not the 60 steps asked for: too short."
-    assert daily["band_label"].endswith("up to 20 steps ahead")
+    assert daily["step"] == "day"
+    assert daily["shortened"] == "Backtested 20 days ahead, not the 60 days asked for: too short."
+    assert daily["band_label"].endswith("up to 20 days ahead")
+    assert backtest.answer(result, 60, "too short", "B")["step"] == "weekday"

@@ -54,12 +54,15 @@ def test_ticker_page_shows_history_without_calling_the_model(client, fake_model)
     assert resp.status_code == 200
     data = page_data(resp.text)
     assert data["name"] == "ACME"
-    assert len(data["history"]["ds"]) == 504
+    # All the history: the window is only how much of it the chart opens on.
+    assert len(data["history"]["ds"]) == 600
     assert data["history"]["has_ohlc"] is True
-    assert data["more_history"] is True  # 600 sessions, 504 in the window
-    assert page_data(client.get("/t/ACME?window=max").text)["more_history"] is False
-    assert data["forecast_url"] == "/api/forecast/ACME?periods=60&window=2y&method=calibrated"
-    assert data["backtest_url"] == "/api/backtest/ACME?periods=60&window=2y&method=calibrated"
+    assert data["choices"]["window"] == "6m"
+    assert data["windows"]["6m"] == 126 and data["step"] == "trading day"
+    # The forecast is the API's, the same at every window.
+    assert data["forecast_url"] == "/api/forecast/ACME?periods=60&method=calibrated"
+    assert data["backtest_url"] == "/api/backtest/ACME?periods=60&method=calibrated"
+    assert page_data(client.get("/t/ACME?window=1m").text)["forecast_url"] == data["forecast_url"]
     assert fake_model.requests == []  # the browser asks for the forecast afterwards
     assert "/static/vendor/plotly.min.js" in resp.text
     assert "cdn" not in resp.text.lower()
@@ -69,7 +72,7 @@ def test_ticker_page_renders_while_the_model_is_down(client, fake_model) -> None
     fake_model.script = [fakes.refuse] * 10
     page = client.get("/t/ACME?h=10")
     assert page.status_code == 200
-    assert len(page_data(page.text)["history"]["close"]) == 504
+    assert len(page_data(page.text)["history"]["close"]) == 600
     api = client.get(page_data(page.text)["forecast_url"])
     assert api.status_code == 502
     assert api.json() == {"message": "The forecasting service could not be reached."}
@@ -84,12 +87,13 @@ def test_ticker_page_says_so_when_the_model_is_busy(client, fake_model) -> None:
 
 DEFAULTS = {"chart": "line", "method": "calibrated"}
 URL_CASES = [
-    ({}, {"window": "2y", "h": "60", **DEFAULTS}),
+    ({}, {"window": "6m", "h": "60", **DEFAULTS}),
     (
         {"window": "6m", "h": "20", "chart": "candles", "method": "prophet"},
         {"window": "6m", "h": "20", "chart": "candles", "method": "prophet"},
     ),
     ({"window": "max", "h": "500"}, {"window": "max", "h": "500", **DEFAULTS}),
+    ({"window": "1m", "h": "5"}, {"window": "1m", "h": "5", **DEFAULTS}),
     ({"window": "6m", "h": "1", "source": "fake"}, {"window": "6m", "h": "1", **DEFAULTS}),
 ]
 
@@ -102,11 +106,12 @@ def test_every_choice_round_trips_through_the_url(client, query, expected) -> No
     assert data["choices"] == expected
     source = f"&source={query['source']}" if "source" in query else ""
     assert data["forecast_url"] == (
-        f"/api/forecast/ACME?periods={expected['h']}&window={expected['window']}{source}"
-        f"&method={expected['method']}"
+        f"/api/forecast/ACME?periods={expected['h']}{source}&method={expected['method']}"
     )
     text = resp.text
-    assert f'<option value="{expected["window"]}" selected>' in text
+    assert re.search(rf'data-window="{expected["window"]}"[^>]*aria-pressed="true"', text)
+    assert len(re.findall(r'aria-pressed="true"', text)) == 1
+    assert f'<input type="hidden" name="window" id="window" value="{expected["window"]}">' in text
     assert f'value="{expected["h"]}"' in text
     assert re.search(rf'value="{expected["chart"]}"\s+checked', text)
     assert re.search(rf'name="method" value="{expected["method"]}"\s+checked', text)
@@ -116,7 +121,7 @@ def test_every_choice_round_trips_through_the_url(client, query, expected) -> No
     assert html.escape(f"{data['forecast_url']}&format=csv") in text
     # And the API answers for exactly those choices.
     api = client.get(data["forecast_url"]).json()
-    assert (api["window"], str(api["periods"])) == (expected["window"], expected["h"])
+    assert str(api["periods"]) == expected["h"]
     assert api["method"] == expected["method"]
 
 
@@ -169,6 +174,11 @@ def test_compare_normalises_to_100(client) -> None:
     assert data["series"]["CORE"][0] is None  # CORE's history is shorter than the others'
     first_core = next(v for v in data["series"]["CORE"] if v is not None)
     assert first_core == 100.0
+    # Each line's first price, to put its forecast (from the JSON API) on the same scale.
+    acme = client.get("/api/forecast/ACME?window=2y").json()["history"]
+    assert data["first"]["ACME"] == pytest.approx(acme[0]["close"])
+    assert data["forecast_urls"]["BOLT"] == "/api/forecast/BOLT?periods=60&method=calibrated"
+    assert data["backtest_urls"]["CORE"] == "/api/backtest/CORE?periods=60&method=calibrated"
     assert 'value="ACME,BOLT,CORE"' in resp.text
     assert '<option value="2y" selected>' in resp.text
 

@@ -53,7 +53,7 @@ def test_a_horizon_too_long_for_the_history_is_shortened_with_the_models_reason(
     data = web.get("/api/backtest/ACME?periods=250&window=1y").json()
     assert (data["horizon_asked"], data["horizon"]) == (250, 120)
     assert data["shortened"].startswith(
-        "Backtested 120 sessions ahead, not the 250 sessions asked for: "
+        "Backtested 120 trading days ahead, not the 250 trading days asked for: "
     )
     assert "needs at least" in data["shortened"]
     assert len(data["scores"]["calibrated"]["by_step"]) == 120

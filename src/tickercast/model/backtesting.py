@@ -150,7 +150,8 @@ def method_scores(
 
 
 def step_word(freq: str) -> str:
-    return {"D": "day", "B": "weekday"}.get(freq, "session")
+    """One step of `freq` as the verdict says it ("a 20-trading-day period")."""
+    return {"D": "day", "B": "weekday"}.get(freq, "trading-day")
 
 
 def verdict(

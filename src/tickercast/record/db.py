@@ -31,9 +31,10 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url` (postgresql:// is driven by psycopg 3); nothing is connected yet."""
+    """An engine for `url` (postgresql://, or Heroku's postgres://, driven by psycopg 3);
+    nothing is connected yet."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
+    if parsed.get_backend_name() in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
         engine = create_engine(
             parsed,

@@ -22,7 +22,10 @@ def horizons_to_try(asked: int) -> list[int]:
 
 
 def band_label(
-    interval_width: float, coverage: float | None, up_to: int | None = None, step: str = "session"
+    interval_width: float,
+    coverage: float | None,
+    up_to: int | None = None,
+    step: str = "trading day",
 ) -> str:
     """The band's legend: its nominal width and, once measured, what it held (`up_to`: the
     horizon measured, when shorter than the one drawn, in `step`s)."""
@@ -33,7 +36,7 @@ def band_label(
     return f"{label} up to {_steps(up_to, step)} ahead" if up_to else label
 
 
-def shortened_note(asked: int, horizon: int, reason: str, step: str = "session") -> str:
+def shortened_note(asked: int, horizon: int, reason: str, step: str = "trading day") -> str:
     reason = reason.rstrip(".")
     return (
         f"Backtested {_steps(horizon, step)} ahead, not the {_steps(asked, step)} asked for: "
@@ -42,8 +45,11 @@ def shortened_note(asked: int, horizon: int, reason: str, step: str = "session")
 
 
 def step_word(freq: str | None) -> str:
-    """What one step of the series is called: trading sessions, or plain steps."""
-    return "session" if freq == "XNYS" else "step"
+    """What one step of the series is called, in everything a person reads: a trading day on
+    an exchange's calendar, a weekday, or a calendar day (what the model infers without one)."""
+    if freq in (None, "D"):
+        return "day"
+    return "weekday" if freq == "B" else "trading day"
 
 
 def _steps(n: int, step: str) -> str:

@@ -18,20 +18,33 @@ from tickercast.data.frames import normalize_ticker
 from tickercast.data.upload import parse_upload
 from tickercast.errors import InvalidInput, RequestTooLarge, TickercastError, sentence
 from tickercast.settings import WebSettings
-from tickercast.web.backtest import MASE_MEANS
-from tickercast.web.forecasts import INTERVAL_WIDTH, TICKER_UNIT, UPLOAD_UNIT, Forecaster
+from tickercast.web.backtest import MASE_MEANS, step_word
+from tickercast.web.forecasts import (
+    INTERVAL_WIDTH,
+    MARKET_FREQ,
+    TICKER_UNIT,
+    UPLOAD_UNIT,
+    Forecaster,
+)
 from tickercast.web.series import (
     CHARTS,
+    DEFAULT_HORIZON,
+    DEFAULT_METHOD,
+    DEFAULT_VIEW,
     DEFAULT_WINDOW,
     HORIZON_CHOICES,
     MAX_HORIZON,
     METHOD_LABELS,
     METHODS,
+    VIEW_LABELS,
+    VIEWS,
     WINDOW_LABELS,
     WINDOWS,
     Choices,
     adjusted,
     chart_history,
+    first_value,
+    guess_freq,
     in_window,
     normalised,
 )
@@ -52,7 +65,7 @@ def _query(params: dict[str, str | None]) -> str:
 
 def controls() -> dict[str, Any]:
     return {
-        "windows": [(key, WINDOW_LABELS[key]) for key in WINDOWS],
+        "windows": [(key, VIEW_LABELS[key]) for key in VIEWS],
         "horizons": HORIZON_CHOICES,
         "max_horizon": MAX_HORIZON,
         "charts": CHARTS,
@@ -100,15 +113,13 @@ def register(
         chart: str | None = None,
         method: str | None = None,
     ) -> Response:
-        choices = Choices.parse(window, h, chart, method)
-        prices, frame = forecaster.window(ticker, source, choices.window)
+        choices = Choices.parse(window or DEFAULT_VIEW, h, chart, method, VIEWS)
+        # The page holds all the history; `window` is only how much of it the chart shows.
+        # The forecast and backtest get the API's own history (no window in their URLs), so
+        # every range shows the same forecast.
+        prices, frame = forecaster.window(ticker, source, "max")
         query = _query(
-            {
-                "periods": str(choices.horizon),
-                "window": choices.window,
-                "source": source,
-                "method": choices.method,
-            }
+            {"periods": str(choices.horizon), "source": source, "method": choices.method}
         )
         data = {
             "mode": "ticker",
@@ -118,7 +129,8 @@ def register(
             "choices": choices.query(),
             "interval_width": INTERVAL_WIDTH,
             "unit": TICKER_UNIT,
-            "more_history": len(prices.frame) > len(frame),  # a longer window has more
+            "step": step_word(MARKET_FREQ),
+            "windows": VIEWS,
             "forecast_url": f"/api/forecast/{prices.ticker}?{query}",
             "backtest_url": f"/api/backtest/{prices.ticker}?{query}",
         }
@@ -132,6 +144,7 @@ def register(
             last=frame.index[-1] if len(frame) else None,
             choices=choices,
             source=source or "",
+            step=data["step"],
             data=page_json(data),
             csv_url=f"/api/forecast/{prices.ticker}?{query}&format=csv",
             json_url=f"/api/forecast/{prices.ticker}?{query}",
@@ -161,7 +174,7 @@ def register(
             message = sentence(f"That file could not be used: {exc.client_message}")
             return home(request, message, exc.status)
         frame = adjusted(prices.frame)
-        choices = Choices()
+        choices = Choices(window=DEFAULT_VIEW)
         data = {
             "mode": "upload",
             "name": prices.ticker,
@@ -170,7 +183,8 @@ def register(
             "choices": choices.query(),
             "interval_width": INTERVAL_WIDTH,
             "unit": UPLOAD_UNIT,
-            "windows": dict(WINDOWS),
+            "step": step_word(guess_freq(pd.DatetimeIndex(frame.index))),
+            "windows": VIEWS,
         }
         return render(
             request,
@@ -182,6 +196,7 @@ def register(
             last=frame.index[-1],
             choices=choices,
             source="upload",
+            step=data["step"],
             data=page_json(data),
             csv_url=None,
             json_url=None,
@@ -216,10 +231,18 @@ def register(
             context["message"] = sentence(exc.client_message)
             return render(request, "compare.html", exc.status, **context)
         joined = in_window(pd.DataFrame(closes).sort_index(), context["window"])
+        # Each ticker's calibrated forecast and backtest come from the JSON API afterwards,
+        # scaled by the same first price as its line.
+        query = _query({"periods": str(DEFAULT_HORIZON), "method": DEFAULT_METHOD})
         context["data"] = page_json(
             {
                 "ds": [d.strftime("%Y-%m-%d") for d in joined.index],
                 "series": {s: normalised(joined[s]).round(3).tolist() for s in symbols},
+                "first": {s: first_value(joined[s]) for s in symbols},
+                "forecast_urls": {s: f"/api/forecast/{s}?{query}" for s in symbols},
+                "backtest_urls": {s: f"/api/backtest/{s}?{query}" for s in symbols},
+                "interval_width": INTERVAL_WIDTH,
+                "unit": TICKER_UNIT,
             }
         )
         return render(request, "compare.html", **context)

@@ -19,7 +19,6 @@ import pandas as pd
 
 from tickercast.contract import response_frame
 from tickercast.data.base import PriceProvider
-from tickercast.data.registry import resolve
 from tickercast.errors import TickercastError
 from tickercast.record.store import ShownForecast, Step
 from tickercast.web.forecasts import INTERVAL_WIDTH, MARKET_FREQ, TICKER_UNIT, PreparedForecast
@@ -72,8 +71,12 @@ def price_reader(providers: Mapping[str, PriceProvider]) -> Any:
     """The scorer's prices: each ticker's adjusted closes as the pages show them today."""
 
     def read(ticker: str, source: str) -> pd.Series | None:
+        provider = providers.get(source)
+        if provider is None:
+            log.warning("record: the price source %s is not enabled here", source)
+            return None
         try:
-            frame = resolve(dict(providers), ticker, source).frame
+            frame = provider.history(ticker).frame
         except TickercastError as exc:
             log.warning("record: no prices for %s from %s: %s", ticker, source, exc)
             return None

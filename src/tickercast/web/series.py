@@ -35,6 +35,11 @@ WINDOW_LABELS = {
     "max": "all",
 }
 DEFAULT_WINDOW = "2y"
+# How much history a ticker page's chart shows (its range buttons: the windows and a month),
+# and how much it opens on: the recent past beside the forecast.
+VIEWS: dict[str, int | None] = {"1m": 21, **WINDOWS}
+VIEW_LABELS = {"1m": "1 month", **WINDOW_LABELS}
+DEFAULT_VIEW = "6m"
 DEFAULT_HORIZON = 60
 MAX_HORIZON = 500
 HORIZON_CHOICES = (5, 20, 60, 120, 250)
@@ -62,10 +67,12 @@ class Choices:
         horizon: str | int | None,
         chart: str | None,
         method: str | None = None,
+        windows: Mapping[str, int | None] = WINDOWS,
     ) -> Choices:
+        """`windows`: the ones allowed (a page's chart shows more than the API sends)."""
         window = window or DEFAULT_WINDOW
-        if window not in WINDOWS:
-            raise InvalidInput(f"window must be one of {', '.join(WINDOWS)}")
+        if window not in windows:
+            raise InvalidInput(f"window must be one of {', '.join(windows)}")
         return cls(
             window=window,
             horizon=parse_horizon(horizon),
@@ -193,12 +200,16 @@ def forecast_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] = FORECA
     return buffer.getvalue()
 
 
+def first_value(series: pd.Series) -> float | None:
+    """The series' first usable value: what `normalised` scales to 100."""
+    clean = series.dropna()
+    return None if clean.empty or clean.iloc[0] == 0 else float(clean.iloc[0])
+
+
 def normalised(series: pd.Series) -> pd.Series:
     """The series scaled to 100 at its first usable value."""
-    clean = series.dropna()
-    if clean.empty or clean.iloc[0] == 0:
-        return series * math.nan
-    return series / clean.iloc[0] * 100.0
+    first = first_value(series)
+    return series * math.nan if first is None else series / first * 100.0
 
 
 def guess_freq(dates: pd.DatetimeIndex) -> str | None:

@@ -1,6 +1,8 @@
 // The ticker page: draw the history at once, then fetch the forecast and, after it, the
 // backtest ("How good is this forecast?") from the JSON API, showing progress while the model
 // works and a clear sentence if it cannot. The backtest never holds up the chart.
+// The sentence at the top answers the visitor's question in words; the range buttons only
+// change how much history the chart shows (the forecast is the same at every range).
 "use strict";
 (function () {
   const page = JSON.parse(document.getElementById("page-data").textContent);
@@ -8,16 +10,27 @@
   const chartEl = document.getElementById("price-chart");
   const statusEl = document.getElementById("forecast-status");
   const backtestEl = document.getElementById("backtest-status");
+  const answerEl = document.getElementById("answer");
   const form = document.getElementById("controls");
+  const logSwitch = document.getElementById("log-scale");
   const config = { responsive: true, displaylogo: false };
   const nominal = Math.round(page.interval_width * 100);
   const METHOD_NAMES = { calibrated: "Calibrated forecast", prophet: "Plain Prophet forecast" };
+  // MASE within this of 1 reads "about equal to assuming no change"; above 1 + it, the chart
+  // says the method does clearly worse than the random walk.
+  const ABOUT_EQUAL = 0.05;
+  // A component's axis spans at least this share of the last price: a few cents stay flat.
+  const COMPONENT_FLOOR = 0.1;
+  const query = new URLSearchParams(window.location.search);
   const state = {
     chart: page.choices.chart,
     window: page.choices.window,
     horizon: Number(page.choices.h),
     method: page.choices.method,
+    step: page.step,
+    log: query.get("scale") === "log",
     forecast: null,
+    backtest: null,
     bandLabel: nominal + "% band",
     drawn: false,
   };
@@ -29,39 +42,24 @@
     return /[.!?]$/.test(text) ? text : text + ".";
   }
 
+  // Amounts in the ticker's currency (an ISO code), or plain numbers for an uploaded file.
+  const currency = /^[A-Z]{3}$/.test(page.unit)
+    ? new Intl.NumberFormat("en-US", { style: "currency", currency: page.unit })
+    : null;
   function money(value) {
     if (value === null || value === undefined) return "";
-    const text = Number(value).toFixed(2);
-    return page.unit === "USD" ? "$" + text : text;
+    return currency ? currency.format(value) : Number(value).toFixed(2);
   }
 
-  // The history the chart shows: all the server sent, or (upload) the chosen window of it.
-  function history() {
-    const h = page.history;
-    const rows = upload ? page.windows[state.window] : null;
-    if (!rows || rows >= h.ds.length) return h;
-    const from = h.ds.length - rows;
-    const cut = (values) => values.slice(from);
-    return {
-      ds: cut(h.ds), open: cut(h.open), high: cut(h.high), low: cut(h.low),
-      close: cut(h.close), has_ohlc: h.has_ohlc,
-    };
-  }
-
-  // What the horizon counts: NYSE sessions for tickers (and weekday-only uploads), else steps.
-  function stepWords(step) {
-    if (step) return step === "session" ? "trading days" : "steps";
-    return upload ? "steps" : "trading days";
-  }
-
-  // Would a longer window send the model more history?
-  function moreHistory() {
-    return upload ? history().ds.length < page.history.ds.length : Boolean(page.more_history);
+  // One word for a step, everywhere a person reads: "trading day", "weekday" or "day".
+  function steps(n, step) {
+    const word = step || page.step;
+    return n === 1 ? word : word + "s";
   }
 
   function lastPrice(h) {
     for (let i = h.close.length - 1; i >= 0; i--) {
-      if (h.close[i] !== null) return { ds: h.ds[i], close: h.close[i] };
+      if (h.close[i] !== null) return { ds: h.ds[i], close: h.close[i], index: i };
     }
     return null;
   }
@@ -98,14 +96,66 @@
     ];
   }
 
+  function overallScore(data) {
+    return data && data.scores[data.method] ? data.scores[data.method].overall : null;
+  }
+
+  // Where the backtest says this method does clearly worse than the random walk, the chart's
+  // legend says so too: an entry with no data, only a name.
+  function warningTraces() {
+    const score = overallScore(state.backtest);
+    if (!state.forecast || !score || !(score.relative_mae > 1 + ABOUT_EQUAL)) return [];
+    return [{
+      type: "scatter", mode: "markers", x: [null], y: [null], hoverinfo: "skip",
+      name: "⚠ In backtests its errors were " + Number(score.relative_mae).toFixed(2) +
+        "× the random walk's:<br>worse than assuming no change",
+      marker: { symbol: "triangle-up", size: 11, color: "#a61b1b" },
+    }];
+  }
+
+  const DAY = 86400000;
+  function isoDay(ms) {
+    return new Date(ms).toISOString().slice(0, 10);
+  }
+
+  // The visible range: the window's last rows of history, then the whole forecast.
+  function visibleRange(h) {
+    const rows = page.windows[state.window];
+    const from = rows && rows < h.ds.length ? h.ds.length - rows : 0;
+    const last = state.forecast && state.forecast.length
+      ? state.forecast[state.forecast.length - 1].ds : h.ds[h.ds.length - 1];
+    const start = Date.parse(h.ds[from]);
+    const end = Date.parse(last);
+    const pad = Math.max(DAY, (end - start) * 0.01);
+    return { from: from, x: [isoDay(start - pad), isoDay(end + pad)] };
+  }
+
+  // The y range of what is visible, with room above for the labels on the chart.
+  function valueRange(h, from) {
+    const values = [];
+    const keep = (v) => { if (v !== null && v !== undefined && (!state.log || v > 0)) values.push(v); };
+    const candles = state.chart === "candles" && h.has_ohlc;
+    for (let i = from; i < h.ds.length; i++) {
+      keep(h.close[i]);
+      if (candles) { keep(h.high[i]); keep(h.low[i]); }
+    }
+    (state.forecast || []).forEach(function (r) { keep(r.yhat_lower); keep(r.yhat_upper); keep(r.yhat); });
+    if (!values.length) return null;
+    const scale = state.log ? Math.log10 : (v) => v;
+    let lo = scale(Math.min(...values));
+    let hi = scale(Math.max(...values));
+    const span = hi - lo || Math.abs(hi) * 0.1 || 1;
+    return [lo - span * 0.06, hi + span * 0.16];
+  }
+
   // Today's (the last) price, and with a forecast, the line where it starts.
   function marks(h) {
     const last = lastPrice(h);
     if (!last) return { shapes: [], annotations: [] };
     const annotations = [{
-      x: last.ds, y: last.close, xref: "x", yref: "y",
+      x: last.ds, y: state.log ? Math.log10(last.close) : last.close, xref: "x", yref: "y",
       text: (upload ? "last value " : "last price ") + money(last.close),
-      showarrow: true, arrowhead: 2, ax: -50, ay: -35, name: "last-price",
+      showarrow: true, arrowhead: 2, ax: -70, ay: -40, name: "last-price",
       bgcolor: "rgba(255,255,255,0.85)",
     }];
     const shapes = [];
@@ -116,36 +166,135 @@
         line: { color: "#5d6b7a", width: 1, dash: "dot" }, name: "forecast-start",
         label: {
           text: "forecast starts " + last.ds, textposition: "end", textangle: 0,
-          xanchor: "right", font: { size: 11, color: "#5d6b7a" },
+          xanchor: "left", yanchor: "top", font: { size: 11, color: "#5d6b7a" },
         },
       });
     }
     return { shapes: shapes, annotations: annotations };
   }
 
+  // The chart's pixels (in its own coordinates) of a date and a value.
+  function pixels() {
+    const xa = chartEl._fullLayout.xaxis;
+    const ya = chartEl._fullLayout.yaxis;
+    return {
+      x: (ds) => xa._offset + xa.l2p(xa.d2l(ds)),
+      y: (v) => ya._offset + ya.l2p(state.log ? Math.log10(v) : v),
+      area: { left: xa._offset, right: xa._offset + xa._length, top: ya._offset, bottom: ya._offset + ya._length },
+    };
+  }
+
+  // The history's visible points as pixels, oldest first.
+  function linePoints(h, from, px) {
+    const points = [];
+    for (let i = from; i < h.ds.length; i++) {
+      const v = h.close[i];
+      if (v !== null && (!state.log || v > 0)) points.push({ x: px.x(h.ds[i]), y: px.y(v) });
+    }
+    return points;
+  }
+
+  function inBox(box, x, y) {
+    return x >= box.left && x <= box.right && y >= box.top && y <= box.bottom;
+  }
+
+  // How much of the line, from `points[first]` on, the box covers: each segment is checked
+  // along its length, not only at its ends.
+  function lineHits(points, first, box) {
+    let hits = 0;
+    for (let i = Math.max(first, 0); i < points.length; i++) {
+      const a = points[i];
+      const b = points[i + 1] || a;
+      for (let k = 0; k <= 8; k++) {
+        if (inBox(box, a.x + (b.x - a.x) * k / 8, a.y + (b.y - a.y) * k / 8)) hits++;
+      }
+    }
+    return hits;
+  }
+
+  function bandHits(box, px) {
+    return (state.forecast || []).filter(function (r) {
+      const x = px.x(r.ds);
+      if (x < box.left || x > box.right || r.yhat_lower === null || r.yhat_upper === null) return false;
+      return px.y(r.yhat_upper) <= box.bottom && px.y(r.yhat_lower) >= box.top;
+    }).length;
+  }
+
+  // Moves the last-price label to the place near its point that covers the least of the data
+  // (never, if it can help it, the line's last 10 points) and stays inside the plot, clear of
+  // the "forecast starts" label at the top right of the dotted line.
+  function placeLastPriceLabel(h, from) {
+    const label = chartEl.querySelector(".annotation[data-index='0'] .bg");
+    if (!label) return Promise.resolve();
+    const size = label.getBBox();
+    const px = pixels();
+    const points = linePoints(h, from, px);
+    if (!points.length) return Promise.resolve();
+    const anchor = points[points.length - 1];
+    const area = px.area;
+    const start = { left: anchor.x, right: anchor.x + 170, top: area.top, bottom: area.top + 18 };
+    const w = size.width / 2 + 3;
+    const hh = size.height / 2 + 3;
+    const candidates = [[0, area.top + hh + 2 - anchor.y], [-(w + 20), area.top + hh + 2 - anchor.y]];
+    [40, 75, 110, 150].forEach(function (dy) {
+      [-(w + 20), -(w + 60), -(w + 120), -w / 2, 0].forEach(function (dx) {
+        candidates.push([dx, -dy], [dx, dy]);
+      });
+    });
+    let best = null;
+    candidates.forEach(function (c) {
+      const cx = anchor.x + c[0];
+      const cy = anchor.y + c[1];
+      const box = { left: cx - w, right: cx + w, top: cy - hh, bottom: cy + hh };
+      const outside = box.left < area.left || box.right > area.right || box.top < area.top ||
+        box.bottom > area.bottom;
+      const crossesStart = state.forecast && box.right > start.left && box.left < start.right &&
+        box.top < start.bottom;
+      const recent = lineHits(points, points.length - 10, box);
+      const cost = recent * 100 + (lineHits(points, 0, box) - recent) + bandHits(box, px) * 2 +
+        (outside ? 500 : 0) + (crossesStart ? 300 : 0) + Math.hypot(c[0], c[1]) / 100;
+      if (!best || cost < best.cost) best = { cost: cost, ax: c[0], ay: c[1], recent: recent };
+    });
+    chartEl.dataset.labelClear = String(best.recent === 0);
+    return Plotly.relayout(chartEl, { "annotations[0].ax": best.ax, "annotations[0].ay": best.ay });
+  }
+
   function draw() {
-    const h = history();
+    const h = page.history;
     const traces = historyTraces(h);
-    if (state.forecast) traces.push(...forecastTraces(state.forecast));
+    if (state.forecast) traces.push(...forecastTraces(state.forecast), ...warningTraces());
     const m = marks(h);
     const narrow = chartEl.clientWidth < 640; // phones: the legend under the chart
+    const range = visibleRange(h);
+    const yRange = valueRange(h, range.from);
+    const unit = currency ? "Price (" + page.unit + ")" : "Value (" + page.unit + ")";
     const layout = {
-      margin: { t: 30, r: 20, b: narrow ? 110 : 40, l: 70 },
-      xaxis: { type: "date", rangeslider: { visible: false }, title: { text: "Date" } },
-      yaxis: { title: { text: page.unit === "USD" ? "Price (USD)" : "Value (" + page.unit + ")" } },
-      legend: narrow ? { orientation: "h", y: -0.2, yanchor: "top" } : { orientation: "h", y: 1.14 },
+      margin: { t: 30, r: 20, b: narrow ? 30 : 40, l: narrow ? 56 : 70 },
+      xaxis: { type: "date", range: range.x, rangeslider: { visible: false }, automargin: true },
+      yaxis: {
+        title: { text: unit + (state.log ? ", log scale" : "") },
+        type: state.log ? "log" : "linear", automargin: true,
+      },
+      legend: Object.assign({ bgcolor: "rgba(255,255,255,0)" },
+        narrow ? { orientation: "h", y: -0.12, yanchor: "top" } : { orientation: "h", y: 1.14 }),
       hovermode: "x",
       shapes: m.shapes,
       annotations: m.annotations,
     };
+    if (yRange) layout.yaxis.range = yRange;
     const plot = state.drawn ? Plotly.react : Plotly.newPlot;
-    return plot(chartEl, traces, layout, config).then(function () {
-      state.drawn = true;
-      chartEl.dataset.traces = String(traces.length);
-      chartEl.dataset.chart = state.chart;
-      chartEl.dataset.band = state.bandLabel;
-      chartEl.dataset.state = state.forecast ? "forecast" : "history";
-    });
+    return plot(chartEl, traces, layout, config)
+      .then(function () { return placeLastPriceLabel(h, range.from); })
+      .then(function () {
+        state.drawn = true;
+        chartEl.dataset.traces = String(traces.length);
+        chartEl.dataset.chart = state.chart;
+        chartEl.dataset.band = state.bandLabel;
+        chartEl.dataset.window = state.window;
+        chartEl.dataset.scale = state.log ? "log" : "linear";
+        chartEl.dataset.warning = String(traces.some((t) => t.name && t.name.startsWith("⚠")));
+        chartEl.dataset.state = state.forecast ? "forecast" : "history";
+      });
   }
 
   // A status line that says what is happening and for how long.
@@ -167,8 +316,9 @@
     return done;
   }
 
+  // An uploaded series goes back whole: the range buttons only change what the chart shows.
   function seriesBody() {
-    const h = history();
+    const h = page.history;
     const ds = [];
     const y = [];
     h.ds.forEach(function (d, i) {
@@ -200,6 +350,14 @@
     return value === null || value === undefined ? "" : Number(value).toFixed(2);
   }
 
+  function pct(value) {
+    return value === null || value === undefined ? "" : Math.round(value * 100) + "%";
+  }
+
+  function ratio(value) {
+    return value === null || value === undefined ? "" : Number(value).toFixed(2);
+  }
+
   function cells(tr, texts) {
     texts.forEach(function (text) {
       const td = document.createElement("td");
@@ -218,6 +376,46 @@
     el.hidden = sentences.length === 0;
   }
 
+  // How such forecasts did, in words a visitor reads without knowing what MASE is.
+  function errorWords(mase) {
+    if (mase === null || mase === undefined) return "errors that could not be compared with assuming no change";
+    const size = mase < 1 - ABOUT_EQUAL ? "smaller than" : mase <= 1 + ABOUT_EQUAL
+      ? "about equal to" : "larger than";
+    return "errors " + size + " assuming no change (" + ratio(mase) + "× the random walk's)";
+  }
+
+  function bandWords(coverage) {
+    const held = Math.round(coverage * 100);
+    if (held < nominal - 10) return " Expect prices outside the band more often than it says.";
+    if (held > nominal + 10) return " The band is wider than it needs to be.";
+    return "";
+  }
+
+  // The answer at a glance: where the centre ends, the band there, and how such forecasts did.
+  function showAnswer(backtestText) {
+    const rows = state.forecast;
+    if (!rows || !rows.length) {
+      answerEl.hidden = true;
+      return;
+    }
+    const end = rows[rows.length - 1];
+    let text = "In " + rows.length + " " + steps(rows.length, state.step) + " (" + end.ds +
+      "): " + money(end.yhat) + ", " + nominal + "% band " + money(end.yhat_lower) + "–" +
+      money(end.yhat_upper) + ".";
+    const data = state.backtest;
+    const score = overallScore(data);
+    if (score) {
+      const reach = data.shortened ? " up to " + data.horizon + " " + steps(data.horizon, data.step) + " ahead" : "";
+      text += " Such forecasts, tested at " + data.cutoffs + " past dates" + reach + ": " +
+        errorWords(score.relative_mae) + "; the band held " + pct(score.coverage) + " of " +
+        score.count + " past prices." + (score.coverage === null ? "" : bandWords(score.coverage));
+    } else {
+      text += " " + backtestText;
+    }
+    answerEl.textContent = text;
+    answerEl.hidden = false;
+  }
+
   function showTable(data) {
     const body = document.querySelector("#forecast-table tbody");
     body.replaceChildren(...data.forecast.map(function (r) {
@@ -234,14 +432,45 @@
       document.getElementById("download-csv").href = URL.createObjectURL(csv);
       document.getElementById("download-json").href = URL.createObjectURL(json);
     }
+    tickercast.scrollCues();
   }
 
-  // Only the components that mean something for this series, each axis with its unit.
+  // An axis range around `values` at least `floor` wide, so small moves look small.
+  function floored(values, floor) {
+    const present = values.filter((v) => v !== null);
+    const lo = Math.min(...present);
+    const hi = Math.max(...present);
+    const half = Math.max(hi - lo, floor) * 0.55;
+    const mid = (lo + hi) / 2;
+    return [mid - half, mid + half];
+  }
+
+  // What the parts drawn leave out of the forecast's centre, and how much.
+  function leftOutNote(data) {
+    const shown = data.components.shown;
+    const titles = { trend: "trend", weekly: "weekly effect", yearly: "yearly effect" };
+    let most = 0;
+    data.forecast.forEach(function (r) {
+      const sum = shown.reduce((total, key) => total + (r[key] || 0), 0);
+      if (r.yhat !== null) most = Math.max(most, Math.abs(r.yhat - sum));
+    });
+    const parts = shown.map((key) => titles[key]).join(" + ");
+    if (most < 0.005) return "The " + parts + " add up to the forecast's centre drawn above.";
+    const hidden = Object.keys(data.components.hidden).map((key) => titles[key] || key);
+    const what = hidden.length ? "the " + hidden.join(" and ") + " left out here" : "what is not a component";
+    return "The " + parts + " add up to the forecast's centre drawn above except for " + what +
+      ": at most " + money(most) + " on any " + steps(1, data.step) + ".";
+  }
+
+  // Only the components that mean something for this series, each axis with its unit, and
+  // none stretched: every axis spans at least a tenth of the last price.
   function showComponents(data) {
     const rows = data.forecast;
     const shown = data.components.shown;
     const unit = data.components.unit;
     const titles = { trend: "Trend", weekly: "Weekly effect", yearly: "Yearly effect" };
+    const last = lastPrice(page.history);
+    const floor = last ? Math.abs(last.close) * COMPONENT_FLOOR : 0;
     const x = rows.map((r) => r.ds);
     const layout = {
       grid: { rows: shown.length, columns: 1, pattern: "independent" },
@@ -249,14 +478,18 @@
     };
     const traces = shown.map(function (key, i) {
       const n = i === 0 ? "" : String(i + 1);
-      layout["yaxis" + n] = { title: { text: titles[key] + " (" + unit + ")" } };
-      layout["xaxis" + n] = { title: { text: "Date" }, type: "date" };
+      const values = rows.map((r) => r[key]);
+      layout["yaxis" + n] = {
+        title: { text: titles[key] + " (" + unit + ")" }, range: floored(values, floor), automargin: true,
+      };
+      layout["xaxis" + n] = { type: "date", automargin: true };
       return {
-        type: "scatter", mode: "lines", name: key, x: x, y: rows.map((r) => r[key]),
+        type: "scatter", mode: "lines", name: key, x: x, y: values,
         xaxis: "x" + n, yaxis: "y" + n, line: { width: 1.5 },
       };
     });
-    list(document.getElementById("components-notes"), Object.values(data.components.hidden));
+    list(document.getElementById("components-notes"),
+      [leftOutNote(data)].concat(Object.values(data.components.hidden)));
     document.getElementById("components-section").hidden = false;
     const el = document.getElementById("components-chart");
     el.dataset.components = shown.join(",");
@@ -266,31 +499,33 @@
 
   function noForecastHint(status) {
     if (status !== 400) return " The price history above is still up to date.";
-    const hints = [];
-    if (moreHistory()) hints.push("a longer history window may allow one");
     if (state.method === "calibrated") {
-      hints.push("plain Prophet (the switch above) draws one, though how good it is cannot be measured here");
+      return " Plain Prophet (the switch above) draws one, though how good it is cannot be measured here.";
     }
-    return hints.length ? " " + sentence(hints.join("; ")) : "";
+    return "";
   }
 
   async function loadForecast(current) {
     state.forecast = null;
+    state.backtest = null;
     state.bandLabel = nominal + "% band";
+    answerEl.hidden = true;
     const n = seriesBody().ds.length;
     const done = progress(statusEl,
-      "Asking the model to forecast " + state.horizon + " " + stepWords() + " from " + n +
-      (upload ? " values…" : " sessions…"));
+      "Asking the model to forecast " + state.horizon + " " + steps(state.horizon) + " from " + n +
+      (upload ? " values…" : " prices…"));
     try {
       const data = upload ? await getJSON("/api/forecast", seriesBody()) : await getJSON(page.forecast_url);
       if (!current()) { done.cancel(); return { ok: false, stale: true }; }
       state.forecast = data.forecast;
+      state.step = data.step;
       state.bandLabel = data.band_label;
       await draw();
       const last = data.forecast[data.forecast.length - 1];
       done("ok", (METHOD_NAMES[data.method] || "Forecast") + " for the next " +
-        data.forecast.length + " " + stepWords(data.step) + " (to " + (last ? last.ds : "") + "), with its " +
-        nominal + "% band.");
+        data.forecast.length + " " + steps(data.forecast.length, data.step) + " (to " + (last ? last.ds : "") +
+        "), with its " + nominal + "% band.");
+      showAnswer("How such forecasts did: being measured…");
       list(document.getElementById("forecast-notes"), data.notes);
       showTable(data);
       await showComponents(data);
@@ -303,14 +538,6 @@
       list(document.getElementById("forecast-notes"), []);
       return { ok: false, status: err.status, message: err.message };
     }
-  }
-
-  function pct(value) {
-    return value === null || value === undefined ? "" : Math.round(value * 100) + "%";
-  }
-
-  function ratio(value) {
-    return value === null || value === undefined ? "" : Number(value).toFixed(2);
   }
 
   function showScores(data) {
@@ -328,54 +555,67 @@
       ]);
     }));
     table.hidden = false;
+    tickercast.scrollCues();
   }
 
-  // Skill against the random walk and band coverage, by sessions ahead.
+  // Skill against the random walk and band coverage, by steps ahead.
   function showSkill(data) {
     const ours = data.scores[data.method].by_step;
     const drift = data.scores.random_walk_drift ? data.scores.random_walk_drift.by_step : [];
-    const steps = ours.map((s, i) => i + 1);
-    const mode = steps.length > 20 ? "lines" : steps.length > 1 ? "lines+markers" : "markers";
+    const stepsAhead = ours.map((s, i) => i + 1);
+    const mode = stepsAhead.length > 20 ? "lines" : stepsAhead.length > 1 ? "lines+markers" : "markers";
     const name = METHOD_NAMES[data.method] || data.method;
     const traces = [
       {
-        type: "scatter", mode: mode, name: name + " (MASE)", x: steps,
+        type: "scatter", mode: mode, name: name + " (MASE)", x: stepsAhead,
         y: ours.map((s) => s.relative_mae), line: { color: "#d35400" },
       },
       {
-        type: "scatter", mode: mode, name: "random walk with drift (MASE)", x: steps,
+        type: "scatter", mode: mode, name: "random walk with drift (MASE)", x: stepsAhead,
         y: drift.map((s) => s.relative_mae), line: { color: "#7f8c8d", dash: "dash" },
       },
       {
-        type: "scatter", mode: "lines", name: "random walk = 1", x: [1, Math.max(steps.length, 2)],
+        type: "scatter", mode: "lines", name: "random walk = 1", x: [1, Math.max(stepsAhead.length, 2)],
         y: [1, 1], line: { color: "#1d2733", dash: "dot", width: 1 },
       },
       {
-        type: "scatter", mode: mode, name: name + " band coverage", x: steps,
+        type: "scatter", mode: mode, name: name + " band coverage", x: stepsAhead,
         y: ours.map((s) => (s.coverage === null ? null : s.coverage * 100)),
         xaxis: "x2", yaxis: "y2", line: { color: "#d35400" },
       },
       {
-        type: "scatter", mode: "lines", name: "nominal " + nominal + "%", x: [1, Math.max(steps.length, 2)],
+        type: "scatter", mode: "lines", name: "nominal " + nominal + "%", x: [1, Math.max(stepsAhead.length, 2)],
         y: [nominal, nominal], xaxis: "x2", yaxis: "y2", line: { color: "#1d2733", dash: "dot", width: 1 },
       },
     ];
     const el = document.getElementById("skill-chart");
     el.hidden = false;
-    const narrow = el.clientWidth < 640; // phones: one chart above the other
-    const ahead = data.step === "session" ? "Sessions ahead" : "Steps ahead";
+    const narrow = el.clientWidth < 640; // phones: one chart above the other, shorter titles
+    const word = steps(2, data.step);
+    const ahead = word[0].toUpperCase() + word.slice(1) + " ahead";
     const layout = {
       grid: { rows: narrow ? 2 : 1, columns: narrow ? 1 : 2, pattern: "independent" },
-      height: narrow ? 560 : 320, margin: { t: 10, r: 20, b: 50, l: 70 },
+      height: narrow ? 600 : 320, margin: { t: 10, r: 20, b: 50, l: 70 },
       legend: { orientation: "h", y: narrow ? -0.15 : -0.3 },
-      xaxis: { title: { text: ahead } },
-      yaxis: { title: { text: "MASE (× random walk's error)" }, rangemode: "tozero" },
-      xaxis2: { title: { text: ahead } },
-      yaxis2: { title: { text: "% of prices inside the band" }, range: [0, 100] },
+      xaxis: { title: { text: ahead }, automargin: true },
+      yaxis: {
+        title: { text: narrow ? "MASE (× random walk)" : "MASE (× random walk's error)" },
+        rangemode: "tozero", automargin: true,
+      },
+      xaxis2: { title: { text: ahead }, automargin: true },
+      yaxis2: {
+        title: { text: narrow ? "% inside the band" : "% of prices inside the band" },
+        range: [0, 100], automargin: true,
+      },
     };
+    const note = document.getElementById("skill-note");
+    note.textContent = "Each " + steps(1, data.step) + "'s coverage rests on " + data.cutoffs +
+      " prices (one from each past date), so it moves in steps of " + Math.round(100 / data.cutoffs) +
+      " points; the figure in the sentence above rests on all " + (data.scored || 0) + ".";
+    note.hidden = false;
     return Plotly.newPlot(el, traces, layout, config).then(function () {
       el.dataset.state = "drawn";
-      el.dataset.steps = String(steps.length);
+      el.dataset.steps = String(stepsAhead.length);
     });
   }
 
@@ -384,7 +624,8 @@
     const verdict = document.getElementById("verdict");
     const table = document.getElementById("backtest-table");
     const skill = document.getElementById("skill-chart");
-    [shortened, verdict, table, skill].forEach((el) => { el.hidden = true; });
+    const note = document.getElementById("skill-note");
+    [shortened, verdict, table, skill, note].forEach((el) => { el.hidden = true; });
     if (!forecast.ok && forecast.status === 400) {
       backtestEl.className = "status error";
       backtestEl.dataset.state = "error";
@@ -404,18 +645,21 @@
       verdict.hidden = false;
       showScores(data);
       await showSkill(data);
-      done("ok", "Backtested " + data.horizon + " " + data.step + "s ahead at " + data.cutoffs +
-        " past dates: " + data.scored + " forecasts scored, " + data.cutoffs + " at each step.");
+      done("ok", "Backtested " + data.horizon + " " + steps(data.horizon, data.step) + " ahead at " +
+        data.cutoffs + " past dates: " + data.scored + " forecasts scored, " + data.cutoffs + " at each " +
+        steps(1, data.step) + ".");
       if (state.forecast) {
+        state.backtest = data;
         state.bandLabel = data.band_label;
+        showAnswer("");
         await draw();
       }
     } catch (err) {
       if (!current()) { done.cancel(); return; }
       const refused = err.status === 400;
-      const longer = refused && moreHistory();
       done("error", (refused ? "No backtest for this series: " : "No backtest right now: ") +
-        sentence(err.message) + (longer ? " A longer history window allows one." : ""));
+        sentence(err.message));
+      showAnswer("How such forecasts did could not be measured: see below.");
     }
   }
 
@@ -425,17 +669,40 @@
     candles.parentElement.title = "This series has no open, high and low prices.";
   }
 
-  // The chart kind needs no new data: redraw, and keep the URL in step for bookmarks.
+  // Choices that need no new data: redraw, and keep the URL in step for bookmarks.
+  function remember(name, value) {
+    if (upload) return;
+    const url = new URL(window.location.href);
+    if (value === null) url.searchParams.delete(name);
+    else url.searchParams.set(name, value);
+    window.history.replaceState(null, "", url);
+  }
+
   form.querySelectorAll('input[name="chart"]').forEach(function (radio) {
     radio.addEventListener("change", function () {
       state.chart = radio.value;
       draw();
-      if (!upload) {
-        const url = new URL(window.location.href);
-        url.searchParams.set("chart", state.chart);
-        window.history.replaceState(null, "", url);
-      }
+      remember("chart", state.chart);
     });
+  });
+
+  // The range buttons: how much history the chart shows (the forecast stays the same).
+  const rangeButtons = document.querySelectorAll("#chart-tools .range");
+  rangeButtons.forEach(function (button) {
+    button.addEventListener("click", function () {
+      state.window = button.dataset.window;
+      rangeButtons.forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+      form.elements.window.value = state.window;
+      draw();
+      remember("window", state.window);
+    });
+  });
+
+  logSwitch.checked = state.log;
+  logSwitch.addEventListener("change", function () {
+    state.log = logSwitch.checked;
+    draw();
+    remember("scale", state.log ? "log" : null);
   });
 
   // Another method is another forecast: a ticker page loads its URL, an upload re-asks.
@@ -455,10 +722,20 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       if (!form.reportValidity()) return;
-      state.window = form.elements.window.value;
       state.horizon = Number(form.elements.h.value);
       state.method = form.elements.method.value;
       run();
+    });
+  } else {
+    form.addEventListener("submit", function () {
+      // The log switch outlives a new horizon or method.
+      if (state.log && !form.elements.scale) {
+        const scale = document.createElement("input");
+        scale.type = "hidden";
+        scale.name = "scale";
+        scale.value = "log";
+        form.appendChild(scale);
+      }
     });
   }
 
