@@ -141,8 +141,13 @@ LABEL_AND_POINTS = """(() => {
                     svg.top + ya._offset + ya.l2p(log ? Math.log10(v) : v)]);
   }
   const r = gd.querySelector(".annotation[data-index='0'] .bg").getBoundingClientRect();
+  const start = Array.from(gd.querySelectorAll('text'))
+    .find(t => t.textContent.startsWith('forecast starts')).getBoundingClientRect();
   return {label: [r.left, r.top, r.right, r.bottom], points: points,
-          text: gd.querySelector(".annotation[data-index='0']").textContent};
+          text: gd.querySelector(".annotation[data-index='0']").textContent,
+          start: [start.left, start.top, start.right, start.bottom],
+          plot: [svg.left + xa._offset, svg.top + ya._offset,
+                 svg.left + xa._offset + xa._length, svg.top + ya._offset + ya._length]};
 })()"""
 
 
@@ -175,6 +180,11 @@ def test_the_last_price_label_leaves_the_lines_last_points_alone(
         assert found["text"].startswith("last price $")
         assert len(found["points"]) == 10
         assert covered(found["label"], found["points"]) == [], (ticker, choice, found)
+        # The "forecast starts" label is not cut off by the plot's edges, nor under this one.
+        left, top, right, bottom = found["start"]
+        assert found["plot"][0] - 1 <= left and right <= found["plot"][2] + 1, (choice, found)
+        label = found["label"]
+        assert not (left < label[2] and label[0] < right and top < label[3] and label[1] < bottom)
 
 
 def visible_start(page: Page) -> str:

@@ -38,6 +38,7 @@ from tickercast.contract import ENGINES
 from tickercast.model.prophet_seam.columns import contract_columns
 from tickercast.model.prophet_seam.predict import epoch_days, fourier_series
 from tickercast.model.prophet_seam.predict import predict as predict_arrays
+from tickercast.model.prophet_seam.versions import check_prophet
 
 if TYPE_CHECKING:
     from prophet import Prophet
@@ -48,7 +49,9 @@ class FitTimeout(Exception):
 
 
 def load_prophet() -> str:
-    """Import Prophet, quieten its chatty loggers, and return its version."""
+    """Import Prophet, once its version is checked (`versions.py`), quieten its chatty loggers,
+    and return its version."""
+    check_prophet()
     for name in ("cmdstanpy", "prophet", "prophet.plot"):
         logging.getLogger(name).disabled = True
     import prophet
