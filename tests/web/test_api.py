@@ -107,7 +107,7 @@ def test_backtest_of_a_ticker_comes_from_the_models_backtest(client, fake_model)
     assert data["shortened"] is None
     assert len(data["scores"]["calibrated"]["by_step"]) == 20
     assert data["scores"]["random_walk"]["overall"]["relative_mae"] == 1.0
-    assert data["verdict"].startswith("Over 5 past 20-session periods")
+    assert data["verdict"].startswith("Over 5 past 20-trading-day periods")
     assert data["summary"] == data["verdict"]
     assert data["band_label"] == "80% band, held 79% of prices in backtests"
     assert data["mase_means"].startswith("MASE = our mean absolute error ÷ the random walk's")
@@ -127,12 +127,12 @@ def test_backtest_of_a_longer_horizon_than_the_history_allows_says_why(client, f
     assert [r["horizon"] for r in fake_model.sent("/backtest")] == [250, 120]
     assert (data["horizon_asked"], data["horizon"]) == (250, 120)
     assert data["shortened"] == (
-        "Backtested 120 sessions ahead, not the 250 sessions asked for: a backtest of 5 cutoffs "
-        f"over 250 steps with method 'calibrated' needs at least {need} rows (got 252)."
+        "Backtested 120 trading days ahead, not the 250 trading days asked for: a backtest of 5 "
+        f"cutoffs over 250 steps with method 'calibrated' needs at least {need} rows (got 252)."
     )
     assert data["summary"] == f"{data['shortened']} {data['verdict']}"
     assert len(data["scores"]["calibrated"]["by_step"]) == 120
-    assert data["band_label"].endswith("in backtests up to 120 sessions ahead")
+    assert data["band_label"].endswith("in backtests up to 120 trading days ahead")
 
 
 def test_posted_series_forecast(client, fake_model) -> None:
@@ -275,10 +275,10 @@ def test_unexpected_errors_stay_generic(make_client: MakeClient, fake_model) -> 
     assert resp.json() == {"message": "Internal error; the details are in the service log."}
 
 
-def test_steps_are_sessions_for_tickers_and_steps_for_calendar_day_uploads(client) -> None:
-    assert client.get("/api/forecast/ACME?periods=2").json()["step"] == "session"
-    assert client.get("/api/backtest/ACME?periods=2").json()["step"] == "session"
+def test_steps_are_trading_days_for_tickers_and_days_for_calendar_day_uploads(client) -> None:
+    assert client.get("/api/forecast/ACME?periods=2").json()["step"] == "trading day"
+    assert client.get("/api/backtest/ACME?periods=2").json()["step"] == "trading day"
     ds = [d.strftime("%Y-%m-%d") for d in pd.date_range("2024-01-01", periods=200)]
     body = {"ds": ds, "y": list(range(200)), "periods": 3}
-    assert client.post("/api/forecast", json=body).json()["step"] == "step"
-    assert client.post("/api/backtest", json=body).json()["step"] == "step"
+    assert client.post("/api/forecast", json=body).json()["step"] == "day"
+    assert client.post("/api/backtest", json=body).json()["step"] == "day"
