@@ -1,5 +1,6 @@
 """The model cache's key holds the fit engine's version tag: an answer cached before the fast
-fit's version changed is not served after it, and CmdStan's answers are not disturbed by it.
+fit's version changed is not served after it (the default engine's included), and CmdStan's
+answers are not disturbed by it.
 The Prophet engine's own tags, with a fake fit (no Prophet here)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from tickercast.cache import MemoryCache
+from tickercast.cache import bytes_lru
 from tickercast.contract import ForecastRequest
 from tickercast.model import engine as engine_module
 from tickercast.model.api import create_app
@@ -45,18 +46,19 @@ def test_a_fast_answer_cached_before_a_fit_version_bump_is_not_served_after_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fake = FakeFitProphetEngine()
-    app = create_app(ModelSettings(model_api_keys=KEY), engine=fake, cache=MemoryCache())
+    app = create_app(ModelSettings(model_api_keys=KEY), engine=fake, cache=bytes_lru())
     fast, cmdstan = {**BODY, "engine": "fast"}, {**BODY, "engine": "cmdstan"}
     with TestClient(app) as client:
 
         def post(body: dict[str, object]) -> None:
             assert client.post("/", content=orjson.dumps(body)).status_code == 200
 
-        for body in (fast, cmdstan, fast, cmdstan):
+        for body in (fast, cmdstan, BODY, fast, cmdstan, BODY):
             post(body)
-        assert fake.fitted_by == ["fast", "cmdstan"]  # the repeats were cached
+        # the repeats were cached; the default is the fast fit, and its answer is the same
+        assert fake.fitted_by == ["fast", "cmdstan"]
         monkeypatch.setattr(engine_module, "FAST_FIT_VERSION", engine_module.FAST_FIT_VERSION + 1)
-        post(fast)
-        post(cmdstan)
-        post(fast)
-    assert fake.fitted_by == ["fast", "cmdstan", "fast"]  # recomputed once; CmdStan's still cached
+        for body in (fast, cmdstan, BODY, fast, BODY):
+            post(body)
+    # the fast answer recomputed once, for both bodies; CmdStan's still cached
+    assert fake.fitted_by == ["fast", "cmdstan", "fast"]

@@ -202,7 +202,7 @@ def _post(body: object) -> tuple[str, str, dict[str, object]]:
 
 ERROR_PATHS = [
     # (method, path, request kwargs, model script, status, message fragment)
-    ("GET", "/api/forecast/NOPE", {}, [], 404, "No price source has the ticker 'NOPE'."),
+    ("GET", "/api/forecast/NOPE", {}, [], 404, "No prices for NOPE."),
     ("GET", "/api/forecast/ACME?source=nowhere", {}, [], 404, "There is no price source"),
     ("GET", "/api/forecast/ACME?periods=0", {}, [], 400, "between 1 and 500"),
     ("GET", "/api/forecast/ACME?periods=abc", {}, [], 400, "whole number"),
@@ -219,7 +219,7 @@ ERROR_PATHS = [
         "method must be one of calibrated, prophet",
     ),
     ("POST", "/api/forecast", {"json": {**GOOD_SERIES, "method": 1}}, [], 400, "method must be"),
-    ("GET", "/api/backtest/NOPE", {}, [], 404, "No price source"),
+    ("GET", "/api/backtest/NOPE", {}, [], 404, "No prices for NOPE."),
     ("GET", "/api/nothing-here", {}, [], 404, "Page not found."),
     ("DELETE", "/api/forecast/ACME", {}, [], 405, "Method Not Allowed."),
     ("POST", "/api/forecast", {"content": b"{nope"}, [], 400, "Invalid data format."),
@@ -237,7 +237,7 @@ ERROR_PATHS = [
     ("POST", "/api/forecast", {"content": b"x" * 9_000}, [], 413, "Request too large"),
     ("POST", "/api/backtest", {"content": b"{nope"}, [], 400, "Invalid data format."),
     ("GET", "/api/forecast/ACME", {}, [fakes.refuse] * 3, 502, "could not be reached"),
-    ("GET", "/api/forecast/ACME", {}, [fakes.busy("1")] * 3, 503, "busy"),
+    ("GET", "/api/forecast/ACME", {}, [fakes.busy("30")], 503, "busy"),
     (
         "GET",
         "/api/forecast/ACME",
