@@ -50,7 +50,7 @@ test: install system-packages
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
-# Refresh the README's picture (docs/screenshot.png) from the ticker page with real Prophet.
+# Refresh the README's pictures (docs/screenshot.png, screenshot-phone.png) from the ticker page with real Prophet.
 screenshot: install system-packages
 	$(BIN)/python -m pytest tests/browser/test_screenshot.py --screenshot docs/screenshot.png
 

@@ -58,7 +58,7 @@ LONGEST_SPAN_YEARS = 290
 # `method`: "prophet" answers as the original service did; "calibrated" is the recommended one.
 DEFAULT_METHOD = "prophet"
 METHODS: tuple[str, ...] = (DEFAULT_METHOD, "calibrated")
-# `engine`: which fit engine runs Prophet's model; absent, the method picks (model/engine.py).
+# `engine`: which fit engine runs Prophet's model; absent, the fast one (model/engine.py).
 ENGINES: tuple[str, ...] = ("cmdstan", "fast")
 # Fewest usable rows a calibrated forecast accepts (measured: see README, forecast quality).
 CALIBRATED_MIN_ROWS = 120
@@ -103,23 +103,35 @@ class ForecastRequest:
 
     @functools.cached_property
     def future(self) -> pd.DatetimeIndex:
-        """The forecast's future dates, resolved once (before any engine runs)."""
+        """The forecast's future dates, resolved once, when the request is made (its check
+        needs them), so a calendar too short is refused before anything else happens."""
         return calendars.future_dates(self.ds.max(), self.periods, self.freq)
+
+    @functools.cached_property
+    def dates(self) -> pd.DatetimeIndex:
+        """The dates of the answer's rows: the history (with `include_history`), then the
+        future."""
+        return self.ds.append(self.future) if self.include_history else self.future
+
+    def ahead_of(self, ds: pd.DatetimeIndex, y: np.ndarray, periods: int) -> ForecastRequest:
+        """The same choices (calendar, interval width, method, engine) for other rows,
+        `periods` steps after them and without history rows: a backtest's series and folds."""
+        return replace(self, ds=ds, y=y, periods=periods, include_history=False)
 
     def series_digest(self) -> str:
         """A hash of the series alone: the fit depends on nothing else."""
         return rows_digest(self.ds, self.y)
 
     def digest(self) -> str:
-        """A hash of everything that determines the response."""
+        """A hash of everything that determines the response, the fit engine aside."""
         h = hashlib.sha256(self.series_digest().encode())
         h.update(
             f"|{self.periods}|{self.freq}|{self.include_history}|{self.interval_width!r}".encode()
         )
         if self.method != DEFAULT_METHOD:  # absent from the original's digest: same answers
             h.update(f"|method={self.method}".encode())
-        if self.engine is not None:  # likewise: absent, the answer is the method's default
-            h.update(f"|engine={self.engine}".encode())
+        # Not the fit engine: the cache key's version tag names it, and the band's draws stay
+        # the same whichever engine fits (`engine: "cmdstan"` answers as before it existed).
         return h.hexdigest()
 
     def seed(self) -> int:
@@ -240,17 +252,27 @@ class BacktestRequest:
     def horizon(self) -> int:
         return self.series.periods
 
+    def fold(self, end: int) -> ForecastRequest:
+        """The forecast request of the fold with origin `end`: the rows before it, `horizon`
+        steps ahead."""
+        s = self.series
+        return s.ahead_of(s.ds[:end], s.y[:end], s.periods)
+
     def digest(self) -> str:
         return hashlib.sha256(
             f"backtest|{self.series.digest()}|{self.cutoffs}".encode()
         ).hexdigest()
 
 
+def least_training_rows(method: str) -> int:
+    """The fewest rows a backtest fold of `method` trains on."""
+    return CALIBRATED_MIN_ROWS if method == "calibrated" else 3
+
+
 def backtest_min_rows(method: str, horizon: int, cutoffs: int) -> int:
     """Rows a backtest needs: the method's least training rows, then one row per extra origin,
     then the horizon scored after the last origin."""
-    least_training = CALIBRATED_MIN_ROWS if method == "calibrated" else 3
-    return least_training + cutoffs - 1 + horizon
+    return least_training_rows(method) + cutoffs - 1 + horizon
 
 
 def parse_backtest_request(
@@ -267,8 +289,7 @@ def parse_backtest_request(
             f"{req.method!r} needs at least {needed} rows (got {req.n})"
         )
     order = np.argsort(req.ds.asi8, kind="stable")
-    series = replace(req, ds=req.ds[order], y=req.y[order], periods=horizon, include_history=False)
-    return BacktestRequest(series, cutoffs)
+    return BacktestRequest(req.ahead_of(req.ds[order], req.y[order], horizon), cutoffs)
 
 
 def _positive(value: Any, name: str, most: int) -> int:

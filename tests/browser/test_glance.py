@@ -141,8 +141,13 @@ LABEL_AND_POINTS = """(() => {
                     svg.top + ya._offset + ya.l2p(log ? Math.log10(v) : v)]);
   }
   const r = gd.querySelector(".annotation[data-index='0'] .bg").getBoundingClientRect();
+  const start = Array.from(gd.querySelectorAll('text'))
+    .find(t => t.textContent.startsWith('forecast starts')).getBoundingClientRect();
   return {label: [r.left, r.top, r.right, r.bottom], points: points,
-          text: gd.querySelector(".annotation[data-index='0']").textContent};
+          text: gd.querySelector(".annotation[data-index='0']").textContent,
+          start: [start.left, start.top, start.right, start.bottom],
+          plot: [svg.left + xa._offset, svg.top + ya._offset,
+                 svg.left + xa._offset + xa._length, svg.top + ya._offset + ya._length]};
 })()"""
 
 
@@ -175,6 +180,11 @@ def test_the_last_price_label_leaves_the_lines_last_points_alone(
         assert found["text"].startswith("last price $")
         assert len(found["points"]) == 10
         assert covered(found["label"], found["points"]) == [], (ticker, choice, found)
+        # The "forecast starts" label is not cut off by the plot's edges, nor under this one.
+        left, top, right, bottom = found["start"]
+        assert found["plot"][0] - 1 <= left and right <= found["plot"][2] + 1, (choice, found)
+        label = found["label"]
+        assert not (left < label[2] and label[0] < right and top < label[3] and label[1] < bottom)
 
 
 def visible_start(page: Page) -> str:
@@ -308,3 +318,36 @@ def test_components_do_not_exaggerate_and_say_what_they_leave_out(
     assert ranges and all(hi - lo >= 0.1 * closes[-1] for lo, hi in ranges)
     notes = page.locator("#components-notes li").all_text_contents()
     assert notes[0].startswith("The trend + yearly effect add up to the forecast's centre")
+
+
+def test_compare_shows_each_forecast_with_its_mase_beside_its_line(
+    screen: Page, web: ServiceProcess
+) -> None:
+    screen.goto(f"{web.url}/compare?tickers=AAPL,MSFT,IBM&window=1y")
+    chart = screen.locator("#compare-chart")
+    expect(chart).to_have_attribute("data-forecasts", "drawn", timeout=TIMEOUT)
+    data = page_data(screen)
+    names = screen.evaluate("document.getElementById('compare-chart').data.map(t => t.name)")
+    labels = screen.locator("#compare-chart .annotation-text").all_text_contents()
+    rows = screen.locator("#compare-table tbody tr")
+    expect(rows).to_have_count(3)
+    for i, ticker in enumerate(["AAPL", "MSFT", "IBM"]):
+        forecast = screen.request.get(web.url + data["forecast_urls"][ticker]).json()
+        backtest = screen.request.get(web.url + data["backtest_urls"][ticker]).json()
+        mase = backtest["scores"]["calibrated"]["overall"]["relative_mae"]
+        assert f"{ticker} forecast (MASE {mase:.2f})" in names
+        # The forecast is on its line's scale: 100 = the window's first price.
+        drawn = screen.evaluate(
+            f"document.getElementById('compare-chart').data"
+            f".find(t => t.name.startsWith('{ticker} forecast')).y.slice(-1)[0]"
+        )
+        last = forecast["forecast"][-1]
+        assert drawn == pytest.approx(last["yhat"] / data["first"][ticker] * 100, abs=1e-3)
+        if screen.viewport_size and screen.viewport_size["width"] >= 640:
+            assert f"{ticker} · MASE {mase:.2f}" in labels  # beside the line's end
+        cells = rows.nth(i).locator("td").all_text_contents()
+        assert cells[0] == ticker and cells[4] == f"{mase:.2f}"
+        assert cells[2] == f"{money(last['yhat'])} in 60 trading days"
+    for table in screen.evaluate(TABLES):
+        assert table["wide"] <= table["room"] or table["cue"], table
+    assert screen.evaluate("document.scrollingElement.scrollWidth - window.innerWidth") == 0

@@ -1,7 +1,8 @@
-"""The README's screenshot, taken from the ticker page with a real Prophet forecast.
+"""The README's screenshots, taken from the ticker page with a real Prophet forecast: at a
+desktop's 1280 px and, beside it, at a phone's 390 px.
 
-It goes to a temporary folder; `make screenshot` passes `--screenshot docs/screenshot.png` to
-refresh the README's picture."""
+They go to a temporary folder; `make screenshot` passes `--screenshot docs/screenshot.png` to
+refresh the README's pictures (the phone's is `screenshot-phone.png` beside it)."""
 
 from __future__ import annotations
 
@@ -22,16 +23,23 @@ def web_on_prophet(model_service: ServiceProcess) -> Iterator[ServiceProcess]:
     yield from start_web(f"{model_service.url}/")
 
 
-def test_ticker_page_screenshot(
+def take(page: Page, url: str, path: Path) -> None:
+    page.goto(url)
+    expect(page.locator("#skill-chart")).to_have_attribute("data-state", "drawn", timeout=120_000)
+    expect(page.locator("#answer")).to_contain_text("past prices", timeout=60_000)
+    expect(page.locator("#forecast-table tbody tr")).to_have_count(60)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 20_000
+
+
+def test_ticker_page_screenshots(
     page: Page, web_on_prophet: ServiceProcess, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     asked = request.config.getoption("--screenshot")
-    screenshot = Path(asked) if asked else tmp_path / "screenshot.png"
+    desktop = Path(asked) if asked else tmp_path / "screenshot.png"
+    phone = desktop.with_name(f"{desktop.stem}-phone{desktop.suffix}")
     page.set_viewport_size({"width": 1280, "height": 1000})
-    page.goto(f"{web_on_prophet.url}/t/AAPL?window=2y&h=120")
-    page.wait_for_selector("#price-chart[data-state=forecast]", timeout=60_000)
-    page.wait_for_selector("#skill-chart[data-state=drawn]", timeout=120_000)
-    expect(page.locator("#forecast-table tbody tr")).to_have_count(120)
-    screenshot.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(screenshot))
-    assert screenshot.stat().st_size > 20_000
+    take(page, f"{web_on_prophet.url}/t/AAPL", desktop)
+    page.set_viewport_size({"width": 390, "height": 1300})  # the answer and the chart
+    take(page, f"{web_on_prophet.url}/t/AAPL", phone)

@@ -9,17 +9,18 @@ import threading
 from dataclasses import replace
 
 import httpx
+import numpy as np
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.loop import run
 from tickercast import __version__
-from tickercast.cache import MemoryCache, make_cache
+from tickercast.cache import bytes_lru
 from tickercast.contract import RESPONSE_KEYS, ForecastRequest, parse_request
 from tickercast.model.api import create_app
 from tickercast.model.engine import MockEngine, ProphetEngine
-from tickercast.model.forecasting import FitTimeout
+from tickercast.model.prophet_seam.forecasting import FitTimeout
 from tickercast.settings import ModelSettings
 
 KEY = "k-123"
@@ -34,16 +35,16 @@ class CountingEngine(MockEngine):
     def __init__(self) -> None:
         self.calls = 0
 
-    def run(self, req: ForecastRequest) -> bytes:
+    def forecast(self, req: ForecastRequest) -> dict[str, np.ndarray]:
         self.calls += 1
-        return super().run(req)
+        return super().forecast(req)
 
 
 class RaisingEngine(MockEngine):
     def __init__(self, exc: Exception) -> None:
         self.exc = exc
 
-    def run(self, req: ForecastRequest) -> bytes:
+    def forecast(self, req: ForecastRequest) -> dict[str, np.ndarray]:
         raise self.exc
 
 
@@ -106,7 +107,7 @@ def test_success_shape() -> None:
 
 
 def test_answers_name_the_model_version_in_a_header_and_keep_their_keys() -> None:
-    with TestClient(create_app(settings(), cache=MemoryCache())) as client:
+    with TestClient(create_app(settings(), cache=bytes_lru())) as client:
         first, cached = post(client, GOOD), post(client, GOOD)
         days = [f"2024-01-{d:02d}" for d in range(1, 21)]
         series = {"key": KEY, "ds": days, "y": [float(d % 5) for d in range(20)]}
@@ -120,11 +121,10 @@ def test_answers_name_the_model_version_in_a_header_and_keep_their_keys() -> Non
 def test_the_prophet_engine_names_the_fit_engine_of_each_request() -> None:
     plain = parse_request(GOOD)
     engine = ProphetEngine()
-    assert engine.release(plain) == f"cmdstan/{__version__}"
-    assert engine.release(replace(plain, method="calibrated")) == f"fast/{__version__}"
-    assert engine.release(replace(plain, engine="cmdstan", method="calibrated")).startswith(
-        "cmdstan/"
-    )
+    assert engine.method(plain).release == f"fast/{__version__}"
+    assert engine.method(replace(plain, method="calibrated")).release == f"fast/{__version__}"
+    both = replace(plain, engine="cmdstan", method="calibrated")
+    assert engine.method(both).release.startswith("cmdstan/")
 
 
 def test_include_history_labels_rows_from_zero() -> None:
@@ -179,9 +179,9 @@ def test_busy_worker_with_full_queue_answers_503() -> None:
     release = threading.Event()
 
     class BlockingEngine(MockEngine):
-        def run(self, req: ForecastRequest) -> bytes:
+        def forecast(self, req: ForecastRequest) -> dict[str, np.ndarray]:
             release.wait(10)
-            return super().run(req)
+            return super().forecast(req)
 
     tight = settings(model_fit_slots=1, model_queue_size=0, model_cache_ttl=0)
     app = create_app(tight, engine=BlockingEngine())
@@ -203,7 +203,7 @@ def test_busy_worker_with_full_queue_answers_503() -> None:
 
 def test_cache_answers_repeats_with_identical_bytes() -> None:
     engine = CountingEngine()
-    with TestClient(create_app(settings(), engine=engine, cache=MemoryCache())) as client:
+    with TestClient(create_app(settings(), engine=engine, cache=bytes_lru())) as client:
         first, second = post(client, GOOD).content, post(client, GOOD).content
     assert first == second and engine.calls == 1
 
@@ -246,17 +246,13 @@ def test_health_ready_metrics_and_openapi() -> None:
     assert {"/healthz", "/readyz", "/metrics"} <= set(spec["paths"])
 
 
-def test_make_cache_picks_memory_without_redis() -> None:
-    assert isinstance(make_cache(None, "x", 3), MemoryCache)
-
-
 def test_a_worker_runs_as_many_fits_at_once_as_it_has_slots() -> None:
     both_running = threading.Barrier(2, timeout=5)
 
     class MeetingEngine(MockEngine):
-        def run(self, req: ForecastRequest) -> bytes:
+        def forecast(self, req: ForecastRequest) -> dict[str, np.ndarray]:
             both_running.wait()  # breaks (and fails the request) unless two run at once
-            return super().run(req)
+            return super().forecast(req)
 
     app = create_app(settings(model_fit_slots=2, model_cache_ttl=0), engine=MeetingEngine())
     other = {**GOOD, "periods": 4}

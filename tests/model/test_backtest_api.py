@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import orjson
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.model.test_api import KEY, CountingEngine, assert_error, settings
-from tickercast.cache import MemoryCache
+from tickercast.cache import bytes_lru
 from tickercast.contract import CALIBRATED_MIN_ROWS, RESPONSE_KEYS, ForecastRequest
 from tickercast.model.api import create_app
-from tickercast.model.engine import MockEngine
+from tickercast.model.engine import Method, MockEngine
 
 DAYS = [str(d.date()) for d in pd.bdate_range("2022-01-03", periods=160)]
 SERIES = {"key": KEY, "ds": DAYS, "y": [100 + (i % 7) - i * 0.1 for i in range(160)]}
@@ -150,7 +151,7 @@ def test_method_on_post() -> None:
 
 def test_backtest_folds_share_the_cache_with_forecasts_and_the_answer_is_cached() -> None:
     engine = CountingEngine()
-    app = create_app(settings(), engine=engine, cache=MemoryCache())
+    app = create_app(settings(), engine=engine, cache=bytes_lru())
     # The last fold is the forecast of the first 150 rows, 10 steps ahead.
     last_fold = {"key": KEY, "ds": DAYS[:150], "y": SERIES["y"][:150], "periods": 10}
     with TestClient(app) as client:
@@ -166,14 +167,31 @@ def test_backtest_folds_run_on_every_fit_slot_at_once() -> None:
     both_running = threading.Barrier(2, timeout=5)
 
     class MeetingEngine(MockEngine):
-        def run(self, req: ForecastRequest) -> bytes:
+        def forecast(self, req: ForecastRequest) -> dict[str, np.ndarray]:
             both_running.wait()  # breaks (and fails the backtest) unless two folds run at once
-            return super().run(req)
+            return super().forecast(req)
 
     app = create_app(settings(model_fit_slots=2, model_cache_ttl=0), engine=MeetingEngine())
     with TestClient(app) as client:
         resp = backtest(client, {**SERIES, "horizon": 5, "cutoffs": 4})
     assert resp.status_code == 200, resp.text
+
+
+def test_the_method_is_chosen_once_per_request_and_once_for_all_folds() -> None:
+    chosen: list[tuple[str, int]] = []
+
+    class ChoosingEngine(MockEngine):
+        def method(self, req: ForecastRequest) -> Method:
+            chosen.append((req.method, req.n))
+            return super().method(req)
+
+    app = create_app(settings(model_cache_ttl=0), engine=ChoosingEngine())
+    with TestClient(app) as client:
+        resp = backtest(client, {**SERIES, "horizon": 5, "cutoffs": 4, "method": "calibrated"})
+        assert resp.status_code == 200, resp.text
+        assert chosen == [("calibrated", 160)]  # the series', not one per fold
+        assert client.post("/", content=orjson.dumps(SERIES)).status_code == 200
+    assert chosen == [("calibrated", 160), ("prophet", 160)]
 
 
 def test_openapi_describes_backtest_and_method() -> None:

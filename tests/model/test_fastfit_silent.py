@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tickercast.model import fastfit
+from tickercast.model.prophet_seam import fastfit
 
 HOLDS = (fastfit.HOLD_THETA, fastfit.HOLD_SEASONALITY)
 WEEKLY_ORDER = 3

@@ -8,8 +8,8 @@ import pytest
 
 from tests.prices import request_body
 from tickercast.contract import parse_request
-from tickercast.model import forecasting
-from tickercast.model.predict import predict
+from tickercast.model.prophet_seam import forecasting
+from tickercast.model.prophet_seam.predict import predict
 
 pytestmark = pytest.mark.slow
 
@@ -30,8 +30,8 @@ def test_equals_prophet_predict_under_the_same_seed(
 
     req = parse_request(request_body(ticker, rows, "k", periods=60, **extra))
     model = Prophet()  # plain Prophet: nothing of ours in the model or its predict
-    model.fit(forecasting.history_frame(req))
-    dates = forecasting.prediction_dates(req)
+    model.fit(forecasting.history_frame(req.ds, req.y))
+    dates = req.dates
     ours = predict(model, dates, req.interval_width, req.seed())
 
     model.interval_width = req.interval_width
@@ -52,8 +52,8 @@ def test_our_fit_is_prophets_fit_to_the_bit(
 
     req = parse_request(request_body(ticker, rows, "k", **extra))
     plain = Prophet()
-    plain.fit(forecasting.history_frame(req))
-    ours = forecasting.fit(req)
+    plain.fit(forecasting.history_frame(req.ds, req.y))
+    ours = forecasting.fit(req.ds, req.y)
     assert plain.params.keys() == ours.params.keys()
     for name, values in plain.params.items():
         assert np.array_equal(values, ours.params[name]), name
@@ -63,8 +63,8 @@ def test_our_fit_is_prophets_fit_to_the_bit(
 
 def test_rows_come_back_in_the_order_asked() -> None:
     req = parse_request(request_body("IBM", 200, "k", periods=5))
-    model = forecasting.fit(req)
-    dates = forecasting.prediction_dates(req)
+    model = forecasting.fit(req.ds, req.y)
+    dates = req.dates
     shuffled = dates[[3, 0, 4, 1, 2]]
     in_order = predict(model, dates, 0.8, 7)
     out_of_order = predict(model, shuffled, 0.8, 7)

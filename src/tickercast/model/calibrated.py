@@ -41,8 +41,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from tickercast import volatility
 from tickercast.contract import VALUE_KEYS, ForecastRequest
-from tickercast.model import volatility
 from tickercast.model.band import change_spread, half_width
 
 DAMPING = 0.5
@@ -87,14 +87,16 @@ def damped_change(values: np.ndarray, n_history: int, damping: float) -> np.ndar
 
 def forecast(
     req: ForecastRequest,
-    dates: pd.DatetimeIndex,
     fit: FitFunction,
     damping: float = DAMPING,
     band_scale: float = BAND_SCALE,
     spread: SpreadRule = regime_spread,
+    dates: pd.DatetimeIndex | None = None,
 ) -> dict[str, np.ndarray]:
-    """The contract's value columns at `dates` (the history first with `include_history`, then
-    the `periods` future steps)."""
+    """The contract's value columns at the request's dates (the history first with
+    `include_history`, then the `periods` future steps); `dates` puts other dates in the place
+    of those (a study of past forecasts at the dates that followed, `bench/honesty.py`)."""
+    dates = req.dates if dates is None else dates
     order = np.argsort(req.ds.asi8, kind="stable")
     ds, y = req.ds[order], req.y[order]
     seen = ~np.isnan(y)

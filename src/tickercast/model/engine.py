@@ -1,14 +1,19 @@
-"""Engines turn a checked request into response bytes: real Prophet or the mock.
+"""Engines choose how a checked request is answered: real Prophet or the mock.
 
-An engine also knows how to warm itself up (import Prophet, run one tiny fit) so `/readyz`
-tells the truth, and names itself for the cache key, so a cached answer is never served by an
-engine or Prophet version that did not make it.
+The pipeline asks its engine once per request for the request's `Method`: the computation
+(Prophet's own forecast or the calibrated one, and the fit engine behind it), the version tag
+that goes into the cache key (so a cached answer is never served by an engine or Prophet
+version that did not make it) and the release that answers name. An engine also knows how to
+warm itself up (import Prophet, run one tiny fit) so `/readyz` tells the truth.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -16,61 +21,67 @@ import pandas as pd
 
 from tickercast import __version__
 from tickercast.contract import ForecastRequest, encode_response, parse_request, rows_digest
-from tickercast.model.calibrated import FitFunction, PointModel
 
-# Bump when the computation changes in a way that changes answers.
-ALGORITHM_VERSION = 2
-# Bump when the in-process fit (`model/fastfit.py`) changes in a way that changes answers.
+# Bump when the computation changes in a way that changes answers (3: the fast fit is the
+# default engine of every method).
+ALGORITHM_VERSION = 3
+# The fit engine of a request that names none.
+DEFAULT_ENGINE = "fast"
+# Bump when the in-process fit (`prophet_seam/fastfit.py`) changes in a way that changes
+# answers.
 FAST_FIT_VERSION = 2
+
+
+@dataclass(frozen=True)
+class Method:
+    """How one request is answered, chosen once for it (`Engine.method`)."""
+
+    tag: str  # the version tag of its answers, part of their cache key
+    release: str  # the fit engine and release, as answers name them (`X-Model-Version`)
+    forecast: Callable[[ForecastRequest], dict[str, np.ndarray]]  # value columns at req.dates
 
 
 class Engine(Protocol):
     name: str
 
-    def cache_tag(self, req: ForecastRequest) -> str: ...
-
-    def release(self, req: ForecastRequest) -> str: ...
-
     def warm_up(self) -> None: ...
 
-    def run(self, req: ForecastRequest) -> bytes: ...
+    def method(self, req: ForecastRequest) -> Method: ...
 
 
-def _body(req: ForecastRequest, dates: pd.DatetimeIndex, columns: dict[str, np.ndarray]) -> bytes:
-    return encode_response(dates, columns, first_label=0 if req.include_history else req.n)
+def answer(method: Method, req: ForecastRequest) -> bytes:
+    """The response body: `method`'s columns at the request's dates."""
+    columns = method.forecast(req)
+    return encode_response(req.dates, columns, first_label=0 if req.include_history else req.n)
 
 
 def requested_engine(req: ForecastRequest) -> str:
     """The fit engine for a request: its `engine` field when given (`"fast"`, in-process, or
-    `"cmdstan"`); else the fast one for `method: "calibrated"` and CmdStan for everything
-    else, as the contract's table says. The one place that reads those fields."""
-    if req.engine is not None:
-        return req.engine
-    return "fast" if req.method == "calibrated" else "cmdstan"
+    `"cmdstan"`, Prophet's own optimizer); else the fast one, for every method, as the
+    contract says. The one place that reads that field."""
+    return req.engine if req.engine is not None else DEFAULT_ENGINE
 
 
 class MockEngine:
     name = f"mock-{ALGORITHM_VERSION}"
 
-    def cache_tag(self, req: ForecastRequest) -> str:
-        return self.name
-
-    def release(self, req: ForecastRequest) -> str:
-        return f"mock/{__version__}"
-
     def warm_up(self) -> None:
         return None
 
-    def run(self, req: ForecastRequest) -> bytes:
+    def method(self, req: ForecastRequest) -> Method:
+        return Method(self.name, f"mock/{__version__}", self.forecast)
+
+    def forecast(self, req: ForecastRequest) -> dict[str, np.ndarray]:
         from tickercast.model import mock
 
-        return _body(req, *mock.forecast(req))
+        return mock.forecast(req)
 
 
 class FittedModels:
-    """The last few fitted models of this process, by series: a new horizon, interval width or
-    calendar for the same series only predicts. A miss refits to the very same model (the fit is
-    deterministic), so workers with different contents still give the same answers."""
+    """The last few fitted models of this process, by fit engine, kind and rows: a new horizon,
+    interval width or calendar for the same series only predicts. A miss refits to the very
+    same model (the fit is deterministic), so workers with different contents still give the
+    same answers."""
 
     def __init__(self, max_items: int) -> None:
         self.max_items = max_items
@@ -83,6 +94,14 @@ class FittedModels:
             if model is not None:
                 self._items.move_to_end(key)
             return model
+
+    def get_or_fit(self, key: str, fit: Callable[[], Any]) -> Any:
+        """The model under `key`, fitted and kept when this process does not have it."""
+        model = self.get(key)
+        if model is None:
+            model = fit()
+            self.put(key, model)
+        return model
 
     def put(self, key: str, model: Any) -> None:
         with self._lock:
@@ -102,7 +121,7 @@ class ProphetEngine:
         self.fits = FittedModels(fitted_models)
 
     def warm_up(self) -> None:
-        from tickercast.model import forecasting
+        from tickercast.model.prophet_seam import forecasting
 
         version = forecasting.load_prophet()
         self.name = f"prophet-{version}-{ALGORITHM_VERSION}"
@@ -111,44 +130,36 @@ class ProphetEngine:
         self.run(parse_request(sample))
         self.run(parse_request(sample), engine="fast")
 
-    def cache_tag(self, req: ForecastRequest) -> str:
-        """The version tag of this request's answer: CmdStan's answers keep the engine's name,
-        the in-process fit's answers have a tag of their own."""
-        if requested_engine(req) == "fast":
-            return f"{self.name}-fast{FAST_FIT_VERSION}"
-        return self.name
-
-    def release(self, req: ForecastRequest) -> str:
-        """The model's version as answers say it (`X-Model-Version`): the fit engine, then
-        tickercast's release."""
-        return f"{requested_engine(req)}/{__version__}"
-
     def run(self, req: ForecastRequest, engine: str | None = None) -> bytes:
         """The response to `req`, fitted by `engine` (default: the one the request asks for)."""
-        from tickercast.model import calibrated, forecasting
+        return answer(self.method(req, engine), req)
 
-        engine = engine or requested_engine(req)
-        if req.method == "calibrated":
-            dates = forecasting.prediction_dates(req)
-            return _body(req, dates, calibrated.forecast(req, dates, self.fitter(engine)))
-        key = f"{engine}:{req.series_digest()}"
-        model = self.fits.get(key)
-        if model is None:
-            model = forecasting.fit(req, timeout=self.fit_timeout, engine=engine)
-            self.fits.put(key, model)
-        return _body(req, *forecasting.predict(model, req))
+    def method(self, req: ForecastRequest, fit_engine: str | None = None) -> Method:
+        """The request's method, fitted by `fit_engine` (default: the one the request asks
+        for). CmdStan's answers keep the engine's name as their tag, the in-process fit's
+        answers have a tag of their own."""
+        fit_engine = fit_engine or requested_engine(req)
+        tag = f"{self.name}-fast{FAST_FIT_VERSION}" if fit_engine == "fast" else self.name
+        computed = self._calibrated if req.method == "calibrated" else self._prophet
+        return Method(tag, f"{fit_engine}/{__version__}", functools.partial(computed, fit_engine))
 
-    def fitter(self, engine: str) -> FitFunction:
-        """The calibrated forecast's fit function: `engine`'s fit, from this process's recent
-        fits when it has the same rows."""
-        from tickercast.model import forecasting
+    def _prophet(self, fit_engine: str, req: ForecastRequest) -> dict[str, np.ndarray]:
+        from tickercast.model.prophet_seam import forecasting
 
-        def fit_rows(ds: pd.DatetimeIndex, y: np.ndarray) -> PointModel:
-            key = f"{engine}:rows:{rows_digest(ds, y)}"
-            model = self.fits.get(key)
-            if model is None:
-                model = forecasting.point_fit(engine, self.fit_timeout)(ds, y)
-                self.fits.put(key, model)
-            return model
+        def fit() -> Any:
+            return forecasting.fit(req.ds, req.y, fit_engine, self.fit_timeout)
 
-        return fit_rows
+        model = self.fits.get_or_fit(f"{fit_engine}:{req.series_digest()}", fit)
+        return forecasting.forecast_columns(model, req.dates, req.interval_width, req.seed())
+
+    def _calibrated(self, fit_engine: str, req: ForecastRequest) -> dict[str, np.ndarray]:
+        from tickercast.model import calibrated
+        from tickercast.model.prophet_seam import forecasting
+
+        def point_fit(ds: pd.DatetimeIndex, z: np.ndarray) -> calibrated.PointModel:
+            def fit() -> Any:
+                return forecasting.point_fit(ds, z, fit_engine, self.fit_timeout)
+
+            return self.fits.get_or_fit(f"{fit_engine}:point:{rows_digest(ds, z)}", fit)
+
+        return calibrated.forecast(req, point_fit)

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from tickercast.contract import ForecastRequest
-from tickercast.model.forecasting import prediction_dates
 
 _DAY_NS = 86_400 * 10**9
 
@@ -21,13 +20,14 @@ def _days(ds: pd.DatetimeIndex, origin: int) -> np.ndarray:
     return (ds.as_unit("ns").asi8 - origin) / _DAY_NS
 
 
-def forecast(req: ForecastRequest) -> tuple[pd.DatetimeIndex, dict[str, np.ndarray]]:
+def forecast(req: ForecastRequest) -> dict[str, np.ndarray]:
+    """The contract's value columns at the request's dates."""
     origin = int(req.ds.as_unit("ns").asi8.min())
     seen = ~np.isnan(req.y)
     t, y = _days(req.ds, origin)[seen], req.y[seen]
     slope, intercept = np.polyfit(t, y, 1) if np.ptp(t) > 0 else (0.0, float(np.mean(y)))
     sigma = float(np.std(y - (intercept + slope * t))) if len(y) > 2 else 0.0
-    dates = prediction_dates(req)
+    dates = req.dates
     when = _days(dates, origin)
     yhat = intercept + slope * when
     horizon = np.maximum(when - t.max(), 0.0)
@@ -46,4 +46,4 @@ def forecast(req: ForecastRequest) -> tuple[pd.DatetimeIndex, dict[str, np.ndarr
     for name in ("seasonal", "seasonalities", "weekly", "yearly"):
         for suffix in ("", "_lower", "_upper"):
             columns[name + suffix] = zeros
-    return dates, columns
+    return columns

@@ -1,10 +1,12 @@
 """The model service's one request pipeline, which the routes call once the key is checked.
 
-For a forecast, in this order: parse the input, resolve the future dates (a calendar without
-enough sessions is a 400 before any fit), look up the cache, take a fit slot, run the engine,
-store. A backtest is the same steps for each of its folds: every fold is a forecast request
-for the rows before its origin, so folds share the cache with forecasts and with other
-backtests, and they run on every free fit slot at once. Its scored answer is cached too.
+For a forecast, in this order: parse the input into a request with its dates (a calendar
+without enough sessions is a 400 before anything else), choose its method once (the engine's
+`Method`: what computes it, its cache tag, its release), look up the cache, take a fit slot,
+compute and encode, store. A backtest is the same steps for each of its folds: every fold is a
+forecast request for the rows before its origin, answered by the backtest's method, so folds
+share the cache with forecasts and with other backtests, and they run on every free fit slot at
+once. Its scored answer is cached too.
 
 `fit_limit(key)` is awaited before each forecast that is computed, never for a cached one: a
 backtest whose folds all miss counts once per fold, one whose folds are all cached counts none.
@@ -15,26 +17,25 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import orjson
 
-from tickercast.cache import AnswerCache
+from tickercast.cache import SharedCache
 from tickercast.contract import (
-    CALIBRATED_MIN_ROWS,
-    BacktestRequest,
     ForecastRequest,
     Limits,
+    least_training_rows,
     parse_backtest_request,
     parse_request,
 )
 from tickercast.errors import ServiceBusy
 from tickercast.model import backtesting
-from tickercast.model.engine import Engine
-from tickercast.model.forecasting import FitTimeout, prediction_dates
+from tickercast.model.engine import Engine, Method, answer
 from tickercast.model.metrics import Metrics
+from tickercast.model.prophet_seam.forecasting import FitTimeout
 from tickercast.model.slots import BUSY_RETRY_AFTER, FitGate
 
 
@@ -49,7 +50,7 @@ class Answer:
 @dataclass
 class Pipeline:
     engine: Engine
-    cache: AnswerCache
+    cache: SharedCache
     gate: FitGate
     metrics: Metrics
     limits: Limits
@@ -59,26 +60,28 @@ class Pipeline:
 
     async def forecast(self, data: Mapping[str, Any]) -> Answer:
         req = parse_request(data, self.limits)
-        content, outcome = await self._forecast(req, data["key"])
-        return Answer(content, outcome, req.n, self.engine.release(req))
+        await self.ready()
+        method = self.engine.method(req)
+        content, outcome = await self._forecast(req, method, data["key"])
+        return Answer(content, outcome, req.n, method.release)
 
     async def backtest(self, data: Mapping[str, Any]) -> Answer:
         bt = parse_backtest_request(data, self.limits)
         await self.ready()
-        key = f"{self.engine.cache_tag(bt.series)}:{bt.digest()}"
-        release = self.engine.release(bt.series)
+        method = self.engine.method(bt.series)  # every fold is answered the same way
+        key = f"{method.tag}:{bt.digest()}"
         content = await self._lookup(key)
         if content is not None:
-            return Answer(content, "cached", bt.series.n, release)
+            return Answer(content, "cached", bt.series.n, method.release)
         series = bt.series
-        least = CALIBRATED_MIN_ROWS if series.method == "calibrated" else 3
+        least = least_training_rows(series.method)
         ends = backtesting.origins(series.n, bt.horizon, bt.cutoffs, least)
         # At most one fold per slot from this request: the others wait here, not in the queue.
         parallel = asyncio.Semaphore(max(1, self.gate.slots))
 
         async def fold(end: int) -> backtesting.Forecast:
             async with parallel:
-                content, _ = await self._forecast(_fold_request(bt, end), data["key"])
+                content, _ = await self._forecast(bt.fold(end), method, data["key"])
             return _fold_forecast(content, bt.horizon)
 
         forecasts = await asyncio.gather(*(fold(end) for end in ends))
@@ -94,12 +97,12 @@ class Pipeline:
         )
         content = orjson.dumps(report)
         await self._store(key, content)
-        return Answer(content, "computed", series.n, release)
+        return Answer(content, "computed", series.n, method.release)
 
-    async def _forecast(self, req: ForecastRequest, api_key: str) -> tuple[bytes, str]:
-        prediction_dates(req)  # a calendar too short is a 400 before a slot is taken
-        await self.ready()
-        key = f"{self.engine.cache_tag(req)}:{req.digest()}"
+    async def _forecast(
+        self, req: ForecastRequest, method: Method, api_key: str
+    ) -> tuple[bytes, str]:
+        key = f"{method.tag}:{req.digest()}"
         content = await self._lookup(key)
         if content is not None:
             return content, "cached"
@@ -108,7 +111,7 @@ class Pipeline:
         self.metrics.in_flight.inc()
         try:
             async with self.gate.hold():
-                content = await self._timed_fit(req)
+                content = await self._timed_fit(req, method)
         except FitTimeout:
             raise ServiceBusy("fit timed out", retry_after=BUSY_RETRY_AFTER) from None
         finally:
@@ -116,12 +119,12 @@ class Pipeline:
         await self._store(key, content)
         return content, "computed"
 
-    async def _timed_fit(self, req: ForecastRequest) -> bytes:
-        """The engine's answer, counted in the fit metrics (waiting for a slot excluded)."""
+    async def _timed_fit(self, req: ForecastRequest, method: Method) -> bytes:
+        """The method's answer, counted in the fit metrics (waiting for a slot excluded)."""
         started = time.perf_counter()
         outcome = "error"
         try:
-            content = await asyncio.to_thread(self.engine.run, req)
+            content = await asyncio.to_thread(answer, method, req)
             outcome = "ok"
             return content
         except FitTimeout:
@@ -139,12 +142,6 @@ class Pipeline:
     async def _store(self, key: str, content: bytes) -> None:
         if self.cache_ttl:
             await self.cache.set(key, content, self.cache_ttl)
-
-
-def _fold_request(bt: BacktestRequest, end: int) -> ForecastRequest:
-    """The forecast request of one fold: the rows before its origin, `horizon` steps ahead."""
-    s = bt.series
-    return replace(s, ds=s.ds[:end], y=s.y[:end], periods=bt.horizon, include_history=False)
 
 
 def _fold_forecast(content: bytes, horizon: int) -> backtesting.Forecast:

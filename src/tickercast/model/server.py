@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 from fastapi import FastAPI
 
+from tickercast.model.prophet_seam.versions import UnsupportedProphet, check_prophet
 from tickercast.serving import (
     configure_logging,
     gunicorn_options,
@@ -21,6 +24,12 @@ def serve(host: str, port: int, workers: int, mock: bool) -> int:
     settings = load_settings(ModelSettings, "tickercast model", HINT, **overrides)
     if settings is None:
         return 2
+    if not settings.model_mock:
+        try:
+            check_prophet()  # before any worker starts: one clear line, not a worker per crash
+        except UnsupportedProphet as exc:
+            print(f"tickercast model: cannot start: {exc}", file=sys.stderr)
+            return 2
     kind = "mock" if settings.model_mock else "Prophet"
     print(f"tickercast model ({kind}) on http://{host}:{port} with {workers} worker(s)", flush=True)
     timeout = settings.model_fit_timeout + 30

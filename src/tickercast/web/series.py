@@ -201,12 +201,16 @@ def forecast_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] = FORECA
     return buffer.getvalue()
 
 
+def first_value(series: pd.Series) -> float | None:
+    """The series' first usable value: what `normalised` scales to 100."""
+    clean = series.dropna()
+    return None if clean.empty or clean.iloc[0] == 0 else float(clean.iloc[0])
+
+
 def normalised(series: pd.Series) -> pd.Series:
     """The series scaled to 100 at its first usable value."""
-    clean = series.dropna()
-    if clean.empty or clean.iloc[0] == 0:
-        return series * math.nan
-    return series / clean.iloc[0] * 100.0
+    first = first_value(series)
+    return series * math.nan if first is None else series / first * 100.0
 
 
 def guess_freq(dates: pd.DatetimeIndex) -> str | None:

@@ -148,8 +148,19 @@
     return [lo - span * 0.06, hi + span * 0.16];
   }
 
+  // The "forecast starts" label's width in pixels, and on which side of its line it fits: to the
+  // right, over the forecast, unless the forecast is too narrow on screen for it.
+  function startLabel(text, range) {
+    const width = text.length * 6 + 8; // 11 px type
+    const rows = state.forecast;
+    const plot = chartEl.clientWidth - 95; // the chart's width less its margins
+    const span = Date.parse(range.x[1]) - Date.parse(range.x[0]);
+    const room = (Date.parse(range.x[1]) - Date.parse(rows[0].ds)) / span * plot;
+    return { width: width, side: room > width + 10 ? "left" : "right" };
+  }
+
   // Today's (the last) price, and with a forecast, the line where it starts.
-  function marks(h) {
+  function marks(h, range) {
     const last = lastPrice(h);
     if (!last) return { shapes: [], annotations: [] };
     const annotations = [{
@@ -161,12 +172,14 @@
     const shapes = [];
     if (state.forecast) {
       // A label on the line itself: an annotation's text would widen the date axis.
+      const text = "forecast starts " + last.ds;
+      state.startLabel = startLabel(text, range);
       shapes.push({
         type: "line", x0: last.ds, x1: last.ds, xref: "x", yref: "paper", y0: 0, y1: 1,
         line: { color: "#5d6b7a", width: 1, dash: "dot" }, name: "forecast-start",
         label: {
-          text: "forecast starts " + last.ds, textposition: "end", textangle: 0,
-          xanchor: "left", yanchor: "top", font: { size: 11, color: "#5d6b7a" },
+          text: text, textposition: "end", textangle: 0,
+          xanchor: state.startLabel.side, yanchor: "top", font: { size: 11, color: "#5d6b7a" },
         },
       });
     }
@@ -222,7 +235,7 @@
 
   // Moves the last-price label to the place near its point that covers the least of the data
   // (never, if it can help it, the line's last 10 points) and stays inside the plot, clear of
-  // the "forecast starts" label at the top right of the dotted line.
+  // the "forecast starts" label at the top of the dotted line.
   function placeLastPriceLabel(h, from) {
     const label = chartEl.querySelector(".annotation[data-index='0'] .bg");
     if (!label) return Promise.resolve();
@@ -232,7 +245,9 @@
     if (!points.length) return Promise.resolve();
     const anchor = points[points.length - 1];
     const area = px.area;
-    const start = { left: anchor.x, right: anchor.x + 170, top: area.top, bottom: area.top + 18 };
+    const startWidth = state.startLabel ? state.startLabel.width : 0;
+    const startLeft = state.startLabel && state.startLabel.side === "right" ? anchor.x - startWidth : anchor.x;
+    const start = { left: startLeft, right: startLeft + startWidth, top: area.top, bottom: area.top + 18 };
     const w = size.width / 2 + 3;
     const hh = size.height / 2 + 3;
     const candidates = [[0, area.top + hh + 2 - anchor.y], [-(w + 20), area.top + hh + 2 - anchor.y]];
@@ -263,9 +278,9 @@
     const h = page.history;
     const traces = historyTraces(h);
     if (state.forecast) traces.push(...forecastTraces(state.forecast), ...warningTraces());
-    const m = marks(h);
     const narrow = chartEl.clientWidth < 640; // phones: the legend under the chart
     const range = visibleRange(h);
+    const m = marks(h, range);
     const yRange = valueRange(h, range.from);
     const unit = currency ? "Price (" + page.unit + ")" : "Value (" + page.unit + ")";
     const layout = {
@@ -738,6 +753,13 @@
       }
     });
   }
+
+  // A new width is a new layout (the legend's place, the labels' room): draw again.
+  let resized = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resized);
+    resized = setTimeout(function () { if (state.drawn) draw(); }, 200);
+  });
 
   let runs = 0;
   async function run() {

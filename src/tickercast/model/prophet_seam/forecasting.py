@@ -1,6 +1,6 @@
-"""Fitting Prophet to one request and predicting the rows the contract asks for.
+"""Fitting Prophet to a series' rows and predicting the rows the contract asks for.
 
-Pure functions on a checked `ForecastRequest`; nothing here knows about HTTP. Four facts shape it:
+Pure functions on rows and dates; nothing here knows about HTTP. Four facts shape it:
 
 - Prophet draws its uncertainty samples from the global `numpy.random` state and takes no seed.
   `predict` (module `predict`) makes the same draws from a generator seeded from the request,
@@ -17,7 +17,7 @@ Pure functions on a checked `ForecastRequest`; nothing here knows about HTTP. Fo
 
 Two fit engines share that preprocessing and prediction: `"cmdstan"` (Prophet's own fit,
 CmdStan's L-BFGS) and `"fast"` (`fit_fast`: a stan backend that solves the same MAP problem in
-this process, `model/fastfit.py`; no subprocess, no files, a higher log posterior than L-BFGS
+this process, `fastfit.py`; no subprocess, no files, a higher log posterior than L-BFGS
 reaches, so its `yhat` is close to but not Prophet's own).
 """
 
@@ -34,10 +34,11 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from tickercast.contract import ENGINES, ForecastRequest
-from tickercast.model.columns import contract_columns
-from tickercast.model.predict import epoch_days, fourier_series
-from tickercast.model.predict import predict as predict_arrays
+from tickercast.contract import ENGINES
+from tickercast.model.prophet_seam.columns import contract_columns
+from tickercast.model.prophet_seam.predict import epoch_days, fourier_series
+from tickercast.model.prophet_seam.predict import predict as predict_arrays
+from tickercast.model.prophet_seam.versions import check_prophet
 
 if TYPE_CHECKING:
     from prophet import Prophet
@@ -48,7 +49,9 @@ class FitTimeout(Exception):
 
 
 def load_prophet() -> str:
-    """Import Prophet, quieten its chatty loggers, and return its version."""
+    """Import Prophet, once its version is checked (`versions.py`), quieten its chatty loggers,
+    and return its version."""
+    check_prophet()
     for name in ("cmdstanpy", "prophet", "prophet.plot"):
         logging.getLogger(name).disabled = True
     import prophet
@@ -120,10 +123,10 @@ def _fast_prophet() -> type:
 def _in_process_prophet() -> type:
     from prophet.models import IStanBackend
 
-    from tickercast.model import fastfit
+    from tickercast.model.prophet_seam import fastfit
 
     class InProcessBackend(IStanBackend):
-        """A Prophet stan backend that finds the MAP in this process (`model/fastfit.py`):
+        """A Prophet stan backend that finds the MAP in this process (`fastfit.py`):
         no CmdStan, no subprocess, no files. `hold` says what the directions no row pins
         keep of Prophet's initial point."""
 
@@ -152,41 +155,43 @@ def _in_process_prophet() -> type:
     return InProcessProphet
 
 
-def history_frame(req: ForecastRequest) -> pd.DataFrame:
-    return pd.DataFrame({"ds": req.ds, "y": req.y})
+def history_frame(ds: pd.DatetimeIndex, y: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"ds": ds, "y": y})
 
 
 def fit(
-    req: ForecastRequest,
-    timeout: float | None = None,
+    ds: pd.DatetimeIndex,
+    y: np.ndarray,
     engine: str = "cmdstan",
+    timeout: float | None = None,
     hold: str | None = None,
 ) -> Prophet:
-    """Prophet with default settings fitted to the request's rows, by CmdStan's optimizer
-    (Prophet's own fit) or by the in-process solver of the same objective (`"fast"`, its
-    silent directions held as `hold` says: `fit_fast`)."""
+    """Prophet with default settings fitted to the rows (`y` NaN where missing), by CmdStan's
+    optimizer (Prophet's own fit) or by the in-process solver of the same objective (`"fast"`,
+    its silent directions held as `hold` says: `fit_fast`). The interval width is not part of
+    a fit: `forecast_columns` takes it."""
     if engine == "fast":
-        return fit_fast(req, hold)
+        return fit_fast(ds, y, hold)
     if engine != "cmdstan":
         raise ValueError(f"unknown fit engine {engine!r}; expected one of {ENGINES}")
-    model = _fast_prophet()(interval_width=req.interval_width)
+    model = _fast_prophet()()
     model.stan_backend = _fast_backend()()
     with tempfile.TemporaryDirectory(prefix="tickercast-fit-") as out:
         try:
-            model.fit(history_frame(req), output_dir=out, timeout=timeout)
+            model.fit(history_frame(ds, y), output_dir=out, timeout=timeout)
         except TimeoutError as exc:
             raise FitTimeout(str(exc)) from None
     return model
 
 
-def fit_fast(req: ForecastRequest, hold: str | None = None) -> Prophet:
+def fit_fast(ds: pd.DatetimeIndex, y: np.ndarray, hold: str | None = None) -> Prophet:
     """Prophet with default settings, its MAP found in-process (deterministic, no files); in
     the directions no row pins, θ stays at Prophet's initial point, as under CmdStan's
-    optimizer, or, with `hold="seasonality"`, the seasonal terms do (`model/fastfit.py`)."""
-    model = _in_process_prophet()(interval_width=req.interval_width)
+    optimizer, or, with `hold="seasonality"`, the seasonal terms do (`fastfit.py`)."""
+    model = _in_process_prophet()()
     if hold is not None:
         model.stan_backend.hold = hold
-    model.fit(history_frame(req))
+    model.fit(history_frame(ds, y))
     return model
 
 
@@ -201,29 +206,19 @@ def point_model(model: Prophet) -> Callable[[pd.DatetimeIndex], dict[str, np.nda
 
 
 def point_fit(
-    engine: str = "cmdstan", timeout: float | None = None
-) -> Callable[[pd.DatetimeIndex, np.ndarray], Callable[[pd.DatetimeIndex], Any]]:
-    """A fit function for the calibrated forecast: default Prophet fitted by `engine`; the fast
-    fit keeps the seasonal terms at zero where no row pins them, so a day the history never
-    has sits at the level of its neighbours instead of where CmdStan's start left it."""
-    from tickercast.model.fastfit import HOLD_SEASONALITY
+    ds: pd.DatetimeIndex, y: np.ndarray, engine: str = "cmdstan", timeout: float | None = None
+) -> Callable[[pd.DatetimeIndex], dict[str, np.ndarray]]:
+    """The calibrated forecast's fit: default Prophet fitted by `engine` as a point model; the
+    fast fit keeps the seasonal terms at zero where no row pins them, so a day the history
+    never has sits at the level of its neighbours instead of where CmdStan's start left it."""
+    from tickercast.model.prophet_seam.fastfit import HOLD_SEASONALITY
 
-    def fit_rows(ds: pd.DatetimeIndex, y: np.ndarray) -> Any:
-        rows = ForecastRequest(ds, y, 1, "D", False, 0.8)
-        return point_model(fit(rows, timeout=timeout, engine=engine, hold=HOLD_SEASONALITY))
-
-    return fit_rows
+    return point_model(fit(ds, y, engine, timeout, hold=HOLD_SEASONALITY))
 
 
-def prediction_dates(req: ForecastRequest) -> pd.DatetimeIndex:
-    """The history (when asked for) and the future dates, resolved and checked with the request."""
-    if req.include_history:
-        return req.ds.append(req.future)
-    return req.future
-
-
-def predict(model: Prophet, req: ForecastRequest) -> tuple[pd.DatetimeIndex, dict[str, Any]]:
-    """The response's rows and columns; the samples are seeded from the request."""
-    dates = prediction_dates(req)
-    forecast = predict_arrays(model, dates, req.interval_width, req.seed())
-    return dates, contract_columns(forecast, model.seasonalities.keys())
+def forecast_columns(
+    model: Prophet, dates: pd.DatetimeIndex, interval_width: float, seed: int
+) -> dict[str, np.ndarray]:
+    """The contract's value columns at `dates`, the uncertainty samples drawn from `seed`."""
+    forecast = predict_arrays(model, dates, interval_width, seed)
+    return contract_columns(forecast, model.seasonalities.keys())
