@@ -36,7 +36,7 @@ from tickercast.model.openapi import BACKTEST_OPENAPI, FORECAST_OPENAPI, NOT_REA
 from tickercast.model.pipeline import Answer, Pipeline
 from tickercast.model.slots import FitGate
 from tickercast.ratelimit import RateLimit
-from tickercast.serving import configure_logging, read_body
+from tickercast.serving import read_body
 from tickercast.settings import ModelSettings
 from tickercast.store import Store
 
@@ -194,10 +194,3 @@ def create_app(
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     return app
-
-
-def app_from_env() -> FastAPI:
-    """The factory gunicorn calls in each worker: settings come from the environment."""
-    settings = ModelSettings()  # type: ignore[call-arg]
-    configure_logging(settings.log_level)
-    return create_app(settings)
