@@ -154,7 +154,7 @@ class WebSettings(RecordSettings):
         default=60.0, gt=0, description="Seconds the app waits for one forecast."
     )
     model_api_retries: int = Field(
-        default=2, ge=0, description="Retries of a failed or busy model call."
+        default=2, ge=0, description="Retries of a model call that failed on the wire."
     )
     model_answer_cache_ttl: int = Field(
         default=24 * 3600, ge=0, description="Seconds the web app keeps a model answer; 0: never."

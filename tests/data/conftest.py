@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from pydantic import SecretStr
 
 from tests.data.recorded import NASDAQ_KEY, TIINGO_KEY
 from tests.replay import ReplayServer
 from tests.yahoo_replay import YahooReplay
-from tickercast.cache import Cache, MemoryCache, RedisCache
+from tickercast.cache import bytes_lru
+from tickercast.data.base import PriceProvider
 from tickercast.data.nasdaq import NasdaqDataLinkProvider
+from tickercast.data.prices import PriceBook
 from tickercast.data.tiingo import TiingoProvider
 from tickercast.data.yahoo import YahooProvider
+from tickercast.store import Store
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "providers"
 
@@ -42,23 +43,29 @@ def client() -> Iterator[httpx.Client]:
         yield c
 
 
-@pytest.fixture
-def redis_cache(redis_url: str) -> Iterator[RedisCache]:
-    """A cache in the run's own Redis under a namespace of its own, removed afterwards."""
-    connection = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-    namespace = f"test-prices-{uuid.uuid4().hex[:12]}"
-    yield RedisCache(connection, namespace=namespace, max_items=100)
-    keys = list(connection.scan_iter(match=f"{namespace}:*"))
-    if keys:
-        connection.delete(*keys)
-    connection.close()
+class Workers:
+    """Makes price books that share their cache, as the workers of a deployment do: one LRU in
+    this process, or a Redis through a store of each book's own. Use and close them on one
+    event loop (a store's connections belong to it)."""
+
+    def __init__(self, redis_url: str | None) -> None:
+        self.memory = bytes_lru()
+        self.redis_url = redis_url
+        self.stores: list[Store] = []
+
+    def book(self, providers: dict[str, PriceProvider]) -> PriceBook:
+        self.stores.append(Store(self.redis_url))
+        return PriceBook(providers, self.stores[-1], memory=self.memory)
+
+    async def close(self) -> None:
+        for store in self.stores:
+            await store.close()
 
 
 @pytest.fixture(params=["memory", "redis"])
-def cache(request: pytest.FixtureRequest) -> Cache:
-    if request.param == "memory":
-        return MemoryCache()
-    return request.getfixturevalue("redis_cache")
+def workers(request: pytest.FixtureRequest) -> Workers:
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    return Workers(url)
 
 
 @pytest.fixture
@@ -67,12 +74,10 @@ def nasdaq(server: ReplayServer, client: httpx.Client) -> Callable[..., NasdaqDa
         key: str = NASDAQ_KEY,
         table: str = "WIKI/PRICES",
         timeout: float = 5.0,
-        cache: Cache | None = None,
     ) -> NasdaqDataLinkProvider:
         return NasdaqDataLinkProvider(
             SecretStr(key),
             client,
-            cache if cache is not None else MemoryCache(),
             table=table,
             url=server.url,
             timeout=timeout,
@@ -83,13 +88,10 @@ def nasdaq(server: ReplayServer, client: httpx.Client) -> Callable[..., NasdaqDa
 
 @pytest.fixture
 def tiingo(server: ReplayServer, client: httpx.Client) -> Callable[..., TiingoProvider]:
-    def make(
-        key: str = TIINGO_KEY, timeout: float = 5.0, cache: Cache | None = None
-    ) -> TiingoProvider:
+    def make(key: str = TIINGO_KEY, timeout: float = 5.0) -> TiingoProvider:
         return TiingoProvider(
             SecretStr(key),
             client,
-            cache if cache is not None else MemoryCache(),
             url=server.url,
             timeout=timeout,
         )

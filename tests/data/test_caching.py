@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+import anyio
+import pandas as pd
 import pytest
 
 from tests.data.recorded import AAPL_CLOSES, END, START
-from tickercast.cache import MemoryCache
+from tickercast.data.embedded import EmbeddedProvider
 from tickercast.data.exchanges import FALLBACK_TTL, seconds_until_stale
 from tickercast.data.frames import dumps_frame, loads_frame
+from tickercast.data.online import OnlineProvider
+from tickercast.data.prices import PriceBook
+from tickercast.store import Store
 
 
 def utc(text: str) -> dt.datetime:
@@ -46,34 +51,57 @@ def test_falls_back_when_the_calendar_cannot_answer(monkeypatch):
     assert seconds_until_stale("XNYS", utc("2026-11-30 15:00")) == FALLBACK_TTL
 
 
-def test_providers_ask_once_per_ticker(nasdaq, tiingo, server, cache):
-    for make, path in [
-        (nasdaq, "/api/v3/datatables/WIKI/PRICES.json"),
-        (tiingo, "/tiingo/daily/AAPL/prices"),
-    ]:
-        # Two providers on one shared cache, as two workers would be.
-        first, second = make(cache=cache), make(cache=cache)
-        assert first.history("AAPL", START, END).frame["close"].tolist() == AAPL_CLOSES
-        assert second.history("AAPL", START, END).frame["close"].tolist() == AAPL_CLOSES
-        assert server.count(path) == 1
+class Counted(OnlineProvider):
+    """An online provider whose fetches are counted: the embedded prices, as if fetched."""
+
+    name, label, attribution = "counted", "Counted", "Prices: made up."
+
+    def __init__(self) -> None:
+        self.fetches = 0
+
+    def _fetch(self, symbol: str, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
+        self.fetches += 1
+        return EmbeddedProvider().history(symbol).frame
 
 
-def test_the_cache_entry_lives_until_stale(tiingo, server, monkeypatch):
-    cache = MemoryCache()
-    monkeypatch.setattr("tickercast.data.caching.seconds_until_stale", lambda calendar: 1234.0)
+def test_an_online_source_is_asked_once_per_ticker_by_all_workers(workers):
+    provider = Counted()
+
+    async def twice() -> list[list[float]]:
+        closes = []
+        for _ in range(2):  # two workers' price books on one shared cache
+            prices = await workers.book({"counted": provider}).prices("AAPL")
+            closes.append(prices.history.frame["close"].tolist())
+        await workers.close()
+        return closes
+
+    first, second = anyio.run(twice)
+    assert first == second and first[-len(AAPL_CLOSES) :] == AAPL_CLOSES
+    assert provider.fetches == 1
+
+
+def test_the_cache_entry_lives_until_stale(monkeypatch):
+    book = PriceBook({"counted": Counted()}, Store(None))
+    monkeypatch.setattr("tickercast.data.prices.seconds_until_stale", lambda calendar, now: 1234.0)
     seen: list[float] = []
-    original = cache.set
-    monkeypatch.setattr(cache, "set", lambda k, v, ttl: (seen.append(ttl), original(k, v, ttl)))
-    tiingo(cache=cache).history("AAPL", START, END)
-    assert seen == [1234.0]
+    original = book.cache.set
+
+    async def recorded(key: str, value: bytes, ttl: float) -> None:
+        seen.append(ttl)
+        await original(key, value, ttl)
+
+    monkeypatch.setattr(book.cache, "set", recorded)
+    anyio.run(book.prices, "AAPL")
+    assert 1234.0 in seen
 
 
-def test_errors_are_not_cached(tiingo, server):
-    cache = MemoryCache()
+def test_a_redis_outage_costs_a_fetch_not_a_failure():
+    """Redis down: the prices are fetched again, not waited for."""
+    provider = Counted()
+    book = PriceBook({"counted": provider}, Store("redis://127.0.0.1:1/0"))
     for _ in range(2):
-        with pytest.raises(Exception, match="does not know"):
-            tiingo(cache=cache).history("ZZZZ", START, END)
-    assert server.count() == 2 and len(cache) == 0
+        assert anyio.run(book.prices, "AAPL").history.provider == "counted"
+    assert provider.fetches == 2
 
 
 def test_frames_round_trip_compactly(nasdaq):

@@ -1,30 +1,49 @@
-"""An online provider tells its observer of every lookup: a cache hit, or a fetch's outcome;
-the web app counts them in /metrics."""
+"""The price book tells its observer of every online lookup: a cache hit, or a fetch's
+outcome; the web app counts them in /metrics."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import anyio
+import pandas as pd
 import pytest
 
-from tests.data.recorded import END, START
+from tickercast.data.embedded import EmbeddedProvider
+from tickercast.data.online import OnlineProvider
+from tickercast.data.prices import PriceBook
 from tickercast.errors import NotFound, ProviderError
+from tickercast.store import Store
 from tickercast.web.metrics import WebMetrics
 
 
-def test_each_lookup_is_told_hit_or_fetch_outcome(tiingo) -> None:
+class Flaky(OnlineProvider):
+    """The embedded prices as if fetched; ZZZZ unknown, GOOG's source down."""
+
+    name, label, attribution = "flaky", "Flaky", "Prices: made up."
+
+    def _fetch(self, symbol: str, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
+        if symbol == "GOOG":
+            raise ProviderError("Flaky did not answer.")
+        if symbol == "ZZZZ":
+            raise NotFound("Flaky does not know ZZZZ.")
+        return EmbeddedProvider().history(symbol).frame
+
+
+def test_each_lookup_is_told_hit_or_fetch_outcome() -> None:
     events: list[tuple[str, str]] = []
-    provider = tiingo()
-    provider.observe = lambda name, outcome: events.append((name, outcome))
-    provider.history("AAPL", START, END)
-    provider.history("AAPL", START, END)
+    book = PriceBook({"flaky": Flaky()}, Store(None), observe=lambda *e: events.append(e))
+    anyio.run(book.prices, "AAPL")
+    anyio.run(book.prices, "AAPL")
     with pytest.raises(NotFound):
-        provider.history("ZZZZ", START, END)
+        anyio.run(book.prices, "ZZZZ")
     with pytest.raises(ProviderError):
-        provider.history("GOOG", START, END)  # the recorded outage
+        anyio.run(book.prices, "GOOG")
     assert events == [
-        ("tiingo", "ok"),
-        ("tiingo", "cached"),
-        ("tiingo", "not_found"),
-        ("tiingo", "error"),
+        ("flaky", "ok"),
+        ("flaky", "cached"),
+        ("flaky", "not_found"),
+        ("flaky", "error"),
     ]
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import httpx
 import pandas as pd
 import pytest
 
 from tests.data.recorded import END, NASDAQ_KEY, START, TIINGO_KEY, assert_no_key
-from tickercast.cache import MemoryCache, RedisCache
 from tickercast.data import PriceHistory, build_providers, resolve
 from tickercast.errors import NotFound, ProviderError
 from tickercast.settings import WebSettings
@@ -39,24 +37,10 @@ def test_every_provider_with_keys_in_order(server, client):
     nasdaq, tiingo = providers["nasdaq"], providers["tiingo"]
     assert nasdaq.table == "SHARADAR/SEP" and nasdaq.timeout == 3.5
     assert nasdaq.client is client and tiingo.client is client
-    assert nasdaq.cache is tiingo.cache
     assert nasdaq.history("MSFT", START, END).provider == "nasdaq"
     assert tiingo.history("AAPL", START, END).provider == "tiingo"
     for provider in providers.values():
         assert NASDAQ_KEY not in repr(provider) and TIINGO_KEY not in repr(provider)
-
-
-@pytest.mark.parametrize(("with_redis", "kind"), [(False, MemoryCache), (True, RedisCache)])
-def test_the_shared_cache_follows_redis_url(with_redis, kind, request):
-    redis_url = request.getfixturevalue("redis_url") if with_redis else None
-    with httpx.Client() as client:
-        providers = build_providers(
-            settings(tiingo_api_key=TIINGO_KEY, redis_url=redis_url), client=client
-        )
-    cache = providers["tiingo"].cache
-    assert isinstance(cache, kind)
-    if isinstance(cache, RedisCache):
-        assert cache.namespace == "prices"
 
 
 def test_resolve_takes_the_first_that_has_it(server, client):

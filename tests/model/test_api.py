@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from tests.loop import run
 from tickercast import __version__
-from tickercast.cache import MemoryCache, make_cache
+from tickercast.cache import bytes_lru
 from tickercast.contract import RESPONSE_KEYS, ForecastRequest, parse_request
 from tickercast.model.api import create_app
 from tickercast.model.engine import MockEngine, ProphetEngine
@@ -107,7 +107,7 @@ def test_success_shape() -> None:
 
 
 def test_answers_name_the_model_version_in_a_header_and_keep_their_keys() -> None:
-    with TestClient(create_app(settings(), cache=MemoryCache())) as client:
+    with TestClient(create_app(settings(), cache=bytes_lru())) as client:
         first, cached = post(client, GOOD), post(client, GOOD)
         days = [f"2024-01-{d:02d}" for d in range(1, 21)]
         series = {"key": KEY, "ds": days, "y": [float(d % 5) for d in range(20)]}
@@ -203,7 +203,7 @@ def test_busy_worker_with_full_queue_answers_503() -> None:
 
 def test_cache_answers_repeats_with_identical_bytes() -> None:
     engine = CountingEngine()
-    with TestClient(create_app(settings(), engine=engine, cache=MemoryCache())) as client:
+    with TestClient(create_app(settings(), engine=engine, cache=bytes_lru())) as client:
         first, second = post(client, GOOD).content, post(client, GOOD).content
     assert first == second and engine.calls == 1
 
@@ -244,10 +244,6 @@ def test_health_ready_metrics_and_openapi() -> None:
         spec["paths"]["/"]["post"]["responses"]
     )
     assert {"/healthz", "/readyz", "/metrics"} <= set(spec["paths"])
-
-
-def test_make_cache_picks_memory_without_redis() -> None:
-    assert isinstance(make_cache(None, "x", 3), MemoryCache)
 
 
 def test_a_worker_runs_as_many_fits_at_once_as_it_has_slots() -> None:

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.model.test_api import KEY, CountingEngine, assert_error, settings
-from tickercast.cache import MemoryCache
+from tickercast.cache import bytes_lru
 from tickercast.contract import CALIBRATED_MIN_ROWS, RESPONSE_KEYS, ForecastRequest
 from tickercast.model.api import create_app
 from tickercast.model.engine import Method, MockEngine
@@ -151,7 +151,7 @@ def test_method_on_post() -> None:
 
 def test_backtest_folds_share_the_cache_with_forecasts_and_the_answer_is_cached() -> None:
     engine = CountingEngine()
-    app = create_app(settings(), engine=engine, cache=MemoryCache())
+    app = create_app(settings(), engine=engine, cache=bytes_lru())
     # The last fold is the forecast of the first 150 rows, 10 steps ahead.
     last_fold = {"key": KEY, "ds": DAYS[:150], "y": SERIES["y"][:150], "periods": 10}
     with TestClient(app) as client:

@@ -11,7 +11,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from tickercast.cache import MemoryCache
+from tickercast.cache import bytes_lru
 from tickercast.contract import ForecastRequest
 from tickercast.model import engine as engine_module
 from tickercast.model.api import create_app
@@ -45,7 +45,7 @@ def test_a_fast_answer_cached_before_a_fit_version_bump_is_not_served_after_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fake = FakeFitProphetEngine()
-    app = create_app(ModelSettings(model_api_keys=KEY), engine=fake, cache=MemoryCache())
+    app = create_app(ModelSettings(model_api_keys=KEY), engine=fake, cache=bytes_lru())
     fast, cmdstan = {**BODY, "engine": "fast"}, {**BODY, "engine": "cmdstan"}
     with TestClient(app) as client:
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from tests.model.test_api import KEY, CountingEngine, RaisingEngine, post, settings
 from tickercast import calendars
-from tickercast.cache import MemoryCache
+from tickercast.cache import bytes_lru
 from tickercast.contract import parse_request
 from tickercast.errors import InvalidInput
 from tickercast.model.api import create_app
@@ -247,7 +247,7 @@ def test_same_series_with_another_horizon_or_step_gets_its_own_answer_from_the_c
         ({"periods": 3, "freq": "XNYS"}, ["2020-01-13", "2020-01-14", "2020-01-15"]),
         ({"periods": 3, "freq": "B"}, ["2020-01-13", "2020-01-14", "2020-01-15"]),
     ]
-    app = create_app(settings(), engine=engine, cache=MemoryCache())
+    app = create_app(settings(), engine=engine, cache=bytes_lru())
     with TestClient(app) as client:
         for fields, dates in asks:
             data = post(client, forecast_body(**fields)).json()

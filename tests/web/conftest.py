@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +12,15 @@ from tickercast.web.app import create_app
 from tickercast.web.model_client import ModelClient
 
 MakeClient = Callable[..., TestClient]
+
+
+def recorded(sleeps: list[float]) -> Callable[[float], Awaitable[None]]:
+    """An async sleep that records its waits instead of waiting."""
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    return sleep
 
 
 @pytest.fixture
@@ -39,7 +48,7 @@ def make_client(fake_model: fakes.FakeModel, sleeps: list[float]) -> Iterator[Ma
             timeout=settings.model_api_timeout,
             retries=settings.model_api_retries,
             transport=fake_model.transport(),
-            sleep=sleeps.append,
+            sleep=recorded(sleeps),
         )
         app = create_app(settings, providers=providers or fakes.providers(), model_client=model)
         client = TestClient(app, raise_server_exceptions=False)

@@ -3,10 +3,6 @@ digest of the request (the prices and every parameter), shared with every route 
 
 from __future__ import annotations
 
-from typing import Any
-
-import anyio
-import anyio.to_thread
 import orjson
 import pandas as pd
 import pytest
@@ -18,7 +14,7 @@ from tickercast.web.app import forecaster_from
 from tickercast.web.forecasts import answer_key
 from tickercast.web.metrics import WebMetrics
 from tickercast.web.model_client import ModelClient, model_request
-from tickercast.web.series import Choices, answer_rows, forecast_rows
+from tickercast.web.series import answer_rows, forecast_rows
 
 
 def test_a_repeated_forecast_is_asked_of_the_model_once(
@@ -69,7 +65,7 @@ def test_new_prices_are_a_new_key(make_client: MakeClient, fake_model: fakes.Fak
 def test_a_posted_series_is_cached_too(
     make_client: MakeClient, fake_model: fakes.FakeModel
 ) -> None:
-    """The upload route reaches the same cache as the ticker route, from its worker thread."""
+    """The upload route reaches the same cache as the ticker route."""
     client = make_client()
     dates = [str(d.date()) for d in fakes.sessions(150)]  # calibrated needs 120
     body = orjson.dumps({"ds": dates, "y": [100 + i % 7 for i in range(150)], "periods": 5})
@@ -140,24 +136,16 @@ def test_rows_from_the_answer_match_rows_from_its_table() -> None:
     assert answer_rows(data) == forecast_rows(response_frame(data))
 
 
-def test_model_calls_do_not_wait_for_the_threads_the_sync_routes_hold(
-    fake_model: fakes.FakeModel,
+@pytest.mark.parametrize("with_redis", [False, True])
+def test_prices_and_answers_share_the_one_fail_open_store(
+    fake_model: fakes.FakeModel, request: pytest.FixtureRequest, with_redis: bool
 ) -> None:
-    """A sync route waits for `answer` in a thread of the default pool; the model call it waits
-    for runs on threads of its own, so a full default pool cannot stop it."""
-    model = ModelClient("http://model.test/", fakes.KEY, transport=fake_model.transport())
-    forecaster = forecaster_from(fakes.settings(), fakes.providers(), model, WebMetrics())
-
-    async def backtest_with_one_thread() -> dict[str, Any]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = 1  # this loop's only
-        with anyio.fail_after(30):
-            return await anyio.to_thread.run_sync(
-                forecaster.ticker_backtest,
-                "ACME",
-                None,
-                Choices.parse("1y", 5, None),
-                abandon_on_cancel=True,
-            )
-
-    assert anyio.run(backtest_with_one_thread)["cutoffs"] > 0
-    assert fake_model.requests
+    url = request.getfixturevalue("redis_url") if with_redis else None
+    model = ModelClient(fakes.MODEL_URL, fakes.KEY, transport=fake_model.transport())
+    forecaster = forecaster_from(
+        fakes.settings(redis_url=url), fakes.providers(), model, WebMetrics()
+    )
+    store = forecaster.answers.store
+    assert forecaster.prices.cache.store is store and store.shared is with_redis
+    assert forecaster.prices.cache.namespace == "tickercast:prices"
+    assert forecaster.answers.namespace == "tickercast:model-answers"

@@ -127,12 +127,13 @@ def test_backtest_of_a_longer_horizon_than_the_history_allows_says_why(client, f
     assert [r["horizon"] for r in fake_model.sent("/backtest")] == [250, 120]
     assert (data["horizon_asked"], data["horizon"]) == (250, 120)
     assert data["shortened"] == (
-        "Backtested 120 sessions ahead, not the 250 sessions asked for: a backtest of 5 cutoffs "
+        "Backtested 120 trading days ahead, not the 250 trading days asked for: a backtest of 5 "
+        "cutoffs "
         f"over 250 steps with method 'calibrated' needs at least {need} rows (got 252)."
     )
     assert data["summary"] == f"{data['shortened']} {data['verdict']}"
     assert len(data["scores"]["calibrated"]["by_step"]) == 120
-    assert data["band_label"].endswith("in backtests up to 120 sessions ahead")
+    assert data["band_label"].endswith("in backtests up to 120 trading days ahead")
 
 
 def test_posted_series_forecast(client, fake_model) -> None:
@@ -202,7 +203,7 @@ def _post(body: object) -> tuple[str, str, dict[str, object]]:
 
 ERROR_PATHS = [
     # (method, path, request kwargs, model script, status, message fragment)
-    ("GET", "/api/forecast/NOPE", {}, [], 404, "No price source has the ticker 'NOPE'."),
+    ("GET", "/api/forecast/NOPE", {}, [], 404, "No prices for NOPE."),
     ("GET", "/api/forecast/ACME?source=nowhere", {}, [], 404, "There is no price source"),
     ("GET", "/api/forecast/ACME?periods=0", {}, [], 400, "between 1 and 500"),
     ("GET", "/api/forecast/ACME?periods=abc", {}, [], 400, "whole number"),
@@ -219,7 +220,7 @@ ERROR_PATHS = [
         "method must be one of calibrated, prophet",
     ),
     ("POST", "/api/forecast", {"json": {**GOOD_SERIES, "method": 1}}, [], 400, "method must be"),
-    ("GET", "/api/backtest/NOPE", {}, [], 404, "No price source"),
+    ("GET", "/api/backtest/NOPE", {}, [], 404, "No prices for NOPE."),
     ("GET", "/api/nothing-here", {}, [], 404, "Page not found."),
     ("DELETE", "/api/forecast/ACME", {}, [], 405, "Method Not Allowed."),
     ("POST", "/api/forecast", {"content": b"{nope"}, [], 400, "Invalid data format."),
@@ -237,7 +238,7 @@ ERROR_PATHS = [
     ("POST", "/api/forecast", {"content": b"x" * 9_000}, [], 413, "Request too large"),
     ("POST", "/api/backtest", {"content": b"{nope"}, [], 400, "Invalid data format."),
     ("GET", "/api/forecast/ACME", {}, [fakes.refuse] * 3, 502, "could not be reached"),
-    ("GET", "/api/forecast/ACME", {}, [fakes.busy("1")] * 3, 503, "busy"),
+    ("GET", "/api/forecast/ACME", {}, [fakes.busy("30")], 503, "busy"),
     (
         "GET",
         "/api/forecast/ACME",
@@ -275,10 +276,10 @@ def test_unexpected_errors_stay_generic(make_client: MakeClient, fake_model) -> 
     assert resp.json() == {"message": "Internal error; the details are in the service log."}
 
 
-def test_steps_are_sessions_for_tickers_and_steps_for_calendar_day_uploads(client) -> None:
-    assert client.get("/api/forecast/ACME?periods=2").json()["step"] == "session"
-    assert client.get("/api/backtest/ACME?periods=2").json()["step"] == "session"
+def test_steps_are_trading_days_for_tickers_and_days_for_calendar_day_uploads(client) -> None:
+    assert client.get("/api/forecast/ACME?periods=2").json()["step"] == "trading day"
+    assert client.get("/api/backtest/ACME?periods=2").json()["step"] == "trading day"
     ds = [d.strftime("%Y-%m-%d") for d in pd.date_range("2024-01-01", periods=200)]
     body = {"ds": ds, "y": list(range(200)), "periods": 3}
-    assert client.post("/api/forecast", json=body).json()["step"] == "step"
-    assert client.post("/api/backtest", json=body).json()["step"] == "step"
+    assert client.post("/api/forecast", json=body).json()["step"] == "day"
+    assert client.post("/api/backtest", json=body).json()["step"] == "day"

@@ -193,7 +193,7 @@ def test_api_messages_are_sentences(client) -> None:
 def test_an_unknown_ticker_to_compare_ends_with_one_period(client) -> None:
     resp = client.get("/compare?tickers=ACME,ZZZZ")
     assert resp.status_code == 404
-    assert "No price source has the ticker &#39;ZZZZ&#39;.<" in resp.text
+    assert "No prices for ZZZZ.<" in resp.text
     assert "&#39;.." not in resp.text
 
 

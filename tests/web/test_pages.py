@@ -78,10 +78,11 @@ def test_ticker_page_renders_while_the_model_is_down(client, fake_model) -> None
     assert api.json() == {"message": "The forecasting service could not be reached."}
 
 
-def test_ticker_page_says_so_when_the_model_is_busy(client, fake_model) -> None:
-    fake_model.script = [fakes.busy("1")] * 3
+def test_ticker_page_says_so_when_the_model_is_busy(client, fake_model, sleeps) -> None:
+    fake_model.script = [fakes.busy("1")] * 3 + [fakes.busy("30")]  # 30 s: past the timeout
     api = client.get("/api/forecast/ACME?periods=5")
-    assert api.status_code == 503
+    assert sleeps == [1.0] * 3  # waited out while the wait fits
+    assert api.status_code == 503 and api.headers["Retry-After"] == "30"
     assert api.json()["message"] == "The forecasting service is busy; please try again in a minute."
 
 
@@ -154,7 +155,7 @@ def test_unknown_ticker_page_is_404_html(client) -> None:
     resp = client.get("/t/ZZZZ")
     assert resp.status_code == 404
     assert resp.headers["content-type"].startswith("text/html")
-    assert "No price source has the ticker &#39;ZZZZ&#39;." in resp.text
+    assert "No prices for ZZZZ." in resp.text
 
 
 def test_unknown_page_is_404_html(client) -> None:
@@ -188,7 +189,7 @@ def test_compare_normalises_to_100(client) -> None:
     [
         ("tickers=ACME", 400, "Pick between 2 and 5 tickers to compare."),
         ("tickers=A,B,C,D,E,F", 400, "Pick between 2 and 5 tickers to compare."),
-        ("tickers=ACME,NOPE", 404, "No price source has the ticker &#39;NOPE&#39;."),
+        ("tickers=ACME,NOPE", 404, "No prices for NOPE."),
     ],
 )
 def test_compare_explains_what_is_wrong(client, query, status, message) -> None:

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+import anyio
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -54,7 +55,7 @@ def test_refresh_asks_what_a_page_asks_and_reports_failures(
 ) -> None:
     jobs = [Job("ACME", None, "1y", 5), Job("NOPE", None, "1y", 5)]
     lines = io.StringIO()
-    outcomes = refresh(forecaster, jobs, 2, Progress(len(jobs), lines).update)
+    outcomes = anyio.run(refresh, forecaster, jobs, 2, Progress(len(jobs), lines).update)
     failed = [o for o in outcomes if o.error]
     assert [o.job.ticker for o in failed] == ["NOPE"]
     assert "NOPE" in failed[0].error
@@ -82,7 +83,8 @@ def test_refresh_fills_the_cache_of_model_answers_the_pages_read() -> None:
         refresh_model = fakes.FakeModel()
         model = ModelClient("http://model.test/", fakes.KEY, transport=refresh_model.transport())
         forecaster = forecaster_from(settings, fakes.providers(), model, WebMetrics())
-        outcomes = refresh(forecaster, [Job("ACME", None, "1y", 5)], 1, lambda outcome: None)
+        jobs = [Job("ACME", None, "1y", 5)]
+        outcomes = anyio.run(refresh, forecaster, jobs, 1, lambda outcome: None)
         assert [o.error for o in outcomes] == [None] and refresh_model.requests
         page_model = fakes.FakeModel()
         model = ModelClient("http://model.test/", fakes.KEY, transport=page_model.transport())

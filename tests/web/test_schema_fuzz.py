@@ -7,12 +7,10 @@ the schema says (status, content type, body, headers); what the schema refuses m
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import httpx
 import pytest
 import schemathesis
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, seed, settings
 from schemathesis.generation import GenerationMode
 
@@ -34,32 +32,18 @@ OPERATIONS = [
 ]
 
 
-class InProcess(httpx.BaseTransport):
-    """The model app answering in this process: what a socket would carry, without one."""
-
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        answer = self.client.request(
-            request.method, str(request.url), content=request.read(), headers=request.headers
-        )
-        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
-
-
 @pytest.fixture(scope="module")
-def web_schema() -> Iterator[schemathesis.BaseSchema]:
+def web_schema() -> schemathesis.BaseSchema:
     model_settings = ModelSettings(
         model_api_keys=fakes.KEY,  # type: ignore[arg-type]
         model_mock=True,
         model_rate_limit="100000/second",
     )
-    with TestClient(create_model_app(model_settings)) as model_http:
-        model = ModelClient(
-            fakes.MODEL_URL, fakes.KEY, timeout=10, retries=0, transport=InProcess(model_http)
-        )
-        app = create_app(fakes.settings(), providers=fakes.providers(), model_client=model)
-        yield schemathesis.openapi.from_asgi("/openapi.json", app)
+    # The model app answering in this process: what a socket would carry, without one.
+    model_app = httpx.ASGITransport(create_model_app(model_settings))
+    model = ModelClient(fakes.MODEL_URL, fakes.KEY, timeout=10, retries=0, transport=model_app)
+    app = create_app(fakes.settings(), providers=fakes.providers(), model_client=model)
+    return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
 def test_every_api_operation_is_fuzzed(web_schema) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -15,18 +16,15 @@ from tickercast.settings import ModelSettings
 from tickercast.web.app import create_app
 from tickercast.web.model_client import ModelClient
 
-# The model client sets a timeout on each request; the in-process model app has none to apply.
-pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
-
 
 @pytest.fixture
 def web() -> Iterator[TestClient]:
     model_settings = ModelSettings(model_api_keys=fakes.KEY, model_mock=True)  # type: ignore[call-arg]
-    with TestClient(create_model_app(model_settings), base_url="http://model.test") as model_app:
-        model = ModelClient(fakes.MODEL_URL, fakes.KEY, client=model_app, retries=0)
-        app = create_app(fakes.settings(), providers=fakes.providers(), model_client=model)
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield client
+    model_app = httpx.ASGITransport(create_model_app(model_settings))
+    model = ModelClient(fakes.MODEL_URL, fakes.KEY, transport=model_app, retries=0)
+    app = create_app(fakes.settings(), providers=fakes.providers(), model_client=model)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
 
 
 def test_backtest_panel_answer_from_the_models_backtest(web: TestClient) -> None:

@@ -1,7 +1,8 @@
 """Daily prices from several providers behind one small protocol (see `base`).
 
-    build_providers(settings, client, cache) -> {name: PriceProvider}   embedded, nasdaq, tiingo
+    build_providers(settings, client) -> {name: PriceProvider}          embedded, nasdaq, tiingo
     resolve(providers, ticker, source, start, end) -> PriceHistory     first provider that has it
+                                                                        (blocking, uncached)
     parse_upload(content, max_bytes, name) -> PriceHistory              a user's CSV, not stored
     yahoo.YahooProvider(cache_dir, ...)                                 Yahoo through yfinance
     prices.PriceBook(providers, store, budget=...)                      async: the most recent

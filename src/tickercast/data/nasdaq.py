@@ -15,7 +15,6 @@ import httpx
 import pandas as pd
 from pydantic import SecretStr
 
-from tickercast.cache import Cache
 from tickercast.data.base import PRICE_COLUMNS
 from tickercast.data.frames import date_span, make_frame
 from tickercast.data.http import failed, get_json, unreadable
@@ -42,7 +41,6 @@ class NasdaqDataLinkProvider(OnlineProvider):
         self,
         api_key: SecretStr,
         client: httpx.Client,
-        cache: Cache,
         *,
         table: str = "WIKI/PRICES",
         url: str = "https://data.nasdaq.com",
@@ -50,7 +48,6 @@ class NasdaqDataLinkProvider(OnlineProvider):
     ) -> None:
         self._api_key = api_key
         self.client = client
-        self.cache = cache
         self.table = table
         self.url = f"{url.rstrip('/')}/api/v3/datatables/{table}.json"
         self.timeout = timeout
@@ -61,9 +58,6 @@ class NasdaqDataLinkProvider(OnlineProvider):
 
     def __repr__(self) -> str:
         return f"NasdaqDataLinkProvider(table={self.table!r})"
-
-    def cache_key(self, symbol: str, start: dt.date | None, end: dt.date | None) -> str:
-        return f"nasdaq:{self.table}:{symbol}:{start}:{end}"
 
     def _fetch(self, symbol: str, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
         wanted = ["ticker", "date", *dict.fromkeys(self._source_columns.values())]

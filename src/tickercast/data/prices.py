@@ -32,7 +32,7 @@ import anyio
 import anyio.to_thread
 import orjson
 
-from tickercast.cache import AnswerCache, MemoryCache
+from tickercast.cache import SharedCache, bytes_lru
 from tickercast.data.base import Match, PriceHistory, PriceProvider
 from tickercast.data.exchanges import seconds_until_stale
 from tickercast.data.frames import frame_from_payload, frame_payload, normalize_ticker
@@ -43,6 +43,7 @@ from tickercast.errors import (
     ProviderError,
     UnknownTicker,
 )
+from tickercast.lru import LRU
 from tickercast.store import Store
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ POLL_SECONDS = 0.1
 PROVIDER_THREADS = 16  # price fetches running at once in a process (each a blocking call)
 
 _FOUND, _MISSING, _FAILED = b"P", b"N", b"E"  # the first byte of a stored answer
+
+# Told of every online lookup: (source name, "cached" | "ok" | "not_found" | "error").
+PriceObserver = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -82,17 +86,19 @@ class PriceBook:
         store: Store,
         *,
         budget: float = 4.0,
-        memory: MemoryCache | None = None,
+        memory: LRU[str, bytes] | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        observe: PriceObserver | None = None,
     ) -> None:
         order = {name: i for i, name in enumerate(PRIORITY)}
         self.providers = dict(sorted(providers.items(), key=lambda kv: order.get(kv[0], 2)))
         self.store = store
         self.budget = budget
-        self.cache = AnswerCache(
-            store, NAMESPACE, MAX_ITEMS, memory or MemoryCache(MAX_ITEMS, MEMORY_MAX_BYTES)
-        )
+        if memory is None:
+            memory = bytes_lru(MAX_ITEMS, MEMORY_MAX_BYTES)
+        self.cache = SharedCache(store, NAMESPACE, MAX_ITEMS, memory)
         self._clock = clock
+        self._observe = observe or (lambda name, outcome: None)
         self._flights: dict[str, asyncio.Future[bytes]] = {}
         self._threads = anyio.CapacityLimiter(PROVIDER_THREADS)
 
@@ -159,7 +165,9 @@ class PriceBook:
             return provider.history(symbol)
         key = _key("fresh", name, symbol)
         raw = await self.cache.get(key)
-        if raw is None:
+        if raw is not None:
+            self._observe(name, "cached")
+        else:
             flight = self._flights.get(key)
             if flight is None:
                 flight = asyncio.ensure_future(self._fetch(name, symbol, key))
@@ -203,13 +211,16 @@ class PriceBook:
                 provider.history, symbol, limiter=self._threads
             )
         except NotFound as exc:
+            self._observe(name, "not_found")
             raw = _MISSING + exc.message.encode()
             await self.cache.set(key, raw, NOT_FOUND_TTL)
             return raw
         except ProviderError as exc:
+            self._observe(name, "error")
             raw = _FAILED + orjson.dumps([exc.message, exc.retry_after])
             await self.cache.set(key, raw, float(exc.retry_after or ERROR_BACKOFF))
             return raw
+        self._observe(name, "ok")
         body = _encoded(history)
         ttl = seconds_until_stale(history.calendar, self._clock())
         await self.cache.set(key, _FOUND + body, ttl)

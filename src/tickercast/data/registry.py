@@ -1,4 +1,6 @@
-"""The price providers this deployment offers, and finding a ticker among them."""
+"""The price providers this deployment offers (the one place they are made), and finding a
+ticker among them in batch commands (`resolve`: blocking, uncached). Requests go through the
+async `prices.PriceBook`, which caches every online fetch in the process's fail-open store."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import datetime as dt
 
 import httpx
 
-from tickercast.cache import Cache, make_cache
 from tickercast.data.base import PriceHistory, PriceProvider
 from tickercast.data.embedded import EmbeddedProvider
 from tickercast.data.nasdaq import NasdaqDataLinkProvider
@@ -14,31 +15,23 @@ from tickercast.data.tiingo import TiingoProvider
 from tickercast.errors import NotFound, ProviderError
 from tickercast.settings import ProviderSettings
 
-CACHE_NAMESPACE = "prices"
-CACHE_MAX_ITEMS = 2_000
-
 
 def build_providers(
-    settings: ProviderSettings, client: httpx.Client | None = None, cache: Cache | None = None
+    settings: ProviderSettings, client: httpx.Client | None = None
 ) -> dict[str, PriceProvider]:
     """Embedded sample data always; Nasdaq Data Link and Tiingo when their keys are set.
 
-    `client` is the app's HTTP client (one is made when it is None; the app should pass its
-    own and close it on shutdown); `cache` defaults to the shared cache of `settings.redis_url`.
-    """
+    `client` is the online providers' HTTP client (one is made when it is None)."""
     providers: dict[str, PriceProvider] = {"embedded": EmbeddedProvider()}
     online = settings.nasdaq_data_link_api_key or settings.tiingo_api_key
     if not online:
         return providers
     if client is None:
         client = httpx.Client(timeout=settings.provider_timeout)
-    if cache is None:  # not `or`: an empty cache is falsy
-        cache = make_cache(settings.redis_url, CACHE_NAMESPACE, CACHE_MAX_ITEMS)
     if settings.nasdaq_data_link_api_key:
         providers["nasdaq"] = NasdaqDataLinkProvider(
             settings.nasdaq_data_link_api_key,
             client,
-            cache,
             table=settings.nasdaq_data_link_table,
             url=settings.nasdaq_data_link_url,
             timeout=settings.provider_timeout,
@@ -47,7 +40,6 @@ def build_providers(
         providers["tiingo"] = TiingoProvider(
             settings.tiingo_api_key,
             client,
-            cache,
             url=settings.tiingo_url,
             timeout=settings.provider_timeout,
         )

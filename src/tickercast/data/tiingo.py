@@ -12,7 +12,6 @@ import httpx
 import pandas as pd
 from pydantic import SecretStr
 
-from tickercast.cache import Cache
 from tickercast.data.frames import date_span, make_frame
 from tickercast.data.http import failed, get_json, unreadable
 from tickercast.data.online import OnlineProvider
@@ -42,14 +41,12 @@ class TiingoProvider(OnlineProvider):
         self,
         api_key: SecretStr,
         client: httpx.Client,
-        cache: Cache,
         *,
         url: str = "https://api.tiingo.com",
         timeout: float = 15.0,
     ) -> None:
         self._api_key = api_key
         self.client = client
-        self.cache = cache
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.attribution = "Prices: Tiingo."

@@ -24,11 +24,12 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tickercast import __version__
-from tickercast.cache import AnswerCache, MemoryCache
+from tickercast.cache import SharedCache, bytes_lru
 from tickercast.contract import Limits, check_key, parse_body
 from tickercast.errorlog import ContainUnexpected, UnexpectedErrors
 from tickercast.errors import InvalidKey, TickercastError, error_body
 from tickercast.logs import RequestLog
+from tickercast.lru import LRU
 from tickercast.model.callers import FailedKeys, client_address, parse_networks
 from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.metrics import Metrics
@@ -55,7 +56,7 @@ def create_app(
     settings: ModelSettings,
     *,
     engine: Engine | None = None,
-    cache: MemoryCache | None = None,
+    cache: LRU[str, bytes] | None = None,
     fit_slots_dir: str | None = None,
 ) -> FastAPI:
     """The model service. `cache` holds forecasts when no Redis is configured; `fit_slots_dir`
@@ -65,10 +66,12 @@ def create_app(
         engine = MockEngine() if settings.model_mock else ProphetEngine(settings.model_fit_timeout)
     metrics = Metrics()
     store = Store(settings.redis_url, on_change=lambda up: metrics.redis_up.set(int(up)))
-    memory = cache or MemoryCache(
-        max_items=settings.model_cache_max_items, max_bytes=settings.model_cache_max_mb * 2**20
+    memory = (
+        cache
+        if cache is not None
+        else bytes_lru(settings.model_cache_max_items, settings.model_cache_max_mb * 2**20)
     )
-    answers = AnswerCache(store, "tickercast:forecast", settings.model_cache_max_items, memory)
+    answers = SharedCache(store, "tickercast:forecast", settings.model_cache_max_items, memory)
     keys = settings.api_keys
     limits = Limits(max_rows=settings.model_max_rows, max_periods=settings.model_max_periods)
     # Per key: every request, cached answers included, at a high rate; computed ones at a low.

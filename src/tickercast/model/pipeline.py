@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from tickercast.cache import AnswerCache
+from tickercast.cache import SharedCache
 from tickercast.contract import (
     ForecastRequest,
     Limits,
@@ -50,7 +50,7 @@ class Answer:
 @dataclass
 class Pipeline:
     engine: Engine
-    cache: AnswerCache
+    cache: SharedCache
     gate: FitGate
     metrics: Metrics
     limits: Limits

@@ -1,5 +1,4 @@
-"""The JSON API. Routes that wait for the model or a provider run that part in a worker
-thread; a cached forecast is answered without one."""
+"""The JSON API: async routes that await the use cases (`Forecaster`)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from tickercast.errors import InvalidFormat, InvalidInput
 from tickercast.serving import read_body
@@ -40,7 +38,7 @@ def register(app: FastAPI, forecaster: Forecaster, settings: WebSettings) -> Non
     post_limit = 4 * settings.upload_max_bytes
 
     @app.get("/api/tickers", summary="Every ticker the enabled providers offer")
-    def tickers() -> Response:
+    async def tickers() -> Response:
         return json_response({"tickers": forecaster.tickers()})
 
     @app.get("/api/forecast/{ticker}", summary="History and forecast of one ticker")
@@ -66,7 +64,7 @@ def register(app: FastAPI, forecaster: Forecaster, settings: WebSettings) -> Non
         return json_response(data)
 
     @app.get("/api/backtest/{ticker}", summary="How past forecasts of this ticker fared")
-    def ticker_backtest(
+    async def ticker_backtest(
         ticker: str,
         periods: str | None = None,
         window: str | None = None,
@@ -74,14 +72,14 @@ def register(app: FastAPI, forecaster: Forecaster, settings: WebSettings) -> Non
         method: str | None = None,
     ) -> Response:
         choices = Choices.parse(window, periods, None, method)
-        return json_response(forecaster.ticker_backtest(ticker, source, choices))
+        return json_response(await forecaster.ticker_backtest(ticker, source, choices))
 
     @app.post("/api/forecast", summary="Forecast a series the client sends (an uploaded CSV)")
     async def series_forecast(request: Request) -> Response:
         body = await read_json(request, post_limit)
-        return json_response(await run_in_threadpool(forecaster.series_forecast, body))
+        return json_response(await forecaster.series_forecast(body))
 
     @app.post("/api/backtest", summary="Backtest a series the client sends")
     async def series_backtest(request: Request) -> Response:
         body = await read_json(request, post_limit)
-        return json_response(await run_in_threadpool(forecaster.series_backtest, body))
+        return json_response(await forecaster.series_backtest(body))

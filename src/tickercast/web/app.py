@@ -28,12 +28,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from tickercast import __version__
-from tickercast.cache import AnswerCache, MemoryCache
+from tickercast.cache import SharedCache, bytes_lru
 from tickercast.data.base import PriceProvider
-from tickercast.data.online import OnlineProvider
+from tickercast.data.prices import PriceBook
+from tickercast.data.registry import build_providers
 from tickercast.errors import InvalidInput, NotFound, TickercastError, error_body, sentence
 from tickercast.logs import RequestLog
-from tickercast.serving import configure_logging
 from tickercast.settings import WebSettings
 from tickercast.store import Store
 from tickercast.web import api, pages
@@ -70,34 +70,25 @@ def model_client_from(settings: WebSettings) -> ModelClient:
     )
 
 
-def default_providers(settings: WebSettings) -> dict[str, PriceProvider]:
-    from tickercast.cache import make_cache
-    from tickercast.data.registry import build_providers
-
-    cache = make_cache(settings.redis_url, "tickercast:prices", max_items=500)
-    return build_providers(settings, cache=cache)
-
-
 def forecaster_from(
     settings: WebSettings,
     providers: Mapping[str, PriceProvider],
     model: ModelClient,
     metrics: WebMetrics,
 ) -> Forecaster:
-    """The web app's use cases, with the cache of model answers that every page and
-    `tickercast refresh` read and fill: Redis when configured (shared by every worker and
-    replica; call `answers.store.close()` when done), else this process."""
-    for provider in providers.values():
-        if isinstance(provider, OnlineProvider):
-            provider.observe = metrics.provider_event
+    """The web app's use cases, with the process's one fail-open `Store`: the cache of model
+    answers that every page and `tickercast refresh` read and fill, and the cache of fetched
+    prices, both in Redis when configured (shared by every worker and replica), else in this
+    process. Call `close()` when done."""
     store = Store(settings.redis_url, on_change=lambda up: metrics.redis_up.set(int(up)))
-    answers = AnswerCache(
+    prices = PriceBook(providers, store, observe=metrics.provider_event)
+    answers = SharedCache(
         store,
         ANSWERS_NAMESPACE,
         ANSWERS_MAX_ITEMS,
-        MemoryCache(ANSWERS_MAX_ITEMS, ANSWERS_MAX_BYTES),
+        bytes_lru(ANSWERS_MAX_ITEMS, ANSWERS_MAX_BYTES),
     )
-    return Forecaster(providers, model, metrics, answers, settings.model_answer_cache_ttl)
+    return Forecaster(prices, model, metrics, answers, settings.model_answer_cache_ttl)
 
 
 def create_app(
@@ -106,9 +97,10 @@ def create_app(
     providers: Mapping[str, PriceProvider] | None = None,
     model_client: ModelClient | None = None,
 ) -> FastAPI:
+    """The web app; `providers` and `model_client` default to those `settings` describe (a
+    model client given here is closed with the app too)."""
     logging.getLogger("tickercast").setLevel(settings.log_level.upper())
-    providers = providers if providers is not None else default_providers(settings)
-    own_client = model_client is None
+    providers = providers if providers is not None else build_providers(settings)
     model = model_client or model_client_from(settings)
     metrics = WebMetrics()
     forecaster = forecaster_from(settings, providers, model, metrics)
@@ -118,10 +110,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        model.reopen()
         yield
-        await forecaster.answers.store.close()
-        if own_client:
-            model.close()
+        await forecaster.close()
 
     app = FastAPI(
         title="tickercast",
@@ -219,10 +210,3 @@ def create_app(
     api.register(app, forecaster, settings)
     pages.register(app, forecaster, templates, settings)
     return app
-
-
-def app_from_env() -> FastAPI:
-    """The factory gunicorn calls in each worker: settings come from the environment."""
-    settings = WebSettings()  # type: ignore[call-arg]
-    configure_logging(settings.log_level)
-    return create_app(settings)

@@ -2,34 +2,31 @@
 
 Routes call these and turn the results into pages or JSON; nothing here knows about HTTP.
 
-Every model answer goes through one cache shared by the workers and replicas (`AnswerCache`:
+Every model answer goes through one cache shared by the workers and replicas (`SharedCache`:
 Redis, or this process), keyed by a digest of the request itself (the series, periods, step,
 interval width and any other field), never by the URL that asked: new prices are a new key, and
-two pages that need the same forecast share it. Async code awaits `answer`; the sync use cases
-(run by the routes in worker threads) reach it through the event loop.
+two pages that need the same forecast share it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import anyio.from_thread
 import anyio.to_thread
 import numpy as np
 import orjson
 import pandas as pd
 
-from tickercast.cache import AnswerCache
-from tickercast.contract import Limits, iso_dates, parse_request, response_frame
-from tickercast.data.base import PriceHistory, PriceProvider
-from tickercast.data.registry import resolve
+from tickercast.cache import SharedCache
+from tickercast.contract import Limits, iso_dates, parse_request
+from tickercast.data.base import PriceHistory
+from tickercast.data.prices import PriceBook
 from tickercast.errors import InvalidInput, TickercastError
+from tickercast.lru import LRU
 from tickercast.web import backtest, notes
 from tickercast.web.backtest import band_label
 from tickercast.web.metrics import WebMetrics
@@ -56,10 +53,7 @@ ANSWERS_VERSION = "2"  # part of every key: change it when the cached bytes' mea
 
 
 PREPARED_MAX_ITEMS = 256
-# Threads that wait for the model, apart from the event loop's default pool: the sync routes
-# hold threads of that pool while they wait for `answer`, so model calls taken from it too could
-# find it full and never run.
-MODEL_THREADS = 40
+SeriesLists = tuple[Sequence[str], Sequence[float]]  # a model request's `ds` and `y`
 
 
 def frame_digest(frame: pd.DataFrame) -> str:
@@ -129,65 +123,70 @@ class PreparedForecast:
 
 
 class Forecaster:
+    """The use cases, async from the route to the model's answer: the prices once, then the
+    answer cache, then the model. Worker threads only for a price provider's network call
+    (in the `PriceBook`) and for pandas work over a frame that can be large."""
+
     def __init__(
         self,
-        providers: Mapping[str, PriceProvider],
+        prices: PriceBook,
         model: ModelClient,
         metrics: WebMetrics,
-        answers: AnswerCache,
+        answers: SharedCache,
         answer_ttl: float,
         max_rows: int = 20_000,
     ) -> None:
-        self.providers = providers
+        self.prices = prices
         self.model = model
         self.metrics = metrics
         self.answers = answers
         self.answer_ttl = answer_ttl
         self.max_rows = max_rows
-        self._model_threads = anyio.CapacityLimiter(MODEL_THREADS)
         # The JSON API's answer head and model request of recent windows of prices, by the
         # digest of those prices: a miss makes the same again.
-        self._prepared: OrderedDict[tuple[object, ...], tuple[dict[str, Any], PreparedForecast]]
-        self._prepared = OrderedDict()
-        self._prepared_lock = threading.Lock()  # the routes call from several threads
+        self._prepared: LRU[tuple[object, ...], tuple[dict[str, Any], PreparedForecast]]
+        self._prepared = LRU(PREPARED_MAX_ITEMS)
+
+    async def close(self) -> None:
+        """The model client's connections and the store's (they belong to this event loop)."""
+        await self.model.aclose()
+        await self.answers.store.close()
 
     def tickers(self) -> list[dict[str, str]]:
-        """Every ticker any provider offers, for the picker."""
-        out = []
-        for name, provider in self.providers.items():
-            for ticker in provider.tickers():
-                out.append({"ticker": ticker, "source": name, "label": provider.label})
-        return out
+        """Every ticker any provider lists, for the picker."""
+        return [
+            {"ticker": ticker, "source": name, "label": self.prices.label(name)}
+            for ticker, name in self.prices.tickers()
+        ]
 
-    def history(self, ticker: str, source: str | None = None) -> PriceHistory:
-        return resolve(dict(self.providers), ticker, source or None)
+    async def history(self, ticker: str, source: str | None = None) -> PriceHistory:
+        """The ticker's prices (from `source`, else the most recent source's)."""
+        return (await self.prices.prices(ticker, source or None)).history
 
-    def window(
+    async def window(
         self, ticker: str, source: str | None, window: str
     ) -> tuple[PriceHistory, pd.DataFrame]:
-        """The ticker's prices (adjusted) in the chosen window."""
-        prices = self.history(ticker, source)
+        """The ticker's prices, and those in the chosen window (adjusted)."""
+        prices = await self.history(ticker, source)
         return prices, adjusted(in_window(prices.frame, window))  # row by row: window first
 
     async def answer(self, kind: Kind, request: Mapping[str, Any]) -> bytes:
         """The model's answer to `request` on the endpoint `kind`: cached, else asked of the
-        model (in a thread). Forecasts and backtests share the cache."""
+        model. Forecasts and backtests share the cache."""
         key = answer_key(kind, request)
         raw = await self.answers.get(key) if self.answer_ttl else None
         self.metrics.answers.labels("miss" if raw is None else "hit").inc()
         if raw is None:
-            raw = await anyio.to_thread.run_sync(
-                self._ask, kind, request, limiter=self._model_threads
-            )
+            raw = await self._ask(kind, request)
             await self.answers.set(key, raw, self.answer_ttl)
         return raw
 
-    def _ask(self, kind: Kind, request: Mapping[str, Any]) -> bytes:
+    async def _ask(self, kind: Kind, request: Mapping[str, Any]) -> bytes:
         """One call to the model, counted in the metrics."""
         started = time.perf_counter()
         outcome = "ok"
         try:
-            return self.model.answer(kind, request)
+            return await self.model.answer(kind, request)
         except TickercastError as exc:
             outcome = str(exc.status)
             raise
@@ -195,34 +194,18 @@ class Forecaster:
             self.metrics.model_calls.labels(outcome).inc()
             self.metrics.model_seconds.observe(time.perf_counter() - started)
 
-    def _call(
-        self, kind: Kind, series: pd.Series, freq: str | None, method: str, **steps: int
-    ) -> bytes:
-        """Every sync use case reaches the model through here, from a worker thread of the
-        event loop: `kind` is its endpoint, `steps` its periods (forecast) or horizon and
-        cutoffs (backtest). The answer comes through the cache (`answer`)."""
-        ds = iso_dates(pd.DatetimeIndex(series.index))
-        request = model_request(ds, series.tolist(), freq, INTERVAL_WIDTH, method, **steps)
-        return anyio.from_thread.run(self.answer, kind, request)
-
-    def forecast(
-        self, series: pd.Series, periods: int, freq: str | None, method: str
-    ) -> pd.DataFrame:
-        """The model's forecast for a clean series (DatetimeIndex, floats, no NaN)."""
-        raw = self._call("forecast", series, freq, method, periods=periods)
-        return response_frame(orjson.loads(raw))
-
-    def backtest(
-        self, series: pd.Series, horizon: int, freq: str | None, method: str
+    async def backtest(
+        self, series: SeriesLists, horizon: int, freq: str | None, method: str
     ) -> dict[str, Any]:
         """The model's backtest of `horizon` steps, or of the longest shorter horizon the
         history allows (the model refuses too short a history with its reason: 400)."""
         refusal: ModelRejected | None = None
         for steps in backtest.horizons_to_try(horizon):
+            request = model_request(
+                *series, freq, INTERVAL_WIDTH, method, horizon=steps, cutoffs=backtest.CUTOFFS
+            )
             try:
-                raw = self._call(
-                    "backtest", series, freq, method, horizon=steps, cutoffs=backtest.CUTOFFS
-                )
+                raw = await self.answer("backtest", request)
             except ModelRejected as exc:
                 refusal = refusal or exc
                 continue
@@ -231,19 +214,11 @@ class Forecaster:
         assert refusal is not None
         raise refusal
 
-    def forecast_answer(
-        self, series: pd.Series, periods: int, freq: str | None, method: str, unit: str
-    ) -> dict[str, Any]:
-        """The forecast part of an API answer (from a worker thread of the event loop)."""
-        prepared = PreparedForecast.of(series, periods, freq, method, unit)
-        return prepared.answer(anyio.from_thread.run(self.answer, "forecast", prepared.request))
-
-    def _ticker_request(
+    async def ticker_forecast(
         self, ticker: str, source: str | None, choices: Choices
-    ) -> tuple[dict[str, Any], PreparedForecast]:
-        """The JSON API's answer without its forecast part, and that part's makings: made
-        once for a window of prices and kept by the digest of those prices."""
-        prices = self.history(ticker, source)
+    ) -> dict[str, Any]:
+        """The JSON API's answer for one ticker."""
+        prices = await self.history(ticker, source)
         raw = in_window(prices.frame, choices.window)
         key = (
             prices.provider,
@@ -253,43 +228,20 @@ class Forecaster:
             choices.method,
             frame_digest(raw),
         )
-        with self._prepared_lock:
-            made = self._prepared.get(key)
-            if made is not None:
-                self._prepared.move_to_end(key)
+        made = self._prepared.get(key)
         if made is None:
-            head = {
-                "ticker": prices.ticker,
-                "source": prices.provider,
-                "attribution": prices.attribution,
-                "window": choices.window,
-                "freq": MARKET_FREQ,
-            }
-            series = usable(adjusted(raw))
-            prepared = PreparedForecast.of(
-                series, choices.horizon, MARKET_FREQ, choices.method, TICKER_UNIT
-            )
-            made = head, prepared
-            with self._prepared_lock:
-                self._prepared[key] = made
-                while len(self._prepared) > PREPARED_MAX_ITEMS:
-                    self._prepared.popitem(last=False)
-        return made
+            made = await anyio.to_thread.run_sync(_ticker_prepared, prices, raw, choices)
+            self._prepared.put(key, made)
+        head, prepared = made
+        answer = await self.answer("forecast", prepared.request)
+        return {**head, **prepared.answer(answer)}
 
-    async def ticker_forecast(
+    async def ticker_backtest(
         self, ticker: str, source: str | None, choices: Choices
     ) -> dict[str, Any]:
-        """The JSON API's answer for one ticker. Prices may come from a provider over the
-        network: they are read in a worker thread."""
-        head, prepared = await anyio.to_thread.run_sync(
-            self._ticker_request, ticker, source, choices
-        )
-        raw = await self.answer("forecast", prepared.request)
-        return {**head, **prepared.answer(raw)}
-
-    def ticker_backtest(self, ticker: str, source: str | None, choices: Choices) -> dict[str, Any]:
-        prices, frame = self.window(ticker, source, choices.window)
-        result = self.backtest(usable(frame), choices.horizon, MARKET_FREQ, choices.method)
+        prices, frame = await self.window(ticker, source, choices.window)
+        series = lists_of(usable(frame))
+        result = await self.backtest(series, choices.horizon, MARKET_FREQ, choices.method)
         return {
             "ticker": prices.ticker,
             "source": prices.provider,
@@ -317,11 +269,20 @@ class Forecaster:
             raise InvalidInput(f"the date {iso_dates(repeated[:1])[0]} appears more than once")
         return PostedSeries(name[:80], series, request.periods, guess_freq(request.ds), method)
 
-    def series_forecast(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        posted = self.posted_series(body)
-        answer = self.forecast_answer(
-            posted.series, posted.periods, posted.freq, posted.method, UPLOAD_UNIT
-        )
+    async def series_forecast(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The JSON API's answer for a posted series (up to `max_rows` rows: its pandas work
+        runs in worker threads)."""
+
+        def prepare() -> tuple[PostedSeries, PreparedForecast]:
+            posted = self.posted_series(body)
+            prepared = PreparedForecast.of(
+                posted.series, posted.periods, posted.freq, posted.method, UPLOAD_UNIT
+            )
+            return posted, prepared
+
+        posted, prepared = await anyio.to_thread.run_sync(prepare)
+        raw = await self.answer("forecast", prepared.request)
+        answer = await anyio.to_thread.run_sync(prepared.answer, raw)
         return {
             "ticker": posted.name,
             "source": "upload",
@@ -329,7 +290,35 @@ class Forecaster:
             **answer,
         }
 
-    def series_backtest(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        posted = self.posted_series(body)
-        result = self.backtest(posted.series, posted.periods, posted.freq, posted.method)
+    async def series_backtest(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        def prepare() -> tuple[PostedSeries, SeriesLists]:
+            posted = self.posted_series(body)
+            return posted, lists_of(posted.series)
+
+        posted, series = await anyio.to_thread.run_sync(prepare)
+        result = await self.backtest(series, posted.periods, posted.freq, posted.method)
         return {"ticker": posted.name, "source": "upload", **result}
+
+
+def lists_of(series: pd.Series) -> SeriesLists:
+    """A series as the model request's `ds` and `y`."""
+    return iso_dates(pd.DatetimeIndex(series.index)), series.tolist()
+
+
+def _ticker_prepared(
+    prices: PriceHistory, raw: pd.DataFrame, choices: Choices
+) -> tuple[dict[str, Any], PreparedForecast]:
+    """The JSON API's answer for a ticker without its forecast part, and that part's makings,
+    from the prices in the chosen window (`raw`, not yet adjusted)."""
+    head = {
+        "ticker": prices.ticker,
+        "source": prices.provider,
+        "attribution": prices.attribution,
+        "window": choices.window,
+        "freq": MARKET_FREQ,
+    }
+    series = usable(adjusted(raw))
+    prepared = PreparedForecast.of(
+        series, choices.horizon, MARKET_FREQ, choices.method, TICKER_UNIT
+    )
+    return head, prepared

@@ -1,16 +1,20 @@
-"""The web app's only way to the model: HTTP (docs/contract.md) through an injected httpx client.
+"""The web app's only way to the model: HTTP (docs/contract.md) through one async httpx client
+per process (made with the app, closed when it stops).
 
 Every failure becomes a `TickercastError` whose message is a sentence a user can read:
 
     connection failure,    retried up to `retries` times, all within `timeout` seconds of the
-    503, 429, 502          first try (503 and 429 wait their Retry-After, capped at
-                           `retry_after_cap` seconds); a connection that broke mid-answer, or
-                           a kept-alive one a replaced worker closed, too: the answer is
-                           deterministic, so asking again is safe
+    502                    first try; a connection that broke mid-answer, or a kept-alive one a
+                           replaced worker closed, too: the answer is deterministic, so asking
+                           again is safe
+    503, 429 (busy)        waited out: asked again after each Retry-After, for as long as that
+                           fits in `busy_wait` seconds (and in `timeout`), then ServiceBusy (503)
+    429 wrong keys         UpstreamError (502): this app's key was refused ("check
+                           MODEL_API_KEY" in the log), never retried
     timeout                ModelTimeout (504): "did not answer within N seconds"
     400 from the model     ModelRejected (400): the model's own reason (also in `.detail`)
     401 / 403              UpstreamError (502): the key was refused (details in the log)
-    other failures         UpstreamError (502) or ServiceBusy (503)
+    other failures         UpstreamError (502)
 
 A password in the URL (`http://user:pw@host/`) is sent as HTTP Basic auth and never shown:
 the client's URL, httpx's request log line and every message carry the URL without it.
@@ -20,15 +24,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+import anyio
 import httpx
 import orjson
-import pandas as pd
 
-from tickercast.contract import RESPONSE_KEYS, response_frame
+from tickercast.contract import RESPONSE_KEYS
 from tickercast.errors import ServiceBusy, TickercastError, UpstreamError
 from tickercast.logs import REQUEST_ID_HEADER, current_request_id
 
@@ -36,6 +40,11 @@ log = logging.getLogger("tickercast.web.model")
 
 UNREACHABLE = "The forecasting service could not be reached."
 BUSY = "The forecasting service is busy; please try again in a minute."
+KEY_REFUSED = "The forecasting service refused this app's key."
+WRONG_KEYS = "too many wrong keys"  # the model's 429 to a client whose keys it refused
+# Seconds a request may wait out a busy model, all tries included: a page's request must end
+# before a router's own limit (Heroku's: 30 s).
+BUSY_WAIT = 25.0
 
 Kind = Literal["forecast", "backtest"]  # the model's POST / and POST /backtest
 
@@ -59,11 +68,6 @@ RETRYABLE = (
     httpx.NetworkError,  # ReadError, WriteError, CloseError
     httpx.RemoteProtocolError,
 )
-
-
-# 429 and 503: busy, come back after Retry-After. 502: never the model service's own answer,
-# a load balancer's that found no replica to answer this time (one just died).
-RETRIED_STATUSES = (429, 502, 503)
 
 
 class ModelTimeout(UpstreamError):
@@ -106,7 +110,7 @@ def model_request(
 
 
 class ModelClient:
-    """POSTs a series to the model service: its forecast as a table, or its backtest."""
+    """POSTs a series to the model service: its forecast or its backtest, as it came."""
 
     def __init__(
         self,
@@ -115,11 +119,10 @@ class ModelClient:
         *,
         timeout: float = 60.0,
         retries: int = 2,
-        client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
-        retry_after_cap: float = 5.0,
+        busy_wait: float = BUSY_WAIT,
+        transport: httpx.AsyncBaseTransport | None = None,
         backoff: float = 0.25,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url, auth = without_userinfo(url)
@@ -127,67 +130,40 @@ class ModelClient:
         self._key = key
         self.timeout = timeout
         self.retries = retries
-        self.retry_after_cap = retry_after_cap
+        self.busy_wait = busy_wait
         self.backoff = backoff
         self._sleep = sleep
         self._clock = clock
-        self._owns_client = client is None
-        self._client = client or httpx.Client(
-            transport=transport,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            auth=httpx.BasicAuth(*auth) if auth else None,
+        self._transport = transport
+        self._auth = httpx.BasicAuth(*auth) if auth else None
+        self._client = self._connections()
+
+    def _connections(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=self._transport,
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0)),
+            auth=self._auth,
         )
 
-    def close(self) -> None:
-        if self._owns_client:
-            self._client.close()
+    def reopen(self) -> None:
+        """Ready to send again after `aclose` (an app started a second time)."""
+        if self._client.is_closed:
+            self._client = self._connections()
 
-    def __enter__(self) -> ModelClient:
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> ModelClient:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
-    def forecast(
-        self,
-        ds: Sequence[str],
-        y: Sequence[float | None],
-        *,
-        periods: int,
-        freq: str | None = None,
-        interval_width: float = 0.8,
-        method: str | None = None,
-    ) -> pd.DataFrame:
-        """The `periods` future rows, with every key of RESPONSE_KEYS, `ds` as timestamps.
-
-        `method` None leaves the model's default (plain Prophet)."""
-        request = model_request(ds, y, freq, interval_width, method, periods=periods)
-        return response_frame(orjson.loads(self.answer("forecast", request)))
-
-    def backtest(
-        self,
-        ds: Sequence[str],
-        y: Sequence[float | None],
-        *,
-        horizon: int,
-        cutoffs: int,
-        freq: str | None = None,
-        interval_width: float = 0.8,
-        method: str | None = None,
-    ) -> dict[str, Any]:
-        """The model's rolling-origin backtest (POST /backtest): folds, scores by method and
-        by horizon step, and its one-sentence verdict, as the model sent them."""
-        request = model_request(
-            ds, y, freq, interval_width, method, horizon=horizon, cutoffs=cutoffs
-        )
-        data: dict[str, Any] = orjson.loads(self.answer("backtest", request))
-        return data
-
-    def answer(self, kind: Kind, request: Mapping[str, Any]) -> bytes:
+    async def answer(self, kind: Kind, request: Mapping[str, Any]) -> bytes:
         """The model's answer to `request` (a body without the key) as it came, checked to be
         a forecast or a backtest (`kind`)."""
         url = self.backtest_url if kind == "backtest" else self.url
-        response = self._post(url, orjson.dumps({"key": self._key, **request}))
+        response = await self._post(url, orjson.dumps({"key": self._key, **request}))
         data = self._read(response)
         if kind == "backtest":
             missing = [k for k in BACKTEST_KEYS if k not in data]
@@ -214,19 +190,21 @@ class ModelClient:
             raise _unreadable(TypeError("the answer is not a JSON object"))
         return data
 
-    def _post(self, url: str, content: bytes) -> httpx.Response:
+    async def _post(self, url: str, content: bytes) -> httpx.Response:
         headers = {"Content-Type": "application/json"}
         request_id = current_request_id()
         if request_id:  # the model service logs it too: one click, followed across both
             headers[REQUEST_ID_HEADER] = request_id
-        deadline = self._clock() + self.timeout
-        attempt = 0
+        started = self._clock()
+        deadline = started + self.timeout
+        busy_until = started + min(self.timeout, self.busy_wait)
+        broken = 0  # tries that failed on the wire (or at a load balancer)
         while True:
             left = deadline - self._clock()
             if left <= 0:
                 raise self._timeout()
             try:
-                response = self._client.post(
+                response = await self._client.post(
                     url,
                     content=content,
                     headers=headers,
@@ -237,25 +215,33 @@ class ModelClient:
                 # passes that on as a broken connection), or a worker being replaced closed
                 # the kept-alive connection: the same request gives the same answer, so it is
                 # safe to try again after a short pause.
-                wait = self.backoff * 2**attempt
-                if attempt >= self.retries or self._clock() + wait >= deadline:
+                wait = self.backoff * 2**broken
+                if broken >= self.retries or self._clock() + wait >= deadline:
                     log.warning("model service unreachable at %s: %s", url, self._hide(exc))
                     raise UpstreamError(UNREACHABLE) from None
-                self._sleep(wait)
-                attempt += 1
+                await self._sleep(wait)
+                broken += 1
                 continue
             except httpx.TimeoutException:
                 raise self._timeout() from None
             except httpx.TransportError as exc:
                 log.warning("model service connection failed at %s: %s", url, self._hide(exc))
                 raise UpstreamError(UNREACHABLE) from None
-            if response.status_code in RETRIED_STATUSES and attempt < self.retries:
-                wait = self._wait_for(response, attempt)
+            status = response.status_code
+            if status == 502 and broken < self.retries:
+                # Never the model's own answer: a load balancer's that found no replica.
+                wait = self.backoff * 2**broken
                 if self._clock() + wait < deadline:
-                    self._sleep(wait)
-                    attempt += 1
+                    await self._sleep(wait)
+                    broken += 1
                     continue
-            if response.status_code == 200:
+            if status in (429, 503) and not _wrong_keys(response):
+                # Busy: honour Retry-After, for as long as the wait fits.
+                wait = _retry_after(response) or self.backoff
+                if self._clock() + wait < min(busy_until, deadline):
+                    await self._sleep(wait)
+                    continue
+            if status == 200:
                 return response
             raise self._error_for(response)
 
@@ -273,28 +259,34 @@ class ModelClient:
             text = text.replace(secret, "***")
         return text
 
-    def _wait_for(self, response: httpx.Response, attempt: int) -> float:
-        header = response.headers.get("Retry-After", "")
-        wait = float(header) if header.isdigit() else self.backoff * 2**attempt
-        return min(wait, self.retry_after_cap)
-
     def _error_for(self, response: httpx.Response) -> TickercastError:
         status = response.status_code
         message = _message_of(response)
-        retry_after = response.headers.get("Retry-After", "")
-        after = int(retry_after) if retry_after.isdigit() else None
         if status == 400:
             detail = message.removeprefix("invalid input: ") if message else "unreadable input"
             return ModelRejected(detail)
-        if status in (401, 403):
+        if status in (401, 403) or _wrong_keys(response):
             log.error(
-                "the model service refused MODEL_API_KEY (%d %s)", status, self._hide_text(message)
+                "the model service refused this app's key (%d %s): check MODEL_API_KEY",
+                status,
+                self._hide_text(message),
             )
-            return UpstreamError("The forecasting service refused this app's key.")
+            return UpstreamError(KEY_REFUSED)
         if status in (429, 503):
-            return ServiceBusy(BUSY, retry_after=after or 30)
+            return ServiceBusy(BUSY, retry_after=_retry_after(response) or 30)
         log.error("model service answered %d: %s", status, self._hide_text(message))
         return UpstreamError(f"The forecasting service failed (HTTP {status}).")
+
+
+def _retry_after(response: httpx.Response) -> int | None:
+    header = response.headers.get("Retry-After", "")
+    return int(header) if header.isdigit() else None
+
+
+def _wrong_keys(response: httpx.Response) -> bool:
+    """The model's failed-key limiter refused this app (429 "too many wrong keys"): its key
+    is wrong, it is not busy."""
+    return response.status_code == 429 and WRONG_KEYS in _message_of(response)
 
 
 def _unreadable(exc: Exception) -> UpstreamError:

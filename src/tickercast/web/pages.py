@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio.to_thread
 import orjson
 import pandas as pd
 from fastapi import FastAPI, Request
@@ -14,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
+from tickercast.data.base import PriceHistory
 from tickercast.data.frames import normalize_ticker
 from tickercast.data.upload import parse_upload
 from tickercast.errors import InvalidInput, RequestTooLarge, TickercastError, sentence
@@ -87,24 +89,66 @@ def register(
             "home.html",
             status,
             tickers=forecaster.tickers(),
-            providers=[p.label for p in forecaster.providers.values()],
+            providers=[p.label for p in forecaster.prices.providers.values()],
             message=message,
             upload_max_bytes=settings.upload_max_bytes,
         )
 
     @app.get("/", include_in_schema=False)
-    def index(request: Request) -> Response:
+    async def index(request: Request) -> Response:
         return home(request)
 
     @app.get("/go", include_in_schema=False)
-    def go(ticker: str = "", source: str | None = None) -> Response:
+    async def go(ticker: str = "", source: str | None = None) -> Response:
         """The picker's form: on to the ticker's page (its URL is the bookmark)."""
         query = _query({"source": source or None})
         target = f"/t/{normalize_ticker(ticker)}" + (f"?{query}" if query else "")
         return RedirectResponse(target, status_code=303)
 
+    def series_page(
+        request: Request,
+        prices: PriceHistory,
+        frame: pd.DataFrame,
+        choices: Choices,
+        unit: str,
+        step: str,
+        source: str,
+        links: dict[str, Any],
+        **data: Any,
+    ) -> Response:
+        """The one page of a series (a ticker's, or an uploaded one): its history (`frame`);
+        the browser fetches the forecast afterwards. `data`: what the page's script needs
+        beyond the history; `links`: the download links."""
+        data = {
+            "mode": "upload" if prices.provider == "upload" else "ticker",
+            "name": prices.ticker,
+            "source": prices.provider,
+            "history": chart_history(frame),
+            "choices": choices.query(),
+            "interval_width": INTERVAL_WIDTH,
+            "unit": unit,
+            "step": step,
+            "windows": VIEWS,
+            **data,
+        }
+        return render(
+            request,
+            "ticker.html",
+            name=prices.ticker,
+            prices=prices,
+            rows=len(frame),
+            first=frame.index[0] if len(frame) else None,
+            last=frame.index[-1] if len(frame) else None,
+            choices=choices,
+            source=source,
+            step=step,
+            data=page_json(data),
+            **links,
+            **controls(),
+        )
+
     @app.get("/t/{ticker}", include_in_schema=False)
-    def ticker_page(
+    async def ticker_page(
         request: Request,
         ticker: str,
         source: str | None = None,
@@ -117,42 +161,26 @@ def register(
         # The page holds all the history; `window` is only how much of it the chart shows.
         # The forecast and backtest get the API's own history (no window in their URLs), so
         # every range shows the same forecast.
-        prices, frame = forecaster.window(ticker, source, "max")
+        prices, frame = await forecaster.window(ticker, source, "max")
         query = _query(
             {"periods": str(choices.horizon), "source": source, "method": choices.method}
         )
-        data = {
-            "mode": "ticker",
-            "name": prices.ticker,
-            "source": prices.provider,
-            "history": chart_history(frame),
-            "choices": choices.query(),
-            "interval_width": INTERVAL_WIDTH,
-            "unit": TICKER_UNIT,
-            "step": step_word(MARKET_FREQ),
-            "windows": VIEWS,
-            "forecast_url": f"/api/forecast/{prices.ticker}?{query}",
-            "backtest_url": f"/api/backtest/{prices.ticker}?{query}",
-        }
-        return render(
+        api_url = f"/api/forecast/{prices.ticker}?{query}"
+        return series_page(
             request,
-            "ticker.html",
-            name=prices.ticker,
-            prices=prices,
-            rows=len(frame),
-            first=frame.index[0] if len(frame) else None,
-            last=frame.index[-1] if len(frame) else None,
-            choices=choices,
-            source=source or "",
-            step=data["step"],
-            data=page_json(data),
-            csv_url=f"/api/forecast/{prices.ticker}?{query}&format=csv",
-            json_url=f"/api/forecast/{prices.ticker}?{query}",
-            **controls(),
+            prices,
+            frame,
+            choices,
+            TICKER_UNIT,
+            step_word(MARKET_FREQ),
+            source or "",
+            {"csv_url": f"{api_url}&format=csv", "json_url": api_url},
+            forecast_url=api_url,
+            backtest_url=f"/api/backtest/{prices.ticker}?{query}",
         )
 
     @app.get("/upload", include_in_schema=False)
-    def upload_form() -> Response:
+    async def upload_form() -> Response:
         return RedirectResponse("/#upload", status_code=303)
 
     @app.post("/upload", include_in_schema=False)
@@ -169,42 +197,21 @@ def register(
             content = await file.read(settings.upload_max_bytes + 1)
             name = str(form.get("name") or "").strip() or file.filename.rsplit(".", 1)[0]
         try:
-            prices = parse_upload(content, settings.upload_max_bytes, name[:40])
+            prices = await anyio.to_thread.run_sync(
+                parse_upload, content, settings.upload_max_bytes, name[:40]
+            )
         except (InvalidInput, RequestTooLarge) as exc:
             message = sentence(f"That file could not be used: {exc.client_message}")
             return home(request, message, exc.status)
         frame = adjusted(prices.frame)
-        choices = Choices(window=DEFAULT_VIEW)
-        data = {
-            "mode": "upload",
-            "name": prices.ticker,
-            "source": "upload",
-            "history": chart_history(frame),
-            "choices": choices.query(),
-            "interval_width": INTERVAL_WIDTH,
-            "unit": UPLOAD_UNIT,
-            "step": step_word(guess_freq(pd.DatetimeIndex(frame.index))),
-            "windows": VIEWS,
-        }
-        return render(
-            request,
-            "ticker.html",
-            name=prices.ticker,
-            prices=prices,
-            rows=len(frame),
-            first=frame.index[0],
-            last=frame.index[-1],
-            choices=choices,
-            source="upload",
-            step=data["step"],
-            data=page_json(data),
-            csv_url=None,
-            json_url=None,
-            **controls(),
+        step = step_word(guess_freq(pd.DatetimeIndex(frame.index)))
+        links = {"csv_url": None, "json_url": None}
+        return series_page(
+            request, prices, frame, Choices(window=DEFAULT_VIEW), UPLOAD_UNIT, step, "upload", links
         )
 
     @app.get("/compare", include_in_schema=False)
-    def compare(request: Request, tickers: str = "", window: str | None = None) -> Response:
+    async def compare(request: Request, tickers: str = "", window: str | None = None) -> Response:
         symbols = list(dict.fromkeys(t.strip().upper() for t in tickers.split(",") if t.strip()))
         context: dict[str, Any] = {
             "tickers": ",".join(symbols),
@@ -226,7 +233,7 @@ def register(
             context["message"] = f"Pick between 2 and {MAX_COMPARE} tickers to compare."
             return render(request, "compare.html", 400, **context)
         try:
-            closes = {s: adjusted(forecaster.history(s).frame)["close"] for s in symbols}
+            closes = {s: adjusted((await forecaster.history(s)).frame)["close"] for s in symbols}
         except TickercastError as exc:
             context["message"] = sentence(exc.client_message)
             return render(request, "compare.html", exc.status, **context)

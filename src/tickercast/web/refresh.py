@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from typing import TextIO
 
 import anyio
-import anyio.to_thread
 
+from tickercast.data.registry import build_providers
 from tickercast.errors import TickercastError
 from tickercast.serving import configure_logging, load_settings
 from tickercast.settings import WebSettings
-from tickercast.web.app import default_providers, forecaster_from, model_client_from
+from tickercast.web.app import forecaster_from, model_client_from
 from tickercast.web.forecasts import Forecaster
 from tickercast.web.metrics import WebMetrics
 from tickercast.web.series import DEFAULT_HORIZON, DEFAULT_METHOD, DEFAULT_WINDOW, Choices
@@ -79,9 +79,8 @@ async def run_job(forecaster: Forecaster, job: Job) -> Outcome:
     started = time.perf_counter()
     choices = job.choices()
     try:
-        # As the routes do: the forecast on the event loop, the backtest in a worker thread.
         await forecaster.ticker_forecast(job.ticker, job.source, choices)
-        await anyio.to_thread.run_sync(forecaster.ticker_backtest, job.ticker, job.source, choices)
+        await forecaster.ticker_backtest(job.ticker, job.source, choices)
     except TickercastError as exc:
         return Outcome(job, exc.client_message, time.perf_counter() - started)
     except Exception as exc:  # one bad ticker must not stop the others
@@ -121,32 +120,29 @@ class Progress:
         self.out.flush()
 
 
-def refresh(
+async def refresh(
     forecaster: Forecaster,
     jobs: Sequence[Job],
     concurrency: int,
     progress: Callable[[Outcome], None],
 ) -> list[Outcome]:
-    """Run every job, `concurrency` at a time; every outcome, failures included."""
+    """Run every job, `concurrency` at a time; every outcome, failures included. Then the
+    forecaster's connections are closed: they belong to this event loop."""
     outcomes: list[Outcome] = []
+    pages = anyio.Semaphore(max(1, concurrency))
 
-    async def run_all() -> None:
-        pages = anyio.Semaphore(max(1, concurrency))
+    async def one(job: Job) -> None:
+        async with pages:
+            outcome = await run_job(forecaster, job)
+        progress(outcome)
+        outcomes.append(outcome)
 
-        async def one(job: Job) -> None:
-            async with pages:
-                outcome = await run_job(forecaster, job)
-            progress(outcome)
-            outcomes.append(outcome)
-
-        try:
-            async with anyio.create_task_group() as group:
-                for job in jobs:
-                    group.start_soon(one, job)
-        finally:
-            await forecaster.answers.store.close()  # its connections belong to this loop
-
-    anyio.run(run_all)
+    try:
+        async with anyio.create_task_group() as group:
+            for job in jobs:
+                group.start_soon(one, job)
+    finally:
+        await forecaster.close()
     return outcomes
 
 
@@ -173,21 +169,21 @@ def main(
     if settings is None:
         return 2
     configure_logging(settings.log_level)
-    with model_client_from(settings) as model:
-        forecaster = forecaster_from(settings, default_providers(settings), model, WebMetrics())
-        try:
-            jobs = plan(
-                forecaster,
-                tickers,
-                windows or [DEFAULT_WINDOW],
-                horizons or [DEFAULT_HORIZON],
-                methods or [DEFAULT_METHOD],
-            )
-        except TickercastError as exc:
-            print(f"tickercast refresh: {exc.client_message}", file=sys.stderr)
-            return 2
-        started = time.perf_counter()
-        bar = Progress(len(jobs), sys.stderr)
-        outcomes = refresh(forecaster, jobs, concurrency, bar.update)
+    model = model_client_from(settings)
+    forecaster = forecaster_from(settings, build_providers(settings), model, WebMetrics())
+    try:
+        jobs = plan(
+            forecaster,
+            tickers,
+            windows or [DEFAULT_WINDOW],
+            horizons or [DEFAULT_HORIZON],
+            methods or [DEFAULT_METHOD],
+        )
+    except TickercastError as exc:
+        print(f"tickercast refresh: {exc.client_message}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    bar = Progress(len(jobs), sys.stderr)
+    outcomes = anyio.run(refresh, forecaster, jobs, concurrency, bar.update)
     print(summary(outcomes, time.perf_counter() - started), flush=True)
     return 1 if any(o.error is not None for o in outcomes) else 0

@@ -754,6 +754,13 @@
     });
   }
 
+  // A new width is a new layout (the legend's place, the labels' room): draw again.
+  let resized = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resized);
+    resized = setTimeout(function () { if (state.drawn) draw(); }, 200);
+  });
+
   let runs = 0;
   async function run() {
     const mine = ++runs;
