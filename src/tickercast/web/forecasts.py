@@ -49,7 +49,9 @@ MARKET_FREQ = "XNYS"  # provider prices are NYSE sessions, so the future is too
 TICKER_UNIT = "USD"  # every price provider's prices are US dollars
 UPLOAD_UNIT = "units of the file"
 ANSWERS_NAMESPACE = "tickercast:model-answers"
-ANSWERS_VERSION = "2"  # part of every key: change it when the cached bytes' meaning changes
+# Part of every key: change it when the cached bytes' meaning changes (3: the model's default
+# fit engine is the fast one for every method).
+ANSWERS_VERSION = "3"
 
 
 PREPARED_MAX_ITEMS = 256

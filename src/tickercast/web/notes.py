@@ -1,6 +1,7 @@
 """Sentences that keep the ticker page honest about what it shows: which components mean
-something for this series, and where a forecast does not start from today's price or has a
-band it cannot measure. Pure functions on the history and the forecast rows.
+something for this series, where a forecast does not start from today's price or has a band it
+cannot measure, and how wide today's band is against the usual one. Pure functions on the
+history and the forecast rows.
 """
 
 from __future__ import annotations
@@ -8,12 +9,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from tickercast import volatility
 
 YEARLY_MIN_DAYS = 730  # Prophet fits a yearly cycle from two years of history on
 COMPONENTS = ("trend", "weekly", "yearly")
 # A band narrower than this share of the last price all the way out has not been measured.
 NO_WIDTH = 1e-3
+# The calibrated band's volatility follows recent moves with this decay (the model's choice,
+# measured in `bench.bands`); "usual" is its median over the history, after the first
+# `SETTLING` sessions, where it still leans on its starting value.
+DECAY = 0.96
+SETTLING = 60
+WIDER, NARROWER = 1.25, 0.8
 
 
 def trading_days(dates: pd.DatetimeIndex, freq: str | None) -> bool:
@@ -74,3 +84,28 @@ def forecast_notes(last_close: float, rows: Sequence[dict[str, Any]], n: int) ->
             "uncertainty, so it is unknown, not zero."
         )
     return notes
+
+
+def band_width_note(prices: Sequence[float], step: str = "session") -> str | None:
+    """How wide today's band is against the usual one, from the prices alone: the typical
+    one-step move now (exponentially weighted, as the calibrated band's) against its median
+    over these prices. None for prices that are not all positive or too few to say."""
+    y = np.asarray(prices, dtype=float)
+    y = y[~np.isnan(y)]
+    if len(y) < 2 * SETTLING or np.any(y <= 0):
+        return None
+    path = volatility.ewma_path(np.log(y), DECAY)
+    usual = float(np.median(path[SETTLING:]))
+    if not usual > 0:
+        return None
+    ratio = float(path[-1]) / usual
+    if ratio >= WIDER:
+        verdict = "The band is wider than usual: volatility has risen"
+    elif ratio <= NARROWER:
+        verdict = "The band is narrower than usual: the market has been calm"
+    else:
+        verdict = "The band is about as wide as usual"
+    return (
+        f"{verdict} (the typical move from one {step} to the next is {ratio:.1f}× its median "
+        f"over these {len(y)} {step}s)."
+    )
