@@ -166,7 +166,10 @@ def collect(
     series: Sequence[Prices], count: int, window: int, jobs: int, engine: str
 ) -> list[Fold]:
     tasks = [(p, c, window, engine) for p in series for c in cutoffs(len(p.y), count, window)]
-    log(f"{len(tasks)} folds, 2 fits each (calibrated by the {engine} fit), {jobs} processes")
+    log(
+        f"{len(tasks)} folds: prophet fitted by the {engine} fit and by CmdStan, calibrated "
+        f"by the {engine} fit; {jobs} processes"
+    )
     with ProcessPoolExecutor(jobs) as pool:
         return list(pool.map(run_fold, tasks, chunksize=2))
 
