@@ -27,6 +27,7 @@ from tickercast.errors import InvalidInput, NotFound, error_body
 from tickercast.settings import WebSettings
 
 KEY = "web-test-key"
+FAKE_VERSION = "fake/0.1.0"  # the X-Model-Version of the fake's forecasts
 MODEL_URL = "http://model.test/"
 
 
@@ -114,7 +115,8 @@ def forecast_answer(body: bytes) -> httpx.Response:
     yhat = last + 0.1 * np.arange(1, req.periods + 1)
     columns = {k: np.zeros(req.periods) for k in VALUE_KEYS}
     columns.update(yhat=yhat, yhat_lower=yhat - 5, yhat_upper=yhat + 5, trend=yhat)
-    return httpx.Response(200, content=encode_response(ds, columns, req.n))
+    headers = {"X-Model-Version": FAKE_VERSION}
+    return httpx.Response(200, content=encode_response(ds, columns, req.n), headers=headers)
 
 
 def scores(horizon: int, mase: float, coverage: float | None) -> dict[str, object]:
