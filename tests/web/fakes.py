@@ -167,7 +167,7 @@ def backtest_answer(body: bytes) -> httpx.Response:
             "random_walk_drift": scores(horizon, 1.02, 0.8),
         },
         "verdict": (
-            f"Over {cutoffs} past {horizon}-session periods, the {method} forecast's errors "
+            f"Over {cutoffs} past {horizon}-trading-day periods, the {method} forecast's errors "
             f"were {FAKE_MASE} times the random walk's (MASE), and its "
             f"{req.interval_width:.0%} band held {FAKE_COVERAGE:.0%} of actual prices."
         ),

@@ -128,7 +128,7 @@ class PreparedForecast:
             **self.head,
             "forecast": rows,
             "components": notes.components(self.dates, freq, rows, self.unit),
-            "notes": notes.forecast_notes(self.last, rows, len(self.dates)),
+            "notes": notes.forecast_notes(self.last, rows, len(self.dates), self.head["step"]),
         }
 
 
