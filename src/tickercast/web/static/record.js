@@ -30,7 +30,8 @@
           { x: x, y: months.map(function (m) { return m.mae; }), name: "our forecasts", mode: "lines+markers" },
           { x: x, y: months.map(function (m) { return m.walk_mae; }), name: "the random walk", mode: "lines+markers",
             line: { dash: "dot" } },
-        ], Object.assign({ yaxis: { title: "mean absolute error" } }, small), config);
+        ], Object.assign({ yaxis: { title: "mean absolute error" } }, small), config)
+          .then(function () { chart.dataset.state = "drawn"; });
       })
       .catch(function () { /* the page works without its record */ });
   }
@@ -52,7 +53,7 @@
                   line: { dash: "dash", color: "#888" } });
     Plotly.newPlot(el, traces, Object.assign({
       xaxis: { title: "sessions ahead" }, yaxis: { title: "band held", range: [0, 1], tickformat: ".0%" },
-    }, small), config);
+    }, small), config).then(function () { el.dataset.state = "drawn"; });
   }
 
   const section = document.getElementById("track-record");
