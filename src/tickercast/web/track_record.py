@@ -106,9 +106,17 @@ def register(app: FastAPI, recorder: Recorder, templates: Jinja2Templates) -> No
         source: str | None = None,
         kind: str | None = None,
     ) -> Response:
-        record = await record_of(ticker, method, source, kind)
-        months = await read(lambda e: queries.by_month(e, record))
-        body = {**record, "sentence": sentence(record), "by_month": months}
+        symbol = ticker.strip().upper()
+        chosen, kind = parse_method(method or DEFAULT_METHOD), parse_kind(kind)
+
+        def with_months(engine: Engine) -> dict[str, Any] | None:
+            found = queries.summary(engine, symbol, chosen, source, kind)
+            return found and {**found, "by_month": queries.by_month(engine, found)}
+
+        record = await read(with_months)  # one trip to a worker thread for both reads
+        if record is None:
+            raise NotFound(f"no track record for {symbol[:20]} ({chosen}) yet")
+        body = {**record, "sentence": sentence(record)}
         return Response(orjson.dumps(body), media_type=JSON)
 
     @app.get(
