@@ -183,6 +183,11 @@ def test_upload_a_csv(page: Page, web: ServiceProcess, tmp_path) -> None:
     page.fill("#horizon", "7")
     page.click("#apply")
     expect(page.locator("#forecast-table tbody tr")).to_have_count(7)
+    # The range buttons only change the view: the file's 200 values all went to the model.
+    page.click(".range[data-window='1m']")
+    expect(page.locator("#price-chart")).to_have_attribute("data-window", "1m")
+    expect(page.locator("#forecast-status")).to_contain_text("for the next 7 trading days")
+    expect(page.locator("#answer")).to_contain_text("In 7 trading days (")
     with page.expect_download() as info:
         page.click("#download-csv")
     rows = list(csv.DictReader(io.StringIO(info.value.path().read_text())))

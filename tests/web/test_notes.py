@@ -58,11 +58,11 @@ def test_a_jump_away_from_the_last_price_is_said() -> None:
     # The AAPL example: last close 56.14, first step 67.49 [63.97, 71.33].
     (note,) = notes.forecast_notes(56.14, rows(67.49, 63.97, 71.33), 1260)
     assert note == (
-        "The forecast's first step (67.49) is 20% above the last price (56.14), outside its "
-        "own band: it starts from the model's smoothed fit, not from the last price."
+        "The forecast for the first trading day (67.49) is 20% above the last price (56.14), "
+        "outside its own band: it starts from the model's smoothed fit, not from the last price."
     )
-    (below,) = notes.forecast_notes(175.2, rows(172.1, 170.3, 173.9), 63)
-    assert "2% below the last price (175.20)" in below
+    (below,) = notes.forecast_notes(175.2, rows(172.1, 170.3, 173.9), 63, "day")
+    assert below.startswith("The forecast for the first day (172.10) is 2% below the last price")
 
 
 def test_a_band_of_no_width_is_called_unknown() -> None:

@@ -57,9 +57,11 @@ def _largest(rows: Sequence[dict[str, Any]], key: str) -> float:
     return max(values, default=0.0)
 
 
-def forecast_notes(last_close: float, rows: Sequence[dict[str, Any]], n: int) -> list[str]:
+def forecast_notes(
+    last_close: float, rows: Sequence[dict[str, Any]], n: int, step: str = "trading day"
+) -> list[str]:
     """Where the forecast is not what a reader would assume: it jumps away from today's price,
-    or its band has no width."""
+    or its band has no width (`step`: what one step is called)."""
     notes: list[str] = []
     if not rows:
         return notes
@@ -69,9 +71,9 @@ def forecast_notes(last_close: float, rows: Sequence[dict[str, Any]], n: int) ->
         change = (yhat - last_close) / abs(last_close)
         way = "above" if change > 0 else "below"
         notes.append(
-            f"The forecast's first step ({yhat:.2f}) is {abs(change):.0%} {way} the last price "
-            f"({last_close:.2f}), outside its own band: it starts from the model's smoothed "
-            "fit, not from the last price."
+            f"The forecast for the first {step} ({yhat:.2f}) is {abs(change):.0%} {way} the last "
+            f"price ({last_close:.2f}), outside its own band: it starts from the model's "
+            "smoothed fit, not from the last price."
         )
     widths = [
         r["yhat_upper"] - r["yhat_lower"]

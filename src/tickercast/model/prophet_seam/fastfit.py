@@ -24,13 +24,17 @@ Where the rows are silent, the optimum is not the answer. On a Monday-Friday his
 terms' Saturday and Sunday values, and how the level is shared between the offset m and the
 weekly terms, are directions of θ that move no fitted row (the null space of G); only the
 priors act there, and their exact optimum moves the level into the weekly terms, so every
-weekend forecast falls far below the prices (a third of them, or less). CmdStan's L-BFGS,
-started from Prophet's initial point, leaves those directions where they start: the data's
-curvature is many orders of magnitude above the priors', so it has converged long before they
-move. The solver does the same on purpose: θ is restricted to Prophet's initial point plus the
+weekend forecast falls far below the prices (to a tenth of them). CmdStan's L-BFGS, started
+from Prophet's initial point, leaves those directions where they start: the data's curvature
+is many orders of magnitude above the priors', so it has converged long before they move. The
+solver does the same on purpose: θ is restricted to Prophet's initial point plus the
 directions the rows pin (`silent_directions`: an eigenvector of G is silent when the rows pin
-it less than the weakest prior does), and is the exact optimum of the objective there. In the
-pinned directions, that is an optimum at least as good as CmdStan's.
+it less than the weakest prior does), and is the optimum of the objective there (to a part in
+10⁸: the restriction is a stiff quadratic term in the lasso, `Problem.hold`). In the pinned
+directions, that is an optimum at least as good as CmdStan's. With `hold="seasonality"` (the
+calibrated forecast's fit) the seasonal coefficients' part of the silent directions stays at
+Prophet's initial zero instead, and the trend's offset carries the level: a silent weekday sits
+at the level of the others.
 """
 
 from __future__ import annotations
