@@ -69,7 +69,7 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "type": "string",
         "enum": ["live", "replayed"],
         "description": "The track record of forecasts shown (live) or of the pages replayed on "
-        "past days (`tickercast record`); by default live when there is any.",
+        "past days (`tickercast record`); by default live once any live forecast is scored.",
     },
     "limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
 }
