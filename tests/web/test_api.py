@@ -107,7 +107,7 @@ def test_backtest_of_a_ticker_comes_from_the_models_backtest(client, fake_model)
     assert data["shortened"] is None
     assert len(data["scores"]["calibrated"]["by_step"]) == 20
     assert data["scores"]["random_walk"]["overall"]["relative_mae"] == 1.0
-    assert data["verdict"].startswith("Over 5 past 20-session periods")
+    assert data["verdict"].startswith("Over 5 past 20-trading-day periods")
     assert data["summary"] == data["verdict"]
     assert data["band_label"] == "80% band, held 79% of prices in backtests"
     assert data["mase_means"].startswith("MASE = our mean absolute error ÷ the random walk's")
@@ -128,8 +128,7 @@ def test_backtest_of_a_longer_horizon_than_the_history_allows_says_why(client, f
     assert (data["horizon_asked"], data["horizon"]) == (250, 120)
     assert data["shortened"] == (
         "Backtested 120 trading days ahead, not the 250 trading days asked for: a backtest of 5 "
-        "cutoffs "
-        f"over 250 steps with method 'calibrated' needs at least {need} rows (got 252)."
+        f"cutoffs over 250 steps with method 'calibrated' needs at least {need} rows (got 252)."
     )
     assert data["summary"] == f"{data['shortened']} {data['verdict']}"
     assert len(data["scores"]["calibrated"]["by_step"]) == 120

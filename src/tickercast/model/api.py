@@ -97,9 +97,14 @@ def create_app(
             await failed_keys.record(client)
             raise
 
+    def report_failed_start(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the engine failed to start: %s", task.exception())
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         warm["task"] = asyncio.create_task(asyncio.to_thread(engine.warm_up))
+        warm["task"].add_done_callback(report_failed_start)
         yield
         await store.close()
 

@@ -35,9 +35,10 @@ from tickercast.data.registry import build_providers
 from tickercast.errorlog import ContainUnexpected, UnexpectedErrors
 from tickercast.errors import InvalidInput, NotFound, TickercastError, error_body, sentence
 from tickercast.logs import RequestLog
+from tickercast.record.buffer import Recorder, RecordMetrics
 from tickercast.settings import WebSettings
 from tickercast.store import Store
-from tickercast.web import api, pages
+from tickercast.web import api, pages, track_record
 from tickercast.web import openapi as web_openapi
 from tickercast.web.forecasts import ANSWERS_NAMESPACE, Forecaster
 from tickercast.web.headers import CachedStaticFiles, SecurityHeaders, add_security_headers
@@ -92,6 +93,17 @@ def forecaster_from(
     return Forecaster(prices, model, metrics, answers, settings.model_answer_cache_ttl)
 
 
+def recorder_from(settings: WebSettings, store: Store, metrics: WebMetrics) -> Recorder:
+    """The track record's writer: shown forecasts buffered in Redis when it is set (so a
+    replaced worker loses none), written to DATABASE_URL's database (opened on first use)."""
+    return Recorder(
+        settings.record_url,
+        shared=store,
+        metrics=RecordMetrics(metrics.registry),
+        max_buffered=settings.record_buffer_max,
+    )
+
+
 def create_app(
     settings: WebSettings,
     *,
@@ -105,6 +117,8 @@ def create_app(
     model = model_client or model_client_from(settings)
     metrics = WebMetrics()
     forecaster = forecaster_from(settings, providers, model, metrics)
+    recorder = recorder_from(settings, forecaster.answers.store, metrics)
+    forecaster.recorder = recorder
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals.update(version=__version__)
     plotly_js = plotly_js_path()
@@ -112,7 +126,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         model.reopen()
+        recorder.start()
         yield
+        await recorder.close()  # before the store: what is pending goes to Redis first
         await forecaster.close()
 
     app = FastAPI(
@@ -189,6 +205,7 @@ def create_app(
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:
+        await recorder.count_scored()
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     generated = app.openapi
@@ -211,4 +228,5 @@ def create_app(
     app.add_middleware(SecurityHeaders)  # the outermost: on every answer
     api.register(app, forecaster, settings)
     pages.register(app, forecaster, templates, settings)
+    track_record.register(app, recorder, templates)
     return app
