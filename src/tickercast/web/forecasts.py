@@ -119,6 +119,13 @@ class PreparedForecast:
         request = model_request(ds, y, freq, INTERVAL_WIDTH, method, periods=periods)
         return cls(head, request, dates, float(series.iloc[-1]), unit)
 
+    def band_notes(self) -> list[str]:
+        """The calibrated band follows the market's mood: say how wide it is today."""
+        if self.head["method"] != "calibrated":
+            return []
+        note = notes.band_width_note(self.request["y"], self.head["step"])
+        return [note] if note else []
+
     def answer(self, raw: bytes) -> dict[str, Any]:
         """The forecast part of an API answer, with what the page must say about it, from the
         model's answer as it came over the wire (no table between)."""
@@ -128,7 +135,8 @@ class PreparedForecast:
             **self.head,
             "forecast": rows,
             "components": notes.components(self.dates, freq, rows, self.unit),
-            "notes": notes.forecast_notes(self.last, rows, len(self.dates), self.head["step"]),
+            "notes": notes.forecast_notes(self.last, rows, len(self.dates), self.head["step"])
+            + self.band_notes(),
         }
 
 
