@@ -40,6 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--fast-fit-only", action="store_true", help="only the fast fit engine's cases"
     )
+    parser.add_argument(
+        "--latency-only", action="store_true", help="only cold, next day and repeat latency"
+    )
     args = parser.parse_args(argv)
     if args.n:
         args.sizes = [int(part.replace("_", "")) for part in args.n.split(",") if part.strip()]
@@ -123,6 +126,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.fast_fit_only:
         with procs.reference() as ref, procs.ours(workers=1) as ours:
             results.fast = fast_fit_cases(args, ours, ref, series, windows)
+        return finish(results, started)
+    if args.latency_only:
+        with procs.reference() as ref, procs.ours(workers=1) as ours:
+            for rows in args.sizes:
+                reps = reps_for(rows, args.quick)
+                log(f"latency N={rows}: {reps} rounds of cold, next day, repeat on both services")
+                our, theirs, starts = cases.measure_latency(
+                    ours, ref, series, windows, rows, reps, our_repeats=3
+                )
+                results.sizes.append(SizeResult(rows, our, theirs, Samples()))
+                log(f"floor N={rows}: CmdStan's optimize alone on the same windows")
+                results.sizes[-1].floor = cases.measure_floor(series, rows, starts)
         return finish(results, started)
 
     with contextlib.ExitStack() as stack:

@@ -30,8 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.honesty import Prices, embedded, external
-from tickercast import scoring
-from tickercast.model import volatility
+from tickercast import scoring, volatility
 from tickercast.model.band import change_spread, half_width
 
 EVERY = 5

@@ -147,20 +147,32 @@ def _memory_child(engine: str, rows: int, count: int) -> float:
 AGREEMENT_SIZES = (250, 1250, 2500)
 AGREEMENT_FREQS = ("D", "B", "XNYS")
 CALIBRATED_STEPS = 30
+MEDIAN_GAP, MAX_GAP = 0.005, 0.05
 
 
 @dataclass
 class Agreement:
     """One window, one freq: |Δyhat| / y_scale over every row (history and 100 future steps),
-    and the calibrated forecast's lowest and highest of 30 steps over the last price."""
+    how much higher our log posterior is than CmdStan's, and the calibrated forecast's lowest
+    and highest of 30 steps over the last price. Where a row is over the target, the largest
+    distance from the forecast of CmdStan's other optimizer, Newton: does CmdStan's L-BFGS
+    stop short of the optimum there?"""
 
     ticker: str
     rows: int
     freq: str
     median_gap: float
     max_gap: float
+    lp_gain: float
     calibrated_low: float
     calibrated_high: float
+    newton_max_gap: float | None = None
+
+    def within(self) -> bool:
+        """The target: median ≤ 0.5%, every row ≤ 5%, or beyond that CmdStan's shortfall (our
+        optimum scores higher, and Newton's answer is within 5% of ours)."""
+        shortfall = self.lp_gain > 0 and (self.newton_max_gap or 1.0) <= MAX_GAP
+        return self.median_gap <= MEDIAN_GAP and (self.max_gap <= MAX_GAP or shortfall)
 
 
 def agreement_windows(series: list[Prices]) -> list[tuple[Prices, int]]:
@@ -174,11 +186,14 @@ def agreement_windows(series: list[Prices]) -> list[tuple[Prices, int]]:
 
 def measure_agreement(prices: Prices, rows: int) -> list[Agreement]:
     """The last `rows` sessions of `prices`, fitted once by each engine, predicted per freq."""
+    import dataclasses
+
     import numpy as np
+    from prophet import Prophet
 
     from tickercast.contract import ForecastRequest, parse_request
     from tickercast.model import calibrated
-    from tickercast.model.prophet_seam import forecasting
+    from tickercast.model.prophet_seam import fastfit, forecasting
 
     ds = [str(d.date()) for d in prices.ds[-rows:]]
     y = [float(v) for v in prices.y[-rows:]]
@@ -187,17 +202,30 @@ def measure_agreement(prices: Prices, rows: int) -> list[Agreement]:
         body = {"ds": ds, "y": y, "periods": periods, "freq": freq, "method": method}
         return parse_request(body | {"include_history": method == "prophet"})
 
+    def yhat(model: Prophet, req: ForecastRequest) -> np.ndarray:
+        return forecasting.forecast_columns(model, req.dates, req.interval_width, req.seed())[
+            "yhat"
+        ]
+
     fitted = request("D", PERIODS)
     cmdstan = forecasting.fit(fitted.ds, fitted.y)
     fast = forecasting.fit_fast(fitted.ds, fitted.y)
+    history = forecasting.history_frame(fitted.ds, fitted.y)
+    stan_data = dataclasses.asdict(Prophet().preprocess(history))
+    lp_gain = fastfit.log_posterior(fast.params, stan_data)
+    lp_gain -= fastfit.log_posterior(cmdstan.params, stan_data)
+    newton = None
     out = []
     for freq in AGREEMENT_FREQS:
         req = request(freq, PERIODS)
-        yhat = [
-            forecasting.forecast_columns(m, req.dates, req.interval_width, req.seed())["yhat"]
-            for m in (cmdstan, fast)
-        ]
-        gap = np.abs(yhat[0] - yhat[1]) / cmdstan.y_scale
+        by_cmdstan, by_fast = yhat(cmdstan, req), yhat(fast, req)
+        gap = np.abs(by_cmdstan - by_fast) / cmdstan.y_scale
+        newton_gap = None
+        if gap.max() > MAX_GAP:
+            if newton is None:
+                newton = Prophet()
+                newton.fit(history, algorithm="Newton", iter=10_000)
+            newton_gap = float(np.max(np.abs(yhat(newton, req) - by_fast) / cmdstan.y_scale))
         calibrated_req = request(freq, CALIBRATED_STEPS, "calibrated")
         answer = calibrated.forecast(
             calibrated_req, lambda ds, z: forecasting.point_fit(ds, z, "fast")
@@ -209,8 +237,10 @@ def measure_agreement(prices: Prices, rows: int) -> list[Agreement]:
                 freq,
                 float(np.median(gap)),
                 float(gap.max()),
+                lp_gain,
                 float(answer["yhat"].min() / y[-1]),
                 float(answer["yhat"].max() / y[-1]),
+                newton_gap,
             )
         )
     return out
@@ -218,24 +248,27 @@ def measure_agreement(prices: Prices, rows: int) -> list[Agreement]:
 
 def agreement_table(results: list[Agreement]) -> str:
     lines = [
-        "| ticker | N | freq | median \\|Δyhat\\|/y_scale | max "
-        "| calibrated lowest / last | highest / last |",
-        "|---|---:|---|---:|---:|---:|---:|",
+        "| ticker | N | freq | median \\|Δyhat\\|/y_scale | max | log posterior, ours − CmdStan's "
+        "| max from CmdStan's Newton | calibrated lowest / last | highest / last |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for a in results:
+        newton = "" if a.newton_max_gap is None else f"{a.newton_max_gap:.2%}"
         lines.append(
             f"| {a.ticker} | {a.rows:,} | {a.freq} | {a.median_gap:.3%} | {a.max_gap:.2%} "
-            f"| {a.calibrated_low:.3f} | {a.calibrated_high:.3f} |"
+            f"| {a.lp_gain:+.3f} | {newton} | {a.calibrated_low:.3f} | {a.calibrated_high:.3f} |"
         )
     worst_median = max(a.median_gap for a in results)
     worst_max = max(a.max_gap for a in results)
     low = min(a.calibrated_low for a in results)
     high = max(a.calibrated_high for a in results)
-    held = worst_median <= 0.005 and worst_max <= 0.05 and low >= 1 / 3 and high <= 3
+    held = all(a.within() for a in results) and low >= 1 / 3 and high <= 3
+    over = [f"{a.ticker} {a.rows:,} {a.freq}" for a in results if a.max_gap > MAX_GAP]
     lines.append("")
     lines.append(
-        f"Worst median {worst_median:.3%} (target ≤ 0.5%), worst row {worst_max:.2%} (≤ 5%); "
-        f"calibrated between {low:.3f} and {high:.3f} of the last price (1/3 to 3): "
+        f"Worst median {worst_median:.3%} (target ≤ 0.5%), worst row {worst_max:.2%} (≤ 5%"
+        + (f"; over it: {', '.join(over)}, see Newton's column" if over else "")
+        + f"); calibrated between {low:.3f} and {high:.3f} of the last price (1/3 to 3): "
         f"targets {'hold' if held else 'MISSED'}."
     )
     return "\n".join(lines)

@@ -46,14 +46,40 @@ def redis_url(_run_redis: RunRedis) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_yahoo() -> Iterator[None]:
+    """No app or service a test starts asks Yahoo (the internet): those that test it point it
+    at the local replay (`yahoo`)."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("YAHOO_PRICES", "false")
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _record_out_of_the_working_folder(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """Apps and services that module and session fixtures start keep their track record in a
+    SQLite file of the run's own, not in the working folder (the default)."""
+    patch = pytest.MonkeyPatch()
+    record = tmp_path_factory.mktemp("run-record") / "record.sqlite3"
+    patch.setenv("DATABASE_URL", f"sqlite:///{record}")
+    yield
+    patch.undo()
+
+
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's own settings or secrets."""
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test sees the developer's own settings or secrets; the track record of a web app a
+    test starts goes to a SQLite file of the test's own, never the working folder's."""
     for name in list(os.environ):
         if name.upper() in PROJECT_ENV:
             monkeypatch.delenv(name)
     # No test reaches Yahoo: the ones that test it point it at the local replay.
     monkeypatch.setenv("YAHOO_PRICES", "false")
+    record = tmp_path_factory.mktemp("record") / "record.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{record}")
 
 
 @pytest.fixture(scope="session")

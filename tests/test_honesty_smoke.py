@@ -1,31 +1,83 @@
-"""The forecast-quality benchmark stays runnable: its cutoffs, its scores and its table."""
+"""The forecast-quality benchmark stays runnable: its origins, its peers, its scores and tables."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from bench import honesty, methods  # noqa: F401  (methods imports cleanly)
-from bench.honesty import Fold, cutoffs, score, table
+from bench.honesty import (
+    CALIBRATED,
+    DRIFT,
+    PROPHET,
+    WALK,
+    YEAR_BAND,
+    Outcome,
+    Prices,
+    Table,
+    origins,
+)
+
+from tickercast.model.backtesting import Forecast
+
+DAYS = pd.bdate_range("2015-01-02", periods=200)
 
 
-def test_cutoffs_spread_over_the_years_and_what_a_short_series_allows() -> None:
-    long = cutoffs(3270)
-    assert len(long) == 24 and long[0] == 1250 and long[-1] == 3250
-    assert min(np.diff(long)) >= 20  # folds never overlap
-    assert cutoffs(196) == [136, 156, 176]  # FB: three folds after the 120 sessions needed
+def prices(seed: int = 1) -> Prices:
+    rng = np.random.default_rng(seed)
+    return Prices("X", pd.DatetimeIndex(DAYS), 50 * np.exp(np.cumsum(rng.normal(0, 0.01, 200))))
 
 
-def fold(actual: np.ndarray, last: float) -> Fold:
-    ds = pd.DatetimeIndex(pd.bdate_range("2020-01-01", periods=40))
-    train = np.full(20, last)
-    band = (actual, actual - 1, actual + 1)
-    return Fold("X", 20, ds[:20], train, ds[20:], actual, band, {})
+def test_origins_every_few_sessions_after_the_history_calibrated_needs() -> None:
+    assert origins(200, every=5) == list(range(120, 181, 5))
+    assert origins(139, every=5) == []  # 120 of training and 20 to score do not fit
 
 
-def test_a_perfect_forecast_scores_zero_and_full_coverage() -> None:
-    folds = [fold(np.arange(1.0, 21.0), 0.0), fold(np.arange(2.0, 22.0), 1.0)]
-    scores = score(folds, [f.prophet for f in folds])
-    assert all(s.mase == 0 and s.coverage == 1 for s in scores.values())
-    text = table({"X": {"prophet": scores, "calibrated": scores}}, {"X": 2})
-    assert "| X | 2 | prophet | 0.00 / 100% |" in text
-    assert "| coverage of all 2 folds | | calibrated | 100% | 100% | 100% | 100% |" in text
+def test_one_origin_gives_every_method_twenty_steps() -> None:
+    p = prices()
+    out = honesty.run_origin((p, 150, False))
+    assert out.last == p.y[149] and np.array_equal(out.actual, p.y[150:170])
+    assert set(out.forecasts) == {CALIBRATED, YEAR_BAND, WALK, DRIFT}
+    for f in out.forecasts.values():
+        assert len(f.yhat) == 20 and np.all(f.lower <= f.yhat) and np.all(f.yhat <= f.upper)
+    # one fit, two bands: the same centre
+    np.testing.assert_array_equal(out.forecasts[CALIBRATED].yhat, out.forecasts[YEAR_BAND].yhat)
+    assert out.seconds[CALIBRATED] > 0
+
+
+@pytest.mark.parametrize("name", ["AutoETS", "AutoARIMA", "Theta"])
+def test_each_statsmodels_peer_forecasts_a_band_around_its_centre(name: str) -> None:
+    p = prices(2)
+    f = honesty.PEER_METHODS[name](p.ds[:150], p.y[:150], p.ds[150:170])
+    assert len(f.yhat) == 20 and np.all(np.isfinite(f.yhat))
+    assert np.all(f.lower < f.yhat) and np.all(f.yhat < f.upper)
+    assert abs(f.yhat[0] / p.y[149] - 1) < 0.05  # near the last price, as prices are
+
+
+def outcome(origin: int, actual: np.ndarray, last: float, trailing: float) -> Outcome:
+    out = Outcome("X", origin, last, actual, trailing)
+    exact = Forecast(actual, actual - 1, actual + 1)
+    walk = Forecast(np.full(20, last), np.full(20, last) - 2, np.full(20, last) + 2)
+    for method in (CALIBRATED, YEAR_BAND, *honesty.PEERS, DRIFT):
+        out.forecasts[method] = exact
+        out.seconds[method] = 0.5
+    out.forecasts[WALK], out.seconds[WALK] = walk, 0.0
+    return out
+
+
+def test_scores_and_tables_of_a_perfect_forecast() -> None:
+    outcomes = [
+        outcome(i, 100 + np.arange(1.0, 21.0) * (1 + i % 3), 100.0, 0.01 * (i % 3))
+        for i in range(30)
+    ]
+    table = Table(outcomes)
+    assert table.median_mase(CALIBRATED, 20) == 0 and table.median_mase(WALK, 5) == 1
+    assert table.inside(CALIBRATED).all()
+    regimes = table.regime_coverage(WALK)
+    # the walk's band (±2 around 100) holds only steps 1-2 of the calmest origins' rises
+    assert regimes["calm"] == pytest.approx(2 / 20) and regimes["stormy"] == 0
+    text = honesty.report("embedded", outcomes)
+    assert "| calibrated | 100.0% [100.0%, 100.0%] |" in text
+    assert "| random walk | 1.00 | 1.00 | 1.00 | 1.00 |" in text
+    assert f"| {PROPHET} | 0.00 | 0.00 | 0.00 | 0.00 | 100.0% |" in text
+    assert "| X | 30 | 0.00 | 0.00 | 0.00 | 0.00 | 100% |" in text

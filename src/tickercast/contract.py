@@ -58,7 +58,7 @@ LONGEST_SPAN_YEARS = 290
 # `method`: "prophet" answers as the original service did; "calibrated" is the recommended one.
 DEFAULT_METHOD = "prophet"
 METHODS: tuple[str, ...] = (DEFAULT_METHOD, "calibrated")
-# `engine`: which fit engine runs Prophet's model; absent, the method picks (model/engine.py).
+# `engine`: which fit engine runs Prophet's model; absent, the fast one (model/engine.py).
 ENGINES: tuple[str, ...] = ("cmdstan", "fast")
 # Fewest usable rows a calibrated forecast accepts (measured: see README, forecast quality).
 CALIBRATED_MIN_ROWS = 120
@@ -123,15 +123,15 @@ class ForecastRequest:
         return rows_digest(self.ds, self.y)
 
     def digest(self) -> str:
-        """A hash of everything that determines the response."""
+        """A hash of everything that determines the response, the fit engine aside."""
         h = hashlib.sha256(self.series_digest().encode())
         h.update(
             f"|{self.periods}|{self.freq}|{self.include_history}|{self.interval_width!r}".encode()
         )
         if self.method != DEFAULT_METHOD:  # absent from the original's digest: same answers
             h.update(f"|method={self.method}".encode())
-        if self.engine is not None:  # likewise: absent, the answer is the method's default
-            h.update(f"|engine={self.engine}".encode())
+        # Not the fit engine: the cache key's version tag names it, and the band's draws stay
+        # the same whichever engine fits (`engine: "cmdstan"` answers as before it existed).
         return h.hexdigest()
 
     def seed(self) -> int:

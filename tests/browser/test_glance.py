@@ -104,12 +104,12 @@ def test_no_table_or_axis_title_is_clipped(screen: Page, web: ServiceProcess) ->
     expect(screen.locator("#components-chart")).to_have_attribute("data-state", "drawn")
     assert screen.evaluate("document.scrollingElement.scrollWidth - window.innerWidth") == 0
     tables = screen.evaluate(TABLES)
-    assert {t["id"] for t in tables} == {"backtest-table", "forecast-table"}
+    assert {"backtest-table", "forecast-table"} <= {t["id"] for t in tables}
     for table in tables:
         assert table["wide"] <= table["room"] or table["cue"], table
     titles = screen.evaluate(TITLES)
     charts = {t["chart"] for t in titles}
-    assert charts == {"price-chart", "skill-chart", "components-chart"}
+    assert {"price-chart", "skill-chart", "components-chart"} <= charts
     for title in titles:
         assert min(title["left"], title["right"], title["top"], title["bottom"]) >= -0.5, title
         assert not title["onTicks"], title

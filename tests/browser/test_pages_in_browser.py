@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from tests.procs import ServiceProcess
 from tests.web import fakes
+from tickercast.web.backtest import MASE_MEANS
 
 pytestmark = pytest.mark.browser
 
@@ -93,9 +94,7 @@ def test_the_skill_chart_by_horizon_step(page: Page, web: ServiceProcess) -> Non
     ]
     titles = page.locator("#skill-chart .g-ytitle, #skill-chart .g-y2title").all_text_contents()
     assert titles == ["MASE (× random walk's error)", "% of prices inside the band"]
-    expect(page.locator("#mase-means")).to_have_text(
-        "MASE = our mean absolute error ÷ the random walk's; below 1 beats it."
-    )
+    expect(page.locator("#mase-means")).to_have_text(MASE_MEANS)
     expect(page.locator("#backtest-status")).to_have_text(
         "Backtested 10 trading days ahead at 5 past dates: 50 forecasts scored, 5 at each "
         "trading day."
@@ -184,6 +183,11 @@ def test_upload_a_csv(page: Page, web: ServiceProcess, tmp_path) -> None:
     page.fill("#horizon", "7")
     page.click("#apply")
     expect(page.locator("#forecast-table tbody tr")).to_have_count(7)
+    # The range buttons only change the view: the file's 200 values all went to the model.
+    page.click(".range[data-window='1m']")
+    expect(page.locator("#price-chart")).to_have_attribute("data-window", "1m")
+    expect(page.locator("#forecast-status")).to_contain_text("for the next 7 trading days")
+    expect(page.locator("#answer")).to_contain_text("In 7 trading days (")
     with page.expect_download() as info:
         page.click("#download-csv")
     rows = list(csv.DictReader(io.StringIO(info.value.path().read_text())))

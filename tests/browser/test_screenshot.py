@@ -41,5 +41,13 @@ def test_ticker_page_screenshots(
     phone = desktop.with_name(f"{desktop.stem}-phone{desktop.suffix}")
     page.set_viewport_size({"width": 1280, "height": 1000})
     take(page, f"{web_on_prophet.url}/t/AAPL", desktop)
+    # With real Prophet the weekly term is in the forecast but not drawn: the note says how much.
+    forecast = page.request.get(f"{web_on_prophet.url}/api/forecast/AAPL?periods=60").json()
+    weekly = max(abs(r["weekly"]) for r in forecast["forecast"])
+    assert weekly > 0.005
+    expect(page.locator("#components-notes li").first).to_have_text(
+        "The trend + yearly effect add up to the forecast's centre drawn above except for the "
+        f"weekly effect left out here: at most ${weekly:.2f} on any trading day."
+    )
     page.set_viewport_size({"width": 390, "height": 1300})  # the answer and the chart
     take(page, f"{web_on_prophet.url}/t/AAPL", phone)

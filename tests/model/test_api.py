@@ -121,7 +121,7 @@ def test_answers_name_the_model_version_in_a_header_and_keep_their_keys() -> Non
 def test_the_prophet_engine_names_the_fit_engine_of_each_request() -> None:
     plain = parse_request(GOOD)
     engine = ProphetEngine()
-    assert engine.method(plain).release == f"cmdstan/{__version__}"
+    assert engine.method(plain).release == f"fast/{__version__}"
     assert engine.method(replace(plain, method="calibrated")).release == f"fast/{__version__}"
     both = replace(plain, engine="cmdstan", method="calibrated")
     assert engine.method(both).release.startswith("cmdstan/")

@@ -1,5 +1,6 @@
 """The model cache's key holds the fit engine's version tag: an answer cached before the fast
-fit's version changed is not served after it, and CmdStan's answers are not disturbed by it.
+fit's version changed is not served after it (the default engine's included), and CmdStan's
+answers are not disturbed by it.
 The Prophet engine's own tags, with a fake fit (no Prophet here)."""
 
 from __future__ import annotations
@@ -52,11 +53,12 @@ def test_a_fast_answer_cached_before_a_fit_version_bump_is_not_served_after_it(
         def post(body: dict[str, object]) -> None:
             assert client.post("/", content=orjson.dumps(body)).status_code == 200
 
-        for body in (fast, cmdstan, fast, cmdstan):
+        for body in (fast, cmdstan, BODY, fast, cmdstan, BODY):
             post(body)
-        assert fake.fitted_by == ["fast", "cmdstan"]  # the repeats were cached
+        # the repeats were cached; the default is the fast fit, and its answer is the same
+        assert fake.fitted_by == ["fast", "cmdstan"]
         monkeypatch.setattr(engine_module, "FAST_FIT_VERSION", engine_module.FAST_FIT_VERSION + 1)
-        post(fast)
-        post(cmdstan)
-        post(fast)
-    assert fake.fitted_by == ["fast", "cmdstan", "fast"]  # recomputed once; CmdStan's still cached
+        for body in (fast, cmdstan, BODY, fast, BODY):
+            post(body)
+    # the fast answer recomputed once, for both bodies; CmdStan's still cached
+    assert fake.fitted_by == ["fast", "cmdstan", "fast"]

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from tests.prices import adj_close, request_body
+from tickercast import __version__
 from tickercast.contract import ForecastRequest, parse_request
 from tickercast.model.engine import ProphetEngine, requested_engine
 from tickercast.model.prophet_seam import fastfit, forecasting
@@ -356,27 +357,30 @@ def test_fast_fit_starts_no_process_and_writes_no_file(
 
 
 @pytest.mark.slow
-def test_engine_runs_the_fast_fit_when_asked_with_its_own_tag_and_slot() -> None:
+def test_the_fast_fit_is_the_default_and_cmdstan_runs_when_asked_with_its_own_tag_and_slot() -> (
+    None
+):
     plain = parse_request(request_body("MSFT", 300, "k", periods=10))
-    fast = with_engine(plain, "fast")
-    assert requested_engine(plain) == "cmdstan"
-    assert requested_engine(with_engine(plain, None)) == "cmdstan"
-    assert requested_engine(fast) == "fast"
+    cmdstan = with_engine(plain, "cmdstan")
+    assert requested_engine(plain) == "fast"
+    assert requested_engine(with_engine(plain, "fast")) == "fast"
+    assert requested_engine(cmdstan) == "cmdstan"
     assert requested_engine(with_engine(plain, None, method="calibrated")) == "fast"
     assert requested_engine(with_engine(plain, "cmdstan", method="calibrated")) == "cmdstan"
     engine = ProphetEngine()
     engine.warm_up()
-    assert engine.method(plain).tag == engine.name
-    assert engine.method(fast).tag not in (engine.name, "")
-    cmdstan_answer = engine.run(plain)
-    fast_answer = engine.run(fast)
+    assert engine.method(cmdstan).tag == engine.name
+    assert engine.method(plain).tag == engine.method(with_engine(plain, "fast")).tag
+    assert engine.method(plain).tag not in (engine.name, "")
+    cmdstan_answer = engine.run(cmdstan)
+    fast_answer = engine.run(plain)
     assert fast_answer != cmdstan_answer  # its own fitted-model slot, not CmdStan's model
-    assert engine.run(plain) == cmdstan_answer
-    assert ProphetEngine().run(fast) == fast_answer  # a fresh worker: the same bytes
+    assert engine.run(cmdstan) == cmdstan_answer
+    assert ProphetEngine().run(plain) == fast_answer  # a fresh worker: the same bytes
 
 
 @pytest.mark.slow
-def test_the_service_answers_engine_fast_and_refuses_an_unknown_engine() -> None:
+def test_the_service_answers_either_engine_and_refuses_an_unknown_engine() -> None:
     from fastapi.testclient import TestClient
 
     from tickercast.model.api import create_app
@@ -386,11 +390,16 @@ def test_the_service_answers_engine_fast_and_refuses_an_unknown_engine() -> None
     body = request_body("AAPL", 300, "k", periods=5, freq="XNYS")
     with TestClient(app) as client:
         fast = client.post("/", json={**body, "engine": "fast"})
-        again = client.post("/", json={**body, "engine": "fast"})
-        cmdstan = client.post("/", json=body)
+        default = client.post("/", json=body)
+        cmdstan = client.post("/", json={**body, "engine": "cmdstan"})
         unknown = client.post("/", json={**body, "engine": "gpu"})
-    assert fast.status_code == cmdstan.status_code == 200
-    assert fast.content == again.content != cmdstan.content
+    assert fast.status_code == default.status_code == cmdstan.status_code == 200
+    assert fast.content == default.content
+    assert fast.content != cmdstan.content
+    assert (default.headers["X-Model-Version"], cmdstan.headers["X-Model-Version"]) == (
+        f"fast/{__version__}",
+        f"cmdstan/{__version__}",
+    )
     assert list(fast.json()) == list(cmdstan.json())
     assert list(fast.json()["ds"]) == [str(300 + i) for i in range(5)]
     assert unknown.status_code == 400

@@ -134,3 +134,22 @@ def test_the_service_does_not_start_with_an_unsupported_prophet(
     assert started == []  # no worker started
     assert server.serve("127.0.0.1", 0, 1, mock=True) == 0  # the mock needs no Prophet
     assert len(started) == 1
+
+
+def test_a_worker_with_an_unsupported_prophet_says_why_it_is_not_ready(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from tickercast.model.api import create_app
+    from tickercast.model.engine import ProphetEngine
+    from tickercast.settings import ModelSettings
+
+    monkeypatch.setattr(versions.metadata, "version", lambda name: "1.4.0")
+    app = create_app(ModelSettings(model_api_keys="k"), engine=ProphetEngine())
+    body = {"key": "k", "ds": ["2024-01-01", "2024-01-02"], "y": [1, 2]}
+    with TestClient(app) as client:
+        assert client.post("/", json=body).status_code == 500  # once the warm-up has failed
+        ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.json() == {"message": "engine failed to start"}
+    assert "the engine failed to start: Prophet 1.4.0 is installed" in caplog.text

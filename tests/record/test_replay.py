@@ -20,6 +20,7 @@ from tickercast.record_commands import model_client
 from tickercast.web.forecasts import model_series
 from tickercast.web.model_client import model_request
 from tickercast.web.replay import replay, replay_days
+from tickercast.web.series import answer_rows
 
 PRICES = EmbeddedProvider().history("AAPL")
 FRAME = PRICES.frame
@@ -50,13 +51,16 @@ async def replay_and_ask(mock: bool, frame: pd.DataFrame) -> tuple[list, list[di
 
 
 def check_equal(replayed: list, answers: list[dict]) -> None:
+    """Each replayed forecast is the model's answer as the page shows it (six digits)."""
     assert len(replayed) == len(DAYS) == len(answers) >= 3
     for shown, answer, day in zip(replayed, answers, DAYS, strict=True):
         assert shown.as_of == FRAME.index[day].date()
         assert shown.kind == "replayed"
-        assert [s.yhat for s in shown.steps] == list(answer["yhat"].values())
-        assert [s.yhat_upper for s in shown.steps] == list(answer["yhat_upper"].values())
+        rows = answer_rows(answer)
+        assert [s.yhat for s in shown.steps] == [r["yhat"] for r in rows]
+        assert [s.yhat_upper for s in shown.steps] == [r["yhat_upper"] for r in rows]
         assert [str(s.ds) for s in shown.steps] == list(answer["ds"].values())
+        assert [s.yhat for s in shown.steps] == pytest.approx(list(answer["yhat"].values()))
 
 
 def later_prices_changed(frame: pd.DataFrame) -> pd.DataFrame:

@@ -145,3 +145,14 @@ def test_replayed_and_live_are_never_mixed(engine: Engine) -> None:
     assert ranked[0]["mase"] <= ranked[1]["mase"]
     steps = queries.coverage_by_step(engine, "live")
     assert [s["step"] for s in steps] == [1, 2, 3]
+
+
+def test_live_is_the_default_once_any_live_forecast_is_scored(engine: Engine) -> None:
+    store.store(engine, [shown(kind="replayed"), shown(kind="live", as_of=str(DAYS[-1].date()))])
+    scorer.score(engine, prices, LATER)  # the live one starts on the last known day
+    first = queries.summary(engine, "AAPL", "calibrated")
+    assert first is not None and (first["kind"], first["scored"]) == ("replayed", 3)
+    store.store(engine, [shown(kind="live", as_of="2013-01-03")])
+    scorer.score(engine, prices, LATER)
+    then = queries.summary(engine, "AAPL", "calibrated")
+    assert then is not None and (then["kind"], then["forecasts"]) == ("live", 2)

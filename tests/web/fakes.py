@@ -27,6 +27,7 @@ from tickercast.errors import InvalidInput, NotFound, error_body
 from tickercast.settings import WebSettings
 
 KEY = "web-test-key"
+FAKE_VERSION = "fake/0.1.0"  # the X-Model-Version of the fake's forecasts
 MODEL_URL = "http://model.test/"
 
 
@@ -114,7 +115,8 @@ def forecast_answer(body: bytes) -> httpx.Response:
     yhat = last + 0.1 * np.arange(1, req.periods + 1)
     columns = {k: np.zeros(req.periods) for k in VALUE_KEYS}
     columns.update(yhat=yhat, yhat_lower=yhat - 5, yhat_upper=yhat + 5, trend=yhat)
-    return httpx.Response(200, content=encode_response(ds, columns, req.n))
+    headers = {"X-Model-Version": FAKE_VERSION}
+    return httpx.Response(200, content=encode_response(ds, columns, req.n), headers=headers)
 
 
 def scores(horizon: int, mase: float, coverage: float | None) -> dict[str, object]:
@@ -165,7 +167,7 @@ def backtest_answer(body: bytes) -> httpx.Response:
             "random_walk_drift": scores(horizon, 1.02, 0.8),
         },
         "verdict": (
-            f"Over {cutoffs} past {horizon}-session periods, the {method} forecast's errors "
+            f"Over {cutoffs} past {horizon}-trading-day periods, the {method} forecast's errors "
             f"were {FAKE_MASE} times the random walk's (MASE), and its "
             f"{req.interval_width:.0%} band held {FAKE_COVERAGE:.0%} of actual prices."
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -57,11 +58,11 @@ def test_a_jump_away_from_the_last_price_is_said() -> None:
     # The issue's AAPL example: last close 56.14, first step 67.49 [63.97, 71.33].
     (note,) = notes.forecast_notes(56.14, rows(67.49, 63.97, 71.33), 1260)
     assert note == (
-        "The forecast's first step (67.49) is 20% above the last price (56.14), outside its "
-        "own band: it starts from the model's smoothed fit, not from the last price."
+        "The forecast for the first trading day (67.49) is 20% above the last price (56.14), "
+        "outside its own band: it starts from the model's smoothed fit, not from the last price."
     )
-    (below,) = notes.forecast_notes(175.2, rows(172.1, 170.3, 173.9), 63)
-    assert "2% below the last price (175.20)" in below
+    (below,) = notes.forecast_notes(175.2, rows(172.1, 170.3, 173.9), 63, "day")
+    assert below.startswith("The forecast for the first day (172.10) is 2% below the last price")
 
 
 def test_a_band_of_no_width_is_called_unknown() -> None:
@@ -135,3 +136,36 @@ def test_answer_keeps_the_models_numbers_and_says_why_it_is_shorter() -> None:
     assert daily["shortened"] == "Backtested 20 days ahead, not the 60 days asked for: too short."
     assert daily["band_label"].endswith("up to 20 days ahead")
     assert backtest.answer(result, 60, "too short", "B")["step"] == "weekday"
+
+
+def prices_with_moves(*stretches: tuple[int, float], seed: int = 5) -> list[float]:
+    """Prices whose log changes have the given spread over stretches of the given length."""
+    rng = np.random.default_rng(seed)
+    moves = np.concatenate([rng.normal(0, sd, n) for n, sd in stretches])
+    return list(100 * np.exp(np.concatenate([[0.0], np.cumsum(moves)])))
+
+
+@pytest.mark.parametrize(
+    ("stretches", "verdict", "low", "high"),
+    [
+        # a calm year, then a stormy month (64% of the weight now on it): about 2.5 times the usual
+        (((250, 0.01), (25, 0.03)), "wider than usual: volatility has risen", 2.0, 3.5),
+        # a stormy year, then a calm month
+        (((250, 0.03), (25, 0.01)), "narrower than usual: the market has been calm", 0.5, 0.8),
+        # one mood throughout
+        (((300, 0.02),), "about as wide as usual", 0.8, 1.25),
+    ],
+)
+def test_the_band_against_its_usual_width(stretches, verdict, low, high) -> None:
+    prices = prices_with_moves(*stretches)
+    note = notes.band_width_note(prices)
+    assert note is not None and f"The band is {verdict}" in note
+    ratio = float(note.split("next is ")[1].split("×")[0])
+    assert low <= ratio <= high
+    assert note.endswith(f"over these {len(prices)} sessions).")
+
+
+def test_no_band_note_for_prices_it_cannot_judge() -> None:
+    assert notes.band_width_note(prices_with_moves((50, 0.01))) is None  # too few
+    assert notes.band_width_note([-1.0, *prices_with_moves((300, 0.01))]) is None
+    assert notes.band_width_note([5.0] * 300) is None  # no moves: no usual width

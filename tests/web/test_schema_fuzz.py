@@ -9,13 +9,17 @@ from __future__ import annotations
 import datetime as dt
 
 import httpx
+import numpy as np
+import pandas as pd
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, seed, settings
 from schemathesis.generation import GenerationMode
 
+from tests.record.shown import shown
 from tests.web import fakes
 from tickercast.model.api import create_app as create_model_app
+from tickercast.record import db, scorer, store
 from tickercast.settings import ModelSettings
 from tickercast.web.app import create_app
 from tickercast.web.model_client import ModelClient
@@ -29,6 +33,8 @@ OPERATIONS = [
     ("GET", "/api/backtest/{ticker}"),
     ("POST", "/api/forecast"),
     ("POST", "/api/backtest"),
+    ("GET", "/api/track-record/{ticker}"),
+    ("GET", "/api/track-record/{ticker}/forecasts"),
 ]
 
 
@@ -42,8 +48,27 @@ def web_schema() -> schemathesis.BaseSchema:
     # The model app answering in this process: what a socket would carry, without one.
     model_app = httpx.ASGITransport(create_model_app(model_settings))
     model = ModelClient(fakes.MODEL_URL, fakes.KEY, timeout=10, retries=0, transport=model_app)
-    app = create_app(fakes.settings(), providers=fakes.providers(), model_client=model)
+    settings = fakes.settings()
+    keep_a_record(settings.record_url)
+    app = create_app(settings, providers=fakes.providers(), model_client=model)
     return schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+def keep_a_record(url: str) -> None:
+    """A track record of every known ticker, both methods and both kinds, so schema-valid
+    cases find one (and scored, so its answers have numbers)."""
+    engine = db.open_engine(url)
+    shown_ones = [
+        shown(ticker, method=method, kind=kind, source=name, as_of="2020-01-02")
+        for name, provider in fakes.providers().items()
+        for ticker in provider.tickers()
+        for method in ("calibrated", "prophet")
+        for kind in ("live", "replayed")
+    ]
+    store.store(engine, shown_ones)
+    days = pd.bdate_range("2020-01-02", periods=10)
+    scorer.score(engine, lambda t, s: pd.Series(100.0 + np.arange(10.0), index=days))
+    engine.dispose()
 
 
 def test_every_api_operation_is_fuzzed(web_schema) -> None:

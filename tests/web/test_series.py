@@ -74,6 +74,8 @@ def test_normalised_starts_at_100() -> None:
 def test_guess_freq() -> None:
     assert guess_freq(fakes.sessions(10)) == "XNYS"
     assert guess_freq(pd.date_range("2024-01-01", periods=10)) is None
+    # weekdays before the exchange calendar's first session: the model infers the step
+    assert guess_freq(pd.DatetimeIndex(["1917-09-05", "1936-12-21"])) is None
 
 
 def test_forecast_csv_leaves_missing_values_empty() -> None:

@@ -82,6 +82,7 @@ def test_a_forecast_that_does_not_start_at_the_last_price_is_called_out(web: Tes
     data = web.get("/api/forecast/JUMP?periods=20&window=1y").json()
     first, last = data["forecast"][0], data["history"][-1]["close"]
     assert not first["yhat_lower"] <= last <= first["yhat_upper"]
-    (note,) = data["notes"]
-    assert note.startswith(f"The forecast's first step ({first['yhat']:.2f}) is ")
+    note, band = data["notes"]
+    assert note.startswith(f"The forecast for the first trading day ({first['yhat']:.2f}) is ")
+    assert band.startswith("The band is ") and "over these 600 trading days" in band
     assert data["components"]["shown"] == ["trend", "yearly"]  # 600 sessions: over two years

@@ -41,8 +41,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from tickercast import volatility
 from tickercast.contract import VALUE_KEYS, ForecastRequest
-from tickercast.model import volatility
 from tickercast.model.band import change_spread, half_width
 
 DAMPING = 0.5

@@ -10,8 +10,6 @@ warm itself up (import Prophet, run one tiny fit) so `/readyz` tells the truth.
 from __future__ import annotations
 
 import functools
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -21,9 +19,13 @@ import pandas as pd
 
 from tickercast import __version__
 from tickercast.contract import ForecastRequest, encode_response, parse_request, rows_digest
+from tickercast.lru import LRU
 
-# Bump when the computation changes in a way that changes answers.
-ALGORITHM_VERSION = 2
+# Bump when the computation changes in a way that changes answers (3: the fast fit is the
+# default engine of every method).
+ALGORITHM_VERSION = 3
+# The fit engine of a request that names none.
+DEFAULT_ENGINE = "fast"
 # Bump when the in-process fit (`prophet_seam/fastfit.py`) changes in a way that changes
 # answers.
 FAST_FIT_VERSION = 2
@@ -54,11 +56,9 @@ def answer(method: Method, req: ForecastRequest) -> bytes:
 
 def requested_engine(req: ForecastRequest) -> str:
     """The fit engine for a request: its `engine` field when given (`"fast"`, in-process, or
-    `"cmdstan"`); else the fast one for `method: "calibrated"` and CmdStan for everything
-    else, as the contract's table says. The one place that reads those fields."""
-    if req.engine is not None:
-        return req.engine
-    return "fast" if req.method == "calibrated" else "cmdstan"
+    `"cmdstan"`, Prophet's own optimizer); else the fast one, for every method, as the
+    contract says. The one place that reads that field."""
+    return req.engine if req.engine is not None else DEFAULT_ENGINE
 
 
 class MockEngine:
@@ -76,48 +76,19 @@ class MockEngine:
         return mock.forecast(req)
 
 
-class FittedModels:
-    """The last few fitted models of this process, by fit engine, kind and rows: a new horizon,
-    interval width or calendar for the same series only predicts. A miss refits to the very
-    same model (the fit is deterministic), so workers with different contents still give the
-    same answers."""
-
-    def __init__(self, max_items: int) -> None:
-        self.max_items = max_items
-        self._items: OrderedDict[str, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> Any | None:
-        with self._lock:
-            model = self._items.get(key)
-            if model is not None:
-                self._items.move_to_end(key)
-            return model
-
-    def get_or_fit(self, key: str, fit: Callable[[], Any]) -> Any:
-        """The model under `key`, fitted and kept when this process does not have it."""
-        model = self.get(key)
-        if model is None:
-            model = fit()
-            self.put(key, model)
-        return model
-
-    def put(self, key: str, model: Any) -> None:
-        with self._lock:
-            self._items[key] = model
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
-
-
 class ProphetEngine:
     """Prophet's own forecast, or the calibrated one (`method`), whose fits come from
-    the engine the request asks for (`requested_engine`)."""
+    the engine the request asks for (`requested_engine`).
+
+    It keeps the last few fitted models of this process (`fits`), by fit engine, kind and
+    rows: a new horizon, interval width or calendar for the same series only predicts. A miss
+    refits to the very same model (the fit is deterministic), so workers with different
+    contents still give the same answers."""
 
     def __init__(self, fit_timeout: float | None = None, fitted_models: int = 16) -> None:
         self.fit_timeout = fit_timeout
         self.name = f"prophet-unloaded-{ALGORITHM_VERSION}"
-        self.fits = FittedModels(fitted_models)
+        self.fits: LRU[str, Any] = LRU(fitted_models)
 
     def warm_up(self) -> None:
         from tickercast.model.prophet_seam import forecasting
@@ -148,7 +119,7 @@ class ProphetEngine:
         def fit() -> Any:
             return forecasting.fit(req.ds, req.y, fit_engine, self.fit_timeout)
 
-        model = self.fits.get_or_fit(f"{fit_engine}:{req.series_digest()}", fit)
+        model = self._fitted(f"{fit_engine}:{req.series_digest()}", fit)
         return forecasting.forecast_columns(model, req.dates, req.interval_width, req.seed())
 
     def _calibrated(self, fit_engine: str, req: ForecastRequest) -> dict[str, np.ndarray]:
@@ -159,6 +130,14 @@ class ProphetEngine:
             def fit() -> Any:
                 return forecasting.point_fit(ds, z, fit_engine, self.fit_timeout)
 
-            return self.fits.get_or_fit(f"{fit_engine}:point:{rows_digest(ds, z)}", fit)
+            return self._fitted(f"{fit_engine}:point:{rows_digest(ds, z)}", fit)
 
         return calibrated.forecast(req, point_fit)
+
+    def _fitted(self, key: str, fit: Callable[[], Any]) -> Any:
+        """The model under `key` from this process's recent fits, else fitted and kept."""
+        model = self.fits.get(key)
+        if model is None:
+            model = fit()
+            self.fits.put(key, model)
+        return model

@@ -84,9 +84,8 @@ REQUEST_SCHEMA: dict[str, Any] = {
         "engine": {
             "type": "string",
             "enum": list(ENGINES),
-            "description": "The fit engine: 'cmdstan' (Prophet's own optimizer) or 'fast' (the "
-            "same model's optimum found in-process). Default: CmdStan for 'prophet', the fast "
-            "engine for 'calibrated' and backtests.",
+            "description": "The fit engine: 'fast' (the same model's optimum found in-process, "
+            "the default) or 'cmdstan' (Prophet's own optimizer).",
         },
     },
     # The calibrated forecast needs CALIBRATED_MIN_ROWS values.

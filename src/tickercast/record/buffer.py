@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-from tickercast.record import db, store
+from tickercast.record import db, queries, store
 from tickercast.record.store import ShownForecast
 from tickercast.store import Store
 
@@ -97,6 +97,8 @@ class Recorder:
         self._buffer: deque[bytes] = deque()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._stop = asyncio.Event()
         self.available = True
 
     # -- the page's side: no I/O -------------------------------------------------------------
@@ -116,11 +118,16 @@ class Recorder:
             self._task = asyncio.create_task(self._run())
 
     async def close(self) -> None:
-        """Stop the writer; buffer what is pending and try one last write."""
+        """Stop the writer once its round is done; buffer what is pending and try one last
+        write."""
+        self._closing = True
+        self._wake.set()
+        self._stop.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), CLOSE_TIMEOUT)
+            except TimeoutError:  # a write hangs on the database: leave it behind
+                self._task.cancel()
             self._task = None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.write(), CLOSE_TIMEOUT)
@@ -132,15 +139,18 @@ class Recorder:
             self._engine = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             self._wake.clear()
+            if self._closing:
+                return
             try:
                 await self.write()
             except Exception:  # the writer must outlive any one failure
                 log.exception("record: the writer failed; trying again")
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):  # at most a round per interval
+                await asyncio.wait_for(self._stop.wait(), self.interval)
 
     async def write(self) -> int:
         """Buffer what is pending, then write the buffer to the database while it takes it;
@@ -240,6 +250,16 @@ class Recorder:
             length: Any = await self.shared.call(lambda r: r.llen(REDIS_KEY))
             waiting += int(length or 0)
         self.metrics.buffered.set(waiting)
+
+    async def count_scored(self) -> None:
+        """Read the steps scored so far into the metrics (skipped while the database is down)."""
+        if not self.available:
+            return
+        try:
+            scored = await anyio.to_thread.run_sync(lambda: queries.scored_steps(self.engine()))
+        except (SQLAlchemyError, OSError):
+            return
+        self.metrics.scored.set(scored)
 
     def engine(self) -> Engine:
         """The process's one engine (opened on first use, in the caller's thread)."""

@@ -39,15 +39,18 @@ def _scores(row: Any) -> dict[str, Any]:
 def _group(
     engine: Engine, ticker: str, source: str | None, kind: str | None, method: str
 ) -> Row[Any] | None:
-    """The totals the answer is about: `kind` live when there is any live record, else
-    replayed; of the source with the most forecasts when none is named."""
+    """The totals the answer is about: of `kind` when named, else live when any live forecast
+    is scored, else replayed (a record with scores before one without); of the source with the
+    most forecasts when none is named."""
     t = group_totals.c
     query = select(group_totals).where(t.ticker == ticker, t.method == method)
     if source:
         query = query.where(t.source == source)
     if kind:
         query = query.where(t.kind == kind)
-    query = query.order_by((t.kind == "live").desc(), t.forecasts.desc(), t.interval_width)
+    query = query.order_by(
+        (t.scored > 0).desc(), (t.kind == "live").desc(), t.forecasts.desc(), t.interval_width
+    )
     with engine.connect() as connection:
         return connection.execute(query.limit(1)).first()
 
@@ -60,7 +63,7 @@ def summary(
     kind: str | None = None,
 ) -> dict[str, Any] | None:
     """`GET /api/track-record/{ticker}`: the record's scores overall and by step (None: no
-    forecast of this ticker and method is stored, or none scored yet)."""
+    forecast of this ticker and method has reached the totals yet: the scorer puts it there)."""
     group = _group(engine, ticker, source, kind, method)
     if group is None:
         return None

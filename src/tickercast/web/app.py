@@ -32,11 +32,13 @@ from tickercast.cache import SharedCache, bytes_lru
 from tickercast.data.base import PriceProvider
 from tickercast.data.prices import PriceBook
 from tickercast.data.registry import build_providers
+from tickercast.errorlog import ContainUnexpected, UnexpectedErrors
 from tickercast.errors import InvalidInput, NotFound, TickercastError, error_body, sentence
 from tickercast.logs import RequestLog
+from tickercast.record.buffer import Recorder, RecordMetrics
 from tickercast.settings import WebSettings
 from tickercast.store import Store
-from tickercast.web import api, pages
+from tickercast.web import api, pages, track_record
 from tickercast.web import openapi as web_openapi
 from tickercast.web.forecasts import ANSWERS_NAMESPACE, Forecaster
 from tickercast.web.headers import CachedStaticFiles, SecurityHeaders, add_security_headers
@@ -93,6 +95,17 @@ def forecaster_from(
     return Forecaster(prices, model, metrics, answers, settings.model_answer_cache_ttl)
 
 
+def recorder_from(settings: WebSettings, store: Store, metrics: WebMetrics) -> Recorder:
+    """The track record's writer: shown forecasts buffered in Redis when it is set (so a
+    replaced worker loses none), written to DATABASE_URL's database (opened on first use)."""
+    return Recorder(
+        settings.record_url,
+        shared=store,
+        metrics=RecordMetrics(metrics.registry),
+        max_buffered=settings.record_buffer_max,
+    )
+
+
 def create_app(
     settings: WebSettings,
     *,
@@ -106,6 +119,8 @@ def create_app(
     model = model_client or model_client_from(settings)
     metrics = WebMetrics()
     forecaster = forecaster_from(settings, providers, model, metrics)
+    recorder = recorder_from(settings, forecaster.answers.store, metrics)
+    forecaster.recorder = recorder
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals.update(version=__version__)
     plotly_js = plotly_js_path()
@@ -113,7 +128,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         model.reopen()
+        recorder.start()
         yield
+        await recorder.close()  # before the store: what is pending goes to Redis first
         await forecaster.close()
 
     app = FastAPI(
@@ -146,7 +163,7 @@ def create_app(
                 status_code=exc.status,
                 headers=headers,
             )
-        # Also on the answers to unexpected errors, which bypass the middleware.
+        # Also on the answers to unexpected errors, which come from outside the routes.
         add_security_headers(response.headers)
         return response
 
@@ -169,11 +186,12 @@ def create_app(
         error.status = exc.status_code
         return error_response(request, error, exc.headers)  # e.g. Allow on a 405
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(request, TickercastError())
-
+    # Anything else: a generic 500, reported once per kind (the model service's policy too).
+    app.add_middleware(
+        ContainUnexpected,
+        errors=UnexpectedErrors(log),
+        answer=lambda scope: error_response(Request(scope), TickercastError()),
+    )
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
     app.add_middleware(RequestLog, requests=metrics.requests, seconds=metrics.request_seconds)
 
@@ -189,6 +207,7 @@ def create_app(
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:
+        await recorder.count_scored()
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")
 
     generated = app.openapi
@@ -212,4 +231,5 @@ def create_app(
     app.state.forecaster = forecaster  # for tests and tools that drive the app in-process
     api.register(app, forecaster, settings)
     pages.register(app, forecaster, templates, settings)
+    track_record.register(app, recorder, templates)
     return app

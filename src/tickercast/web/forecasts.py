@@ -28,10 +28,18 @@ from tickercast.data.prices import PriceBook
 from tickercast.data.views import ViewLog
 from tickercast.errors import InvalidInput, TickercastError
 from tickercast.lru import LRU
+from tickercast.record.buffer import Recorder
 from tickercast.web import backtest, notes
 from tickercast.web.backtest import band_label
 from tickercast.web.metrics import WebMetrics
-from tickercast.web.model_client import Kind, ModelClient, ModelRejected, model_request
+from tickercast.web.model_client import (
+    Kind,
+    ModelAnswer,
+    ModelClient,
+    ModelRejected,
+    model_request,
+)
+from tickercast.web.recording import shown_forecast
 from tickercast.web.series import (
     MAX_HORIZON,
     Choices,
@@ -51,7 +59,9 @@ INTERVAL_WIDTH = 0.8
 MODEL_HISTORY = 1250
 UPLOAD_UNIT = "units of the file"
 ANSWERS_NAMESPACE = "tickercast:model-answers"
-ANSWERS_VERSION = "2"  # part of every key: change it when the cached bytes' meaning changes
+# Part of every key: change it when the cached bytes' meaning changes (3: the model's default
+# fit engine is the fast one for every method; 4: the model's version, a line before the answer).
+ANSWERS_VERSION = "4"
 
 
 PREPARED_MAX_ITEMS = 256
@@ -119,6 +129,13 @@ class PreparedForecast:
         request = model_request(ds, y, freq, INTERVAL_WIDTH, method, periods=periods)
         return cls(head, request, dates, float(series.iloc[-1]), unit)
 
+    def band_notes(self) -> list[str]:
+        """The calibrated band follows the market's mood: say how wide it is today."""
+        if self.head["method"] != "calibrated":
+            return []
+        note = notes.band_width_note(self.request["y"], self.head["step"])
+        return [note] if note else []
+
     def answer(self, raw: bytes) -> dict[str, Any]:
         """The forecast part of an API answer, with what the page must say about it, from the
         model's answer as it came over the wire (no table between)."""
@@ -128,7 +145,8 @@ class PreparedForecast:
             **self.head,
             "forecast": rows,
             "components": notes.components(self.dates, freq, rows, self.unit),
-            "notes": notes.forecast_notes(self.last, rows, len(self.dates)),
+            "notes": notes.forecast_notes(self.last, rows, len(self.dates), self.head["step"])
+            + self.band_notes(),
         }
 
 
@@ -153,6 +171,7 @@ class Forecaster:
         self.answers = answers
         self.answer_ttl = answer_ttl
         self.max_rows = max_rows
+        self.recorder: Recorder | None = None  # the track record, which keeps what is shown
         # The JSON API's answer head and model request of recent windows of prices, by the
         # digest of those prices: a miss makes the same again.
         self._prepared: LRU[tuple[object, ...], tuple[dict[str, Any], PreparedForecast]]
@@ -181,20 +200,26 @@ class Forecaster:
     async def answer(self, kind: Kind, request: Mapping[str, Any]) -> bytes:
         """The model's answer to `request` on the endpoint `kind`: cached, else asked of the
         model. Forecasts and backtests share the cache."""
-        key = answer_key(kind, request)
-        raw = await self.answers.get(key) if self.answer_ttl else None
-        self.metrics.answers.labels("miss" if raw is None else "hit").inc()
-        if raw is None:
-            raw = await self._ask(kind, request)
-            await self.answers.set(key, raw, self.answer_ttl)
-        return raw
+        return (await self.versioned_answer(kind, request)).content
 
-    async def _ask(self, kind: Kind, request: Mapping[str, Any]) -> bytes:
+    async def versioned_answer(self, kind: Kind, request: Mapping[str, Any]) -> ModelAnswer:
+        """`answer` with the version of the model that made it (cached with the answer)."""
+        key = answer_key(kind, request)
+        cached = await self.answers.get(key) if self.answer_ttl else None
+        self.metrics.answers.labels("miss" if cached is None else "hit").inc()
+        if cached is not None:
+            version, _, content = cached.partition(b"\n")
+            return ModelAnswer(content, version.decode())
+        fresh = await self._ask(kind, request)
+        await self.answers.set(key, fresh.version.encode() + b"\n" + fresh.content, self.answer_ttl)
+        return fresh
+
+    async def _ask(self, kind: Kind, request: Mapping[str, Any]) -> ModelAnswer:
         """One call to the model, counted in the metrics."""
         started = time.perf_counter()
         outcome = "ok"
         try:
-            return await self.model.answer(kind, request)
+            return await self.model.versioned_answer(kind, request)
         except TickercastError as exc:
             outcome = str(exc.status)
             raise
@@ -242,8 +267,11 @@ class Forecaster:
             made = await anyio.to_thread.run_sync(_ticker_prepared, prices, choices)
             self._prepared.put(key, made)
         head, prepared = made
-        answer = await self.answer("forecast", prepared.request)
-        return {**head, "price_notes": priced.notes(), **prepared.answer(answer)}
+        answer = await self.versioned_answer("forecast", prepared.request)
+        data = {**head, "price_notes": priced.notes(), **prepared.answer(answer.content)}
+        if self.recorder is not None:
+            self.recorder.show(shown_forecast(data, prepared.dates[-1], prepared.last, answer))
+        return data
 
     async def ticker_backtest(
         self, ticker: str, source: str | None, choices: Choices

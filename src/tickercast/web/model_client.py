@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -47,6 +48,14 @@ WRONG_KEYS = "too many wrong keys"  # the model's 429 to a client whose keys it 
 BUSY_WAIT = 25.0
 
 Kind = Literal["forecast", "backtest"]  # the model's POST / and POST /backtest
+MODEL_VERSION_HEADER = "X-Model-Version"  # the model's engine and release, e.g. "fast/0.1.0"
+UNKNOWN_VERSION = "unknown"
+
+
+@dataclass(frozen=True)
+class ModelAnswer:
+    content: bytes  # the answer as it came
+    version: str  # the model's X-Model-Version
 
 
 def without_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -162,6 +171,10 @@ class ModelClient:
     async def answer(self, kind: Kind, request: Mapping[str, Any]) -> bytes:
         """The model's answer to `request` (a body without the key) as it came, checked to be
         a forecast or a backtest (`kind`)."""
+        return (await self.versioned_answer(kind, request)).content
+
+    async def versioned_answer(self, kind: Kind, request: Mapping[str, Any]) -> ModelAnswer:
+        """`answer`, with the model version that made it."""
         url = self.backtest_url if kind == "backtest" else self.url
         response = await self._post(url, orjson.dumps({"key": self._key, **request}))
         data = self._read(response)
@@ -174,7 +187,9 @@ class ModelClient:
             missing = [k for k in RESPONSE_KEYS if k not in data]
             if missing:
                 raise _unreadable(ValueError(f"response lacks {missing}"))
-        return response.content
+        return ModelAnswer(
+            response.content, response.headers.get(MODEL_VERSION_HEADER, UNKNOWN_VERSION)
+        )
 
     @property
     def backtest_url(self) -> str:

@@ -1,6 +1,7 @@
 """Sentences that keep the ticker page honest about what it shows: which components mean
-something for this series, and where a forecast does not start from today's price or has a
-band it cannot measure. Pure functions on the history and the forecast rows.
+something for this series, where a forecast does not start from today's price or has a band it
+cannot measure, and how wide today's band is against the usual one. Pure functions on the
+history and the forecast rows.
 """
 
 from __future__ import annotations
@@ -8,12 +9,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from tickercast import volatility
 
 YEARLY_MIN_DAYS = 730  # Prophet fits a yearly cycle from two years of history on
 COMPONENTS = ("trend", "weekly", "yearly")
 # A band narrower than this share of the last price all the way out has not been measured.
 NO_WIDTH = 1e-3
+# The calibrated band's volatility follows recent moves with this decay (the model's choice,
+# measured in `bench.bands`); "usual" is its median over the history, after the first
+# `SETTLING` sessions, where it still leans on its starting value.
+DECAY = 0.96
+SETTLING = 60
+WIDER, NARROWER = 1.25, 0.8
 
 
 def trading_days(dates: pd.DatetimeIndex, freq: str | None) -> bool:
@@ -47,9 +57,11 @@ def _largest(rows: Sequence[dict[str, Any]], key: str) -> float:
     return max(values, default=0.0)
 
 
-def forecast_notes(last_close: float, rows: Sequence[dict[str, Any]], n: int) -> list[str]:
+def forecast_notes(
+    last_close: float, rows: Sequence[dict[str, Any]], n: int, step: str = "trading day"
+) -> list[str]:
     """Where the forecast is not what a reader would assume: it jumps away from today's price,
-    or its band has no width."""
+    or its band has no width (`step`: what one step is called)."""
     notes: list[str] = []
     if not rows:
         return notes
@@ -59,9 +71,9 @@ def forecast_notes(last_close: float, rows: Sequence[dict[str, Any]], n: int) ->
         change = (yhat - last_close) / abs(last_close)
         way = "above" if change > 0 else "below"
         notes.append(
-            f"The forecast's first step ({yhat:.2f}) is {abs(change):.0%} {way} the last price "
-            f"({last_close:.2f}), outside its own band: it starts from the model's smoothed "
-            "fit, not from the last price."
+            f"The forecast for the first {step} ({yhat:.2f}) is {abs(change):.0%} {way} the last "
+            f"price ({last_close:.2f}), outside its own band: it starts from the model's "
+            "smoothed fit, not from the last price."
         )
     widths = [
         r["yhat_upper"] - r["yhat_lower"]
@@ -74,3 +86,28 @@ def forecast_notes(last_close: float, rows: Sequence[dict[str, Any]], n: int) ->
             "uncertainty, so it is unknown, not zero."
         )
     return notes
+
+
+def band_width_note(prices: Sequence[float], step: str = "session") -> str | None:
+    """How wide today's band is against the usual one, from the prices alone: the typical
+    one-step move now (exponentially weighted, as the calibrated band's) against its median
+    over these prices. None for prices that are not all positive or too few to say."""
+    y = np.asarray(prices, dtype=float)
+    y = y[~np.isnan(y)]
+    if len(y) < 2 * SETTLING or np.any(y <= 0):
+        return None
+    path = volatility.ewma_path(np.log(y), DECAY)
+    usual = float(np.median(path[SETTLING:]))
+    if not usual > 0:
+        return None
+    ratio = float(path[-1]) / usual
+    if ratio >= WIDER:
+        verdict = "The band is wider than usual: volatility has risen"
+    elif ratio <= NARROWER:
+        verdict = "The band is narrower than usual: the market has been calm"
+    else:
+        verdict = "The band is about as wide as usual"
+    return (
+        f"{verdict} (the typical move from one {step} to the next is {ratio:.1f}× its median "
+        f"over these {len(y)} {step}s)."
+    )

@@ -65,6 +65,13 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "The calibrated forecast needs at least 120 prices (400 below that: "
         "window=3m has 63); prophet needs 2.",
     },
+    "kind": {
+        "type": "string",
+        "enum": ["live", "replayed"],
+        "description": "The track record of forecasts shown (live) or of the pages replayed on "
+        "past days (`tickercast record`); by default live once any live forecast is scored.",
+    },
+    "limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
 }
 
 _NUMBER = {"type": ["number", "null"]}
@@ -96,6 +103,75 @@ FORECAST_ANSWER: dict[str, Any] = {
         "history": _HISTORY,
         "forecast": _FORECAST,
     },
+}
+
+
+_SCORES = {
+    "scored": {"type": "integer"},
+    "mase": _NUMBER,
+    "coverage": _NUMBER,
+    "interval_score": _NUMBER,
+}
+_RECORD_HEAD = {
+    "ticker": {"type": "string"},
+    "source": {"type": "string"},
+    "kind": {"type": "string", "enum": ["live", "replayed"]},
+    "method": {"type": "string"},
+    "interval_width": {"type": "number"},
+}
+RECORD_ANSWER: dict[str, Any] = {
+    "type": "object",
+    "required": [*_RECORD_HEAD, "forecasts", "first_as_of", "last_as_of", *_SCORES, "by_step"],
+    "properties": {
+        **_RECORD_HEAD,
+        "forecasts": {"type": "integer"},
+        "first_as_of": {"type": "string", "format": "date"},
+        "last_as_of": {"type": "string", "format": "date"},
+        **_SCORES,
+        "by_step": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["step", *_SCORES],
+                "properties": {"step": {"type": "integer"}, **_SCORES},
+            },
+        },
+        "sentence": {"type": "string"},
+        "by_month": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_STEP = ("ds", "yhat", "yhat_lower", "yhat_upper", "actual")
+RECORD_FORECASTS: dict[str, Any] = {
+    "type": "object",
+    "required": [*_RECORD_HEAD, "forecasts"],
+    "properties": {
+        **_RECORD_HEAD,
+        "forecasts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["as_of", "method", "window", "interval_width", "shown_first", "steps"],
+                "properties": {
+                    "as_of": {"type": "string", "format": "date"},
+                    "steps": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": list(_STEP),
+                            "properties": {
+                                k: {"type": "string"} if k == "ds" else _NUMBER for k in _STEP
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+_RECORD_ERRORS = {
+    "400": _error("A parameter is not one of its accepted values."),
+    "404": _error("No forecast of this ticker and method is kept yet."),
+    "503": _error("The track record's database is unavailable.", retry_after=True),
 }
 
 
@@ -159,6 +235,26 @@ def operations(max_rows: int) -> dict[tuple[str, str], dict[str, Any]]:
             "responses": {
                 "200": _json({"type": "object"}, "The backtest's folds, averages and summary."),
                 **_TICKER_ERRORS,
+            }
+        },
+        ("get", "/api/track-record/{ticker}"): {
+            "responses": {
+                "200": _json(
+                    RECORD_ANSWER,
+                    "The forecasts shown for the ticker, scored: MASE (our mean absolute error "
+                    "over the random walk's from the same day), coverage of the band, interval "
+                    "score, overall and by steps ahead.",
+                ),
+                **_RECORD_ERRORS,
+            }
+        },
+        ("get", "/api/track-record/{ticker}/forecasts"): {
+            "responses": {
+                "200": _json(
+                    RECORD_FORECASTS,
+                    "The stored forecasts, newest first; each step's actual is null until known.",
+                ),
+                **_RECORD_ERRORS,
             }
         },
         ("post", "/api/forecast"): {

@@ -17,49 +17,15 @@ import httpx
 import orjson
 import pandas as pd
 
-from tickercast.contract import response_frame
 from tickercast.data.base import PriceHistory, PriceProvider
 from tickercast.errors import TickercastError
-from tickercast.record.store import ShownForecast, Step
-from tickercast.web.forecasts import INTERVAL_WIDTH, PreparedForecast, model_series
+from tickercast.record.store import ShownForecast
+from tickercast.web.forecasts import PreparedForecast, model_series
+from tickercast.web.model_client import MODEL_VERSION_HEADER, UNKNOWN_VERSION, ModelAnswer
+from tickercast.web.recording import shown_forecast
 from tickercast.web.series import DEFAULT_HORIZON, DEFAULT_WINDOW, adjusted, usable
 
 log = logging.getLogger("tickercast.record")
-MODEL_VERSION_HEADER = "X-Model-Version"
-
-
-def shown_forecast(
-    ticker: str,
-    source: str,
-    kind: str,
-    series: pd.Series,
-    answer: Mapping[str, Any],
-    model_version: str,
-    method: str,
-    window: str | None,
-    interval_width: float = INTERVAL_WIDTH,
-) -> ShownForecast:
-    """The record's row of a forecast shown from `series` (its last price is `as_of`), given
-    the model's answer as it came over the wire."""
-    frame = response_frame(answer)
-    steps = tuple(
-        Step(pd.Timestamp(ds).date(), float(f), float(lo), float(up))
-        for ds, f, lo, up in zip(
-            frame["ds"], frame["yhat"], frame["yhat_lower"], frame["yhat_upper"], strict=True
-        )
-    )
-    return ShownForecast(
-        ticker=ticker,
-        source=source,
-        kind=kind,
-        as_of=pd.Timestamp(series.index[-1]).date(),
-        method=method,
-        model_version=model_version,
-        interval_width=interval_width,
-        last_price=float(series.iloc[-1]),
-        steps=steps,
-        window=window,
-    )
 
 
 def price_reader(providers: Mapping[str, PriceProvider]) -> Any:
@@ -114,17 +80,13 @@ async def replay(
                 resp.status_code,
             )
             continue
-        version = resp.headers.get(MODEL_VERSION_HEADER, "unknown")
-        out.append(
-            shown_forecast(
-                ticker,
-                source,
-                "replayed",
-                series,
-                orjson.loads(resp.content),
-                version,
-                method,
-                window,
-            )
-        )
+        version = resp.headers.get(MODEL_VERSION_HEADER, UNKNOWN_VERSION)
+        answer = ModelAnswer(resp.content, version)
+        data = {
+            "ticker": ticker,
+            "source": source,
+            "window": window,
+            **prepared.answer(answer.content),
+        }
+        out.append(shown_forecast(data, series.index[-1], prepared.last, answer, "replayed"))
     return out

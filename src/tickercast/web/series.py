@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tickercast.calendars import CALENDAR_FIRST_DATE
 from tickercast.contract import iso_dates
 from tickercast.errors import InvalidInput
 
@@ -213,5 +214,8 @@ def normalised(series: pd.Series) -> pd.Series:
 
 
 def guess_freq(dates: pd.DatetimeIndex) -> str | None:
-    """Trading sessions ("XNYS") for a weekday-only series; else let the model infer ("D")."""
+    """Trading sessions ("XNYS") for a weekday-only series that ends where the calendar has
+    sessions; else let the model infer ("D")."""
+    if len(dates) and dates.max() < CALENDAR_FIRST_DATE:
+        return None
     return "XNYS" if bool((dates.day_of_week < 5).all()) else None

@@ -24,13 +24,17 @@ Where the rows are silent, the optimum is not the answer. On a Monday-Friday his
 terms' Saturday and Sunday values, and how the level is shared between the offset m and the
 weekly terms, are directions of θ that move no fitted row (the null space of G); only the
 priors act there, and their exact optimum moves the level into the weekly terms, so every
-weekend forecast falls far below the prices (a third of them, or less). CmdStan's L-BFGS,
-started from Prophet's initial point, leaves those directions where they start: the data's
-curvature is many orders of magnitude above the priors', so it has converged long before they
-move. The solver does the same on purpose: θ is restricted to Prophet's initial point plus the
+weekend forecast falls far below the prices (to a tenth of them). CmdStan's L-BFGS, started
+from Prophet's initial point, leaves those directions where they start: the data's curvature
+is many orders of magnitude above the priors', so it has converged long before they move. The
+solver does the same on purpose: θ is restricted to Prophet's initial point plus the
 directions the rows pin (`silent_directions`: an eigenvector of G is silent when the rows pin
-it less than the weakest prior does), and is the exact optimum of the objective there. In the
-pinned directions, that is an optimum at least as good as CmdStan's.
+it less than the weakest prior does), and is the optimum of the objective there (to a part in
+10⁸: the restriction is a stiff quadratic term in the lasso, `Problem.hold`). In the pinned
+directions, that is an optimum at least as good as CmdStan's. With `hold="seasonality"` (the
+calibrated forecast's fit) the seasonal coefficients' part of the silent directions stays at
+Prophet's initial zero instead, and the trend's offset carries the level: a silent weekday sits
+at the level of the others.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ SIGMA_PRIOR_SD = 0.5
 # least-squares σ², by this factor; below it (or below G's rounding), the direction is silent.
 PINNED_OVER_PRIOR = 1.0
 ROUNDING = 1e-10
+INVERSE_ITERATIONS = 6  # each shrinks what the pinned directions leave by 10³ or more
 
 # What stays at Prophet's initial point in the silent directions: θ's own component there (as
 # CmdStan's L-BFGS leaves it: Prophet's answer), or the seasonal coefficients' (zero, so the
@@ -144,14 +149,22 @@ def silent_directions(
     """Orthonormal columns spanning the directions of θ the rows do not pin: eigenvectors of
     G = ZᵀZ whose curvature is below rounding, or below the weakest prior's at the σ² of the
     least-squares fit (the smallest σ² the optimum can have: there the rows say less than the
-    priors do)."""
-    curvature, vectors = np.linalg.eigh(gram)
+    priors do).
+
+    The eigenvalues come from LAPACK; the few eigenvectors by inverse iteration on G shifted
+    by the rounding level (a handful of small solves): LAPACK's symmetric eigenvectors cost
+    tens of milliseconds under a multi-threaded BLAS on a busy machine, the solves do not."""
+    curvature = np.linalg.eigvalsh(gram)
     rounding = ROUNDING * max(float(curvature[-1]), 0.0)
-    fitted = curvature > rounding
-    projections = vectors[:, fitted].T @ zty
-    v = _root(max(yty - float(projections @ (projections / curvature[fitted])), 0.0), rows)
+    shifted = gram + np.diag(np.full(len(gram), max(rounding, 1e-300)))
+    # σ² of least squares; b = Zᵀy has nothing in G's null space, so the shift barely shows
+    v = _root(max(yty - float(zty @ _solve(shifted, zty)), 0.0), rows)
     weakest_prior = float(ridge[ridge > 0].min())
-    return vectors[:, curvature <= max(rounding, PINNED_OVER_PRIOR * v * weakest_prior)]
+    count = int(np.sum(curvature <= max(rounding, PINNED_OVER_PRIOR * v * weakest_prior)))
+    block = np.random.default_rng(0).standard_normal((len(gram), count))
+    for _ in range(INVERSE_ITERATIONS if count else 0):
+        block = np.linalg.qr(_solve(shifted, block))[0]
+    return block
 
 
 def seasonal_part(silent: np.ndarray, n_changepoints: int) -> np.ndarray:

@@ -566,7 +566,7 @@
       const s = data.scores[l[0]].overall;
       return cells(document.createElement("tr"), [
         l[1], ratio(s.relative_mae), money(s.mae), pct(s.coverage), money(s.band_width),
-        pct(s.direction_hit_rate),
+        ratio(s.interval_score_ratio), pct(s.direction_hit_rate),
       ]);
     }));
     table.hidden = false;

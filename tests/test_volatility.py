@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tickercast.model import volatility
+from tickercast import volatility
 from tickercast.model.band import change_spread
 
 
@@ -68,3 +68,12 @@ def test_the_weighted_estimate_follows_a_storm_within_weeks() -> None:
     values = np.cumsum(moves)
     assert change_spread(values, 250) < 0.015
     assert volatility.ewma(values, 0.96) > 0.02
+
+
+def test_the_path_ends_at_the_estimate_and_follows_each_change() -> None:
+    values = np.array([0.0, 1.0, math.nan, 3.0, 3.0])  # changes 1, 2, 0; mean square 5/3
+    path = volatility.ewma_path(values, 0.5)
+    first = 0.5 * 5 / 3 + 0.5
+    np.testing.assert_allclose(path**2, [first, 0.5 * first + 2, 0.25 * first + 1])
+    assert path[-1] == volatility.ewma(values, 0.5)
+    assert len(volatility.ewma_path(np.array([1.0]), 0.9)) == 0

@@ -1,5 +1,5 @@
 """How much a series moves in one step, following the market's mood: the volatility estimate
-behind the calibrated band.
+behind the calibrated band, and the web app's word on whether today's band is wider than usual.
 
 The plain estimate (`band.change_spread`, the standard deviation of the last 250 changes, each
 weighted alike) is slow to notice a new regime: a calm stretch after a storm keeps a wide band
@@ -10,7 +10,8 @@ observed values (log prices for the calibrated forecast):
   the change `j` steps back weighs `(1 - decay) * decay**j`, so the estimate follows the
   market's mood within weeks (half its weight lies on the last `log(0.5) / log(decay)` changes).
   It starts from the mean square of all the changes it is given, which weighs nothing after a
-  few hundred steps.
+  few hundred steps. `ewma_path` gives it after every change: how wide a band was at each
+  point of the history, to tell today's from the usual.
 
 `horizon_volatility` turns a one-step estimate into the per-step spread used by a band that
 widens with the square root of the step: with `reversion < 1` the variance expected `k` steps
@@ -20,25 +21,27 @@ forecast of a GARCH(1,1) model), so a storm is not assumed to last for the whole
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 
-def ewma(values: np.ndarray, decay: float) -> float:
-    """Exponentially weighted root mean square of the one-step changes (newest weighs most)."""
+def ewma_path(values: np.ndarray, decay: float) -> np.ndarray:
+    """The exponentially weighted root mean square of the one-step changes after each change,
+    oldest first: `v = decay * v + (1 - decay) * change**2` from the mean square of them all."""
     if not 0 < decay < 1:
         raise ValueError(f"decay must lie between 0 and 1, not {decay}")
-    moves = np.diff(values[~np.isnan(values)])
-    if len(moves) == 0:
-        return 0.0
-    squares = moves**2
-    ages = np.arange(len(moves) - 1, -1, -1)
-    # The recursion v_t = decay * v_{t-1} + (1 - decay) * r_t**2 from v_0 = mean square,
-    # summed in closed form (its weights underflow to 0, never overflow).
-    variance = (1 - decay) * float(np.dot(decay**ages, squares))
-    variance += decay ** len(moves) * float(np.mean(squares))
-    return math.sqrt(variance)
+    squares = np.diff(values[~np.isnan(values)]) ** 2
+    variance = float(np.mean(squares)) if len(squares) else 0.0
+    path = np.empty(len(squares))
+    for i, square in enumerate(squares):
+        variance = decay * variance + (1 - decay) * square
+        path[i] = variance
+    return np.sqrt(path)
+
+
+def ewma(values: np.ndarray, decay: float) -> float:
+    """The exponentially weighted estimate now (newest changes weigh most); 0 with no change."""
+    path = ewma_path(values, decay)
+    return float(path[-1]) if len(path) else 0.0
 
 
 def horizon_volatility(

@@ -1,0 +1,181 @@
+"""The track record in the web app: what the API shows is kept (once, with its views and the
+model's version), uploads are not; the record's API and page; with the database down, forecasts
+are served as before and the record says it is unavailable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.web import fakes
+from tests.web.conftest import MakeClient
+from tickercast.processes import free_port
+from tickercast.record import db, scorer
+from tickercast.record.tables import forecast_steps, forecast_views, forecasts
+
+
+def record_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'record.sqlite3'}"
+
+
+def stored(url: str) -> list[dict]:
+    engine = db.open_engine(url)
+    query = select(forecasts, forecast_views.c.views).select_from(
+        forecasts.outerjoin(forecast_views)
+    )
+    with engine.connect() as connection:
+        rows = [dict(r._mapping) for r in connection.execute(query)]
+        steps = connection.execute(select(forecast_steps).order_by("step")).all()
+    engine.dispose()
+    for row in rows:
+        row["steps"] = [s for s in steps if s.forecast_id == row["id"]]
+    return rows
+
+
+def show_and_close(client: TestClient, *paths: str) -> list[dict]:
+    answers = []
+    for path in paths:
+        resp = client.get(path)
+        assert resp.status_code == 200, resp.text
+        answers.append(resp.json())
+    client.__exit__(None, None, None)  # the app stops: what is pending is written
+    return answers
+
+
+def test_a_forecast_shown_is_kept_once_with_its_views_and_model_version(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    url = record_url(tmp_path)
+    client = make_client(database_url=url)
+    first, again, other = show_and_close(
+        client, "/api/forecast/ACME", "/api/forecast/ACME", "/api/forecast/ACME?method=prophet"
+    )
+    rows = stored(url)
+    assert [(r["ticker"], r["method"], r["views"]) for r in rows] == [
+        ("ACME", "calibrated", 2),
+        ("ACME", "prophet", 1),
+    ]
+    row = rows[0]
+    assert (row["source"], row["kind"], row["model_version"]) == (
+        "fake",
+        "live",
+        fakes.FAKE_VERSION,
+    )
+    assert row["as_of"].isoformat() == first["history"][-1]["ds"]
+    assert row["last_price"] == pytest.approx(first["history"][-1]["close"])
+    assert row["horizon"] == len(first["forecast"]) == first["periods"]
+    assert [(s.ds.isoformat(), s.yhat, s.yhat_lower) for s in row["steps"]] == [
+        (f["ds"], f["yhat"], f["yhat_lower"]) for f in first["forecast"]
+    ]
+
+
+def test_uploaded_series_are_not_kept(make_client: MakeClient, tmp_path: Path) -> None:
+    url = record_url(tmp_path)
+    client = make_client(database_url=url)
+    days = [str(d.date()) for d in fakes.sessions(130)]
+    body = {"name": "mine", "ds": days, "y": list(np.linspace(10, 20, 130)), "periods": 5}
+    assert client.post("/api/forecast", json=body).status_code == 200
+    client.__exit__(None, None, None)
+    assert stored(url) == []
+
+
+def scored_record(url: str, client: TestClient) -> None:
+    """Scores for what `client` showed, as if the prices had gone on along the forecast."""
+    engine = db.open_engine(url)
+    (row,) = stored(url)
+    days = pd.DatetimeIndex([row["as_of"]] + [s.ds for s in row["steps"]])
+    prices = pd.Series([row["last_price"]] + [s.yhat + 1.0 for s in row["steps"]], index=days)
+    scorer.score(engine, lambda t, s: prices, dt.date(2100, 1, 1))
+    engine.dispose()
+
+
+def test_the_record_api_says_what_was_shown_and_how_it_did(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    url = record_url(tmp_path)
+    show_and_close(make_client(database_url=url), "/api/forecast/ACME?periods=5")
+    client = make_client(database_url=url)
+    assert client.get("/api/track-record/ACME").status_code == 404  # not scored yet
+    scored_record(url, client)
+    resp = client.get("/api/track-record/acme?method=calibrated")
+    assert resp.status_code == 200, resp.text
+    record = resp.json()
+    assert {k: record[k] for k in ("ticker", "source", "kind", "method", "forecasts")} == {
+        "ticker": "ACME",
+        "source": "fake",
+        "kind": "live",
+        "method": "calibrated",
+        "forecasts": 1,
+    }
+    assert record["scored"] == 5 and record["coverage"] == 1.0  # 1 off, inside a band of ±5
+    assert [s["step"] for s in record["by_step"]] == [1, 2, 3, 4, 5]
+    assert record["sentence"].startswith(
+        f"Forecasts shown here for ACME since {record['first_as_of']}: 5 prices scored, errors "
+    )
+    assert record["sentence"].endswith("the 80% band held 100%.")
+    listed = client.get("/api/track-record/ACME/forecasts?limit=1").json()
+    (one,) = listed["forecasts"]
+    assert one["window"] == "2y" and one["shown_first"] is not None
+    assert [s["actual"] is not None for s in one["steps"]] == [True] * 5
+    assert client.get("/api/track-record/ACME?kind=replayed").status_code == 404
+    page = client.get("/track-record")
+    assert (
+        page.status_code == 200 and 'href="/t/ACME?source=fake&amp;method=calibrated"' in page.text
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?kind=guessed", "kind must be one of live, replayed"),
+        ("?method=oracle", "method must be one of"),
+        ("/forecasts?limit=0", "limit must be between 1 and 500"),
+        ("/forecasts?limit=many", "limit must be a whole number"),
+    ],
+)
+def test_the_record_api_refuses_what_it_cannot_answer(
+    client: TestClient, query: str, message: str
+) -> None:
+    resp = client.get(f"/api/track-record/ACME{query}")
+    assert resp.status_code == 400
+    assert message in resp.json()["message"]
+
+
+def test_with_the_database_down_forecasts_are_served_and_the_record_is_unavailable(
+    make_client: MakeClient,
+) -> None:
+    down = f"postgresql://postgres@127.0.0.1:{free_port()}/record"
+    client = make_client(database_url=down)
+    assert client.get("/api/forecast/ACME").status_code == 200
+    resp = client.get("/api/track-record/ACME")
+    assert resp.status_code == 503
+    assert resp.json()["message"].startswith("The track record is unavailable")
+    assert resp.headers["Retry-After"]
+    page = client.get("/track-record")
+    assert page.status_code == 200 and "record-unavailable" in page.text
+    ticker_page = client.get("/t/ACME")
+    assert ticker_page.status_code == 200 and 'id="track-record"' in ticker_page.text
+
+
+def test_metrics_count_what_the_record_stored(make_client: MakeClient, tmp_path: Path) -> None:
+    client = make_client(database_url=record_url(tmp_path))
+    for _ in range(3):
+        client.get("/api/forecast/ACME")
+    client.get("/api/forecast/BOLT")
+    stored_line = "tickercast_web_record_forecasts_stored_total 2.0"
+    deadline = time.monotonic() + 10
+    while stored_line not in (text := client.get("/metrics").text):  # the writer's next round
+        assert time.monotonic() < deadline, text
+        time.sleep(0.05)
+    assert "tickercast_web_record_views_stored_total 4.0" in text
+    assert "tickercast_web_record_buffered 0.0" in text
+    assert "tickercast_web_record_dropped_total 0.0" in text
+    assert "tickercast_web_record_steps_scored 0.0" in text
+    assert "tickercast_web_record_up 1.0" in text
