@@ -103,9 +103,18 @@ def test_an_unknown_symbol_is_answered_within_the_budget(provider_with, yahoo: Y
     # A source that does not answer at all costs the budget, not its own timeout.
     yahoo.stall("IBM", 3)
     book.budget = 0.5
-    started = time.monotonic()
-    assert run(book.answer("IBM")).history.provider == "embedded"
-    assert time.monotonic() - started < 1.5
+
+    async def twice() -> list[float]:
+        took = []
+        for _ in range(2):
+            started = time.monotonic()
+            assert (await book.answer("IBM")).history.provider == "embedded"
+            took.append(time.monotonic() - started)
+        return took
+
+    first, second = run(twice())  # one event loop: the fetch in flight belongs to it
+    assert first < 1.5
+    assert second < 0.3  # a fetch already late for a page is not waited for again
 
 
 def test_search_by_name_online_and_offline(book: PriceBook):

@@ -136,6 +136,7 @@ class PriceBook:
         self._observe = observe or (lambda name, outcome: None)
         self.last_outcome: dict[str, str] = {}  # source -> its last fetch's outcome, here
         self._flights: dict[str, asyncio.Future[bytes]] = {}
+        self._flight_started: dict[str, float] = {}  # when each fetch in flight began
         self._threads = anyio.CapacityLimiter(PROVIDER_THREADS)
 
     def label(self, name: str) -> str:
@@ -221,7 +222,11 @@ class PriceBook:
         if flight is None:
             flight = asyncio.ensure_future(self._fetch(name, symbol, key))
             self._flights[key] = flight
+            self._flight_started[key] = time.monotonic()
             flight.add_done_callback(lambda _: self._flights.pop(key, None))
+        elif time.monotonic() - self._flight_started[key] > self.budget:
+            # Already late for another page: no page waits for it again (it is kept once in).
+            raise ProviderError(f"{self.label(name)} did not answer in time")
         raw = await asyncio.shield(flight)
         return _decoded(raw)
 
