@@ -47,7 +47,7 @@ def test_refuses_to_start_and_says_which_setting(
 
 def test_gunicorn_options() -> None:
     options = gunicorn_options("0.0.0.0", 8123, 3, 90.0)
-    assert options["worker_class"] == "uvicorn_worker.UvicornWorker"
+    assert options["worker_class"] == "tickercast.serving.Worker"
     assert options["control_socket_disable"] is True and "preload_app" not in options
     assert (options["bind"], options["workers"], options["timeout"]) == ("0.0.0.0:8123", 3, 90)
     assert "max_requests" not in options  # RetireAfter does it without resetting connections
@@ -56,6 +56,8 @@ def test_gunicorn_options() -> None:
 
 def test_retire_after_closes_each_connection_then_stops_the_worker() -> None:
     stops: list[float] = []
+    calls: list[int] = []
+    refusing: list[int] = []  # the request at which the worker stopped accepting
 
     async def app(scope: object, receive: object, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -63,9 +65,16 @@ def test_retire_after_closes_each_connection_then_stops_the_worker() -> None:
 
     async def scenario() -> list[bool]:
         loop = asyncio.get_running_loop()
-        retire = RetireAfter(app, limit=3, grace=0.05, stop=lambda: stops.append(loop.time()))
+        retire = RetireAfter(
+            app,
+            limit=3,
+            grace=0.05,
+            stop=lambda: stops.append(loop.time()),
+            stop_accepting=lambda: refusing.append(len(calls)),
+        )
         closes = []
         for _ in range(5):
+            calls.append(1)
             sent: list[dict[str, Any]] = []
 
             async def send(message: dict[str, Any], into: list[dict[str, Any]] = sent) -> None:
@@ -79,6 +88,7 @@ def test_retire_after_closes_each_connection_then_stops_the_worker() -> None:
 
     assert asyncio.run(scenario()) == [False, False, True, True, True]
     assert len(stops) == 1
+    assert refusing == [3]  # at once, on the request that reached the limit, and only then
 
 
 def test_only_the_creator_removes_an_owned_folder() -> None:

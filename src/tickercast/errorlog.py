@@ -62,13 +62,14 @@ class UnexpectedErrors:
 
 
 class ContainUnexpected:
-    """ASGI middleware: an exception that escapes the app becomes `answer`, reported once."""
+    """ASGI middleware: an exception that escapes the app becomes `answer(scope)` (an ASGI
+    app: the service's generic 500 for that request), reported once. Both services use it."""
 
     def __init__(
         self,
         app: ASGIApp,
         errors: UnexpectedErrors,
-        answer: Callable[[], Any],
+        answer: Callable[[Scope], Any],
     ) -> None:
         self.app = app
         self.errors = errors
@@ -91,4 +92,4 @@ class ContainUnexpected:
         except Exception as exc:
             self.errors.report(f"{scope.get('method')} {scope.get('path')}", exc)
             if not started:
-                await self.answer()(scope, receive, send)
+                await self.answer(scope)(scope, receive, send)

@@ -21,25 +21,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def port_in_use(host: str, port: int) -> bool:
-    """Whether something already listens on `host:port` (so a server could not bind it)."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind
-        try:
-            s.bind((host, port))
-        except OSError:
-            return True
-    return False
-
-
-def port_taken_message(host: str, port: int) -> str:
-    other = 8001 if port != 8001 else 8002
-    return (
-        f"port {port} on {host} is in use (another server listens there); pick another, "
-        f"e.g. `make run PORT={other}` or `--port {other}`"
-    )
-
-
 def wait_ready(
     url: str, process: subprocess.Popen[bytes], what: str, timeout: float, in_a_row: int = 1
 ) -> None:

@@ -10,15 +10,19 @@ import os
 import random
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import uvicorn
 from fastapi import Request
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
+from uvicorn_worker import UvicornWorker
 
 from tickercast import logs
 from tickercast.errors import RequestTooLarge
@@ -29,7 +33,26 @@ if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 S = TypeVar("S", bound=BaseSettings)
-KEEP_ALIVE = 5.0  # uvicorn's default: seconds an idle kept-alive connection stays open
+KEEP_ALIVE = 2  # seconds an idle kept-alive connection stays open (gunicorn's default)
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on `host:port` (so a server could not bind it)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def port_taken_message(host: str, port: int) -> str:
+    other = 8001 if port != 8001 else 8002
+    return (
+        f"port {port} on {host} is in use (another server listens there); pick another, "
+        f"e.g. `make run PORT={other}` or `--port {other}`"
+    )
 
 
 def load_settings(cls: type[S], program: str, hint: str, **overrides: Any) -> S | None:
@@ -60,13 +83,39 @@ def gunicorn_options(host: str, port: int, workers: int, timeout: float) -> dict
     return {
         "bind": f"{host}:{port}",
         "workers": max(1, workers),
-        "worker_class": "uvicorn_worker.UvicornWorker",
+        "worker_class": "tickercast.serving.Worker",
         "control_socket_disable": True,
         "logger_class": "tickercast.logs.GunicornLogger",
         "timeout": int(timeout),
+        "keepalive": KEEP_ALIVE,
         "graceful_timeout": 20,
         "child_exit": forget_worker_metrics,
     }
+
+
+class Worker(UvicornWorker):
+    """uvicorn's gunicorn worker, with its server kept where `stop_accepting` finds it."""
+
+    async def _serve(self) -> None:
+        # As uvicorn_worker's own, but the server is remembered before it starts serving.
+        self.config.app = self.wsgi
+        server = uvicorn.Server(config=self.config)
+        _SERVERS.append(server)
+        self._install_sigquit_handler()
+        await server.serve(sockets=self.sockets)
+        if not server.started:
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
+
+
+_SERVERS: list[uvicorn.Server] = []  # this worker's (one, under gunicorn; none in tests)
+
+
+def stop_accepting() -> None:
+    """This worker takes no new connection: its listening sockets close here (the other
+    workers' and the master's stay open, so a new connection goes to another worker)."""
+    for server in _SERVERS:
+        for listening in getattr(server, "servers", []):
+            listening.close()
 
 
 class RetireAfter:
@@ -74,10 +123,12 @@ class RetireAfter:
 
     gunicorn's `max_requests` closes the worker's kept-alive connections at once, and a client
     that was sending its next request on one sees the connection reset. Here, once `limit`
-    requests have come in, every answer says `Connection: close` (the client opens a new
-    connection, which any worker may take), and `grace` seconds later, when every connection
+    requests have come in, the worker stops accepting connections at once (`stop_accepting`:
+    any other worker takes the next), every answer from then on says `Connection: close` (the
+    client opens a new connection elsewhere), and `grace` seconds later, when every connection
     has had its last answer or its keep-alive has run out, the worker asks itself to stop
-    (SIGTERM: it finishes what it is serving, and the master starts a fresh one).
+    (SIGTERM: it finishes what it is serving, and the master starts a fresh one). So no
+    connection is accepted, or kept open, in its last instant only to be closed unanswered.
     """
 
     def __init__(
@@ -86,6 +137,7 @@ class RetireAfter:
         limit: int,
         grace: float = KEEP_ALIVE + 1.0,
         stop: Callable[[], None] | None = None,
+        stop_accepting: Callable[[], None] = stop_accepting,
     ) -> None:
         self.app = app
         self.limit = limit
@@ -93,6 +145,7 @@ class RetireAfter:
         self.count = 0
         self.retiring = False
         self._stop = stop or (lambda: os.kill(os.getpid(), signal.SIGTERM))
+        self._stop_accepting = stop_accepting
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -101,13 +154,13 @@ class RetireAfter:
         self.count += 1
         if self.count >= self.limit and not self.retiring:
             self.retiring = True
+            self._stop_accepting()
             asyncio.get_running_loop().call_later(self.grace, self._stop)
-        if not self.retiring:
-            await self.app(scope, receive, send)
-            return
 
         async def closing(message: Any) -> None:
-            if message["type"] == "http.response.start":
+            # Decided when the answer starts: one that began before the worker retired ends
+            # its connection too, so no request can come on it after the worker has gone.
+            if message["type"] == "http.response.start" and self.retiring:
                 headers = [
                     (k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"
                 ]

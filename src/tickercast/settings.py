@@ -11,6 +11,8 @@ import os
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tickercast.networks import parse_networks
+
 # The track record's database when DATABASE_URL is unset: a SQLite file in the working folder.
 DEFAULT_DATABASE_URL = "sqlite:///tickercast-record.sqlite3"
 
@@ -91,8 +93,6 @@ class ModelSettings(_Base):
     @field_validator("model_trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, value: str | None) -> str | None:
-        from tickercast.model.callers import parse_networks
-
         parse_networks(value or "")  # ValueError names the entry that is not an address
         return value
 

@@ -11,7 +11,8 @@ import pytest
 from tests.loop import run
 from tests.model.test_api import GOOD, KEY, settings
 from tickercast.model.api import create_app
-from tickercast.model.callers import client_address, parse_networks
+from tickercast.model.callers import client_address
+from tickercast.networks import parse_networks
 
 WRONG = {**GOOD, "key": "guess"}
 PROXY = "10.0.0.2"

@@ -267,12 +267,17 @@ def test_every_api_error_has_the_one_shape(
         assert resp.headers["retry-after"].isdigit()
 
 
-def test_unexpected_errors_stay_generic(make_client: MakeClient, fake_model) -> None:
+def test_unexpected_errors_stay_generic(make_client: MakeClient, fake_model, caplog) -> None:
     client = make_client()
-    fake_model.script = [lambda r: (_ for _ in ()).throw(RuntimeError("secret detail"))]
-    resp = client.get("/api/forecast/ACME")
-    assert resp.status_code == 500
-    assert resp.json() == {"message": "Internal error; the details are in the service log."}
+    fake_model.script = [lambda r: (_ for _ in ()).throw(RuntimeError("secret detail"))] * 2
+    for _ in range(2):
+        resp = client.get("/api/forecast/ACME")
+        assert resp.status_code == 500
+        assert resp.json() == {"message": "Internal error; the details are in the service log."}
+    reports = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    # Logged once per error, the first with its traceback, the next in one line.
+    assert len(reports) == 2 and all("RuntimeError" in r for r in reports)
+    assert "Traceback" not in reports[1] and "(2 of this kind)" in reports[1]
 
 
 def test_steps_are_trading_days_for_tickers_and_days_for_calendar_day_uploads(client) -> None:

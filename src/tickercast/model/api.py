@@ -30,12 +30,13 @@ from tickercast.errorlog import ContainUnexpected, UnexpectedErrors
 from tickercast.errors import InvalidKey, TickercastError, error_body
 from tickercast.logs import RequestLog
 from tickercast.lru import LRU
-from tickercast.model.callers import FailedKeys, client_address, parse_networks
+from tickercast.model.callers import FailedKeys, client_address
 from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.metrics import Metrics
 from tickercast.model.openapi import BACKTEST_OPENAPI, FORECAST_OPENAPI, NOT_READY_OPENAPI
 from tickercast.model.pipeline import Answer, Pipeline
 from tickercast.model.slots import FitGate
+from tickercast.networks import parse_networks
 from tickercast.ratelimit import RateLimit
 from tickercast.serving import read_body
 from tickercast.settings import ModelSettings
@@ -141,7 +142,7 @@ def create_app(
     unexpected = UnexpectedErrors(log)
 
     app.add_middleware(
-        ContainUnexpected, errors=unexpected, answer=lambda: error_response(TickercastError())
+        ContainUnexpected, errors=unexpected, answer=lambda scope: error_response(TickercastError())
     )
 
     pipeline = Pipeline(

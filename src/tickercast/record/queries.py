@@ -63,7 +63,7 @@ def summary(
     kind: str | None = None,
 ) -> dict[str, Any] | None:
     """`GET /api/track-record/{ticker}`: the record's scores overall and by step (None: no
-    forecast of this ticker and method is stored, or none scored yet)."""
+    forecast of this ticker and method has reached the totals yet: the scorer puts it there)."""
     group = _group(engine, ticker, source, kind, method)
     if group is None:
         return None

@@ -32,6 +32,7 @@ from tickercast.cache import SharedCache, bytes_lru
 from tickercast.data.base import PriceProvider
 from tickercast.data.prices import PriceBook
 from tickercast.data.registry import build_providers
+from tickercast.errorlog import ContainUnexpected, UnexpectedErrors
 from tickercast.errors import InvalidInput, NotFound, TickercastError, error_body, sentence
 from tickercast.logs import RequestLog
 from tickercast.record.buffer import Recorder, RecordMetrics
@@ -160,7 +161,7 @@ def create_app(
                 status_code=exc.status,
                 headers=headers,
             )
-        # Also on the answers to unexpected errors, which bypass the middleware.
+        # Also on the answers to unexpected errors, which come from outside the routes.
         add_security_headers(response.headers)
         return response
 
@@ -183,11 +184,12 @@ def create_app(
         error.status = exc.status_code
         return error_response(request, error, exc.headers)  # e.g. Allow on a 405
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(request, TickercastError())
-
+    # Anything else: a generic 500, reported once per kind (the model service's policy too).
+    app.add_middleware(
+        ContainUnexpected,
+        errors=UnexpectedErrors(log),
+        answer=lambda scope: error_response(Request(scope), TickercastError()),
+    )
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
     app.add_middleware(RequestLog, requests=metrics.requests, seconds=metrics.request_seconds)
 

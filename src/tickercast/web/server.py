@@ -9,8 +9,14 @@ import sys
 
 from fastapi import FastAPI
 
-from tickercast.processes import port_in_use, port_taken_message
-from tickercast.serving import configure_logging, gunicorn_options, load_settings, run_gunicorn
+from tickercast.serving import (
+    configure_logging,
+    gunicorn_options,
+    load_settings,
+    port_in_use,
+    port_taken_message,
+    run_gunicorn,
+)
 from tickercast.settings import WebSettings
 
 HINT = (
