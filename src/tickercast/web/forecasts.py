@@ -22,6 +22,7 @@ import orjson
 import pandas as pd
 
 from tickercast.cache import SharedCache
+from tickercast.calendars import step_word
 from tickercast.contract import Limits, iso_dates, parse_request
 from tickercast.data.base import PriceHistory
 from tickercast.data.prices import PriceBook
@@ -113,7 +114,7 @@ class PreparedForecast:
             "periods": periods,
             "interval_width": INTERVAL_WIDTH,
             "band_label": band_label(INTERVAL_WIDTH, None),
-            "step": backtest.step_word(freq),
+            "step": step_word(freq),
             "history": history_rows(series, ds),
         }
         request = model_request(ds, y, freq, INTERVAL_WIDTH, method, periods=periods)
@@ -152,7 +153,7 @@ class Forecaster:
         metrics: WebMetrics,
         answers: SharedCache,
         answer_ttl: float,
-        max_rows: int = 20_000,
+        max_rows: int,
     ) -> None:
         self.prices = prices
         self.model = model
