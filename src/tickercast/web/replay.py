@@ -23,7 +23,7 @@ from tickercast.record.store import ShownForecast
 from tickercast.web.forecasts import MARKET_FREQ, TICKER_UNIT, PreparedForecast
 from tickercast.web.model_client import MODEL_VERSION_HEADER, UNKNOWN_VERSION, ModelAnswer
 from tickercast.web.recording import shown_forecast
-from tickercast.web.series import DEFAULT_HORIZON, DEFAULT_WINDOW, adjusted, in_window, usable
+from tickercast.web.series import DEFAULT_WINDOW, PAGE_HORIZON, adjusted, in_window, usable
 
 log = logging.getLogger("tickercast.record")
 
@@ -67,7 +67,7 @@ async def replay(
     frame: pd.DataFrame,
     days: Sequence[int],
     method: str,
-    horizon: int = DEFAULT_HORIZON,
+    horizon: int = PAGE_HORIZON,
     window: str = DEFAULT_WINDOW,
 ) -> list[ShownForecast]:
     """The forecasts the ticker page would have shown on each day (a position in `frame`),
