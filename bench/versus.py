@@ -2,10 +2,11 @@
 on one web worker over the mock model, 16 and 64 users, the two versions taking turns (so a
 busier stretch of the machine falls on both), with the ratio of answers per second.
 
-    python -m bench.versus REV [--seconds 10] [--rounds 2]
+    python -m bench.versus REV [--now REV2] [--seconds 10] [--rounds 2]
 
 The reference is `git archive REV src` unpacked in a temporary folder and put first on the
-web process's PYTHONPATH; both run on this environment's packages and the same model service.
+web process's PYTHONPATH; "now" is the working tree, or REV2 the same way. Both run on this
+environment's packages and the same model service.
 """
 
 from __future__ import annotations
@@ -43,11 +44,19 @@ def reference_source(revision: str) -> Iterator[Path]:
         yield Path(folder) / "src"
 
 
-def run(revision: str, seconds: float, rounds: int) -> list[tuple[str, int, list[Row]]]:
+def run(
+    revision: str, now: str | None, seconds: float, rounds: int
+) -> list[tuple[str, int, list[Row]]]:
     """For each version and number of users, one row per round."""
     rows: dict[tuple[str, int], list[Row]] = defaultdict(list)
-    with reference_source(revision) as source, model(1, mock=True, **STEADY) as mock:
-        versions = {f"reference {revision}": {"PYTHONPATH": str(source)}, "now": {}}
+    with contextlib.ExitStack() as stack:
+        source = stack.enter_context(reference_source(revision))
+        versions = {f"reference {revision}": {"PYTHONPATH": str(source)}}
+        if now is None:
+            versions["now"] = {}
+        else:
+            versions[f"now {now}"] = {"PYTHONPATH": str(stack.enter_context(reference_source(now)))}
+        mock = stack.enter_context(model(1, mock=True, **STEADY))
         for round_ in range(rounds):
             for name, env in versions.items():
                 with web(mock.url, 1, **STEADY, **env) as site:
@@ -95,11 +104,12 @@ def render(results: list[tuple[str, int, list[Row]]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.versus", description=__doc__)
     parser.add_argument("revision", help="the reference: a commit, branch or tag")
+    parser.add_argument("--now", default=None, help="a revision instead of the working tree")
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per load case")
     parser.add_argument("--rounds", type=int, default=2, help="turns each version takes")
     args = parser.parse_args(argv)
     log(f"web app now against {args.revision}: {args.rounds} rounds of {args.seconds:g} s")
-    print(render(run(args.revision, args.seconds, args.rounds)))
+    print(render(run(args.revision, args.now, args.seconds, args.rounds)))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from bench import floor, procs, report, timing  # noqa: F401  (they import cleanly)
 from bench.cases import check_rows
 from bench.data import Windows, load_series, request_body
@@ -9,6 +10,7 @@ from bench.reference import app
 from starlette.testclient import TestClient
 
 
+@pytest.mark.slow  # the reference service fits real Prophet
 def test_reference_service_answers_a_tiny_series_in_the_original_shape() -> None:
     series = load_series()
     windows = Windows(series)

@@ -96,6 +96,7 @@ def test_sigterm_lets_the_model_service_finish_the_fits_in_flight() -> None:
 
         def ask(periods: int) -> httpx.Response:
             body = request_body("AAPL", 1_000, MODEL_KEYS[0], periods=periods, freq="B")
+            body["engine"] = "cmdstan"  # fits long enough to be in flight when SIGTERM lands
             return httpx.post(model.url + "/", content=orjson.dumps(body), timeout=120)
 
         with ThreadPoolExecutor(sent) as pool:

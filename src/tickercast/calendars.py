@@ -20,6 +20,14 @@ _broken: set[str] = set()
 CALENDAR_FIRST_DATE = pd.Timestamp("1990-01-01")
 
 
+def step_word(freq: str | None) -> str:
+    """What one step of `freq` is called in everything a person reads: a calendar day (also
+    what the model infers without a `freq`), a weekday, or a trading day of an exchange."""
+    if freq in (None, "D"):
+        return "day"
+    return "weekday" if freq == "B" else "trading day"
+
+
 @functools.cache
 def calendar_names() -> frozenset[str]:
     return frozenset(xcals.get_calendar_names(include_aliases=True))

@@ -56,14 +56,14 @@ LAST_DATE = pd.Timestamp("2199-12-31")
 # nanoseconds from the first date, which overflows at about 292 years.
 LONGEST_SPAN_YEARS = 290
 # `method`: "prophet" answers as the original service did; "calibrated" is the recommended one.
-DEFAULT_METHOD = "prophet"
+DEFAULT_METHOD = "prophet"  # on the wire (pages show web.series.PAGE_METHOD)
 METHODS: tuple[str, ...] = (DEFAULT_METHOD, "calibrated")
 # `engine`: which fit engine runs Prophet's model; absent, the fast one (model/engine.py).
 ENGINES: tuple[str, ...] = ("cmdstan", "fast")
 # Fewest usable rows a calibrated forecast accepts (measured: see README, forecast quality).
 CALIBRATED_MIN_ROWS = 120
 # POST /backtest
-DEFAULT_HORIZON = 20
+DEFAULT_BACKTEST_HORIZON = 20
 DEFAULT_CUTOFFS = 5
 MAX_CUTOFFS = 50
 
@@ -279,7 +279,9 @@ def parse_backtest_request(
     data: Mapping[str, Any], limits: Limits | None = None
 ) -> BacktestRequest:
     limits = limits or Limits()
-    horizon = _positive(data.get("horizon", DEFAULT_HORIZON), "horizon", limits.max_periods)
+    horizon = _positive(
+        data.get("horizon", DEFAULT_BACKTEST_HORIZON), "horizon", limits.max_periods
+    )
     cutoffs = _positive(data.get("cutoffs", DEFAULT_CUTOFFS), "cutoffs", MAX_CUTOFFS)
     req = parse_request(data, limits)
     needed = backtest_min_rows(req.method, horizon, cutoffs)

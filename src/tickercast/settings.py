@@ -189,3 +189,8 @@ class WebSettings(RecordSettings):
     upload_max_bytes: int = Field(
         default=2_000_000, ge=1_000, description="Largest CSV a user may upload, in bytes."
     )
+    upload_max_rows: int = Field(
+        default=20_000,
+        ge=2,
+        description="Most rows in a series a user posts (at most the model's MODEL_MAX_ROWS).",
+    )

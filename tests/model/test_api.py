@@ -176,10 +176,11 @@ def test_unknown_path_and_method_use_the_error_shape() -> None:
 
 
 def test_busy_worker_with_full_queue_answers_503() -> None:
-    release = threading.Event()
+    fitting, release = threading.Event(), threading.Event()
 
     class BlockingEngine(MockEngine):
         def forecast(self, req: ForecastRequest) -> dict[str, np.ndarray]:
+            fitting.set()
             release.wait(10)
             return super().forecast(req)
 
@@ -190,7 +191,8 @@ def test_busy_worker_with_full_queue_answers_503() -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://model") as client:
             first = asyncio.create_task(client.post("/", content=orjson.dumps(GOOD)))
-            await asyncio.sleep(0.2)
+            # The first holds the only fit slot once its fit has begun: asked, not slept on.
+            assert await asyncio.to_thread(fitting.wait, 10)
             second = await client.post("/", content=orjson.dumps(GOOD))
             release.set()
             return [await first, second]

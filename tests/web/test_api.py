@@ -289,3 +289,16 @@ def test_steps_are_trading_days_for_tickers_and_days_for_calendar_day_uploads(cl
     body = {"ds": ds, "y": list(range(200)), "periods": 3}
     assert client.post("/api/forecast", json=body).json()["step"] == "day"
     assert client.post("/api/backtest", json=body).json()["step"] == "day"
+
+
+def test_the_posted_series_limit_follows_the_setting(make_client: MakeClient) -> None:
+    client = make_client(upload_max_rows=130)
+    ds = [d.strftime("%Y-%m-%d") for d in pd.date_range("2024-01-01", periods=131)]
+    body = {"ds": ds, "y": list(range(131)), "periods": 3}
+    resp = client.post("/api/forecast", json=body)
+    assert resp.status_code == 400 and "over the limit of 130" in resp.json()["message"]
+    assert client.post(
+        "/api/forecast", json={**body, "ds": ds[:130], "y": body["y"][:130]}
+    ).is_success
+    schema = client.get("/openapi.json").json()
+    assert '"maxItems": 130' in str(schema).replace("'", '"')

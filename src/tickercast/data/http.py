@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Answer:
+class ProviderReply:
+    """A price provider's HTTP answer: its status, its JSON, and how long it asks us to wait."""
+
     status: int
     body: Any  # the decoded JSON, or None when the body was not JSON
     retry_after: int | None
@@ -32,7 +34,7 @@ def get_json(
     timeout: float,
     params: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
-) -> Answer:
+) -> ProviderReply:
     """GET `url`; a timeout or a network failure is a `ProviderError` naming `label`."""
     try:
         response = client.get(url, params=params, headers=headers, timeout=timeout)
@@ -48,7 +50,7 @@ def get_json(
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:
         body = None
-    return Answer(response.status_code, body, _retry_after(response))
+    return ProviderReply(response.status_code, body, _retry_after(response))
 
 
 def _retry_after(response: httpx.Response) -> int | None:

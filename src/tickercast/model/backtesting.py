@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from tickercast import scoring
+from tickercast.calendars import step_word
 from tickercast.contract import iso_dates
 from tickercast.model.band import change_spread, half_width
 
@@ -149,15 +150,10 @@ def method_scores(
     }
 
 
-def step_word(freq: str) -> str:
-    """One step of `freq` as the verdict says it ("a 20-trading-day period")."""
-    return {"D": "day", "B": "weekday"}.get(freq, "trading-day")
-
-
 def verdict(
     name: str, folds: int, horizon: int, freq: str, interval_width: float, overall: dict[str, Any]
 ) -> str:
-    period = f"{horizon}-{step_word(freq)}"
+    period = f"{horizon}-{step_word(freq).replace(' ', '-')}"  # "a 20-trading-day period"
     label = "Prophet" if name == "prophet" else name
     rel, cover = overall["relative_mae"], overall["coverage"]
     errors = (

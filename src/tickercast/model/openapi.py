@@ -6,8 +6,8 @@ from typing import Any
 
 from tickercast.contract import (
     CALIBRATED_MIN_ROWS,
+    DEFAULT_BACKTEST_HORIZON,
     DEFAULT_CUTOFFS,
-    DEFAULT_HORIZON,
     DEFAULT_METHOD,
     ENGINES,
     MAX_CUTOFFS,
@@ -102,7 +102,7 @@ BACKTEST_REQUEST_SCHEMA: dict[str, Any] = {
     **REQUEST_SCHEMA,
     "properties": {
         **REQUEST_SCHEMA["properties"],
-        "horizon": {"type": "integer", "minimum": 1, "default": DEFAULT_HORIZON},
+        "horizon": {"type": "integer", "minimum": 1, "default": DEFAULT_BACKTEST_HORIZON},
         "cutoffs": {
             "type": "integer",
             "minimum": 1,

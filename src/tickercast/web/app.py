@@ -92,7 +92,14 @@ def forecaster_from(
         ANSWERS_MAX_ITEMS,
         bytes_lru(ANSWERS_MAX_ITEMS, ANSWERS_MAX_BYTES),
     )
-    return Forecaster(prices, model, metrics, answers, settings.model_answer_cache_ttl)
+    return Forecaster(
+        prices,
+        model,
+        metrics,
+        answers,
+        settings.model_answer_cache_ttl,
+        settings.upload_max_rows,
+    )
 
 
 def recorder_from(settings: WebSettings, store: Store, metrics: WebMetrics) -> Recorder:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tickercast.calendars import step_word
+
 CUTOFFS = 5
 FALLBACK_HORIZONS = (120, 60, 20, 5, 1)
 MASE_MEANS = (
@@ -46,14 +48,6 @@ def shortened_note(asked: int, horizon: int, reason: str, step: str = "trading d
         f"Backtested {_steps(horizon, step)} ahead, not the {_steps(asked, step)} asked for: "
         f"{reason}."
     )
-
-
-def step_word(freq: str | None) -> str:
-    """What one step of the series is called, in everything a person reads: a trading day on
-    an exchange's calendar, a weekday, or a calendar day (what the model infers without one)."""
-    if freq in (None, "D"):
-        return "day"
-    return "weekday" if freq == "B" else "trading day"
 
 
 def _steps(n: int, step: str) -> str:

@@ -22,6 +22,7 @@ import orjson
 import pandas as pd
 
 from tickercast.cache import SharedCache
+from tickercast.calendars import step_word
 from tickercast.contract import Limits, iso_dates, parse_request
 from tickercast.data.base import PriceHistory
 from tickercast.data.prices import PriceBook
@@ -102,6 +103,7 @@ class PreparedForecast:
     dates: pd.DatetimeIndex
     last: float
     unit: str
+    band_notes: list[str]  # the calibrated band follows the market's mood: how wide it is today
 
     @classmethod
     def of(
@@ -118,23 +120,18 @@ class PreparedForecast:
         dates = pd.DatetimeIndex(series.index)
         ds = iso_dates(dates)
         y = series.tolist()
+        step = step_word(freq)
         head = {
             "method": method,
             "periods": periods,
             "interval_width": INTERVAL_WIDTH,
             "band_label": band_label(INTERVAL_WIDTH, None),
-            "step": backtest.step_word(freq),
+            "step": step,
             "history": history_rows(series, ds) if shown is None else history_rows(shown),
         }
         request = model_request(ds, y, freq, INTERVAL_WIDTH, method, periods=periods)
-        return cls(head, request, dates, float(series.iloc[-1]), unit)
-
-    def band_notes(self) -> list[str]:
-        """The calibrated band follows the market's mood: say how wide it is today."""
-        if self.head["method"] != "calibrated":
-            return []
-        note = notes.band_width_note(self.request["y"], self.head["step"])
-        return [note] if note else []
+        band = notes.band_width_note(y, step) if method == "calibrated" else None
+        return cls(head, request, dates, float(series.iloc[-1]), unit, [band] if band else [])
 
     def answer(self, raw: bytes) -> dict[str, Any]:
         """The forecast part of an API answer, with what the page must say about it, from the
@@ -146,7 +143,7 @@ class PreparedForecast:
             "forecast": rows,
             "components": notes.components(self.dates, freq, rows, self.unit),
             "notes": notes.forecast_notes(self.last, rows, len(self.dates), self.head["step"])
-            + self.band_notes(),
+            + self.band_notes,
         }
 
 
@@ -162,7 +159,7 @@ class Forecaster:
         metrics: WebMetrics,
         answers: SharedCache,
         answer_ttl: float,
-        max_rows: int = 20_000,
+        max_rows: int,
     ) -> None:
         self.prices = prices
         self.views = ViewLog(prices.store)  # the tickers pages showed, for `tickercast refresh`

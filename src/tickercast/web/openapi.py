@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tickercast.web.series import DEFAULT_METHOD, FORECAST_COLUMNS, MAX_HORIZON, METHODS, WINDOWS
+from tickercast.web.series import FORECAST_COLUMNS, MAX_HORIZON, METHODS, PAGE_METHOD, WINDOWS
 from tickercast.web.series_checks import FIRST_YEAR, ISO_DATE, LAST_YEAR, MAX_VALUE
 
 _ERROR = {
@@ -61,7 +61,7 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "method": {
         "type": "string",
         "enum": list(METHODS),
-        "default": DEFAULT_METHOD,
+        "default": PAGE_METHOD,
         "description": "The calibrated forecast needs at least 120 prices (400 below that: "
         "window=3m has 63); prophet needs 2.",
     },

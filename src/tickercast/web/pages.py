@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
+from tickercast.calendars import step_word
 from tickercast.data.base import PriceHistory
 from tickercast.data.upload import parse_upload
 from tickercast.errors import (
@@ -25,18 +26,18 @@ from tickercast.errors import (
     sentence,
 )
 from tickercast.settings import WebSettings
-from tickercast.web.backtest import MASE_MEANS, step_word
+from tickercast.web.backtest import MASE_MEANS
 from tickercast.web.forecasts import INTERVAL_WIDTH, UPLOAD_UNIT, Forecaster
 from tickercast.web.series import (
     CHARTS,
-    DEFAULT_HORIZON,
-    DEFAULT_METHOD,
     DEFAULT_VIEW,
     DEFAULT_WINDOW,
     HORIZON_CHOICES,
     MAX_HORIZON,
     METHOD_LABELS,
     METHODS,
+    PAGE_HORIZON,
+    PAGE_METHOD,
     VIEW_LABELS,
     VIEWS,
     WINDOW_LABELS,
@@ -279,7 +280,7 @@ def register(
         joined = in_window(pd.DataFrame(closes).sort_index(), context["window"])
         # Each ticker's calibrated forecast and backtest come from the JSON API afterwards,
         # scaled by the same first price as its line.
-        query = _query({"periods": str(DEFAULT_HORIZON), "method": DEFAULT_METHOD})
+        query = _query({"periods": str(PAGE_HORIZON), "method": PAGE_METHOD})
         context["data"] = page_json(
             {
                 "ds": [d.strftime("%Y-%m-%d") for d in joined.index],

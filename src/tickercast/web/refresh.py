@@ -27,7 +27,7 @@ from tickercast.settings import WebSettings
 from tickercast.web.app import forecaster_from, model_client_from
 from tickercast.web.forecasts import Forecaster
 from tickercast.web.metrics import WebMetrics
-from tickercast.web.series import DEFAULT_HORIZON, DEFAULT_METHOD, DEFAULT_WINDOW, Choices
+from tickercast.web.series import DEFAULT_WINDOW, PAGE_HORIZON, PAGE_METHOD, Choices
 from tickercast.web.server import HINT as WEB_HINT
 
 log = logging.getLogger("tickercast.refresh")
@@ -39,7 +39,7 @@ class Job:
     source: str | None
     window: str
     horizon: int
-    method: str = DEFAULT_METHOD
+    method: str = PAGE_METHOD
 
     def __str__(self) -> str:
         return f"{self.ticker} window={self.window} h={self.horizon} method={self.method}"
@@ -60,7 +60,7 @@ def plan(
     tickers: Sequence[str],
     windows: Sequence[str],
     horizons: Sequence[int],
-    methods: Sequence[str] = (DEFAULT_METHOD,),
+    methods: Sequence[str] = (PAGE_METHOD,),
 ) -> list[Job]:
     """The jobs, checked first: a bad window, horizon or method is refused before any request."""
     for window in windows:
@@ -180,8 +180,8 @@ def main(
                 forecaster,
                 chosen,
                 windows or [DEFAULT_WINDOW],
-                horizons or [DEFAULT_HORIZON],
-                methods or [DEFAULT_METHOD],
+                horizons or [PAGE_HORIZON],
+                methods or [PAGE_METHOD],
             )
         except TickercastError as exc:
             await forecaster.close()

@@ -23,7 +23,7 @@ from tickercast.record.store import ShownForecast
 from tickercast.web.forecasts import PreparedForecast, model_series
 from tickercast.web.model_client import MODEL_VERSION_HEADER, UNKNOWN_VERSION, ModelAnswer
 from tickercast.web.recording import shown_forecast
-from tickercast.web.series import DEFAULT_HORIZON, DEFAULT_WINDOW, adjusted, usable
+from tickercast.web.series import DEFAULT_WINDOW, PAGE_HORIZON, adjusted, usable
 
 log = logging.getLogger("tickercast.record")
 
@@ -60,7 +60,7 @@ async def replay(
     prices: PriceHistory,
     days: Sequence[int],
     method: str,
-    horizon: int = DEFAULT_HORIZON,
+    horizon: int = PAGE_HORIZON,
     window: str = DEFAULT_WINDOW,
 ) -> list[ShownForecast]:
     """The forecasts the ticker page would have shown on each day (a position in its

@@ -41,13 +41,13 @@ DEFAULT_WINDOW = "2y"
 VIEWS: dict[str, int | None] = {"1m": 21, **WINDOWS}
 VIEW_LABELS = {"1m": "1 month", **WINDOW_LABELS}
 DEFAULT_VIEW = "6m"
-DEFAULT_HORIZON = 60
+PAGE_HORIZON = 60  # steps a page forecasts unless told (the wire's backtests: 20)
 MAX_HORIZON = 500
 HORIZON_CHOICES = (5, 20, 60, 120, 250)
 CHARTS = ("line", "candles")
 # The model's forecasts a user may pick: the calibrated one (the default) or plain Prophet.
 METHODS = ("calibrated", "prophet")
-DEFAULT_METHOD = "calibrated"
+PAGE_METHOD = "calibrated"  # what a page shows unless told (the wire's default: prophet)
 METHOD_LABELS = {"calibrated": "calibrated (recommended)", "prophet": "plain Prophet"}
 FORECAST_COLUMNS = ("ds", "yhat", "yhat_lower", "yhat_upper", "trend", "weekly", "yearly")
 
@@ -57,9 +57,9 @@ class Choices:
     """Everything a user chose on a ticker page; all of it lives in the URL."""
 
     window: str = DEFAULT_WINDOW
-    horizon: int = DEFAULT_HORIZON
+    horizon: int = PAGE_HORIZON
     chart: str = "line"
-    method: str = DEFAULT_METHOD
+    method: str = PAGE_METHOD
 
     @classmethod
     def parse(
@@ -95,7 +95,7 @@ class Choices:
 
 def parse_horizon(value: str | int | None) -> int:
     if value is None or value == "":
-        return DEFAULT_HORIZON
+        return PAGE_HORIZON
     try:
         horizon = int(value)
     except (TypeError, ValueError):
@@ -114,7 +114,7 @@ def parse_chart(value: str | None) -> str:
 
 def parse_method(value: object) -> str:
     if value is None or value == "":
-        return DEFAULT_METHOD
+        return PAGE_METHOD
     if value not in METHODS:
         raise InvalidInput(f"method must be one of {', '.join(METHODS)}")
     return str(value)

@@ -27,7 +27,7 @@ from tickercast.record import queries
 from tickercast.record.buffer import Recorder
 from tickercast.record.store import KINDS
 from tickercast.web.pages import page_json
-from tickercast.web.series import DEFAULT_METHOD, parse_method
+from tickercast.web.series import PAGE_METHOD, parse_method
 
 JSON = "application/json"
 MAX_LIMIT = 500
@@ -93,7 +93,7 @@ def register(app: FastAPI, recorder: Recorder, templates: Jinja2Templates) -> No
         ticker: str, method: str | None, source: str | None, kind: str | None
     ) -> dict[str, Any]:
         symbol = ticker.strip().upper()
-        chosen, kind = parse_method(method or DEFAULT_METHOD), parse_kind(kind)
+        chosen, kind = parse_method(method or PAGE_METHOD), parse_kind(kind)
         found = await read(lambda e: queries.summary(e, symbol, chosen, source, kind))
         if found is None:
             raise NotFound(f"no track record for {symbol[:20]} ({chosen}) yet")
@@ -107,7 +107,7 @@ def register(app: FastAPI, recorder: Recorder, templates: Jinja2Templates) -> No
         kind: str | None = None,
     ) -> Response:
         symbol = ticker.strip().upper()
-        chosen, kind = parse_method(method or DEFAULT_METHOD), parse_kind(kind)
+        chosen, kind = parse_method(method or PAGE_METHOD), parse_kind(kind)
 
         def with_months(engine: Engine) -> dict[str, Any] | None:
             found = queries.summary(engine, symbol, chosen, source, kind)
