@@ -198,6 +198,13 @@ def report(results: Sequence[Result], resamples: list[np.ndarray], count: int) -
     return "\n".join(lines)
 
 
+def within_targets(result: Result) -> bool:
+    """Coverage 78-82% at each shown step, and 75-85% in each third at each of them."""
+    pooled = all(0.78 <= result.coverage[k][0] <= 0.82 for k in SHOWN)
+    thirds = all(0.75 <= t <= 0.85 for k in SHOWN for t in result.thirds_by_step[k])
+    return pooled and thirds
+
+
 def log(message: str) -> None:
     print(f"[bands {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -235,6 +242,9 @@ def run(label: str, series: Sequence[Prices], args: argparse.Namespace) -> None:
         log(f"{name}: {time.perf_counter() - started:.1f} s")
     if args.choose:
         results[1:] = sorted(results[1:], key=lambda r: r.score.mean())[: args.top]
+        fit = [r for r in results[1:] if within_targets(r)]
+        chosen = fit[0].name if fit else "none"
+        log(f"{label}: lowest mean interval score within the coverage targets: {chosen}")
     print(f"\n### {label}\n\n{report(results, resamples, len(data.series))}\n", flush=True)
 
 
@@ -246,7 +256,9 @@ def parse_scale(text: str) -> tuple[str, float]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bands", description=__doc__)
     parser.add_argument("--choose", action="store_true", help="try every decay and reversion")
-    parser.add_argument("--top", type=int, default=8, help="candidates shown with --choose")
+    parser.add_argument(
+        "--top", type=int, default=12, help="candidates shown (and chosen from) with --choose"
+    )
     parser.add_argument("--decay", type=float, default=0.94)
     parser.add_argument("--reversion", type=float, default=1.0)
     parser.add_argument("--garch", action="store_true", help="also GARCH(1,1) (needs arch)")
