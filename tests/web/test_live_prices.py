@@ -5,7 +5,6 @@ about old or missing prices, the unknown-ticker page."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 
 import pytest
@@ -49,10 +48,8 @@ def test_the_picker_takes_a_company_s_name(live: TestClient) -> None:
         assert (resp.status_code, resp.headers["location"]) == (303, target)
 
 
-def test_an_unknown_symbol_has_a_page_of_its_own_within_the_budget(live: TestClient) -> None:
-    started = time.monotonic()
+def test_an_unknown_symbol_has_a_page_of_its_own(live: TestClient) -> None:
     resp = live.get("/t/ZZZZ")
-    assert time.monotonic() - started < 2.0
     assert resp.status_code == 404
     text = resp.text
     assert "No prices for ZZZZ." in text
