@@ -58,6 +58,7 @@ def make_app(url: str, without_record: bool) -> object:
         model_api_url=SecretStr("http://model/"),
         model_api_key=SecretStr(KEY),
         database_url=SecretStr(url),
+        yahoo_prices=False,  # the embedded prices only: nothing leaves this machine
     )
     patch = mock.patch.object(web_app, "Forecaster", WithoutRecord) if without_record else None
     if patch is not None:
