@@ -36,10 +36,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres_url"))
 
 
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """A migrated database of each kind."""
-    made = db.make_engine(database_url)
+def _migrated(url: str) -> Iterator[Engine]:
+    made = db.make_engine(url)
     db.upgrade(made)
     yield made
     made.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database of each kind."""
+    yield from _migrated(database_url)
+
+
+@pytest.fixture
+def postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    """A migrated PostgreSQL database: for what only a server with many writers can show."""
+    yield from _migrated(postgres_url)

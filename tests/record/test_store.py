@@ -58,9 +58,9 @@ def test_what_is_not_in_the_key_does_not_change_a_stored_forecast(engine: Engine
         assert set(connection.execute(select(forecast_steps.c.yhat)).scalars()) == {100.0}
 
 
-def test_concurrent_views_store_one_row(engine: Engine) -> None:
-    if engine.dialect.name == "sqlite":
-        pytest.skip("SQLite has one writer at a time: the race is PostgreSQL's")
+def test_concurrent_views_store_one_row(postgres_engine: Engine) -> None:
+    """SQLite has one writer at a time: the race is PostgreSQL's."""
+    engine = postgres_engine
     workers = 12
     barrier = threading.Barrier(workers)
 
