@@ -15,19 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from tickercast.record.tables import forecast_steps, forecast_views, forecasts
+from tickercast.record.tables import KEY_COLUMNS, forecast_steps, forecast_views, forecasts
 
 KINDS = ("live", "replayed")
-KEY_COLUMNS = (
-    "ticker",
-    "source",
-    "kind",
-    "as_of",
-    "method",
-    "model_version",
-    "interval_width",
-    "horizon",
-)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,18 @@ def _sums() -> list[Column[object]]:
     ]
 
 
+# What makes a forecast one row however often it is shown.
+KEY_COLUMNS = (
+    "ticker",
+    "source",
+    "kind",
+    "as_of",
+    "method",
+    "model_version",
+    "interval_width",
+    "horizon",
+)
+
 forecasts = Table(
     "forecasts",
     metadata,
@@ -72,17 +84,7 @@ forecasts = Table(
     Column("window", String(16)),  # the page's chart window when it was first shown
     Column("last_price", Float, nullable=False),
     Column("stored_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint(
-        "ticker",
-        "source",
-        "kind",
-        "as_of",
-        "method",
-        "model_version",
-        "interval_width",
-        "horizon",
-        name="forecasts_one_row_each",
-    ),
+    UniqueConstraint(*KEY_COLUMNS, name="forecasts_one_row_each"),
 )
 
 forecast_steps = Table(
