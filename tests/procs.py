@@ -46,9 +46,12 @@ def start_process(
     *,
     own_session: bool = False,
     stderr_apart: bool = False,
+    workers: int = 1,
 ) -> Iterator[ServiceProcess]:
     """`own_session`: a process group of its own (for `kill_all`); `stderr_apart`: stderr in
-    a file of its own (`log_lines`), stdout in `log`."""
+    a file of its own (`log_lines`), stdout in `log`. Ready once each of its `workers` has said
+    so on `/readyz` where the answers name their worker (asked, not waited for), else once it
+    answers ready."""
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="tickercast-test-") as tmp:
         log_path = Path(tmp) / "service.log"
@@ -63,7 +66,7 @@ def start_process(
             )
         try:
             try:
-                wait_ready(f"{url}/readyz", process, f"tickercast {args[0]}", timeout, in_a_row=10)
+                wait_ready(f"{url}/readyz", process, f"tickercast {args[0]}", timeout, workers)
             except NotReady as exc:
                 raise NotReady(f"{exc}:\n{log_path.read_text(errors='replace')}") from None
             yield ServiceProcess(url, process, log_path, stderr_path)
@@ -85,7 +88,7 @@ def start_model_service(
         args.append("--mock")
     # X-Worker: the tests tell the workers apart by it
     env = {"MODEL_API_KEYS": ",".join(keys), "MODEL_WORKER_HEADER": "true", **(extra_env or {})}
-    with start_process(args, env, port, **options) as svc:
+    with start_process(args, env, port, workers=workers, **options) as svc:
         yield svc
 
 
@@ -101,5 +104,5 @@ def start_web_app(
     port = free_port()
     args = ["web", "--port", str(port), "--workers", str(workers)]
     env = {"MODEL_API_URL": model_url, "MODEL_API_KEY": key, **(extra_env or {})}
-    with start_process(args, env, port, **options) as svc:
+    with start_process(args, env, port, workers=workers, **options) as svc:
         yield svc

@@ -22,23 +22,28 @@ def free_port() -> int:
 
 
 def wait_ready(
-    url: str, process: subprocess.Popen[bytes], what: str, timeout: float, in_a_row: int = 1
+    url: str, process: subprocess.Popen[bytes], what: str, timeout: float, workers: int = 1
 ) -> None:
-    """Poll `url` until it answers 200 `in_a_row` times running (with several workers, each
-    answer comes from whichever worker took it), or raise NotReady."""
+    """Ask `url` until it answers 200, or raise NotReady. With `workers` > 1 and a service
+    that names the answering worker (`X-Worker`), until that many different workers have
+    each answered ready: every request goes to whichever worker takes it."""
     deadline = time.monotonic() + timeout
-    ready = 0
+    ready: set[str] = set()
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise NotReady(f"the {what} exited (code {process.returncode}) before it was ready")
         try:
-            ok = httpx.get(url, timeout=2).status_code == 200
+            answer = httpx.get(url, timeout=2)
         except httpx.HTTPError:
-            ok = False
-        ready = ready + 1 if ok else 0
-        if ready >= in_a_row:
-            return
-        time.sleep(0.05 if ok else 0.2)
+            answer = None
+        if answer is not None and answer.status_code == 200:
+            worker = answer.headers.get("X-Worker")
+            if worker is None:
+                return  # no way to tell the workers apart: one ready answer is all there is
+            ready.add(worker)
+            if len(ready) >= workers:
+                return
+        time.sleep(0.05 if answer is not None and answer.status_code == 200 else 0.2)
     raise NotReady(f"the {what} was not ready after {timeout:.0f} s")
 
 

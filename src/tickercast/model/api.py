@@ -196,7 +196,7 @@ def create_app(
             return Response(error_body("warming up"), 503, media_type=JSON)
         if task.exception() is not None:
             return Response(error_body("engine failed to start"), 503, media_type=JSON)
-        return Response(b'{"status":"ready"}', media_type=JSON)
+        return Response(b'{"status":"ready"}', media_type=JSON, headers=worker_header)
 
     @app.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
     async def prometheus() -> Response:
