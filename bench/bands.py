@@ -31,7 +31,7 @@ import numpy as np
 
 from bench.honesty import Prices, embedded, external
 from tickercast import scoring, volatility
-from tickercast.model.band import change_spread, half_width
+from tickercast.band import change_spread, half_width
 
 EVERY = 5
 STEPS = 20

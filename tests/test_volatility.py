@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tickercast import volatility
-from tickercast.model.band import change_spread
+from tickercast.band import change_spread
 
 
 def test_ewma_by_hand() -> None:

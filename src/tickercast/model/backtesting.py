@@ -15,28 +15,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from tickercast import scoring
+from tickercast.band import Forecast, random_walk
 from tickercast.calendars import step_word
 from tickercast.contract import iso_dates
-from tickercast.model.band import change_spread, half_width
 
 RANDOM_WALK = "random_walk"
 RANDOM_WALK_DRIFT = "random_walk_drift"
-
-
-@dataclass(frozen=True)
-class Forecast:
-    """One fold's forecast by step: the point and the band, each `horizon` long."""
-
-    yhat: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
 
 
 def origins(n: int, horizon: int, cutoffs: int, least_training: int) -> list[int]:
@@ -47,20 +37,6 @@ def origins(n: int, horizon: int, cutoffs: int, least_training: int) -> list[int
     if cutoffs == 1:
         return [last]
     return [int(round(e)) for e in np.linspace(least_training, last, cutoffs)]
-
-
-def random_walk(
-    train: np.ndarray, horizon: int, interval_width: float, drift: bool = False
-) -> Forecast:
-    """The last training value (plus the mean one-step change per step, with `drift`), with a
-    band from the training window's one-step changes, widening with the square root of the step."""
-    seen = train[~np.isnan(train)]
-    changes = np.diff(seen)
-    slope = float(np.mean(changes)) if drift and len(changes) else 0.0
-    steps = np.arange(1, horizon + 1, dtype=float)
-    yhat = seen[-1] + slope * steps
-    half = half_width(change_spread(seen), steps, interval_width)
-    return Forecast(yhat, yhat - half, yhat + half)
 
 
 def _number(x: float) -> float | None:
