@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.loop import run
+from tests.record.test_migrations import HEAD
 from tickercast import cli
 from tickercast.contract import iso_dates
 from tickercast.data.embedded import EmbeddedProvider
@@ -99,7 +100,7 @@ def test_the_commands_migrate_record_and_score(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", postgres_url)
     assert cli.main(["db", "upgrade"]) == 0
-    assert "revision 0002" in capsys.readouterr().out
+    assert f"revision {HEAD}" in capsys.readouterr().out
     args = ["record", "AAPL", "--from", "2012-06-01", "--to", "2012-08-31", "--every", "10"]
     assert cli.main([*args, "--mock"]) == 0
     out = capsys.readouterr().out

@@ -76,6 +76,8 @@ def test_scoring_again_changes_nothing(engine: Engine) -> None:
     first = scorer.score(engine, prices, LATER)
     assert first.steps_scored == 60
     before = snapshot(engine)
+    walk_scores = [row[-2] for row in before["step_scores"]]  # walk_interval_score
+    assert None not in walk_scores and len(set(walk_scores)) > 1
     again = scorer.score(engine, prices, LATER)
     assert again == scorer.ScoreRun(0, 0)
     assert snapshot(engine) == before
@@ -108,6 +110,8 @@ def test_a_split_after_as_of_is_not_an_error(engine: Engine) -> None:
     store.store(engine, some_forecasts())
     scorer.score(engine, prices, LATER)
     before = queries.summary(engine, "AAPL", "calibrated")
+    assert before is not None
+    regimes_before = queries.regime_coverage(engine, before)
     # The same prices after a 7-for-1 split on day 12: the adjusted history is divided by 7.
     split = AAPL / 7.0
     with engine.begin() as connection:
@@ -116,8 +120,9 @@ def test_a_split_after_as_of_is_not_an_error(engine: Engine) -> None:
     scorer.score(engine, lambda t, s: split if t == "AAPL" else prices(t, s), LATER)
     after = queries.summary(engine, "AAPL", "calibrated")
     assert after is not None and before is not None
-    for name in ("scored", "mase", "coverage", "interval_score"):
+    for name in ("scored", "mase", "coverage", "interval_score", "interval_score_ratio"):
         assert after[name] == pytest.approx(before[name], rel=1e-9)
+    assert queries.regime_coverage(engine, after) == regimes_before
 
 
 def test_a_ticker_without_prices_is_left_for_later(engine: Engine) -> None:

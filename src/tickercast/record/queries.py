@@ -1,5 +1,6 @@
 """The reads the pages and the JSON API make: from the totals the scorer keeps, never a scan
-of every stored step (the list of stored forecasts reads only the forecasts it returns)."""
+of every stored step (the list of stored forecasts reads only the forecasts it returns, and
+coverage by regime only the scores of one group, since the thirds are of its origins)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import datetime as dt
 import math
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine, Row, and_, func, select
 
+from tickercast import scoring
 from tickercast.record.tables import (
     forecast_steps,
     forecast_views,
@@ -27,12 +30,15 @@ def _ratio(top: float, bottom: float) -> float | None:
 
 
 def _scores(row: Any) -> dict[str, Any]:
-    """MASE, coverage and mean interval score of one row of sums."""
+    """MASE, coverage, mean interval score and its ratio to the random walk's band's of one
+    row of sums (the ratio over the steps scored with the random walk's band: all but those
+    scored before it was kept)."""
     return {
         "scored": row.scored,
         "mase": _ratio(row.sum_error, row.sum_walk_error),
         "coverage": _ratio(row.inside, row.scored),
         "interval_score": _ratio(row.sum_interval_score, row.scored),
+        "interval_score_ratio": _ratio(row.sum_paired_interval_score, row.sum_walk_interval_score),
     }
 
 
@@ -107,6 +113,32 @@ def by_month(engine: Engine, record: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def regime_coverage(engine: Engine, record: dict[str, Any]) -> dict[str, float | None]:
+    """The group's coverage in its calm, middle and stormy thirds of origins by trailing
+    volatility at as_of (`scoring.regimes` over the group's origins; steps scored before the
+    volatility was kept are left out; None for a third with nothing scored)."""
+    f = forecasts.c
+    query = (
+        select(step_scores.c.forecast_id, step_scores.c.origin_volatility, step_scores.c.inside)
+        .select_from(step_scores.join(forecasts))
+        .where(*[f[k] == record[k] for k in _KEYS], step_scores.c.origin_volatility.is_not(None))
+    )
+    with engine.connect() as connection:
+        scores = pd.DataFrame(
+            connection.execute(query).all(), columns=["forecast_id", "volatility", "inside"]
+        )
+    origins = scores.groupby("forecast_id")["volatility"].first()
+    third = pd.Series(scoring.regimes(origins.to_numpy(float)), index=origins.index)
+    shares = scoring.regime_coverage(
+        scores["inside"].astype(bool).to_numpy(), third.reindex(scores["forecast_id"]).to_numpy()
+    )
+    return {name: _rounded(share) for name, share in shares.items()}
+
+
+def _rounded(share: float) -> float | None:
+    return round(share, 6) if math.isfinite(share) else None
+
+
 def ranking(engine: Engine, kind: str | None = None) -> list[dict[str, Any]]:
     """Every group's scores, best MASE first (groups not scored yet last)."""
     query = select(group_totals)
@@ -144,6 +176,8 @@ def coverage_by_step(engine: Engine, kind: str | None = None) -> list[dict[str, 
         func.sum(s.sum_error).label("sum_error"),
         func.sum(s.sum_walk_error).label("sum_walk_error"),
         func.sum(s.sum_interval_score).label("sum_interval_score"),
+        func.sum(s.sum_paired_interval_score).label("sum_paired_interval_score"),
+        func.sum(s.sum_walk_interval_score).label("sum_walk_interval_score"),
     ).group_by(s.kind, s.method, s.interval_width, s.step)
     if kind:
         query = query.where(s.kind == kind)

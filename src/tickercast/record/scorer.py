@@ -9,6 +9,11 @@ nothing.
 Prices are read in today's adjusted basis and brought back to the forecast's own: the actual
 price of a step is price(ds) × last_price ÷ price(as_of), so a split or dividend after `as_of`
 is not an error.
+
+Each step is also scored against the random walk's band from the same `as_of`, drawn by the
+backtests' own rule (`band.random_walk` on the prices up to `as_of`), and keeps the trailing
+volatility at `as_of` (`scoring.trailing_volatility`), from which the regimes are read: neither
+looks at a price after `as_of`.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, func, insert, select
 
 from tickercast import scoring
+from tickercast.band import random_walk
 from tickercast.record.store import insert as insert_or_merge
 from tickercast.record.tables import (
     GROUP_COLUMNS,
@@ -78,13 +84,36 @@ def _unscored(connection: Connection, group: Group, until: dt.date) -> pd.DataFr
     return pd.DataFrame(connection.execute(query).mappings().all())
 
 
+def _at_origins(
+    steps: pd.DataFrame, by_day: pd.Series, interval_width: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each step: the random walk's band's interval score (from the prices up to its
+    forecast's as_of, brought to the forecast's basis) and the trailing volatility at as_of."""
+    walk_score = np.full(len(steps), np.nan)
+    volatility = np.full(len(steps), np.nan)
+    days = by_day.index.to_numpy()
+    values = by_day.to_numpy(dtype=float)
+    for as_of, rows in steps.groupby("as_of"):  # `steps` numbered from 0
+        at = rows.index.to_numpy()
+        history = values[: np.searchsorted(days, as_of, side="right")]
+        step = rows["step"].to_numpy(dtype=int)
+        walk = random_walk(history, int(step.max()), interval_width)
+        basis = rows["last_price"].to_numpy(float) / history[-1]
+        lower, upper = walk.lower[step - 1] * basis, walk.upper[step - 1] * basis
+        walk_score[at] = scoring.interval_score(
+            lower, upper, rows["actual"].to_numpy(float), interval_width
+        )
+        volatility[at] = scoring.trailing_volatility(history)
+    return walk_score, volatility
+
+
 def score_rows(steps: pd.DataFrame, prices: pd.Series, interval_width: float) -> list[dict]:
     """The score rows of `steps` whose price and origin price are both known in `prices`."""
     if steps.empty:
         return []
     by_day = prices.copy()
     by_day.index = pd.DatetimeIndex(by_day.index).date
-    by_day = by_day[~by_day.index.duplicated(keep="last")]
+    by_day = by_day[~by_day.index.duplicated(keep="last")].sort_index()
     now = by_day.reindex(steps["ds"]).to_numpy(dtype=float)
     origin = by_day.reindex(steps["as_of"]).to_numpy(dtype=float)
     last = steps["last_price"].to_numpy(dtype=float)
@@ -93,13 +122,14 @@ def score_rows(steps: pd.DataFrame, prices: pd.Series, interval_width: float) ->
     ok = np.isfinite(actual)
     if not ok.any():
         return []
-    s = steps[ok]
+    s = steps[ok].assign(actual=actual[ok]).reset_index(drop=True)
     actual = actual[ok]
     lower, upper = s["yhat_lower"].to_numpy(float), s["yhat_upper"].to_numpy(float)
     error = scoring.absolute_error(s["yhat"].to_numpy(float), actual)
     walk = scoring.random_walk_error(last[ok], actual)
     inside = scoring.inside_band(lower, upper, actual)
     interval = scoring.interval_score(lower, upper, actual, interval_width)
+    walk_interval, volatility = _at_origins(s, by_day, interval_width)
     return [
         {
             "forecast_id": int(f),
@@ -109,20 +139,40 @@ def score_rows(steps: pd.DataFrame, prices: pd.Series, interval_width: float) ->
             "walk_error": float(w),
             "inside": bool(i),
             "interval_score": float(q),
+            "walk_interval_score": _known(wq),
+            "origin_volatility": _known(v),
         }
-        for f, k, a, e, w, i, q in zip(
-            s["forecast_id"], s["step"], actual, error, walk, inside, interval, strict=True
+        for f, k, a, e, w, i, q, wq, v in zip(
+            s["forecast_id"],
+            s["step"],
+            actual,
+            error,
+            walk,
+            inside,
+            interval,
+            walk_interval,
+            volatility,
+            strict=True,
         )
     ]
 
 
+def _known(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
 def _sums(rows: pd.DataFrame) -> dict[str, float | int]:
+    walk_scores = rows["walk_interval_score"].astype(float)
+    walked = walk_scores.notna()
     return {
         "scored": len(rows),
         "sum_error": float(rows["error"].sum()),
         "sum_walk_error": float(rows["walk_error"].sum()),
         "inside": int(rows["inside"].astype(bool).sum()),
         "sum_interval_score": float(rows["interval_score"].sum()),
+        "walk_scored": int(walked.sum()),
+        "sum_paired_interval_score": float(rows["interval_score"].astype(float)[walked].sum()),
+        "sum_walk_interval_score": float(walk_scores[walked].sum()),
     }
 
 
@@ -145,6 +195,7 @@ def refresh_totals(connection: Connection, group: Group) -> None:
             step_scores.c.walk_error,
             step_scores.c.inside,
             step_scores.c.interval_score,
+            step_scores.c.walk_interval_score,
         )
         .select_from(step_scores.join(forecasts))
         .where(*where)
@@ -152,7 +203,15 @@ def refresh_totals(connection: Connection, group: Group) -> None:
     scores = pd.DataFrame(connection.execute(query).mappings().all())
     if scores.empty:
         scores = pd.DataFrame(
-            columns=["as_of", "step", "error", "walk_error", "inside", "interval_score"]
+            columns=[
+                "as_of",
+                "step",
+                "error",
+                "walk_error",
+                "inside",
+                "interval_score",
+                "walk_interval_score",
+            ]
         )
     total = {**keys, "forecasts": count, "first_as_of": first, "last_as_of": last}
     connection.execute(insert(group_totals).values(**total, **_sums(scores)))

@@ -5,7 +5,10 @@
                      database itself keeps one row however many workers store it at once
     forecast_steps   each step's date, centre and band, in the forecast's own price basis
     forecast_views   how often and when a forecast was shown
-    step_scores      each step scored once its price is known (in the forecast's basis)
+    step_scores      each step scored once its price is known (in the forecast's basis), with
+                     the random walk's band's interval score from the same as_of and the
+                     trailing volatility at as_of (both from prices up to as_of only; null in
+                     rows scored before revision 0003)
     group_totals     per group (ticker, source, kind, method, interval width): forecasts, first
     step_totals      and last as_of, and the sums the scores add up to, overall, by step and by
     month_totals     month of as_of; kept current by the scorer, so pages never scan scores
@@ -13,6 +16,10 @@
 `last_price` is the adjusted close at `as_of` in the prices the forecast was made from: a split
 or dividend after `as_of` rescales adjusted prices, and the scorer brings the prices it reads
 back to this basis (actual × last_price ÷ today's adjusted close at `as_of`).
+
+The interval score ratio is taken over the steps that have the random walk's score:
+`walk_scored` counts them, `sum_paired_interval_score` adds our interval score on those steps
+only, `sum_walk_interval_score` the random walk's.
 """
 
 from __future__ import annotations
@@ -54,6 +61,9 @@ def _sums() -> list[Column[object]]:
         Column("sum_walk_error", Float, nullable=False),
         Column("inside", Integer, nullable=False),
         Column("sum_interval_score", Float, nullable=False),
+        Column("walk_scored", Integer, nullable=False, server_default="0"),
+        Column("sum_paired_interval_score", Float, nullable=False, server_default="0"),
+        Column("sum_walk_interval_score", Float, nullable=False, server_default="0"),
     ]
 
 
@@ -117,6 +127,8 @@ step_scores = Table(
     Column("walk_error", Float, nullable=False),
     Column("inside", Boolean, nullable=False),
     Column("interval_score", Float, nullable=False),
+    Column("walk_interval_score", Float),  # the random walk's band under the backtests' rule
+    Column("origin_volatility", Float),  # scoring.trailing_volatility of the prices to as_of
 )
 
 group_totals = Table(
