@@ -87,11 +87,15 @@ def test_uploaded_series_are_not_kept(make_client: MakeClient, tmp_path: Path) -
 
 
 def scored_record(url: str, client: TestClient) -> None:
-    """Scores for what `client` showed, as if the prices had gone on along the forecast."""
+    """Scores for what `client` showed, as if the prices had gone on along the forecast (after
+    a month of moves of 1% up and down to its as_of)."""
     engine = db.open_engine(url)
     (row,) = stored(url)
-    days = pd.DatetimeIndex([row["as_of"]] + [s.ds for s in row["steps"]])
-    prices = pd.Series([row["last_price"]] + [s.yhat + 1.0 for s in row["steps"]], index=days)
+    before = pd.bdate_range(end=row["as_of"], periods=22)[:-1]
+    days = pd.DatetimeIndex([*before, row["as_of"]] + [s.ds for s in row["steps"]])
+    month = [row["last_price"] * (1.01 if k % 2 else 0.99) for k in range(len(before))]
+    closes = [*month, row["last_price"]] + [s.yhat + 1.0 for s in row["steps"]]
+    prices = pd.Series(closes, index=days)
     scorer.score(engine, lambda t, s: prices, dt.date(2100, 1, 1))
     engine.dispose()
 
@@ -116,6 +120,11 @@ def test_the_record_api_says_what_was_shown_and_how_it_did(
     }
     assert record["scored"] == 5 and record["coverage"] == 1.0  # 1 off, inside a band of ±5
     assert [s["step"] for s in record["by_step"]] == [1, 2, 3, 4, 5]
+    ratios = [s["interval_score_ratio"] for s in record["by_step"]]
+    assert all(r > 0 for r in ratios)  # against the random walk's band from the same month
+    assert min(ratios) <= record["interval_score_ratio"] <= max(ratios)
+    # One origin is its own stormy third.
+    assert record["regime_coverage"] == {"calm": None, "middle": None, "stormy": 1.0}
     assert record["sentence"].startswith(
         f"Forecasts shown here for ACME since {record['first_as_of']}: 5 prices scored, errors "
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tickercast.scoring import REGIMES
 from tickercast.web.series import FORECAST_COLUMNS, MAX_HORIZON, METHODS, PAGE_METHOD, WINDOWS
 from tickercast.web.series_checks import FIRST_YEAR, ISO_DATE, LAST_YEAR, MAX_VALUE
 
@@ -111,6 +112,7 @@ _SCORES = {
     "mase": _NUMBER,
     "coverage": _NUMBER,
     "interval_score": _NUMBER,
+    "interval_score_ratio": _NUMBER,
 }
 _RECORD_HEAD = {
     "ticker": {"type": "string"},
@@ -138,6 +140,11 @@ RECORD_ANSWER: dict[str, Any] = {
         },
         "sentence": {"type": "string"},
         "by_month": {"type": "array", "items": {"type": "object"}},
+        "regime_coverage": {
+            "type": "object",
+            "required": list(REGIMES),
+            "properties": {regime: _NUMBER for regime in REGIMES},
+        },
     },
 }
 _STEP = ("ds", "yhat", "yhat_lower", "yhat_upper", "actual")
@@ -243,7 +250,10 @@ def operations(max_rows: int) -> dict[tuple[str, str], dict[str, Any]]:
                     RECORD_ANSWER,
                     "The forecasts shown for the ticker, scored: MASE (our mean absolute error "
                     "over the random walk's from the same day), coverage of the band, interval "
-                    "score, overall and by steps ahead.",
+                    "score and its ratio to the random walk's band's (the backtests' rule, from "
+                    "the prices up to the same day), overall and by steps ahead; coverage in the "
+                    "calm, middle and stormy thirds of the origins by trailing 20-session "
+                    "volatility.",
                 ),
                 **_RECORD_ERRORS,
             }

@@ -1,12 +1,15 @@
 """The track record in the web app: the JSON API, the `/track-record` page, and the sentence
 the ticker page shows beside its backtest.
 
-GET /api/track-record/{ticker}?method=&source=&kind=            its scores, overall and by step
+GET /api/track-record/{ticker}?method=&source=&kind=            its scores, overall and by step,
+                                                                by month and by volatility regime
 GET /api/track-record/{ticker}/forecasts?method=&source=&kind=&limit=   the stored forecasts
 GET /track-record?kind=                                         tickers and methods ranked
 
-Every read is of the totals the scorer keeps (a few rows), in a worker thread; with the database
-down the answer is 503 "the track record is unavailable", and pages and forecasts go on as before.
+Every read is of the totals the scorer keeps (a few rows), but coverage by regime, which reads
+the one group's scores (its thirds are of that group's origins); each in a worker thread; with
+the database down the answer is 503 "the track record is unavailable", and pages and forecasts go
+on as before.
 """
 
 from __future__ import annotations
@@ -109,11 +112,15 @@ def register(app: FastAPI, recorder: Recorder, templates: Jinja2Templates) -> No
         symbol = ticker.strip().upper()
         chosen, kind = parse_method(method or PAGE_METHOD), parse_kind(kind)
 
-        def with_months(engine: Engine) -> dict[str, Any] | None:
+        def in_full(engine: Engine) -> dict[str, Any] | None:
             found = queries.summary(engine, symbol, chosen, source, kind)
-            return found and {**found, "by_month": queries.by_month(engine, found)}
+            return found and {
+                **found,
+                "by_month": queries.by_month(engine, found),
+                "regime_coverage": queries.regime_coverage(engine, found),
+            }
 
-        record = await read(with_months)  # one trip to a worker thread for both reads
+        record = await read(in_full)  # one trip to a worker thread for every read
         if record is None:
             raise NotFound(f"no track record for {symbol[:20]} ({chosen}) yet")
         body = {**record, "sentence": sentence(record)}
