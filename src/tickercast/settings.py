@@ -80,7 +80,7 @@ class ModelSettings(_Base):
         description="Comma-separated IPs/CIDRs of proxies whose X-Forwarded-For names the client.",
     )
     model_worker_header: bool = Field(
-        default=False, description="Send `X-Worker` (host:pid) with each forecast."
+        default=False, description="Send `X-Worker` (host:pid) with each forecast and ready answer."
     )
 
     @field_validator("model_api_keys")
