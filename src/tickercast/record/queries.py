@@ -1,6 +1,5 @@
 """The reads the pages and the JSON API make: from the totals the scorer keeps, never a scan
-of every stored step (the list of stored forecasts reads only the forecasts it returns, and
-coverage by regime only the scores of one group, since the thirds are of its origins)."""
+of every stored step (the list of stored forecasts reads only the forecasts it returns)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ import datetime as dt
 import math
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import Engine, Row, and_, func, select
 
 from tickercast import scoring
@@ -115,28 +113,21 @@ def by_month(engine: Engine, record: dict[str, Any]) -> list[dict[str, Any]]:
 
 def regime_coverage(engine: Engine, record: dict[str, Any]) -> dict[str, float | None]:
     """The group's coverage in its calm, middle and stormy thirds of origins by trailing
-    volatility at as_of (`scoring.regimes` over the group's origins; steps scored before the
-    volatility was kept are left out; None for a third with nothing scored)."""
-    f = forecasts.c
-    query = (
-        select(step_scores.c.forecast_id, step_scores.c.origin_volatility, step_scores.c.inside)
-        .select_from(step_scores.join(forecasts))
-        .where(*[f[k] == record[k] for k in _KEYS], step_scores.c.origin_volatility.is_not(None))
-    )
+    volatility at as_of, from the counts the scorer keeps in its totals (steps scored before
+    the volatility was kept are left out; None for a third with nothing scored)."""
+    t = group_totals.c
+    columns = [
+        t[f"{regime}_{count}"] for regime in scoring.REGIMES for count in ("scored", "inside")
+    ]
     with engine.connect() as connection:
-        scores = pd.DataFrame(
-            connection.execute(query).all(), columns=["forecast_id", "volatility", "inside"]
-        )
-    origins = scores.groupby("forecast_id")["volatility"].first()
-    third = pd.Series(scoring.regimes(origins.to_numpy(float)), index=origins.index)
-    shares = scoring.regime_coverage(
-        scores["inside"].astype(bool).to_numpy(), third.reindex(scores["forecast_id"]).to_numpy()
-    )
-    return {name: _rounded(share) for name, share in shares.items()}
-
-
-def _rounded(share: float) -> float | None:
-    return round(share, 6) if math.isfinite(share) else None
+        row = connection.execute(
+            select(*columns).where(*[t[k] == record[k] for k in _KEYS])
+        ).first()
+    counts = row._mapping if row is not None else {}
+    return {
+        regime: _ratio(counts.get(f"{regime}_inside", 0), counts.get(f"{regime}_scored", 0))
+        for regime in scoring.REGIMES
+    }
 
 
 def ranking(engine: Engine, kind: str | None = None) -> list[dict[str, Any]]:

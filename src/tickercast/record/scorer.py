@@ -176,6 +176,21 @@ def _sums(rows: pd.DataFrame) -> dict[str, float | int]:
     }
 
 
+def regime_counts(scores: pd.DataFrame) -> dict[str, int]:
+    """The steps scored and inside the band in each third of the group's origins by trailing
+    volatility at as_of (steps scored before the volatility was kept are left out)."""
+    known = scores[scores["origin_volatility"].notna()]
+    origins = known.groupby("forecast_id")["origin_volatility"].first()
+    third = pd.Series(scoring.regimes(origins.to_numpy(float)), index=origins.index)
+    of_step = third.reindex(known["forecast_id"]).to_numpy()
+    inside = known["inside"].astype(bool).to_numpy()
+    counts = {}
+    for i, regime in enumerate(scoring.REGIMES):
+        counts[f"{regime}_scored"] = int((of_step == i).sum())
+        counts[f"{regime}_inside"] = int(inside[of_step == i].sum())
+    return counts
+
+
 def refresh_totals(connection: Connection, group: Group) -> None:
     """Rewrite the group's totals from its forecasts and scores."""
     where = _group_where(group)
@@ -196,6 +211,8 @@ def refresh_totals(connection: Connection, group: Group) -> None:
             step_scores.c.inside,
             step_scores.c.interval_score,
             step_scores.c.walk_interval_score,
+            step_scores.c.forecast_id,
+            step_scores.c.origin_volatility,
         )
         .select_from(step_scores.join(forecasts))
         .where(*where)
@@ -211,10 +228,14 @@ def refresh_totals(connection: Connection, group: Group) -> None:
                 "inside",
                 "interval_score",
                 "walk_interval_score",
+                "forecast_id",
+                "origin_volatility",
             ]
         )
     total = {**keys, "forecasts": count, "first_as_of": first, "last_as_of": last}
-    connection.execute(insert(group_totals).values(**total, **_sums(scores)))
+    connection.execute(
+        insert(group_totals).values(**total, **_sums(scores), **regime_counts(scores))
+    )
     by_step = [{**keys, "step": int(k), **_sums(rows)} for k, rows in scores.groupby("step")]
     months = scores["as_of"].map(lambda d: d.replace(day=1))
     by_month = [{**keys, "month": m, **_sums(rows)} for m, rows in scores.groupby(months)]

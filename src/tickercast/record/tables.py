@@ -38,6 +38,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from tickercast import scoring
+
 metadata = MetaData()
 
 # The columns that name one group of forecasts whose scores are added up together.
@@ -64,6 +66,16 @@ def _sums() -> list[Column[object]]:
         Column("walk_scored", Integer, nullable=False, server_default="0"),
         Column("sum_paired_interval_score", Float, nullable=False, server_default="0"),
         Column("sum_walk_interval_score", Float, nullable=False, server_default="0"),
+    ]
+
+
+def regime_columns() -> list[Column[object]]:
+    """Per calm, middle and stormy third of a group's origins (`scoring.regimes`, by trailing
+    volatility at as_of): the steps scored and those inside the band."""
+    return [
+        Column(f"{regime}_{count}", Integer, nullable=False, server_default="0")
+        for regime in scoring.REGIMES
+        for count in ("scored", "inside")
     ]
 
 
@@ -139,6 +151,7 @@ group_totals = Table(
     Column("first_as_of", Date, nullable=False),
     Column("last_as_of", Date, nullable=False),
     *_sums(),
+    *regime_columns(),  # the thirds are of all the group's origins: kept for the group only
 )
 
 step_totals = Table(
