@@ -52,3 +52,17 @@ def test_the_last_closed_session():
     assert str(last_closed_session("XNYS", utc("2026-12-07 15:00")).date()) == "2026-12-04"
     assert str(last_closed_session("XNYS", utc("2026-12-07 21:01")).date()) == "2026-12-07"
     assert str(last_closed_session("XTKS", utc("2026-12-07 15:00")).date()) == "2026-12-07"
+
+
+@pytest.mark.parametrize(
+    ("moment", "closed"),
+    [
+        ("2026-12-04 20:59:59", "2026-12-03"),  # 15:59:59 in New York: Friday still trading
+        ("2026-12-04 21:00:00", "2026-12-04"),  # the close itself
+        ("2026-12-04 21:00:30", "2026-12-04"),
+        ("2026-12-04 20:59:30", "2026-12-03"),  # asked again within the minute before it
+    ],
+)
+def test_the_last_closed_session_turns_at_the_close_to_the_second(moment, closed):
+    """Worked out once a minute per calendar, and still exact at the close."""
+    assert str(last_closed_session("XNYS", utc(moment)).date()) == closed

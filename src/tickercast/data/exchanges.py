@@ -10,6 +10,7 @@ calendar days ("D"); currencies in weekdays ("B").
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 
 import pandas as pd
@@ -112,8 +113,13 @@ def seconds_until_stale(calendar: str, now: dt.datetime | None = None) -> float:
 
 def last_closed_session(calendar: str, now: dt.datetime | None = None) -> pd.Timestamp | None:
     """The date of the latest session of `calendar` that has closed by `now` (None when the
-    calendar cannot say): a row after it is a session still trading."""
-    moment = utc(now)
+    calendar cannot say): a row after it is a session still trading. Closes fall on whole
+    minutes, so the answer is worked out once a minute per calendar."""
+    return _last_closed_by_minute(calendar, utc(now).floor("min"))
+
+
+@functools.lru_cache(maxsize=256)
+def _last_closed_by_minute(calendar: str, moment: pd.Timestamp) -> pd.Timestamp | None:
     if calendar in calendars.STEP_FREQS:
         today = pd.Timestamp(moment.date())
         return today if moment.time() >= DAY_END else today - pd.Timedelta(days=1)
