@@ -137,7 +137,7 @@ def the_day(web: ServiceProcess, replay: YahooReplay, seconds: float) -> None:
     print(
         f"- Yahoo price-history requests per ticker: max {max(per_ticker)}, "
         f"mean {statistics.mean(per_ticker):.2f} ({len(TICKERS)} tickers); time-zone look-ups "
-        f"(the library's own, once per ticker and cache folder): "
+        f"(yfinance's own, once per ticker and cache folder): "
         f"{replay.count('/v8/finance/chart/') - sum(per_ticker)}"
     )
     warnings = collections.Counter(

@@ -3,7 +3,7 @@ folders: the tests never use a server they did not start.
 
 initdb refuses to run as root, so as root the cluster is made and run as the `postgres` user
 (`runuser`); the binaries are found with `pg_config --bindir`, else the newest
-`postgresql/<version>/bin` under the library folder."""
+`postgresql/<version>/bin` under the system library folder (`lib`)."""
 
 from __future__ import annotations
 

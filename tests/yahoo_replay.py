@@ -300,7 +300,7 @@ class YahooReplay:
         )
 
     def history_requests(self, symbol: str | None = None) -> int:
-        """Chart calls for prices (not the library's one-day time-zone look-ups)."""
+        """Chart calls for prices (not yfinance's one-day time-zone look-ups)."""
         with self._lock:
             return sum(
                 1
@@ -374,7 +374,7 @@ class _YahooHandler(BaseHTTPRequestHandler):
     def _chart(self, seen: Seen) -> None:
         replay = self.server.replay
         symbol = seen.symbol or ""
-        prices = seen.query.get("range") != "1d"  # not the library's time-zone look-up
+        prices = seen.query.get("range") != "1d"  # not yfinance's time-zone look-up
         if prices and symbol in replay.stalls and replay.stopping.wait(replay.stalls[symbol]):
             return
         if symbol in replay.failures:

@@ -77,7 +77,7 @@ def exchange_calendar(code: str, first_year: int, last_year: int) -> xcals.Excha
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
             return xcals.get_calendar(code, start=start, end=end)
-        except Exception:  # the library's own failure, whatever its type: the code is unusable
+        except Exception:  # exchange-calendars' own failure, of any type: the code is unusable
             _broken.add(code)
             raise unavailable from None
 

@@ -1,5 +1,5 @@
 """The Yahoo provider through yfinance's own HTTP path, against Yahoo's shapes replayed by a
-local TLS server (tests/yahoo_replay.py): nothing of the library is replaced."""
+local TLS server (tests/yahoo_replay.py): nothing of yfinance is replaced."""
 
 from __future__ import annotations
 

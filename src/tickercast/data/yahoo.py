@@ -77,7 +77,7 @@ class YahooProvider:
     ) -> None:
         import yfinance
 
-        with _setup_lock:  # the library's settings are its process's
+        with _setup_lock:  # yfinance's settings are its process's
             cache_dir.mkdir(parents=True, exist_ok=True)
             yfinance.set_tz_cache_location(str(cache_dir))
             yfinance.config.debug.hide_exceptions = False  # errors raised, not printed
