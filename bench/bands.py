@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.honesty import Prices, embedded, external
-from tickercast import scoring, volatility
-from tickercast.band import change_spread, half_width
+from tickercast.quant import scoring, volatility
+from tickercast.quant.walk import change_spread, half_width
 
 EVERY = 5
 STEPS = 20

@@ -4,8 +4,8 @@ Rolling-origin backtests on real prices: the embedded tickers and, when the `tim
 package is installed, prices outside this repository. At an origin every `EVERY` sessions of
 each series (from the 120th on), every method is fitted on the `WINDOW` sessions before it (what
 the web app sends for `window=5y`), forecasts the next 20 sessions with an 80% band, and is
-scored against what happened (`tickercast.scoring`, the module the backtests and the track record
-use):
+scored against what happened (`tickercast.quant.scoring`, the module the backtests and the track
+record use):
 
 - MASE: the method's mean absolute error over the random walk's on the same origins and steps,
   per series, then the median over the series;
@@ -46,7 +46,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from tickercast import scoring  # noqa: E402
+from tickercast.quant import scoring  # noqa: E402
 from tickercast.contract import CALIBRATED_MIN_ROWS, ForecastRequest  # noqa: E402
 from tickercast.model import calibrated  # noqa: E402
 from tickercast.model.backtesting import Forecast, random_walk  # noqa: E402

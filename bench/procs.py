@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tickercast.processes import NotReady, free_port, stop, wait_ready
+from tickercast.cli.processes import NotReady, free_port, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_KEY = "bench-key"

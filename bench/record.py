@@ -28,8 +28,8 @@ from unittest import mock
 import httpx
 from pydantic import SecretStr
 
+from tickercast.cli.record import record
 from tickercast.model.api import create_app as create_model_app
-from tickercast.record_commands import record
 from tickercast.settings import ModelSettings, WebSettings
 from tickercast.web import app as web_app
 from tickercast.web.forecasts import Forecaster

@@ -23,7 +23,7 @@ import httpx
 from bench.data import load_series, request_body
 from bench.load import LoadResult, Request, run_load
 from bench.procs import BENCH_KEY, Service, child_pids, memory_mb, run_service
-from tickercast.processes import free_port
+from tickercast.cli.processes import free_port
 
 TICKERS = ("AAPL", "MSFT", "IBM", "GOOG")
 WINDOWS = ("6m", "1y", "2y", "5y", "max")  # 3m: too short for the default calibrated method

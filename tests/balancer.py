@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tickercast.processes import free_port, stop
+from tickercast.cli.processes import free_port, stop
 
 SHIPPED = Path(__file__).parents[1] / "deploy" / "nginx" / "tickercast.conf"
 WEB_REPLICAS = ("web-1.internal:8000", "web-2.internal:8000")

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from tickercast.processes import free_port
+from tickercast.cli.processes import free_port
 
 # Without fsync a cluster starts and writes faster, and a server stopped at once (`immediate`,
 # as in a crash) still keeps every commit it acknowledged: the WAL reached the operating system

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tickercast.processes import NotReady, free_port, stop, wait_ready
+from tickercast.cli.processes import NotReady, free_port, stop, wait_ready
 
 
 @dataclass

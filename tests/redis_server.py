@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tickercast.processes import NotReady, free_port, stop
+from tickercast.cli.processes import NotReady, free_port, stop
 
 
 def answers(port: int) -> bool:

@@ -9,8 +9,8 @@ import anyio
 import pytest
 import redis
 
-from tickercast.cache import SharedCache, bytes_lru
-from tickercast.store import Store
+from tickercast.runtime.cache import SharedCache, bytes_lru
+from tickercast.runtime.redis_store import Store
 
 
 @pytest.fixture

@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
-from tickercast.serving import RetireAfter, forget_worker_metrics, gunicorn_options, owned_folder
+from tickercast.runtime.serving import (
+    RetireAfter,
+    forget_worker_metrics,
+    gunicorn_options,
+    owned_folder,
+)
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -47,7 +52,7 @@ def test_refuses_to_start_and_says_which_setting(
 
 def test_gunicorn_options() -> None:
     options = gunicorn_options("0.0.0.0", 8123, 3, 90.0)
-    assert options["worker_class"] == "tickercast.serving.Worker"
+    assert options["worker_class"] == "tickercast.runtime.serving.Worker"
     assert options["control_socket_disable"] is True and "preload_app" not in options
     assert (options["bind"], options["workers"], options["timeout"]) == ("0.0.0.0:8123", 3, 90)
     assert "max_requests" not in options  # RetireAfter does it without resetting connections

@@ -38,8 +38,8 @@ from tests.deploy_files import (
     workloads,
 )
 from tickercast.cli import build_parser
+from tickercast.cli.processes import free_port, stop, wait_ready
 from tickercast.model.api import create_app as create_model_app
-from tickercast.processes import free_port, stop, wait_ready
 from tickercast.settings import ModelSettings, WebSettings
 from tickercast.web.app import create_app as create_web_app
 

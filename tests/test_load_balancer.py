@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from tests.balancer import start_nginx
 from tests.conftest import MODEL_KEYS
 from tests.procs import ServiceProcess, start_model_service, start_web_app
-from tickercast.processes import free_port
+from tickercast.cli.processes import free_port
 from tickercast.settings import WebSettings
 from tickercast.web.app import create_app
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from tests.procs import start_model_service, start_web_app
-from tickercast.logs import JsonFormatter, request_id_from
-from tickercast.processes import free_port, stop
+from tickercast.cli.processes import free_port, stop
+from tickercast.runtime.logs import JsonFormatter, request_id_from
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tickercast.lru import LRU
+from tickercast.runtime.lru import LRU
 
 
 class Clock:

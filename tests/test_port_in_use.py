@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tickercast.up import up
-from tickercast.web import server
+from tickercast.cli import web_server as server
+from tickercast.cli.up import up
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import MODEL_KEYS
 from tests.procs import start_model_service
-from tickercast.processes import NotReady, wait_ready
+from tickercast.cli.processes import NotReady, wait_ready
 
 
 class Workers(http.server.BaseHTTPRequestHandler):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import redis
 
 from tests.redis_server import answers, redis_for_the_run, redis_server
-from tickercast.processes import free_port
+from tickercast.cli.processes import free_port
 
 
 def test_starts_answers_and_stops_on_the_port_asked() -> None:

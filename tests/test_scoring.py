@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tickercast import scoring
+from tickercast.quant import scoring
 
 prices = st.floats(min_value=0.01, max_value=1e4, allow_nan=False)
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from tests.loop import run
+from tickercast.cli.processes import free_port
 from tickercast.errors import RateLimited
-from tickercast.processes import free_port
-from tickercast.ratelimit import RateLimit
-from tickercast.store import FIRST_RETRY, Store
+from tickercast.runtime.ratelimit import RateLimit
+from tickercast.runtime.redis_store import FIRST_RETRY, Store
 
 
 class Clock:
@@ -35,7 +35,7 @@ def test_without_redis_every_call_is_none_and_nothing_changes() -> None:
 
 
 def test_down_answers_none_at_once_and_tries_again_later(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, "tickercast.store")
+    caplog.set_level(logging.WARNING, "tickercast.runtime.redis_store")
     clock, changes, tries = Clock(), [], []
     store = Store(nowhere(), on_change=changes.append, clock=clock)
 

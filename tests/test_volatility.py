@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tickercast import volatility
-from tickercast.band import change_spread
+from tickercast.quant import volatility
+from tickercast.quant.walk import change_spread
 
 
 def test_ewma_by_hand() -> None:

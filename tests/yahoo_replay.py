@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import trustme
 
-from tickercast import calendars
+from tickercast.quant import calendars
 
 HOSTS = (
     "fc.yahoo.com",

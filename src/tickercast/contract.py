@@ -21,8 +21,8 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from tickercast import calendars
 from tickercast.errors import InvalidFormat, InvalidInput, InvalidKey, NoKey
+from tickercast.quant import calendars
 
 # The 19 keys of every response, in the original service's order.
 RESPONSE_KEYS: tuple[str, ...] = (

@@ -11,7 +11,7 @@ import os
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tickercast.networks import parse_networks
+from tickercast.runtime.networks import parse_networks
 
 # The track record's database when DATABASE_URL is unset: a SQLite file in the working folder.
 DEFAULT_DATABASE_URL = "sqlite:///tickercast-record.sqlite3"

@@ -11,12 +11,12 @@ from pydantic import SecretStr
 
 from tests.data.recorded import NASDAQ_KEY, TIINGO_KEY
 from tests.replay import ReplayServer
-from tickercast.cache import bytes_lru
 from tickercast.data.base import PriceProvider
 from tickercast.data.nasdaq import NasdaqDataLinkProvider
 from tickercast.data.prices import PriceBook
 from tickercast.data.tiingo import TiingoProvider
-from tickercast.store import Store
+from tickercast.runtime.cache import bytes_lru
+from tickercast.runtime.redis_store import Store
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "providers"
 

@@ -14,7 +14,7 @@ from tickercast.data.exchanges import FALLBACK_TTL, seconds_until_stale
 from tickercast.data.frames import dumps_frame, loads_frame
 from tickercast.data.online import OnlineProvider
 from tickercast.data.prices import PriceBook
-from tickercast.store import Store
+from tickercast.runtime.redis_store import Store
 
 
 def utc(text: str) -> dt.datetime:

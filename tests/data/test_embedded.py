@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from tickercast import calendars
 from tickercast.data.base import PRICE_COLUMNS
 from tickercast.data.embedded import EmbeddedProvider
 from tickercast.errors import NotFound
+from tickercast.quant import calendars
 
 # (ticker, first session, rows, the close of 2013-03-01), as the data set holds them.
 TICKERS = [

@@ -12,11 +12,11 @@ import pytest
 
 from tests.redis_server import redis_server
 from tests.yahoo_replay import LISTINGS, Listing, YahooReplay
+from tickercast.cli.processes import free_port
 from tickercast.data.embedded import EmbeddedProvider
 from tickercast.data.prices import PriceAnswer, PriceBook
 from tickercast.errors import PricesUnavailable, UnknownTicker
-from tickercast.processes import free_port
-from tickercast.store import Store
+from tickercast.runtime.redis_store import Store
 
 
 @pytest.fixture

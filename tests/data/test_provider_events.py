@@ -13,7 +13,7 @@ from tickercast.data.embedded import EmbeddedProvider
 from tickercast.data.online import OnlineProvider
 from tickercast.data.prices import PriceBook
 from tickercast.errors import NotFound, ProviderError
-from tickercast.store import Store
+from tickercast.runtime.redis_store import Store
 from tickercast.web.metrics import WebMetrics
 
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.redis_server import redis_server
-from tickercast.data.views import KEEP_SECONDS, ViewLog
-from tickercast.processes import free_port
-from tickercast.store import Store
+from tickercast.cli.processes import free_port
+from tickercast.runtime.redis_store import Store
+from tickercast.web.recent import KEEP_SECONDS, ViewLog
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,11 @@ from fastapi.testclient import TestClient
 
 from tests.loop import run
 from tickercast import __version__
-from tickercast.cache import bytes_lru
 from tickercast.contract import RESPONSE_KEYS, ForecastRequest, parse_request
 from tickercast.model.api import create_app
 from tickercast.model.engine import MockEngine, ProphetEngine
 from tickercast.model.prophet_seam.forecasting import FitTimeout
+from tickercast.runtime.cache import bytes_lru
 from tickercast.settings import ModelSettings
 
 KEY = "k-123"

@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.model.test_api import KEY, CountingEngine, assert_error, settings
-from tickercast.cache import bytes_lru
 from tickercast.contract import CALIBRATED_MIN_ROWS, RESPONSE_KEYS, ForecastRequest
 from tickercast.model.api import create_app
 from tickercast.model.engine import Method, MockEngine
+from tickercast.runtime.cache import bytes_lru
 
 DAYS = [str(d.date()) for d in pd.bdate_range("2022-01-03", periods=160)]
 SERIES = {"key": KEY, "ds": DAYS, "y": [100 + (i % 7) - i * 0.1 for i in range(160)]}

@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.prices import request_body
-from tickercast.band import change_spread
 from tickercast.contract import VALUE_KEYS, parse_request
 from tickercast.model import calibrated
 from tickercast.model.calibrated import PointModel
 from tickercast.model.engine import ProphetEngine
+from tickercast.quant.walk import change_spread
 
 DAYS = pd.bdate_range("2023-01-02", periods=130)
 

@@ -50,7 +50,7 @@ def test_stan_input_file_holds_every_float_exactly() -> None:
 def test_the_engine_uses_the_dates_resolved_on_the_request(
     monkeypatch: pytest.MonkeyPatch, method: str
 ) -> None:
-    from tickercast import calendars
+    from tickercast.quant import calendars
 
     req = parse_request(
         request_body("AAPL", 300, "k", periods=10, freq="XNYS", method=method, engine="fast")

@@ -12,11 +12,11 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from tickercast.cache import bytes_lru
 from tickercast.contract import ForecastRequest
 from tickercast.model import engine as engine_module
 from tickercast.model.api import create_app
 from tickercast.model.engine import Method, MockEngine, ProphetEngine, requested_engine
+from tickercast.runtime.cache import bytes_lru
 from tickercast.settings import ModelSettings
 
 KEY = "k-versions"

@@ -12,7 +12,7 @@ from tests.loop import run
 from tests.model.test_api import GOOD, KEY, settings
 from tickercast.model.api import create_app
 from tickercast.model.callers import client_address
-from tickercast.networks import parse_networks
+from tickercast.runtime.networks import parse_networks
 
 WRONG = {**GOOD, "key": "guess"}
 PROXY = "10.0.0.2"

@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.model.test_api import KEY, CountingEngine, RaisingEngine, post, settings
-from tickercast import calendars
-from tickercast.cache import bytes_lru
 from tickercast.contract import parse_request
 from tickercast.errors import InvalidInput
 from tickercast.model.api import create_app
+from tickercast.quant import calendars
+from tickercast.runtime.cache import bytes_lru
 from tickercast.settings import ModelSettings
 
 WEEK = ["2020-01-06", "2020-01-07", "2020-01-08", "2020-01-09", "2020-01-10"]

@@ -122,7 +122,7 @@ def test_a_release_outside_the_range_is_refused_naming_both(version: str, suppor
 def test_the_service_does_not_start_with_an_unsupported_prophet(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tickercast.model import server
+    from tickercast.cli import model_server as server
 
     started: list[object] = []
     monkeypatch.setenv("MODEL_API_KEYS", "k")

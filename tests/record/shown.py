@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from tickercast.record.store import ShownForecast, Step
+from tickercast.record.writes import ShownForecast, Step
 
 
 def shown(

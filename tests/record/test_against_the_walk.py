@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from tests.record.shown import shown
-from tickercast import scoring
-from tickercast.record import queries, scorer, store
+from tickercast.quant import scoring
+from tickercast.record import queries, scorer, writes
 from tickercast.record.tables import step_scores
 
 LATER = dt.date(2014, 1, 1)
@@ -30,7 +30,7 @@ KNOWN = pd.Series(
 def test_the_ratio_is_our_interval_score_over_the_random_walks_band(
     engine: Engine, adjusted: float
 ) -> None:
-    store.store(engine, [shown(as_of="2013-01-03", horizon=2, centre=101.0, last_price=101.0)])
+    writes.store(engine, [shown(as_of="2013-01-03", horizon=2, centre=101.0, last_price=101.0)])
     scorer.score(engine, lambda t, s: KNOWN * adjusted, LATER)
     record = queries.summary(engine, "AAPL", "calibrated")
     assert record is not None
@@ -112,7 +112,7 @@ def test_regime_coverage_is_by_thirds_of_the_groups_origins(engine: Engine) -> N
         )
         for d in origins
     ]
-    store.store(engine, forecasts)
+    writes.store(engine, forecasts)
     scorer.score(engine, lambda t, s: closes, LATER)
     record = queries.summary(engine, "AAPL", "calibrated")
     assert record is not None
@@ -134,7 +134,7 @@ def test_regime_coverage_is_by_thirds_of_the_groups_origins(engine: Engine) -> N
 
 
 def test_rows_scored_before_the_walks_band_are_left_out_of_the_ratio(engine: Engine) -> None:
-    store.store(engine, [shown(as_of="2013-01-03", horizon=2, centre=101.0, last_price=101.0)])
+    writes.store(engine, [shown(as_of="2013-01-03", horizon=2, centre=101.0, last_price=101.0)])
     scorer.score(engine, lambda t, s: KNOWN, LATER)
     full = queries.summary(engine, "AAPL", "calibrated")
     with engine.begin() as connection:  # step 1 as a release before the walk's band scored it

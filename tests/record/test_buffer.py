@@ -16,12 +16,12 @@ from sqlalchemy import Engine, func, select
 from tests.loop import run
 from tests.postgres_server import PostgresServer, postgres_server
 from tests.record.shown import shown
-from tickercast.processes import free_port
+from tickercast.cli.processes import free_port
 from tickercast.record import db
 from tickercast.record.buffer import REDIS_KEY, Recorder
-from tickercast.record.store import ShownForecast
 from tickercast.record.tables import forecast_views, forecasts
-from tickercast.store import Store
+from tickercast.record.writes import ShownForecast
+from tickercast.runtime.redis_store import Store
 
 DAYS = [f"2013-01-{d:02d}" for d in range(2, 31)]
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert, inspect, select
 
 from tests.record.shown import shown
-from tickercast.record import db, queries, scorer, store
+from tickercast.record import db, queries, scorer, writes
 from tickercast.record.tables import forecasts, group_totals, metadata, step_scores
 
 HEAD = "0003"
@@ -33,7 +33,7 @@ def test_the_previous_schema_keeps_its_forecasts_and_they_are_scored_after(
     db.upgrade(engine, "0001")
     assert db.revision(engine) == "0001"
     assert "step_scores" not in inspect(engine).get_table_names()
-    store.store(engine, [shown(as_of="2013-01-02", centre=101.0)])
+    writes.store(engine, [shown(as_of="2013-01-02", centre=101.0)])
     with engine.begin() as connection:  # a row as the previous release wrote it, by hand
         connection.execute(
             insert(forecasts).values(
@@ -70,7 +70,7 @@ def test_scores_kept_before_the_walks_band_stay_and_only_new_ones_count_in_the_r
 ) -> None:
     engine = db.make_engine(database_url)
     db.upgrade(engine, "0002")
-    store.store(engine, [shown(as_of="2013-01-02", horizon=3, centre=101.0)])
+    writes.store(engine, [shown(as_of="2013-01-02", horizon=3, centre=101.0)])
     group = {"ticker": "AAPL", "source": "embedded", "kind": "live", "method": "calibrated"}
     with engine.begin() as connection:  # step 1 and the totals as the previous release wrote them
         connection.execute(

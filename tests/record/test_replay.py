@@ -14,10 +14,10 @@ import pytest
 from tests.loop import run
 from tests.record.test_migrations import HEAD
 from tickercast import cli
+from tickercast.cli.record import model_client
 from tickercast.contract import iso_dates
 from tickercast.data.embedded import EmbeddedProvider
 from tickercast.record import db, queries
-from tickercast.record_commands import model_client
 from tickercast.web.forecasts import model_series
 from tickercast.web.model_client import model_request
 from tickercast.web.replay import replay, replay_days

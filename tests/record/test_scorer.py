@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.record.shown import shown
-from tickercast import scoring
-from tickercast.record import queries, scorer, store
+from tickercast.quant import scoring
+from tickercast.record import queries, scorer, writes
 from tickercast.record.tables import group_totals, month_totals, step_scores, step_totals
 
 DAYS = pd.bdate_range("2013-01-01", periods=40)
@@ -33,7 +33,7 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
         }
 
 
-def some_forecasts() -> list[store.ShownForecast]:
+def some_forecasts() -> list[writes.ShownForecast]:
     out = []
     for k, day in enumerate(DAYS[:30:5]):
         for ticker, series in (("AAPL", AAPL), ("MSFT", MSFT)):
@@ -45,7 +45,7 @@ def some_forecasts() -> list[store.ShownForecast]:
 
 
 def test_scores_are_the_scoring_modules_and_the_totals_add_them_up(engine: Engine) -> None:
-    store.store(engine, [shown("AAPL", "2013-01-01", horizon=3, centre=101.0, half=1.5)])
+    writes.store(engine, [shown("AAPL", "2013-01-01", horizon=3, centre=101.0, half=1.5)])
     run = scorer.score(engine, prices, LATER)
     assert run.steps_scored == 3
     actual = AAPL.iloc[1:4].to_numpy()
@@ -64,7 +64,7 @@ def test_scores_are_the_scoring_modules_and_the_totals_add_them_up(engine: Engin
 
 
 def test_only_known_prices_are_scored_and_the_rest_later(engine: Engine) -> None:
-    store.store(engine, [shown("AAPL", str(DAYS[-3].date()), horizon=5)])
+    writes.store(engine, [shown("AAPL", str(DAYS[-3].date()), horizon=5)])
     assert scorer.score(engine, prices, LATER).steps_scored == 2  # two sessions left
     assert scorer.score(engine, prices, DAYS[-1].date()).steps_scored == 0
     listed = queries.stored_forecasts(engine, queries.summary(engine, "AAPL", "calibrated"))
@@ -72,7 +72,7 @@ def test_only_known_prices_are_scored_and_the_rest_later(engine: Engine) -> None
 
 
 def test_scoring_again_changes_nothing(engine: Engine) -> None:
-    store.store(engine, some_forecasts())
+    writes.store(engine, some_forecasts())
     first = scorer.score(engine, prices, LATER)
     assert first.steps_scored == 60
     before = snapshot(engine)
@@ -86,7 +86,7 @@ def test_scoring_again_changes_nothing(engine: Engine) -> None:
 def test_a_run_stopped_halfway_resumes_to_the_same_record(
     engine: Engine, database_url: str
 ) -> None:
-    store.store(engine, some_forecasts())
+    writes.store(engine, some_forecasts())
 
     def fails_on_msft(ticker: str, source: str) -> pd.Series | None:
         if ticker == "MSFT":
@@ -107,7 +107,7 @@ def test_a_run_stopped_halfway_resumes_to_the_same_record(
 
 
 def test_a_split_after_as_of_is_not_an_error(engine: Engine) -> None:
-    store.store(engine, some_forecasts())
+    writes.store(engine, some_forecasts())
     scorer.score(engine, prices, LATER)
     before = queries.summary(engine, "AAPL", "calibrated")
     assert before is not None
@@ -126,7 +126,7 @@ def test_a_split_after_as_of_is_not_an_error(engine: Engine) -> None:
 
 
 def test_a_ticker_without_prices_is_left_for_later(engine: Engine) -> None:
-    store.store(engine, [shown("NOPE", "2013-01-02")])
+    writes.store(engine, [shown("NOPE", "2013-01-02")])
     run = scorer.score(engine, prices, LATER)
     assert run.steps_scored == 0
     record = queries.summary(engine, "NOPE", "calibrated")
@@ -134,7 +134,7 @@ def test_a_ticker_without_prices_is_left_for_later(engine: Engine) -> None:
 
 
 def test_replayed_and_live_are_never_mixed(engine: Engine) -> None:
-    store.store(engine, [shown(kind="replayed", centre=90.0), shown(kind="live", centre=101.0)])
+    writes.store(engine, [shown(kind="replayed", centre=90.0), shown(kind="live", centre=101.0)])
     scorer.score(engine, prices, LATER)
     live = queries.summary(engine, "AAPL", "calibrated")
     replayed = queries.summary(engine, "AAPL", "calibrated", kind="replayed")
@@ -153,11 +153,11 @@ def test_replayed_and_live_are_never_mixed(engine: Engine) -> None:
 
 
 def test_live_is_the_default_once_any_live_forecast_is_scored(engine: Engine) -> None:
-    store.store(engine, [shown(kind="replayed"), shown(kind="live", as_of=str(DAYS[-1].date()))])
+    writes.store(engine, [shown(kind="replayed"), shown(kind="live", as_of=str(DAYS[-1].date()))])
     scorer.score(engine, prices, LATER)  # the live one starts on the last known day
     first = queries.summary(engine, "AAPL", "calibrated")
     assert first is not None and (first["kind"], first["scored"]) == ("replayed", 3)
-    store.store(engine, [shown(kind="live", as_of="2013-01-03")])
+    writes.store(engine, [shown(kind="live", as_of="2013-01-03")])
     scorer.score(engine, prices, LATER)
     then = queries.summary(engine, "AAPL", "calibrated")
     assert then is not None and (then["kind"], then["forecasts"]) == ("live", 2)

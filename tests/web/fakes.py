@@ -13,7 +13,6 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from tickercast import calendars
 from tickercast.contract import (
     VALUE_KEYS,
     backtest_min_rows,
@@ -24,6 +23,7 @@ from tickercast.contract import (
 )
 from tickercast.data.base import PRICE_COLUMNS, PriceHistory
 from tickercast.errors import InvalidInput, NotFound, error_body
+from tickercast.quant import calendars
 from tickercast.settings import WebSettings
 
 KEY = "web-test-key"

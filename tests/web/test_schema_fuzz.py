@@ -19,7 +19,7 @@ from schemathesis.generation import GenerationMode
 from tests.record.shown import shown
 from tests.web import fakes
 from tickercast.model.api import create_app as create_model_app
-from tickercast.record import db, scorer, store
+from tickercast.record import db, scorer, writes
 from tickercast.settings import ModelSettings
 from tickercast.web.app import create_app
 from tickercast.web.model_client import ModelClient
@@ -65,7 +65,7 @@ def keep_a_record(url: str) -> None:
         for method in ("calibrated", "prophet")
         for kind in ("live", "replayed")
     ]
-    store.store(engine, shown_ones)
+    writes.store(engine, shown_ones)
     days = pd.bdate_range("2020-01-02", periods=10)
     scorer.score(engine, lambda t, s: pd.Series(100.0 + np.arange(10.0), index=days))
     engine.dispose()

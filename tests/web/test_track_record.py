@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from tests.web import fakes
 from tests.web.conftest import MakeClient
-from tickercast.processes import free_port
+from tickercast.cli.processes import free_port
 from tickercast.record import db, scorer
 from tickercast.record.tables import forecast_steps, forecast_views, forecasts
 

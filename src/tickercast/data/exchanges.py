@@ -15,7 +15,7 @@ import logging
 
 import pandas as pd
 
-from tickercast import calendars
+from tickercast.quant import calendars
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,6 @@ import anyio
 import anyio.to_thread
 import orjson
 
-from tickercast.cache import SharedCache, bytes_lru
 from tickercast.data import exchanges
 from tickercast.data.base import Match, PriceHistory, PriceProvider
 from tickercast.data.exchanges import last_closed_session, seconds_until_stale
@@ -44,8 +43,9 @@ from tickercast.errors import (
     ProviderError,
     UnknownTicker,
 )
-from tickercast.lru import LRU
-from tickercast.store import Store
+from tickercast.runtime.cache import SharedCache, bytes_lru
+from tickercast.runtime.lru import LRU
+from tickercast.runtime.redis_store import Store
 
 log = logging.getLogger(__name__)
 

@@ -24,23 +24,23 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tickercast import __version__
-from tickercast.cache import SharedCache, bytes_lru
 from tickercast.contract import Limits, check_key, parse_body
-from tickercast.errorlog import ContainUnexpected, UnexpectedErrors
 from tickercast.errors import InvalidKey, TickercastError, error_body
-from tickercast.logs import RequestLog
-from tickercast.lru import LRU
 from tickercast.model.callers import FailedKeys, client_address
 from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.metrics import Metrics
 from tickercast.model.openapi import BACKTEST_OPENAPI, FORECAST_OPENAPI, NOT_READY_OPENAPI
 from tickercast.model.pipeline import Answer, Pipeline
 from tickercast.model.slots import FitGate
-from tickercast.networks import parse_networks
-from tickercast.ratelimit import RateLimit
-from tickercast.serving import read_body
+from tickercast.runtime.cache import SharedCache, bytes_lru
+from tickercast.runtime.logs import RequestLog
+from tickercast.runtime.lru import LRU
+from tickercast.runtime.networks import parse_networks
+from tickercast.runtime.ratelimit import RateLimit
+from tickercast.runtime.redis_store import Store
+from tickercast.runtime.serving import read_body
+from tickercast.runtime.unexpected import ContainUnexpected, UnexpectedErrors
 from tickercast.settings import ModelSettings
-from tickercast.store import Store
 
 log = logging.getLogger("tickercast.model")
 JSON = "application/json"

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tickercast import scoring
-from tickercast.band import Forecast, random_walk
-from tickercast.calendars import step_word
 from tickercast.contract import iso_dates
+from tickercast.quant import scoring
+from tickercast.quant.calendars import step_word
+from tickercast.quant.walk import Forecast, random_walk
 
 RANDOM_WALK = "random_walk"
 RANDOM_WALK_DRIFT = "random_walk_drift"

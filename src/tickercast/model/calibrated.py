@@ -12,7 +12,7 @@ quality"), this does better:
    of the fitted path changes the forecast by `DAMPING ** k` times its own change, so
    `z(t_h) = z0 + sum over k <= h of DAMPING**k * (f(t_k) - f(t_k-1))`, with `t_0` the last
    observed date (a damped trend). `DAMPING = 0` is the random walk; near 1, Prophet's change.
-3. The band: the random walk's (`band.py`), widening with the square root of the step,
+3. The band: the random walk's (`quant/walk.py`), widening with the square root of the step,
    times the normal quantile of `interval_width` and `BAND_SCALE`, on a volatility that
    follows the market's mood (`regime_spread`): the exponentially weighted spread of the
    one-step log changes (decay `DECAY`, half its weight on the last 17 sessions), expected to
@@ -41,9 +41,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from tickercast import volatility
-from tickercast.band import change_spread, half_width
 from tickercast.contract import VALUE_KEYS, ForecastRequest
+from tickercast.quant import volatility
+from tickercast.quant.walk import change_spread, half_width
 
 DAMPING = 0.5
 DECAY = 0.96

@@ -13,9 +13,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 
-from tickercast.networks import Network
-from tickercast.ratelimit import RateLimit
-from tickercast.store import Store
+from tickercast.runtime.networks import Network
+from tickercast.runtime.ratelimit import RateLimit
+from tickercast.runtime.redis_store import Store
 
 
 def client_address(peer: str | None, headers: Mapping[str, str], trusted: Sequence[Network]) -> str:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from tickercast import __version__
 from tickercast.contract import ForecastRequest, encode_response, parse_request, rows_digest
-from tickercast.lru import LRU
+from tickercast.runtime.lru import LRU
 
 # Bump when the computation changes in a way that changes answers (3: the fast fit is the
 # default engine of every method).

@@ -13,7 +13,7 @@ from prometheus_client import (
     Histogram,
 )
 
-from tickercast.serving import prometheus_text, redis_up_gauge, route_metrics
+from tickercast.runtime.serving import prometheus_text, redis_up_gauge, route_metrics
 
 FIT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 

@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import orjson
 
-from tickercast.cache import SharedCache
 from tickercast.contract import (
     ForecastRequest,
     Limits,
@@ -37,6 +36,7 @@ from tickercast.model.engine import Engine, Method, answer
 from tickercast.model.metrics import Metrics
 from tickercast.model.prophet_seam.forecasting import FitTimeout
 from tickercast.model.slots import BUSY_RETRY_AFTER, FitGate
+from tickercast.runtime.cache import SharedCache
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-from tickercast.record import db, queries, store
-from tickercast.record.store import ShownForecast
-from tickercast.store import Store
+from tickercast.record import db, queries, writes
+from tickercast.record.writes import ShownForecast
+from tickercast.runtime.redis_store import Store
 
 log = logging.getLogger("tickercast.record")
 
@@ -108,7 +108,7 @@ class Recorder:
         database is back."""
         key = shown.key()
         before = self._pending.get(key)
-        self._pending[key] = shown if before is None else store.merge_views([before, shown])[0]
+        self._pending[key] = shown if before is None else writes.merge_views([before, shown])[0]
         self._wake.set()
 
     # -- the background writer ---------------------------------------------------------------
@@ -214,7 +214,7 @@ class Recorder:
         self._trim()
 
     async def _store(self, items: list[bytes]) -> bool:
-        shown = store.merge_views([ShownForecast.from_json(orjson.loads(i)) for i in items])
+        shown = writes.merge_views([ShownForecast.from_json(orjson.loads(i)) for i in items])
         try:
             new = await anyio.to_thread.run_sync(self._write, shown)
         except (OperationalError, InterfaceError, OSError) as exc:
@@ -233,7 +233,7 @@ class Recorder:
         return True
 
     def _write(self, shown: list[ShownForecast]) -> int:
-        return store.store(self.engine(), shown)
+        return writes.store(self.engine(), shown)
 
     def _went_down(self, exc: Exception) -> None:
         if self.available:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Row, and_, func, select
 
-from tickercast import scoring
+from tickercast.quant import scoring
 from tickercast.record.tables import (
     forecast_steps,
     forecast_views,

@@ -28,9 +28,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, func, insert, select
 
-from tickercast import scoring
-from tickercast.band import random_walk
-from tickercast.record.store import insert as insert_or_merge
+from tickercast.quant import scoring
+from tickercast.quant.walk import random_walk
 from tickercast.record.tables import (
     GROUP_COLUMNS,
     forecast_steps,
@@ -40,6 +39,7 @@ from tickercast.record.tables import (
     step_scores,
     step_totals,
 )
+from tickercast.record.writes import insert as insert_or_merge
 
 log = logging.getLogger("tickercast.record")
 

@@ -38,7 +38,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from tickercast import scoring
+from tickercast.quant import scoring
 
 metadata = MetaData()
 

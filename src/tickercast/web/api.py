@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from tickercast.errors import InvalidFormat, InvalidInput
-from tickercast.serving import read_body
+from tickercast.runtime.serving import read_body
 from tickercast.settings import WebSettings
 from tickercast.web.forecasts import Forecaster
 from tickercast.web.series import Choices, forecast_csv

@@ -28,16 +28,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from tickercast import __version__
-from tickercast.cache import SharedCache, bytes_lru
 from tickercast.data.base import PriceProvider
 from tickercast.data.prices import PriceBook
 from tickercast.data.registry import build_providers
-from tickercast.errorlog import ContainUnexpected, UnexpectedErrors
 from tickercast.errors import InvalidInput, NotFound, TickercastError, error_body, sentence
-from tickercast.logs import RequestLog
 from tickercast.record.buffer import Recorder, RecordMetrics
+from tickercast.runtime.cache import SharedCache, bytes_lru
+from tickercast.runtime.logs import RequestLog
+from tickercast.runtime.redis_store import Store
+from tickercast.runtime.unexpected import ContainUnexpected, UnexpectedErrors
 from tickercast.settings import WebSettings
-from tickercast.store import Store
 from tickercast.web import api, pages, track_record
 from tickercast.web import openapi as web_openapi
 from tickercast.web.forecasts import ANSWERS_NAMESPACE, Forecaster

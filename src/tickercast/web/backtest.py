@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tickercast.calendars import step_word
+from tickercast.quant.calendars import step_word
 
 CUTOFFS = 5
 FALLBACK_HORIZONS = (120, 60, 20, 5, 1)

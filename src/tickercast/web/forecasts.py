@@ -21,15 +21,14 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from tickercast.cache import SharedCache
-from tickercast.calendars import step_word
 from tickercast.contract import Limits, iso_dates, parse_request
 from tickercast.data.base import PriceHistory
 from tickercast.data.prices import PriceBook
-from tickercast.data.views import ViewLog
 from tickercast.errors import InvalidInput, TickercastError
-from tickercast.lru import LRU
+from tickercast.quant.calendars import step_word
 from tickercast.record.buffer import Recorder
+from tickercast.runtime.cache import SharedCache
+from tickercast.runtime.lru import LRU
 from tickercast.web import backtest, notes
 from tickercast.web.backtest import band_label
 from tickercast.web.metrics import WebMetrics
@@ -40,6 +39,7 @@ from tickercast.web.model_client import (
     ModelRejected,
     model_request,
 )
+from tickercast.web.recent import ViewLog
 from tickercast.web.recording import shown_forecast
 from tickercast.web.series import (
     MAX_HORIZON,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from tickercast.serving import prometheus_text, redis_up_gauge, route_metrics
+from tickercast.runtime.serving import prometheus_text, redis_up_gauge, route_metrics
 
 SECONDS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 

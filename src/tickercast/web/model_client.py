@@ -35,7 +35,7 @@ import orjson
 
 from tickercast.contract import RESPONSE_KEYS
 from tickercast.errors import ServiceBusy, TickercastError, UpstreamError
-from tickercast.logs import REQUEST_ID_HEADER, current_request_id
+from tickercast.runtime.logs import REQUEST_ID_HEADER, current_request_id
 
 log = logging.getLogger("tickercast.web.model")
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tickercast import volatility
+from tickercast.quant import volatility
 
 YEARLY_MIN_DAYS = 730  # Prophet fits a yearly cycle from two years of history on
 COMPONENTS = ("trend", "weekly", "yearly")

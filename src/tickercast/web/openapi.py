@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tickercast.scoring import REGIMES
+from tickercast.quant.scoring import REGIMES
 from tickercast.web.series import FORECAST_COLUMNS, MAX_HORIZON, METHODS, PAGE_METHOD, WINDOWS
 from tickercast.web.series_checks import FIRST_YEAR, ISO_DATE, LAST_YEAR, MAX_VALUE
 

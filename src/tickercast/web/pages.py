@@ -15,7 +15,6 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.datastructures import UploadFile
 
-from tickercast.calendars import step_word
 from tickercast.data.base import PriceHistory
 from tickercast.data.upload import parse_upload
 from tickercast.errors import (
@@ -25,6 +24,7 @@ from tickercast.errors import (
     UnknownTicker,
     sentence,
 )
+from tickercast.quant.calendars import step_word
 from tickercast.settings import WebSettings
 from tickercast.web.backtest import MASE_MEANS
 from tickercast.web.forecasts import INTERVAL_WIDTH, UPLOAD_UNIT, Forecaster

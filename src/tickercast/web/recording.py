@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from tickercast.record.store import ShownForecast, Step
+from tickercast.record.writes import ShownForecast, Step
 from tickercast.web.model_client import ModelAnswer
 
 

@@ -12,7 +12,6 @@ shows its progress on stderr, prints a summary on stdout and exits 1 when anythi
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,15 +19,9 @@ from typing import TextIO
 
 import anyio
 
-from tickercast.data.registry import build_providers
 from tickercast.errors import TickercastError
-from tickercast.serving import configure_logging, load_settings
-from tickercast.settings import WebSettings
-from tickercast.web.app import forecaster_from, model_client_from
 from tickercast.web.forecasts import Forecaster
-from tickercast.web.metrics import WebMetrics
-from tickercast.web.series import DEFAULT_WINDOW, PAGE_HORIZON, PAGE_METHOD, Choices
-from tickercast.web.server import HINT as WEB_HINT
+from tickercast.web.series import PAGE_METHOD, Choices
 
 log = logging.getLogger("tickercast.refresh")
 
@@ -155,46 +148,6 @@ def summary(outcomes: Sequence[Outcome], seconds: float) -> str:
     ]
     lines += [f"  {o.job}: {o.error}" for o in failed]
     return "\n".join(lines)
-
-
-def main(
-    tickers: Sequence[str],
-    windows: Sequence[str] | None,
-    horizons: Sequence[int] | None,
-    concurrency: int,
-    methods: Sequence[str] | None = None,
-) -> int:
-    """`tickercast refresh` with the web app's settings from the environment; `None`: the
-    ticker page's default window, horizon or method."""
-    settings = load_settings(WebSettings, "tickercast refresh", WEB_HINT)
-    if settings is None:
-        return 2
-    configure_logging(settings.log_level)
-    model = model_client_from(settings)
-    forecaster = forecaster_from(settings, build_providers(settings), model, WebMetrics())
-
-    async def run() -> list[Outcome] | None:
-        chosen = list(tickers) or await default_tickers(forecaster, settings.refresh_tickers)
-        try:
-            jobs = plan(
-                forecaster,
-                chosen,
-                windows or [DEFAULT_WINDOW],
-                horizons or [PAGE_HORIZON],
-                methods or [PAGE_METHOD],
-            )
-        except TickercastError as exc:
-            await forecaster.close()
-            print(f"tickercast refresh: {exc.client_message}", file=sys.stderr)
-            return None
-        return await refresh(forecaster, jobs, concurrency, Progress(len(jobs), sys.stderr).update)
-
-    started = time.perf_counter()
-    outcomes = anyio.run(run)
-    if outcomes is None:
-        return 2
-    print(summary(outcomes, time.perf_counter() - started), flush=True)
-    return 1 if any(o.error is not None for o in outcomes) else 0
 
 
 async def default_tickers(forecaster: Forecaster, configured: str | None) -> list[str]:

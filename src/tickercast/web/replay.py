@@ -19,7 +19,7 @@ import pandas as pd
 
 from tickercast.data.base import PriceHistory, PriceProvider
 from tickercast.errors import TickercastError
-from tickercast.record.store import ShownForecast
+from tickercast.record.writes import ShownForecast
 from tickercast.web.forecasts import PreparedForecast, model_series
 from tickercast.web.model_client import MODEL_VERSION_HEADER, UNKNOWN_VERSION, ModelAnswer
 from tickercast.web.recording import shown_forecast

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tickercast.calendars import CALENDAR_FIRST_DATE
 from tickercast.contract import iso_dates
 from tickercast.errors import InvalidInput
+from tickercast.quant.calendars import CALENDAR_FIRST_DATE
 
 # History windows a user may pick, in trading sessions (None: all of it).
 WINDOWS: dict[str, int | None] = {

@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tickercast.errors import InvalidInput, NotFound, ServiceBusy
 from tickercast.record import queries
 from tickercast.record.buffer import Recorder
-from tickercast.record.store import KINDS
+from tickercast.record.writes import KINDS
 from tickercast.web.pages import page_json
 from tickercast.web.series import PAGE_METHOD, parse_method
 

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from tickercast.data.registry import build_providers
 from tickercast.errors import NotFound
-from tickercast.record import db, queries, scorer, store
+from tickercast.record import db, queries, scorer, writes
 from tickercast.settings import ModelSettings, RecordSettings
 
 REPLAY_TIMEOUT = 300.0  # seconds for one forecast: the first one may fit CmdStan's model
@@ -95,7 +95,7 @@ async def _record(
                 days = replay_days(prices.frame.index, start, end, every)
                 for method in methods:
                     shown = await replay(client, key, prices, days, method)
-                    new = store.store(engine, shown)
+                    new = writes.store(engine, shown)
                     print(f"{prices.ticker} {method}: {len(shown)} forecasts replayed, {new} new")
         run = scorer.score(engine, price_reader(providers))
         print(f"tickercast record: {run.steps_scored} steps scored")

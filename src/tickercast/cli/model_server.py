@@ -7,7 +7,7 @@ import sys
 from fastapi import FastAPI
 
 from tickercast.model.prophet_seam.versions import UnsupportedProphet, check_prophet
-from tickercast.serving import (
+from tickercast.runtime.serving import (
     configure_logging,
     gunicorn_options,
     load_settings,

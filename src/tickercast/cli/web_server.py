@@ -9,7 +9,7 @@ import sys
 
 from fastapi import FastAPI
 
-from tickercast.serving import (
+from tickercast.runtime.serving import (
     configure_logging,
     gunicorn_options,
     load_settings,

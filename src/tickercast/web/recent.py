@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tickercast.store import Store
+from tickercast.runtime.redis_store import Store
 
 KEY = "tickercast:viewed"
 KEEP_SECONDS = 7 * 86400.0

@@ -29,7 +29,7 @@ def _model_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _run_model(args: argparse.Namespace) -> int:
-    from tickercast.model.server import serve
+    from tickercast.cli.model_server import serve
 
     return serve(host=args.host, port=args.port, workers=args.workers, mock=args.mock)
 
@@ -43,7 +43,7 @@ def _web_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _run_web(args: argparse.Namespace) -> int:
-    from tickercast.web.server import serve
+    from tickercast.cli.web_server import serve
 
     return serve(host=args.host, port=args.port, workers=args.workers)
 
@@ -57,7 +57,7 @@ def _up_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _run_up(args: argparse.Namespace) -> int:
-    from tickercast.up import up
+    from tickercast.cli.up import up
 
     return up(host=args.host, port=args.port, mock=args.mock)
 
@@ -93,7 +93,7 @@ def _refresh_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run_refresh(args: argparse.Namespace) -> int:
-    from tickercast.web.refresh import main
+    from tickercast.cli.refresh import main
 
     return main(args.tickers, args.windows, args.periods, args.concurrency, args.methods)
 
@@ -107,7 +107,7 @@ def _db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _run_db(args: argparse.Namespace) -> int:
-    from tickercast.record_commands import upgrade
+    from tickercast.cli.record import upgrade
 
     return upgrade(args.revision)
 
@@ -120,7 +120,7 @@ def _score_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _run_score(args: argparse.Namespace) -> int:
-    from tickercast.record_commands import score
+    from tickercast.cli.record import score
 
     return score()
 
@@ -153,8 +153,8 @@ def _record_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _run_record(args: argparse.Namespace) -> int:
+    from tickercast.cli.record import record
     from tickercast.errors import TickercastError
-    from tickercast.record_commands import record
 
     if args.every < 1:
         print("tickercast record: --every must be at least 1", file=sys.stderr)

@@ -22,7 +22,7 @@ from typing import TypeVar
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-log = logging.getLogger("tickercast.store")
+log = logging.getLogger("tickercast.runtime.redis_store")
 T = TypeVar("T")
 
 TIMEOUT = 0.25  # seconds for one Redis call, connecting included

@@ -13,7 +13,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from tickercast.errors import RateLimited
-from tickercast.store import Store
+from tickercast.runtime.redis_store import Store
 
 
 class RateLimit:

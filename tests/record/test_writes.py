@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from tests.record.shown import shown
-from tickercast.record import store
+from tickercast.record import writes
 from tickercast.record.tables import forecast_steps, forecast_views, forecasts
 
 
@@ -25,8 +25,8 @@ def views(engine: Engine) -> list[int]:
 
 
 def test_a_forecast_shown_again_is_one_row_with_its_views_counted(engine: Engine) -> None:
-    assert store.store(engine, [shown()]) == 1
-    assert store.store(engine, [shown(), shown()]) == 0
+    assert writes.store(engine, [shown()]) == 1
+    assert writes.store(engine, [shown(), shown()]) == 0
     assert count(engine, forecasts) == 1
     assert count(engine, forecast_steps) == 3
     assert views(engine) == [3]
@@ -46,13 +46,13 @@ def test_a_forecast_shown_again_is_one_row_with_its_views_counted(engine: Engine
     ],
 )
 def test_each_part_of_the_key_makes_another_forecast(engine: Engine, change: dict) -> None:
-    store.store(engine, [shown(), shown(**change)])
+    writes.store(engine, [shown(), shown(**change)])
     assert count(engine, forecasts) == 2
 
 
 def test_what_is_not_in_the_key_does_not_change_a_stored_forecast(engine: Engine) -> None:
-    store.store(engine, [shown(centre=100.0, window="1y")])
-    store.store(engine, [shown(centre=150.0, window="5y")])
+    writes.store(engine, [shown(centre=100.0, window="1y")])
+    writes.store(engine, [shown(centre=150.0, window="5y")])
     with engine.connect() as connection:
         assert connection.execute(select(forecasts.c.window)).scalar_one() == "1y"
         assert set(connection.execute(select(forecast_steps.c.yhat)).scalars()) == {100.0}
@@ -66,7 +66,7 @@ def test_concurrent_views_store_one_row(postgres_engine: Engine) -> None:
 
     def show(_: int) -> int:
         barrier.wait()
-        return store.store(engine, [shown(), shown(ticker="MSFT")])
+        return writes.store(engine, [shown(), shown(ticker="MSFT")])
 
     with ThreadPoolExecutor(workers) as pool:
         made = list(pool.map(show, range(workers)))
@@ -78,14 +78,14 @@ def test_concurrent_views_store_one_row(postgres_engine: Engine) -> None:
 
 def test_merge_views_adds_up_repeats() -> None:
     first, again = shown(), shown()
-    merged = store.merge_views([first, shown(ticker="MSFT"), again])
+    merged = writes.merge_views([first, shown(ticker="MSFT"), again])
     assert [(m.ticker, m.views) for m in merged] == [("AAPL", 2), ("MSFT", 1)]
     assert merged[0].shown_at == max(first.shown_at, again.shown_at)
 
 
 def test_a_shown_forecast_survives_json() -> None:
     one = shown(views=3)
-    assert store.ShownForecast.from_json(one.to_json()) == one
+    assert writes.ShownForecast.from_json(one.to_json()) == one
 
 
 @pytest.mark.parametrize("bad", [{"kind": "guessed"}, {"steps": ()}])

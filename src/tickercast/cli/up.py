@@ -14,8 +14,8 @@ import sys
 import time
 from types import FrameType
 
-from tickercast.processes import NotReady, free_port, stop, wait_ready
-from tickercast.serving import port_in_use, port_taken_message
+from tickercast.cli.processes import NotReady, free_port, stop, wait_ready
+from tickercast.runtime.serving import port_in_use, port_taken_message
 
 READY_TIMEOUT = 180.0  # the real model imports Prophet and runs a first fit before it is ready
 

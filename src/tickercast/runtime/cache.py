@@ -16,8 +16,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tickercast.lru import LRU
-from tickercast.store import Store
+from tickercast.runtime.lru import LRU
+from tickercast.runtime.redis_store import Store
 
 MAX_BYTES = 64 * 2**20
 

@@ -24,8 +24,8 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 from uvicorn_worker import UvicornWorker
 
-from tickercast import logs
 from tickercast.errors import RequestTooLarge
+from tickercast.runtime import logs
 
 if TYPE_CHECKING:
     # Imported where used: prometheus_client picks its multiprocess mode when first imported,
@@ -69,7 +69,7 @@ def load_settings(cls: type[S], program: str, hint: str, **overrides: Any) -> S 
 
 
 def configure_logging(level: str) -> None:
-    """JSON log lines on stderr (see `tickercast.logs`)."""
+    """JSON log lines on stderr (see `tickercast.runtime.logs`)."""
     logs.configure_logging(level)
 
 
@@ -83,9 +83,9 @@ def gunicorn_options(host: str, port: int, workers: int, timeout: float) -> dict
     return {
         "bind": f"{host}:{port}",
         "workers": max(1, workers),
-        "worker_class": "tickercast.serving.Worker",
+        "worker_class": "tickercast.runtime.serving.Worker",
         "control_socket_disable": True,
-        "logger_class": "tickercast.logs.GunicornLogger",
+        "logger_class": "tickercast.runtime.logs.GunicornLogger",
         "timeout": int(timeout),
         "keepalive": KEEP_ALIVE,
         "graceful_timeout": 20,
