@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.redis_server import redis_for_the_run
+from tests.support.redis_server import redis_for_the_run
 
 from bench import cases, ceiling, fastfit, methods, procs, traffic
 from bench.data import Series, Windows, load_series, request_body

@@ -46,11 +46,11 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from tickercast.quant import scoring  # noqa: E402
 from tickercast.contract import CALIBRATED_MIN_ROWS, ForecastRequest  # noqa: E402
 from tickercast.model import calibrated  # noqa: E402
 from tickercast.model.backtesting import Forecast, random_walk  # noqa: E402
 from tickercast.model.engine import requested_engine  # noqa: E402
+from tickercast.quant import scoring  # noqa: E402
 
 HORIZONS = (1, 5, 10, 20)
 STEPS = max(HORIZONS)

@@ -1,7 +1,7 @@
 """`python -m bench.prices`: what the Yahoo prices cost and do under load, on loopback.
 
 The web app (`tickercast web`, two workers, one Redis, the mock model) gets its prices from
-Yahoo replayed on this machine (tests/yahoo_replay.py: yfinance's own HTTP path, a local TLS
+Yahoo replayed on this machine (tests/support/yahoo_replay.py: yfinance's own HTTP path, a local TLS
 server behind a CONNECT proxy), 20 tickers built from the embedded real prices.
 
 1. Load: `USERS` simultaneous users, each asking the JSON forecast of a random one of the 20
@@ -28,9 +28,9 @@ from contextlib import ExitStack, contextmanager
 import httpx
 import redis
 from tests.conftest import MODEL_KEYS
-from tests.procs import ServiceProcess, free_port, start_model_service, start_process
-from tests.redis_server import redis_for_the_run
-from tests.yahoo_replay import Listing, YahooReplay
+from tests.support.procs import ServiceProcess, free_port, start_model_service, start_process
+from tests.support.redis_server import redis_for_the_run
+from tests.support.yahoo_replay import Listing, YahooReplay
 
 USERS = 16
 SOURCES = ("AAPL", "MSFT", "IBM", "GOOG")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.procs import ServiceProcess, start_model_service
-from tests.redis_server import RunRedis, redis_for_the_run
-from tests.yahoo_replay import YahooReplay
+from tests.support.procs import ServiceProcess, start_model_service
+from tests.support.redis_server import RunRedis, redis_for_the_run
+from tests.support.yahoo_replay import YahooReplay
 from tickercast.data.yahoo import YahooProvider
 from tickercast.settings import ModelSettings, WebSettings
 

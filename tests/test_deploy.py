@@ -21,7 +21,7 @@ import exchange_calendars as xcals
 import kubernetes_validate
 import pytest
 
-from tests.deploy_files import (
+from tests.support.deploy_files import (
     DOCKERFILES,
     IMAGES,
     K8S,

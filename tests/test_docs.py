@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.deploy_files import ROOT
+from tests.support.deploy_files import ROOT
 from tickercast.contract import RESPONSE_KEYS, ForecastRequest
 from tickercast.settings import ModelSettings, WebSettings
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.deploy_files import ROOT
+from tests.support.deploy_files import ROOT
 from tickercast.cli import build_parser
 from tickercast.settings import WebSettings
 

@@ -19,9 +19,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.balancer import start_nginx
 from tests.conftest import MODEL_KEYS
-from tests.procs import ServiceProcess, start_model_service, start_web_app
+from tests.support.balancer import start_nginx
+from tests.support.procs import ServiceProcess, start_model_service, start_web_app
 from tickercast.cli.processes import free_port
 from tickercast.settings import WebSettings
 from tickercast.web.app import create_app

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import MODEL_KEYS
-from tests.procs import start_model_service
+from tests.support.procs import start_model_service
 from tickercast.cli.processes import NotReady, wait_ready
 
 

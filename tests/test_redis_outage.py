@@ -16,9 +16,9 @@ import pytest
 import redis
 
 from tests.conftest import MODEL_KEYS
-from tests.prices import request_body
-from tests.procs import ServiceProcess, start_model_service, start_web_app
-from tests.redis_server import RedisServer, own_redis
+from tests.support.prices import request_body
+from tests.support.procs import ServiceProcess, start_model_service, start_web_app
+from tests.support.redis_server import RedisServer, own_redis
 from tests.test_restarts import metric
 
 pytestmark = pytest.mark.slow

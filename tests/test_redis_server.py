@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import redis
 
-from tests.redis_server import answers, redis_for_the_run, redis_server
+from tests.support.redis_server import answers, redis_for_the_run, redis_server
 from tickercast.cli.processes import free_port
 
 

@@ -14,8 +14,8 @@ import orjson
 import pytest
 
 from tests.conftest import MODEL_KEYS
-from tests.prices import request_body
-from tests.procs import ServiceProcess, start_model_service, start_web_app
+from tests.support.prices import request_body
+from tests.support.procs import ServiceProcess, start_model_service, start_web_app
 
 pytestmark = pytest.mark.slow
 KEY = MODEL_KEYS[0]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy_files import DOCKERFILES, ROOT, Dockerfile
+from tests.support.deploy_files import DOCKERFILES, ROOT, Dockerfile
 
 GITHUB = ROOT / ".github"
 WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import open_page
-from tests.procs import ServiceProcess
+from tests.support.procs import ServiceProcess
 
 pytestmark = pytest.mark.browser
 

@@ -13,8 +13,8 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import start_web
 from tests.browser.test_pages_in_browser import TIMEOUT, wait_for_backtest, wait_for_forecast
-from tests.procs import ServiceProcess
-from tests.yahoo_replay import LISTINGS, YahooReplay
+from tests.support.procs import ServiceProcess
+from tests.support.yahoo_replay import LISTINGS, YahooReplay
 from tickercast.data.exchanges import last_closed_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -12,8 +12,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.procs import ServiceProcess
-from tests.web import fakes
+from tests.support import fakes
+from tests.support.procs import ServiceProcess
 from tickercast.web.backtest import MASE_MEANS
 
 pytestmark = pytest.mark.browser

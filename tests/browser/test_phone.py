@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.procs import ServiceProcess
+from tests.support.procs import ServiceProcess
 
 pytestmark = pytest.mark.browser
 

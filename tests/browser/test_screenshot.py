@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import start_web
-from tests.procs import ServiceProcess
+from tests.support.procs import ServiceProcess
 
 pytestmark = pytest.mark.browser
 

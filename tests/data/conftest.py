@@ -9,8 +9,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from tests.data.recorded import NASDAQ_KEY, TIINGO_KEY
-from tests.replay import ReplayServer
+from tests.support.recorded import NASDAQ_KEY, TIINGO_KEY
+from tests.support.replay import ReplayServer
 from tickercast.data.base import PriceProvider
 from tickercast.data.nasdaq import NasdaqDataLinkProvider
 from tickercast.data.prices import PriceBook

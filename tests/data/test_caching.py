@@ -8,7 +8,7 @@ import anyio
 import pandas as pd
 import pytest
 
-from tests.data.recorded import AAPL_CLOSES, END, START
+from tests.support.recorded import AAPL_CLOSES, END, START
 from tickercast.data.embedded import EmbeddedProvider
 from tickercast.data.exchanges import FALLBACK_TTL, seconds_until_stale
 from tickercast.data.frames import dumps_frame, loads_frame

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from tests.data.recorded import AAPL_CLOSES, END, START, assert_no_key, closed_port_url
+from tests.support.recorded import AAPL_CLOSES, END, START, assert_no_key, closed_port_url
 from tickercast.data.base import PRICE_COLUMNS
 from tickercast.data.embedded import EmbeddedProvider
 from tickercast.errors import InvalidInput, NotFound, ProviderError

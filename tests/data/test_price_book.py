@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.redis_server import redis_server
-from tests.yahoo_replay import LISTINGS, Listing, YahooReplay
+from tests.support.redis_server import redis_server
+from tests.support.yahoo_replay import LISTINGS, Listing, YahooReplay
 from tickercast.cli.processes import free_port
 from tickercast.data.embedded import EmbeddedProvider
 from tickercast.data.prices import PriceAnswer, PriceBook

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from tests.data.recorded import END, NASDAQ_KEY, START, TIINGO_KEY, assert_no_key
+from tests.support.recorded import END, NASDAQ_KEY, START, TIINGO_KEY, assert_no_key
 from tickercast.data import PriceHistory, build_providers, resolve
 from tickercast.errors import NotFound, ProviderError
 from tickercast.settings import WebSettings

@@ -6,7 +6,14 @@ import datetime as dt
 
 import pytest
 
-from tests.data.recorded import AAPL_CLOSES, END, START, TIINGO_KEY, assert_no_key, closed_port_url
+from tests.support.recorded import (
+    AAPL_CLOSES,
+    END,
+    START,
+    TIINGO_KEY,
+    assert_no_key,
+    closed_port_url,
+)
 from tickercast.data.base import PRICE_COLUMNS
 from tickercast.errors import NotFound, ProviderError
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.redis_server import redis_server
+from tests.support.redis_server import redis_server
 from tickercast.cli.processes import free_port
 from tickercast.runtime.redis_store import Store
 from tickercast.web.recent import KEEP_SECONDS, ViewLog

@@ -1,5 +1,5 @@
 """The Yahoo provider through yfinance's own HTTP path, against Yahoo's shapes replayed by a
-local TLS server (tests/yahoo_replay.py): nothing of yfinance is replaced."""
+local TLS server (tests/support/yahoo_replay.py): nothing of yfinance is replaced."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.yahoo_replay import LISTINGS, YahooReplay
+from tests.support.yahoo_replay import LISTINGS, YahooReplay
 from tickercast.errors import NotFound, ProviderError
 from tickercast.web.series import adjusted
 

@@ -14,7 +14,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.loop import run
+from tests.support.loop import run
 from tickercast import __version__
 from tickercast.contract import RESPONSE_KEYS, ForecastRequest, parse_request
 from tickercast.model.api import create_app

@@ -8,8 +8,8 @@ import pytest
 import requests
 
 from tests.conftest import MODEL_KEYS
-from tests.prices import request_body
-from tests.procs import ServiceProcess
+from tests.support.prices import request_body
+from tests.support.procs import ServiceProcess
 
 pytestmark = pytest.mark.slow
 

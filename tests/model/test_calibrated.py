@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.prices import request_body
+from tests.support.prices import request_body
 from tickercast.contract import VALUE_KEYS, parse_request
 from tickercast.model import calibrated
 from tickercast.model.calibrated import PointModel

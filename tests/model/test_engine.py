@@ -6,7 +6,7 @@ import numpy as np
 import orjson
 import pytest
 
-from tests.prices import adj_close, request_body
+from tests.support.prices import adj_close, request_body
 from tickercast.contract import parse_request
 from tickercast.model.engine import ProphetEngine
 from tickercast.model.prophet_seam import forecasting

@@ -8,8 +8,8 @@ import httpx
 import orjson
 import pytest
 
-from tests.loop import run
 from tests.model.test_api import GOOD, KEY, settings
+from tests.support.loop import run
 from tickercast.model.api import create_app
 from tickercast.model.callers import client_address
 from tickercast.runtime.networks import parse_networks

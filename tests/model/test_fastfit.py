@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.prices import adj_close, request_body
+from tests.support.prices import adj_close, request_body
 from tickercast import __version__
 from tickercast.contract import ForecastRequest, parse_request
 from tickercast.model.engine import ProphetEngine, requested_engine

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.prices import request_body
+from tests.support.prices import request_body
 from tickercast.contract import parse_request
 from tickercast.model.engine import ProphetEngine
 

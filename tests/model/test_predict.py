@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.prices import request_body
+from tests.support.prices import request_body
 from tickercast.contract import parse_request
 from tickercast.model.prophet_seam import forecasting
 from tickercast.model.prophet_seam.predict import predict

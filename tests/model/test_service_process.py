@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from tests.conftest import MODEL_KEYS
-from tests.prices import adj_close, request_body
-from tests.procs import ServiceProcess, start_model_service
+from tests.support.prices import adj_close, request_body
+from tests.support.procs import ServiceProcess, start_model_service
 from tickercast.contract import RESPONSE_KEYS
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.loop import run
+from tests.support.loop import run
 from tickercast.errors import ServiceBusy
 from tickercast.model.slots import FitGate
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from tests.record.shown import shown
+from tests.support.shown import shown
 from tickercast.quant import scoring
 from tickercast.record import queries, scorer, writes
 from tickercast.record.tables import step_scores

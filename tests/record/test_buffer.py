@@ -13,9 +13,9 @@ import orjson
 import pytest
 from sqlalchemy import Engine, func, select
 
-from tests.loop import run
-from tests.postgres_server import PostgresServer, postgres_server
-from tests.record.shown import shown
+from tests.support.loop import run
+from tests.support.postgres_server import PostgresServer, postgres_server
+from tests.support.shown import shown
 from tickercast.cli.processes import free_port
 from tickercast.record import db
 from tickercast.record.buffer import REDIS_KEY, Recorder

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert, inspect, select
 
-from tests.record.shown import shown
+from tests.support.shown import shown
 from tickercast.record import db, queries, scorer, writes
 from tickercast.record.tables import forecasts, group_totals, metadata, step_scores
 

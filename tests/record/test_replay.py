@@ -11,8 +11,8 @@ import orjson
 import pandas as pd
 import pytest
 
-from tests.loop import run
 from tests.record.test_migrations import HEAD
+from tests.support.loop import run
 from tickercast import cli
 from tickercast.cli.record import model_client
 from tickercast.contract import iso_dates

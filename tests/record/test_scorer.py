@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
-from tests.record.shown import shown
+from tests.support.shown import shown
 from tickercast.quant import scoring
 from tickercast.record import queries, scorer, writes
 from tickercast.record.tables import group_totals, month_totals, step_scores, step_totals

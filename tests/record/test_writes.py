@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import Engine, func, select
 
-from tests.record.shown import shown
+from tests.support.shown import shown
 from tickercast.record import writes
 from tickercast.record.tables import forecast_steps, forecast_views, forecasts
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web import fakes
+from tests.support import fakes
 from tickercast.web.app import create_app
 from tickercast.web.model_client import ModelClient
 

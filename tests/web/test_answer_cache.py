@@ -7,7 +7,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from tests.web import fakes
+from tests.support import fakes
 from tests.web.conftest import MakeClient
 from tickercast.contract import response_frame
 from tickercast.web.app import forecaster_from

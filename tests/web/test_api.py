@@ -7,7 +7,7 @@ import exchange_calendars as xcals
 import pandas as pd
 import pytest
 
-from tests.web import fakes
+from tests.support import fakes
 from tests.web.conftest import MakeClient
 from tickercast.contract import CALIBRATED_MIN_ROWS, backtest_min_rows
 

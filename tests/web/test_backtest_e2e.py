@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import MODEL_KEYS
-from tests.procs import ServiceProcess, free_port, start_process
+from tests.support.procs import ServiceProcess, free_port, start_process
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import gzip
 import httpx
 import pytest
 
-from tests.web import fakes
+from tests.support import fakes
 from tests.web.conftest import MakeClient
 from tickercast.errors import sentence
 from tickercast.web.headers import SECURITY_HEADERS

@@ -12,7 +12,7 @@ def test_healthz_and_readyz(client) -> None:
 
 
 def test_readyz_does_not_depend_on_the_model(client, fake_model) -> None:
-    from tests.web import fakes
+    from tests.support import fakes
 
     fake_model.script = [fakes.refuse] * 10
     assert client.get("/readyz").status_code == 200
@@ -47,7 +47,7 @@ def test_app_static_files(client) -> None:
 
 
 def test_the_request_id_goes_on_to_the_model_service(client, fake_model) -> None:
-    from tests.web import fakes
+    from tests.support import fakes
 
     seen: list[str | None] = []
 

@@ -1,4 +1,4 @@
-"""The web app on Yahoo replayed on this machine (tests/yahoo_replay.py) beside the embedded
+"""The web app on Yahoo replayed on this machine (tests/support/yahoo_replay.py) beside the embedded
 sample: any symbol, names in the picker, the ticker's currency and exchange, what a page says
 about old or missing prices, the unknown-ticker page."""
 
@@ -10,9 +10,9 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web import fakes
+from tests.support import fakes
+from tests.support.yahoo_replay import YahooReplay
 from tests.web.conftest import MakeClient
-from tests.yahoo_replay import YahooReplay
 from tickercast.data.embedded import EmbeddedProvider
 from tickercast.data.yahoo import YahooProvider
 

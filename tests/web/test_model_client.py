@@ -12,7 +12,7 @@ import orjson
 import pandas as pd
 import pytest
 
-from tests.web import fakes
+from tests.support import fakes
 from tests.web.conftest import recorded
 from tickercast.contract import RESPONSE_KEYS, response_frame
 from tickercast.errors import ServiceBusy, TickercastError, UpstreamError, error_body

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import MODEL_KEYS
-from tests.procs import ServiceProcess
-from tests.web import fakes
+from tests.support import fakes
+from tests.support.procs import ServiceProcess
 from tickercast.contract import RESPONSE_KEYS, response_frame
 from tickercast.errors import UpstreamError
 from tickercast.web.model_client import ModelClient, ModelRejected, model_request

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.web import fakes
+from tests.support import fakes
 from tickercast.web import backtest, notes
 
 

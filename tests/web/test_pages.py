@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.web import fakes
+from tests.support import fakes
 from tests.web.conftest import MakeClient
 
 

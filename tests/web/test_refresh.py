@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import MODEL_KEYS
-from tests.procs import ServiceProcess
-from tests.redis_server import own_redis
-from tests.web import fakes
+from tests.support import fakes
+from tests.support.procs import ServiceProcess
+from tests.support.redis_server import own_redis
 from tickercast.errors import InvalidInput
 from tickercast.settings import WebSettings
 from tickercast.web.app import create_app, forecaster_from

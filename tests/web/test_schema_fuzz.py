@@ -16,8 +16,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, seed, settings
 from schemathesis.generation import GenerationMode
 
-from tests.record.shown import shown
-from tests.web import fakes
+from tests.support import fakes
+from tests.support.shown import shown
 from tickercast.model.api import create_app as create_model_app
 from tickercast.record import db, scorer, writes
 from tickercast.settings import ModelSettings

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.web import fakes
+from tests.support import fakes
 from tickercast import contract
 from tickercast.errors import InvalidInput
 from tickercast.web.series import (

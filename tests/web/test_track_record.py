@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.web import fakes
+from tests.support import fakes
 from tests.web.conftest import MakeClient
 from tickercast.cli.processes import free_port
 from tickercast.record import db, scorer

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from tests.postgres_server import PostgresServer, postgres_server
+from tests.support.postgres_server import PostgresServer, postgres_server
 from tests.web.conftest import MakeClient
 from tickercast.record import db
 from tickercast.record.tables import forecast_views, forecasts

@@ -17,7 +17,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from tests.procs import free_port
+from tests.support.procs import free_port
 from tickercast.data.embedded import EmbeddedProvider
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web import fakes
+from tests.support import fakes
 from tickercast.contract import CALIBRATED_MIN_ROWS
 from tickercast.model.api import create_app as create_model_app
 from tickercast.settings import ModelSettings

@@ -15,8 +15,8 @@ import anyio
 import pytest
 
 from tests.conftest import MODEL_KEYS
-from tests.procs import start_model_service
-from tests.web import fakes
+from tests.support import fakes
+from tests.support.procs import start_model_service
 from tickercast.errors import TickercastError
 from tickercast.web.model_client import ModelClient, model_request
 

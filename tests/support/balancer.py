@@ -17,7 +17,7 @@ import pytest
 
 from tickercast.cli.processes import free_port, stop
 
-SHIPPED = Path(__file__).parents[1] / "deploy" / "nginx" / "tickercast.conf"
+SHIPPED = Path(__file__).parents[2] / "deploy" / "nginx" / "tickercast.conf"
 WEB_REPLICAS = ("web-1.internal:8000", "web-2.internal:8000")
 MODEL_REPLICAS = ("model-1.internal:9000", "model-2.internal:9000")
 

@@ -9,7 +9,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from tests.procs import start_model_service, start_web_app
+from tests.support.procs import start_model_service, start_web_app
 from tickercast.cli.processes import free_port, stop
 from tickercast.runtime.logs import JsonFormatter, request_id_from
 

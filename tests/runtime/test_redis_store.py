@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.loop import run
+from tests.support.loop import run
 from tickercast.cli.processes import free_port
 from tickercast.errors import RateLimited
 from tickercast.runtime.ratelimit import RateLimit
