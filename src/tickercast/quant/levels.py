@@ -78,7 +78,9 @@ def bootstrap_interval(
     return float(low), float(high)
 
 
-def decile_quantiles(median: ArrayLike, bands: Mapping[float, tuple[ArrayLike, ArrayLike]]) -> Floats:
+def decile_quantiles(
+    median: ArrayLike, bands: Mapping[float, tuple[ArrayLike, ArrayLike]]
+) -> Floats:
     """The 10%, 20%, ..., 90% quantiles (9 x points) from the bands at the levels 20, 40, 60
     and 80 (in percent; their edges are the 10/90, 20/80, 30/70 and 40/60% quantiles) and the
     median."""
