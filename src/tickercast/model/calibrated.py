@@ -154,7 +154,8 @@ def forecast_levels(
     base = z0 + trend_change
     center = base + sum(change.values(), np.zeros(len(dates)))
     back = np.exp if use_log else (lambda x: x)
-    edges = [(back(center + size * lo), back(center + size * hi)) for lo, hi in zip(low, high)]
+    pairs = zip(low, high, strict=True)
+    edges = [(back(center + size * lo), back(center + size * hi)) for lo, hi in pairs]
     path = back(base)
     components = {name: path * (np.exp(c) - 1) if use_log else c for name, c in change.items()}
     columns = _columns(back(center), *edges[0], components, len(dates))
