@@ -58,7 +58,7 @@ def outcome(origin: int, actual: np.ndarray, last: float, trailing: float) -> Ou
     out = Outcome("X", origin, last, actual, trailing)
     exact = Forecast(actual, actual - 1, actual + 1)
     walk = Forecast(np.full(20, last), np.full(20, last) - 2, np.full(20, last) + 2)
-    for method in (CALIBRATED, YEAR_BAND, *honesty.PEERS, DRIFT):
+    for method in (CALIBRATED, honesty.NORMAL_BAND, YEAR_BAND, *honesty.PEERS, DRIFT):
         out.forecasts[method] = exact
         out.seconds[method] = 0.5
     out.forecasts[WALK], out.seconds[WALK] = walk, 0.0
