@@ -75,12 +75,13 @@ EXTERNAL = {
 }
 CALIBRATED = "calibrated"
 YEAR_BAND = "calibrated, year's band"
+NORMAL_BAND = "calibrated, normal curve"  # the band before the fitted t's shape
 WALK = "random walk"
 DRIFT = "random walk + drift"
 PROPHET = "prophet"
 OLD_DEFAULT = "prophet, CmdStan"  # plain Prophet as fitted before the fast fit was the default
 PEERS = ("AutoETS", "AutoARIMA", "Theta", PROPHET, OLD_DEFAULT)
-EVERY_ORIGIN = (CALIBRATED, YEAR_BAND, WALK, DRIFT)
+EVERY_ORIGIN = (CALIBRATED, NORMAL_BAND, YEAR_BAND, WALK, DRIFT)
 README = Path(__file__).resolve().parent.parent / "README.md"
 SECTION = "## Forecast quality"
 
@@ -142,10 +143,11 @@ def request(ds: pd.DatetimeIndex, y: np.ndarray, method: str) -> ForecastRequest
     return ForecastRequest(ds, y, STEPS, "XNYS", False, WIDTH, method)
 
 
-def calibrated_pair(
+def calibrated_bands(
     ds: pd.DatetimeIndex, y: np.ndarray, test_ds: pd.DatetimeIndex
-) -> tuple[Forecast, Forecast]:
-    """The calibrated forecast with its band and with the year's band, from one fast fit."""
+) -> tuple[Forecast, Forecast, Forecast]:
+    """The calibrated forecast with its band, with the same volatility on a normal curve (the
+    band before the fitted t), and with the year's band, from one fast fit."""
     from tickercast.model.prophet_seam import forecasting
 
     req = request(ds, y, CALIBRATED)
@@ -155,11 +157,16 @@ def calibrated_pair(
         return model
 
     ours = calibrated.forecast(req, fitted, dates=test_ds)
-    before = calibrated.forecast(
-        req, fitted, band_scale=1.0, spread=calibrated.year_spread, dates=test_ds
+    normal = calibrated.forecast(req, fitted, shape=calibrated.normal_shape(), dates=test_ds)
+    year = calibrated.forecast(
+        req,
+        fitted,
+        spread=calibrated.year_spread,
+        shape=calibrated.normal_shape(1.0),
+        dates=test_ds,
     )
     return tuple(  # type: ignore[return-value]
-        Forecast(out["yhat"], out["yhat_lower"], out["yhat_upper"]) for out in (ours, before)
+        Forecast(out["yhat"], out["yhat_lower"], out["yhat_upper"]) for out in (ours, normal, year)
     )
 
 
@@ -275,8 +282,10 @@ def run_origin(task: tuple[Prices, int, bool]) -> Outcome:
         prices.name, t, float(y[-1]), prices.y[t : t + STEPS], scoring.trailing_volatility(y)
     )
     started = cpu_seconds()
-    out.forecasts[CALIBRATED], out.forecasts[YEAR_BAND] = calibrated_pair(ds, y, test_ds)
-    out.seconds[CALIBRATED] = out.seconds[YEAR_BAND] = cpu_seconds() - started
+    bands = calibrated_bands(ds, y, test_ds)
+    for name, band in zip((CALIBRATED, NORMAL_BAND, YEAR_BAND), bands, strict=True):
+        out.forecasts[name] = band
+        out.seconds[name] = cpu_seconds() - started
     for name, drift in ((WALK, False), (DRIFT, True)):
         started = cpu_seconds()
         out.forecasts[name] = random_walk(y, STEPS, WIDTH, drift=drift)
@@ -402,7 +411,7 @@ def band_table(table: Table) -> str:
     )
     lines = [head, "|---" * (len(HORIZONS) + 5) + "|"]
     year = table.interval_scores(YEAR_BAND)
-    for method in (CALIBRATED, YEAR_BAND, WALK):
+    for method in (CALIBRATED, NORMAL_BAND, YEAR_BAND, WALK):
         inside = table.inside(method)
         cells = [
             interval(inside[:, h - 1].mean(), [inside[r, h - 1].mean() for r in draws], True)

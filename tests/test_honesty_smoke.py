@@ -37,7 +37,7 @@ def test_one_origin_gives_every_method_twenty_steps() -> None:
     p = prices()
     out = honesty.run_origin((p, 150, False))
     assert out.last == p.y[149] and np.array_equal(out.actual, p.y[150:170])
-    assert set(out.forecasts) == {CALIBRATED, YEAR_BAND, WALK, DRIFT}
+    assert set(out.forecasts) == {CALIBRATED, honesty.NORMAL_BAND, YEAR_BAND, WALK, DRIFT}
     for f in out.forecasts.values():
         assert len(f.yhat) == 20 and np.all(f.lower <= f.yhat) and np.all(f.yhat <= f.upper)
     # one fit, two bands: the same centre
@@ -58,7 +58,7 @@ def outcome(origin: int, actual: np.ndarray, last: float, trailing: float) -> Ou
     out = Outcome("X", origin, last, actual, trailing)
     exact = Forecast(actual, actual - 1, actual + 1)
     walk = Forecast(np.full(20, last), np.full(20, last) - 2, np.full(20, last) + 2)
-    for method in (CALIBRATED, YEAR_BAND, *honesty.PEERS, DRIFT):
+    for method in (CALIBRATED, honesty.NORMAL_BAND, YEAR_BAND, *honesty.PEERS, DRIFT):
         out.forecasts[method] = exact
         out.seconds[method] = 0.5
     out.forecasts[WALK], out.seconds[WALK] = walk, 0.0

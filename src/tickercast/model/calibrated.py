@@ -12,17 +12,18 @@ quality"), this does better:
    of the fitted path changes the forecast by `DAMPING ** k` times its own change, so
    `z(t_h) = z0 + sum over k <= h of DAMPING**k * (f(t_k) - f(t_k-1))`, with `t_0` the last
    observed date (a damped trend). `DAMPING = 0` is the random walk; near 1, Prophet's change.
-3. The band: the random walk's (`quant/walk.py`), widening with the square root of the step,
-   times the normal quantile of `interval_width` and `BAND_SCALE`, on a volatility that
-   follows the market's mood (`regime_spread`): the exponentially weighted spread of the
-   one-step log changes (decay `DECAY`, half its weight on the last 17 sessions), expected to
-   revert by `REVERSION` per step towards the spread of the last `VOLATILITY_WINDOW` changes.
-   Chosen on the embedded prices and checked on prices outside the repository (`python -m
-   bench.bands`): against the 250-session spread alone (`year_spread`, the band before), it
-   holds 80% in calm and stormy stretches alike (the year's spread held 87% in the calmest
-   third of days and 80% in the stormiest) and lowers the interval score by about 5% at one
-   step and 1-2% at twenty. `BAND_SCALE` is what makes it hold 80% of the embedded prices
-   pooled (normal quantiles over-cover fat-tailed changes).
+3. The band: how far such prices moved, in two parts. Its size is the random walk's
+   (`quant/walk.py`), widening with the square root of the step, on a volatility that follows
+   the market's mood (`regime_spread`): the exponentially weighted spread of the one-step log
+   changes (decay `DECAY`, half its weight on the last 17 sessions), expected to revert by
+   `REVERSION` per step towards the spread of the last `VOLATILITY_WINDOW` changes (chosen on
+   the embedded prices and checked on prices outside the repository, `python -m bench.bands`:
+   against the 250-session spread alone, `year_spread`, it holds its level in calm and stormy
+   stretches alike). Its shape is the series' own (`quant/quantiles.py`): the quantiles of the
+   past one-step changes, each over the volatility expected before it, less their median, so
+   `yhat` is the median and every level (`forecast_levels`) holds about what it says, where a
+   normal curve held too much in the middle and too little in the tails (bench README, "The
+   calibrated band's shape"). `normal_shape` with `NORMAL_SCALE` is the band before.
 
 The answer keeps the contract's columns in the series' units. Each seasonality's column is its
 damped change applied to the trend path (`trend_path * (exp(change) - 1)` for log fits, the
@@ -36,19 +37,19 @@ point model.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from tickercast.contract import VALUE_KEYS, ForecastRequest
-from tickercast.quant import volatility
-from tickercast.quant.walk import change_spread, half_width
+from tickercast.quant import quantiles, volatility
+from tickercast.quant.walk import change_spread
 
 DAMPING = 0.5
 DECAY = 0.96
 REVERSION = 0.9
-BAND_SCALE = 0.944
+NORMAL_SCALE = 0.944  # the normal curve's scale in the band before (held 80% pooled)
 VOLATILITY_WINDOW = 250
 
 # A point model: dates in, components out ("trend" and one array per seasonality, in the
@@ -58,6 +59,11 @@ PointModel = Callable[[pd.DatetimeIndex], dict[str, np.ndarray]]
 FitFunction = Callable[[pd.DatetimeIndex, np.ndarray], PointModel]
 # A volatility rule: the fitted values and the steps ahead in, one step's spread per step out.
 SpreadRule = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# A band shape: the fitted values and central widths (fractions) in, each width's lower and
+# upper edge out, in units of the spread expected at the step (`spread * sqrt(step)`).
+Shape = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+# Central levels (percent) to their lower and upper edges, aligned with the forecast's rows.
+LevelBands = dict[float, tuple[np.ndarray, np.ndarray]]
 
 
 def regime_spread(z: np.ndarray, steps: np.ndarray) -> np.ndarray:
@@ -69,8 +75,24 @@ def regime_spread(z: np.ndarray, steps: np.ndarray) -> np.ndarray:
 
 
 def year_spread(z: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    """The band before `regime_spread` (with a scale of 1): the last year's spread throughout."""
+    """The band before `regime_spread` (with a normal shape of scale 1): the last year's spread
+    throughout."""
     return np.full(len(steps), change_spread(z, VOLATILITY_WINDOW))
+
+
+def past_changes_shape(z: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The band's shape: quantiles of the past one-step changes over the exponentially weighted
+    spread before each (`quantiles.offsets`), less their median."""
+    return quantiles.offsets(quantiles.standardized_changes(z, DECAY), widths)
+
+
+def normal_shape(scale: float = NORMAL_SCALE) -> Shape:
+    """The normal curve times `scale` (the band before `past_changes_shape`)."""
+
+    def shape(z: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return quantiles.normal_offsets(widths, scale)
+
+    return shape
 
 
 def damped_change(values: np.ndarray, n_history: int, damping: float) -> np.ndarray:
@@ -89,13 +111,28 @@ def forecast(
     req: ForecastRequest,
     fit: FitFunction,
     damping: float = DAMPING,
-    band_scale: float = BAND_SCALE,
     spread: SpreadRule = regime_spread,
+    shape: Shape = past_changes_shape,
     dates: pd.DatetimeIndex | None = None,
 ) -> dict[str, np.ndarray]:
     """The contract's value columns at the request's dates (the history first with
     `include_history`, then the `periods` future steps); `dates` puts other dates in the place
     of those (a study of past forecasts at the dates that followed, `bench/honesty.py`)."""
+    return forecast_levels(req, fit, (), damping, spread, shape, dates)[0]
+
+
+def forecast_levels(
+    req: ForecastRequest,
+    fit: FitFunction,
+    levels: Sequence[float],
+    damping: float = DAMPING,
+    spread: SpreadRule = regime_spread,
+    shape: Shape = past_changes_shape,
+    dates: pd.DatetimeIndex | None = None,
+) -> tuple[dict[str, np.ndarray], LevelBands]:
+    """`forecast`'s columns and, from the same fit, each central level's band (`levels` in
+    percent, each in (0, 100)) at the same rows: a level `L` with `L / 100 ==
+    req.interval_width` gives exactly `yhat_lower` and `yhat_upper`."""
     dates = req.dates if dates is None else dates
     order = np.argsort(req.ds.asi8, kind="stable")
     ds, y = req.ds[order], req.y[order]
@@ -111,15 +148,31 @@ def forecast(
     trend_change = change.pop("trend")
 
     steps = np.concatenate([np.ones(n_history), np.arange(1, req.periods + 1)])
-    half = half_width(spread(z, steps), steps, req.interval_width, band_scale)
+    size = spread(z, steps) * np.sqrt(steps)
+    widths = np.array([req.interval_width, *(level / 100 for level in levels)])
+    low, high = shape(z, widths)
     base = z0 + trend_change
     center = base + sum(change.values(), np.zeros(len(dates)))
     back = np.exp if use_log else (lambda x: x)
-    yhat, lower, upper = back(center), back(center - half), back(center + half)
+    pairs = zip(low, high, strict=True)
+    edges = [(back(center + size * lo), back(center + size * hi)) for lo, hi in pairs]
     path = back(base)
     components = {name: path * (np.exp(c) - 1) if use_log else c for name, c in change.items()}
-    seasonal = sum(components.values(), np.zeros(len(dates)))
-    zeros = np.zeros(len(dates))
+    columns = _columns(back(center), *edges[0], components, len(dates))
+    return columns, {float(level): edge for level, edge in zip(levels, edges[1:], strict=True)}
+
+
+def _columns(
+    yhat: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    components: dict[str, np.ndarray],
+    rows: int,
+) -> dict[str, np.ndarray]:
+    """The contract's value columns: the band on yhat and on the trend (`yhat - seasonal`);
+    each seasonality's column with no band of its own."""
+    zeros = np.zeros(rows)
+    seasonal = sum(components.values(), zeros)
     out = {
         "yhat": yhat,
         "yhat_lower": lower,

@@ -22,8 +22,8 @@ from tickercast.contract import ForecastRequest, encode_response, parse_request,
 from tickercast.runtime.lru import LRU
 
 # Bump when the computation changes in a way that changes answers (3: the fast fit is the
-# default engine of every method).
-ALGORITHM_VERSION = 3
+# default engine of every method; 4: the calibrated band's shape from the series' own changes).
+ALGORITHM_VERSION = 4
 # The fit engine of a request that names none.
 DEFAULT_ENGINE = "fast"
 # Bump when the in-process fit (`prophet_seam/fastfit.py`) changes in a way that changes

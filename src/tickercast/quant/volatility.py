@@ -26,15 +26,23 @@ import numpy as np
 
 def ewma_path(values: np.ndarray, decay: float) -> np.ndarray:
     """The exponentially weighted root mean square of the one-step changes after each change,
-    oldest first: `v = decay * v + (1 - decay) * change**2` from the mean square of them all."""
+    oldest first: `v = decay * v + (1 - decay) * change**2` from the mean square of them all.
+
+    Computed a run of changes at a time: within a run, `v_j = decay**(j+1) * (v_before +
+    (1 - decay) * sum over l <= j of decay**-(l+1) * change_l**2)`, the runs short enough that
+    `decay**-length` stays under 1e8 (so no term overflows or swamps another)."""
     if not 0 < decay < 1:
         raise ValueError(f"decay must lie between 0 and 1, not {decay}")
     squares = np.diff(values[~np.isnan(values)]) ** 2
     variance = float(np.mean(squares)) if len(squares) else 0.0
     path = np.empty(len(squares))
-    for i, square in enumerate(squares):
-        variance = decay * variance + (1 - decay) * square
-        path[i] = variance
+    run = max(1, min(len(squares), int(8 / -np.log10(decay))))
+    growth = decay ** -np.arange(1, run + 1, dtype=float)
+    for start in range(0, len(squares), run):
+        chunk = squares[start : start + run]
+        g = growth[: len(chunk)]
+        path[start : start + len(chunk)] = (variance + (1 - decay) * np.cumsum(g * chunk)) / g
+        variance = float(path[start + len(chunk) - 1])
     return np.sqrt(path)
 
 

@@ -11,6 +11,7 @@ rule of its own.)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -60,3 +61,19 @@ def random_walk(
     yhat = seen[-1] + slope * steps
     half = half_width(change_spread(seen), steps, interval_width)
     return Forecast(yhat, yhat - half, yhat + half)
+
+
+def quantile_walk(
+    train: np.ndarray, horizon: int, widths: Sequence[float]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The random walk with quantiles of past changes (the COVID-19 Forecast Hub's baseline):
+    the last training value, with the band of each central width (fractions) from the
+    quantiles of the training window's one-step changes and their negatives (symmetric around
+    the last value, which is the median), times the square root of the step. One (lower,
+    upper) pair per width, each `horizon` long."""
+    seen = train[~np.isnan(train)]
+    changes = np.diff(seen)
+    both = np.concatenate([changes, -changes]) if len(changes) else np.zeros(1)
+    root_k = np.sqrt(np.arange(1, horizon + 1, dtype=float))
+    upper = np.quantile(both, [(1 + w) / 2 for w in widths])
+    return [(seen[-1] - q * root_k, seen[-1] + q * root_k) for q in upper]
