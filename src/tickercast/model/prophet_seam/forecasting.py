@@ -35,7 +35,9 @@ import orjson
 import pandas as pd
 
 from tickercast.contract import ENGINES
+from tickercast.model.prophet_seam import design
 from tickercast.model.prophet_seam.columns import contract_columns
+from tickercast.model.prophet_seam.predict import components as point_components
 from tickercast.model.prophet_seam.predict import epoch_days, fourier_series
 from tickercast.model.prophet_seam.predict import predict as predict_arrays
 from tickercast.model.prophet_seam.versions import check_prophet
@@ -165,13 +167,14 @@ def fit(
     engine: str = "cmdstan",
     timeout: float | None = None,
     hold: str | None = None,
+    rows: design.Rows | None = None,
 ) -> Prophet:
     """Prophet with default settings fitted to the rows (`y` NaN where missing), by CmdStan's
     optimizer (Prophet's own fit) or by the in-process solver of the same objective (`"fast"`,
-    its silent directions held as `hold` says: `fit_fast`). The interval width is not part of
-    a fit: `forecast_columns` takes it."""
+    its silent directions held as `hold` says: `fit_fast`, which reads the dates' features from
+    `rows` when given). The interval width is not part of a fit: `forecast_columns` takes it."""
     if engine == "fast":
-        return fit_fast(ds, y, hold)
+        return fit_fast(ds, y, hold, rows)
     if engine != "cmdstan":
         raise ValueError(f"unknown fit engine {engine!r}; expected one of {ENGINES}")
     model = _fast_prophet()()
@@ -184,36 +187,49 @@ def fit(
     return model
 
 
-def fit_fast(ds: pd.DatetimeIndex, y: np.ndarray, hold: str | None = None) -> Prophet:
+def fit_fast(
+    ds: pd.DatetimeIndex, y: np.ndarray, hold: str | None = None, rows: design.Rows | None = None
+) -> Prophet:
     """Prophet with default settings, its MAP found in-process (deterministic, no files); in
     the directions no row pins, θ stays at Prophet's initial point, as under CmdStan's
-    optimizer, or, with `hold="seasonality"`, the seasonal terms do (`fastfit.py`)."""
-    model = _in_process_prophet()()
-    if hold is not None:
-        model.stan_backend.hold = hold
-    model.fit(history_frame(ds, y))
-    return model
+    optimizer, or, with `hold="seasonality"`, the seasonal terms do (`fastfit.py`).
+
+    Prophet's model is built from the dates with numpy (`design.py`), the features of `rows`
+    reused when `ds` are its first rows; rows it does not cover (every usable row on one date)
+    go through Prophet's own preprocessing, with the same solver."""
+    from tickercast.model.prophet_seam.fastfit import HOLD_THETA
+
+    if rows is None or not rows.covers(ds):
+        rows = design.Rows.of(ds)
+    try:
+        return design.fit(rows, len(ds), np.asarray(y, dtype=float), hold or HOLD_THETA)
+    except design.Unsupported:
+        model = _in_process_prophet()()
+        if hold is not None:
+            model.stan_backend.hold = hold
+        model.fit(history_frame(ds, y))
+        return model
 
 
 def point_model(model: Prophet) -> Callable[[pd.DatetimeIndex], dict[str, np.ndarray]]:
-    """A fitted model as a point model: dates in, "trend" and each seasonality out."""
-
-    def components(dates: pd.DatetimeIndex) -> dict[str, np.ndarray]:
-        forecast = predict_arrays(model, dates, 0.8, 0)  # the band is not used
-        return {name: forecast[name] for name in ("trend", *model.seasonalities)}
-
-    return components
+    """A fitted model as a point model: dates in, "trend" and each seasonality out (Prophet's
+    predict without its uncertainty samples, which the calibrated band does not use)."""
+    return functools.partial(point_components, model)
 
 
 def point_fit(
-    ds: pd.DatetimeIndex, y: np.ndarray, engine: str = "cmdstan", timeout: float | None = None
+    ds: pd.DatetimeIndex,
+    y: np.ndarray,
+    engine: str = "cmdstan",
+    timeout: float | None = None,
+    rows: design.Rows | None = None,
 ) -> Callable[[pd.DatetimeIndex], dict[str, np.ndarray]]:
     """The calibrated forecast's fit: default Prophet fitted by `engine` as a point model; the
     fast fit keeps the seasonal terms at zero where no row pins them, so a day the history
     never has sits at the level of its neighbours instead of where CmdStan's start left it."""
     from tickercast.model.prophet_seam.fastfit import HOLD_SEASONALITY
 
-    return point_model(fit(ds, y, engine, timeout, hold=HOLD_SEASONALITY))
+    return point_model(fit(ds, y, engine, timeout, hold=HOLD_SEASONALITY, rows=rows))
 
 
 def forecast_columns(

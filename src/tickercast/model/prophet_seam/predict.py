@@ -13,6 +13,7 @@ no holidays and no extra regressors, MAP estimation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -69,7 +70,7 @@ def _trend_uncertainty(
         return np.zeros((n_samples, len(t)))
     future_t = t[t > 1]
     n_future = len(future_t)
-    steps = future_t if n_future > 1 else model.history["t"].to_numpy()
+    steps = future_t if n_future > 1 else np.asarray(model.history["t"], dtype=float)
     single_diff = np.diff(steps).mean()
     likelihood = len(model.changepoints_t) * single_diff
     mean_delta = np.mean(np.abs(model.params["delta"][0])) + 1e-8
@@ -82,10 +83,25 @@ def _trend_uncertainty(
     return np.concatenate([past, future], axis=1)
 
 
-def predict(
-    model: Prophet, ds: pd.DatetimeIndex, interval_width: float, seed: int
-) -> dict[str, np.ndarray]:
-    """The forecast columns for `ds` (any order; rows come back in that order)."""
+@dataclass
+class Point:
+    """The point forecast at dates sorted as Prophet sorts them: their scaled times, the
+    trend in scaled units, the feature matrix and the columns so far (in the series' units)."""
+
+    order: np.ndarray  # positions of the sorted dates among those asked
+    t: np.ndarray
+    expected: np.ndarray
+    columns: dict[str, np.ndarray]
+
+    def in_asked_order(self) -> dict[str, np.ndarray]:
+        back = np.empty_like(self.order)
+        back[self.order] = np.arange(len(self.order))
+        return {key: values[back] for key, values in self.columns.items()}
+
+
+def point(model: Prophet, ds: pd.DatetimeIndex) -> Point:
+    """Prophet's trend, each seasonality, their sum and yhat at `ds`: its `predict` without
+    the uncertainty samples."""
     order = np.argsort(ds.asi8, kind="stable")  # Prophet sorts by ds with a stable sort
     dates = pd.Series(ds[order])
     t = ((dates - model.start) / model.t_scale).to_numpy(dtype=float)
@@ -93,9 +109,7 @@ def predict(
     params = model.params
     beta = params["beta"][:1]
     k, m, deltas = params["k"][0], params["m"][0], params["delta"][0]
-    changepoints_t = model.changepoints_t
-
-    expected = model.piecewise_linear(t, deltas, k, m, changepoints_t)
+    expected = model.piecewise_linear(t, deltas, k, m, model.changepoints_t)
     out: dict[str, np.ndarray] = {"trend": expected * y_scale}
     x, spans = seasonal_features(model, dates)
     for name, span in spans.items():
@@ -103,19 +117,33 @@ def predict(
     additive = _component(x, beta, list(spans.values())) * y_scale if spans else np.zeros(len(t))
     out["additive_terms"] = additive
     out["yhat"] = out["trend"] * (1 + np.zeros(len(t))) + additive
-    for name in [*spans, "additive_terms"]:
+    return Point(order, t, expected, out)
+
+
+def components(model: Prophet, ds: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    """ "trend" and each seasonality at `ds` (in that order), as `predict` gives them."""
+    forecast = point(model, ds)
+    forecast.columns = {name: forecast.columns[name] for name in ("trend", *model.seasonalities)}
+    return forecast.in_asked_order()
+
+
+def predict(
+    model: Prophet, ds: pd.DatetimeIndex, interval_width: float, seed: int
+) -> dict[str, np.ndarray]:
+    """The forecast columns for `ds` (any order; rows come back in that order)."""
+    forecast = point(model, ds)
+    out, t, expected = forecast.columns, forecast.t, forecast.expected
+    y_scale = float(model.y_scale)
+    for name in [*model.seasonalities, "additive_terms"]:
         out[name + "_lower"] = out[name + "_upper"] = out[name]
 
     rng = np.random.RandomState(seed)
     n_samples = int(model.uncertainty_samples)
     trends = np.tile(expected, (n_samples, 1)) + _trend_uncertainty(model, t, n_samples, rng)
     trends = trends * y_scale + np.zeros(len(t))
-    noise = rng.normal(0, params["sigma_obs"][0], trends.shape) * y_scale
-    sims = trends * (1 + np.zeros(len(t))) + additive + noise
+    noise = rng.normal(0, model.params["sigma_obs"][0], trends.shape) * y_scale
+    sims = trends * (1 + np.zeros(len(t))) + out["additive_terms"] + noise
     lower, upper = 100 * (1.0 - interval_width) / 2, 100 * (1.0 + interval_width) / 2
     for key, values in (("yhat", sims), ("trend", trends)):
         out[key + "_lower"], out[key + "_upper"] = np.percentile(values, [lower, upper], axis=0)
-
-    back = np.empty_like(order)
-    back[order] = np.arange(len(order))
-    return {key: values[back] for key, values in out.items()}
+    return forecast.in_asked_order()
