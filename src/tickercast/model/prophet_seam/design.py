@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from tickercast.model.prophet_seam import fastfit
-from tickercast.model.prophet_seam.predict import fourier_series
+from tickercast.model.prophet_seam.predict import epoch_days, fourier_series
 
 N_CHANGEPOINTS = 25
 CHANGEPOINT_RANGE = 0.8
@@ -45,22 +45,17 @@ SEASONALITY_PRIOR_SCALE = 10.0
 UNCERTAINTY_SAMPLES = 1000
 NS_PER_DAY = 24 * 60 * 60 * 10**9
 
-# Prophet's automatic seasonalities: name, period in days, Fourier order, and the condition on
-# the history's span and smallest step (in days) under which it is on.
+# Prophet's automatic seasonalities: name, period in days, Fourier order, and the least span
+# and the step (in days) that turn it on: a span at least that long, and some step shorter.
 SEASONALITIES = (
-    ("yearly", 365.25, 10, lambda span, step: span >= 730),
-    ("weekly", 7.0, 3, lambda span, step: span >= 14 and step < 7),
-    ("daily", 1.0, 4, lambda span, step: span >= 2 and step < 1),
+    ("yearly", 365.25, 10, 730, None),
+    ("weekly", 7, 3, 14, 7),
+    ("daily", 1, 4, 2, 1),
 )
 
 
 class Unsupported(ValueError):
     """Rows this path does not reproduce Prophet on (every usable row on one date)."""
-
-
-def epoch_days(ns: np.ndarray) -> np.ndarray:
-    """Days since the epoch from nanoseconds, as Prophet reckons them (seconds, then days)."""
-    return (ns / 10**9) / (24 * 60 * 60)
 
 
 @dataclass
@@ -75,7 +70,7 @@ class Rows:
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.days = epoch_days(self.ns)
+        self.days = epoch_days(pd.DatetimeIndex(self.ns.view("datetime64[ns]")))
 
     @classmethod
     def of(cls, ds: pd.DatetimeIndex) -> Rows:
@@ -140,11 +135,12 @@ def history_order(ns: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def auto_seasonalities(ns: np.ndarray) -> dict[str, dict[str, Any]]:
-    """Prophet's automatic seasonalities for the history's sorted dates `ns`."""
-    span = (ns[-1] - ns[0]) / NS_PER_DAY
+    """Prophet's automatic seasonalities for the history's sorted dates `ns` (nanoseconds;
+    compared as integers, as Prophet compares its Timedeltas)."""
+    span = int(ns[-1] - ns[0])
     steps = np.diff(ns)
     steps = steps[steps != 0]
-    step = steps.min() / NS_PER_DAY if len(steps) else np.inf
+    step = int(steps.min()) if len(steps) else None
     return {
         name: {
             "period": period,
@@ -153,8 +149,9 @@ def auto_seasonalities(ns: np.ndarray) -> dict[str, dict[str, Any]]:
             "mode": "additive",
             "condition_name": None,
         }
-        for name, period, order, on in SEASONALITIES
-        if on(span, step)
+        for name, period, order, least_span, under in SEASONALITIES
+        if span >= least_span * NS_PER_DAY
+        and (under is None or (step is not None and step < under * NS_PER_DAY))
     }
 
 

@@ -23,10 +23,26 @@ import pandas as pd
 Prophet = Any
 
 
-def epoch_days(dates: pd.Series) -> np.ndarray:
-    """Days since the epoch, reckoned exactly as Prophet reckons them."""
-    epoch = pd.Timestamp("1970-01-01", tz=dates.dt.tz)
-    return ((dates - epoch).dt.total_seconds() / (24 * 60 * 60)).to_numpy()
+def epoch_days(dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    """Days since the epoch, reckoned exactly as Prophet reckons them: pandas' `total_seconds`
+    of the time since the epoch, over 86,400. For dates on whole seconds (every date a request
+    can name but an instant with a fraction of a second) that is the whole seconds as floats,
+    computed here without pandas; otherwise pandas computes it."""
+    index = pd.DatetimeIndex(dates)
+    if index.tz is None and len(index):
+        ns = index.as_unit("ns").asi8
+        seconds, fraction = np.divmod(ns, 10**9)
+        if not fraction.any():
+            return seconds.astype(float) / (24 * 60 * 60)
+    series = pd.Series(index)
+    epoch = pd.Timestamp("1970-01-01", tz=series.dt.tz)
+    return ((series - epoch).dt.total_seconds() / (24 * 60 * 60)).to_numpy()
+
+
+def scaled_times(ds: pd.DatetimeIndex, start: pd.Timestamp, t_scale: pd.Timedelta) -> np.ndarray:
+    """Prophet's `t = (ds - start) / t_scale`, on the nanoseconds (the same division)."""
+    since = ds.as_unit("ns").asi8 - pd.Timestamp(start).as_unit("ns").value
+    return since / pd.Timedelta(t_scale).as_unit("ns").value
 
 
 def fourier_series(days: np.ndarray, period: float, order: int) -> np.ndarray:
@@ -40,7 +56,7 @@ def fourier_series(days: np.ndarray, period: float, order: int) -> np.ndarray:
     return features
 
 
-def seasonal_features(model: Prophet, ds: pd.Series) -> tuple[np.ndarray, dict[str, slice]]:
+def seasonal_features(model: Prophet, ds: pd.DatetimeIndex) -> tuple[np.ndarray, dict[str, slice]]:
     """The feature matrix Prophet builds, and each seasonality's columns in it."""
     days = epoch_days(ds)  # once for every seasonality
     blocks, spans, start = [], {}, 0
@@ -103,8 +119,8 @@ def point(model: Prophet, ds: pd.DatetimeIndex) -> Point:
     """Prophet's trend, each seasonality, their sum and yhat at `ds`: its `predict` without
     the uncertainty samples."""
     order = np.argsort(ds.asi8, kind="stable")  # Prophet sorts by ds with a stable sort
-    dates = pd.Series(ds[order])
-    t = ((dates - model.start) / model.t_scale).to_numpy(dtype=float)
+    dates = ds[order]
+    t = scaled_times(dates, model.start, model.t_scale)
     y_scale = float(model.y_scale)
     params = model.params
     beta = params["beta"][:1]
