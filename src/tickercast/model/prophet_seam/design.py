@@ -11,7 +11,7 @@ reads, so the forecast is the one Prophet's path of the fast engine gives, to th
 What it reproduces, for Prophet's defaults (linear growth, additive seasonality, 25
 changepoints in the first 80% of the history, `absmax` scaling, no holidays or regressors):
 
-- the history: the rows whose `y` is not NaN, sorted by date as `DataFrame.sort_values` sorts;
+- the history: the rows whose `y` is not NaN, sorted by date with a stable sort;
 - scaling: `y_scale = max |y|` (1 when that is 0), `start` the first date, `t_scale` the span,
   `t = (ds - start) / t_scale`, `y_scaled = y / y_scale`;
 - seasonalities: yearly (order 10) when the history spans 730 days or more, weekly (order 3)
@@ -128,10 +128,10 @@ class Inputs:
 
 
 def history_order(ns: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Positions of the history's rows in Prophet's order: the usable rows, sorted by date as
-    `DataFrame.sort_values` sorts them (numpy's quicksort on the datetime64 values)."""
+    """Positions of the history's rows in Prophet's order: the usable rows, sorted by date
+    with a stable sort (rows on the same date keep their order), as Prophet sorts them."""
     usable = np.flatnonzero(~np.isnan(y))
-    return usable[ns[usable].view("datetime64[ns]").argsort(kind="quicksort")]
+    return usable[np.argsort(ns[usable], kind="stable")]
 
 
 def auto_seasonalities(ns: np.ndarray) -> dict[str, dict[str, Any]]:
