@@ -112,7 +112,7 @@ class Fitted:
     ) -> np.ndarray:
         from prophet import Prophet
 
-        return Prophet.piecewise_linear(t, deltas, k, m, changepoint_ts)  # type: ignore[no-any-return]
+        return Prophet.piecewise_linear(t, deltas, k, m, changepoint_ts)
 
 
 @dataclass

@@ -15,10 +15,13 @@ Pure functions on rows and dates; nothing here knows about HTTP. Four facts shap
   set of column names: it depends on nothing else for the models this service fits. It also
   makes the Fourier features with the same operations on arrays instead of pandas Series.
 
-Two fit engines share that preprocessing and prediction: `"cmdstan"` (Prophet's own fit,
-CmdStan's L-BFGS) and `"fast"` (`fit_fast`: a stan backend that solves the same MAP problem in
-this process, `fastfit.py`; no subprocess, no files, a higher log posterior than L-BFGS
-reaches, so its `yhat` is close to but not Prophet's own).
+Two fit engines: `"cmdstan"` (Prophet's own fit, CmdStan's L-BFGS, with the preprocessing and
+prediction above) and `"fast"` (`fit_fast`: the same MAP problem solved in this process,
+`fastfit.py`; no subprocess, no files, a higher log posterior than L-BFGS reaches, so its
+`yhat` is close to but not Prophet's own). The fast engine builds Prophet's model from the
+dates with numpy (`design.py`: the same Stan data, to the bit, without Prophet's DataFrames),
+and the calibrated forecast predicts only the point components, without the uncertainty
+samples its band never uses.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import orjson
@@ -42,8 +45,9 @@ from tickercast.model.prophet_seam.predict import epoch_days, fourier_series
 from tickercast.model.prophet_seam.predict import predict as predict_arrays
 from tickercast.model.prophet_seam.versions import check_prophet
 
-if TYPE_CHECKING:
-    from prophet import Prophet
+# What a fit returns and predict reads: a fitted `Prophet` (CmdStan's fit), or the same
+# attributes of a model fitted from the dates (`design.Fitted`, the fast fit).
+Model = Any
 
 
 class FitTimeout(Exception):
@@ -168,7 +172,7 @@ def fit(
     timeout: float | None = None,
     hold: str | None = None,
     rows: design.Rows | None = None,
-) -> Prophet:
+) -> Model:
     """Prophet with default settings fitted to the rows (`y` NaN where missing), by CmdStan's
     optimizer (Prophet's own fit) or by the in-process solver of the same objective (`"fast"`,
     its silent directions held as `hold` says: `fit_fast`, which reads the dates' features from
@@ -189,7 +193,7 @@ def fit(
 
 def fit_fast(
     ds: pd.DatetimeIndex, y: np.ndarray, hold: str | None = None, rows: design.Rows | None = None
-) -> Prophet:
+) -> Model:
     """Prophet with default settings, its MAP found in-process (deterministic, no files); in
     the directions no row pins, θ stays at Prophet's initial point, as under CmdStan's
     optimizer, or, with `hold="seasonality"`, the seasonal terms do (`fastfit.py`).
@@ -211,7 +215,7 @@ def fit_fast(
         return model
 
 
-def point_model(model: Prophet) -> Callable[[pd.DatetimeIndex], dict[str, np.ndarray]]:
+def point_model(model: Model) -> Callable[[pd.DatetimeIndex], dict[str, np.ndarray]]:
     """A fitted model as a point model: dates in, "trend" and each seasonality out (Prophet's
     predict without its uncertainty samples, which the calibrated band does not use)."""
     return functools.partial(point_components, model)
@@ -233,7 +237,7 @@ def point_fit(
 
 
 def forecast_columns(
-    model: Prophet, dates: pd.DatetimeIndex, interval_width: float, seed: int
+    model: Model, dates: pd.DatetimeIndex, interval_width: float, seed: int
 ) -> dict[str, np.ndarray]:
     """The contract's value columns at `dates`, the uncertainty samples drawn from `seed`."""
     forecast = predict_arrays(model, dates, interval_width, seed)
