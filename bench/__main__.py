@@ -41,6 +41,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--fast-fit-only", action="store_true", help="only the fast fit engine's cases"
     )
     parser.add_argument(
+        "--engine-costs-only",
+        action="store_true",
+        help="only the fast engine's requests against the reference (calibrated, backtest)",
+    )
+    parser.add_argument(
         "--latency-only", action="store_true", help="only cold, next day and repeat latency"
     )
     args = parser.parse_args(argv)
@@ -91,6 +96,13 @@ def fast_fit_cases(
     rows = 1250 if 1250 in args.sizes else args.sizes[len(args.sizes) // 2]
     log(f"fast fit N={rows}: cold engine=fast forecasts against the reference")
     fastfit.measure_cold(fast, ours, ref, series, windows, rows, reps_for(rows, args.quick))
+    log(
+        f"fast engine N={fastfit.COSTS_ROWS}: default, calibrated, a "
+        f"{fastfit.BACKTEST_CUTOFFS}-origin backtest and a repeat against the reference"
+    )
+    fast.costs = fastfit.measure_engine_costs(
+        ours, ref, series, windows, reps_for(fastfit.COSTS_ROWS, args.quick)
+    )
     rows, count = max(args.sizes), 10
     for engine in ("fast", "cmdstan"):
         log(f"fast fit: peak memory of a process answering {count} cold N={rows} requests")
@@ -126,6 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.fast_fit_only:
         with procs.reference() as ref, procs.ours(workers=1) as ours:
             results.fast = fast_fit_cases(args, ours, ref, series, windows)
+        return finish(results, started)
+    if args.engine_costs_only:
+        with procs.reference() as ref, procs.ours(workers=1) as ours:
+            results.fast = fastfit.FastResults()
+            reps = reps_for(fastfit.COSTS_ROWS, args.quick)
+            results.fast.costs = fastfit.measure_engine_costs(ours, ref, series, windows, reps)
         return finish(results, started)
     if args.latency_only:
         with procs.reference() as ref, procs.ours(workers=1) as ours:

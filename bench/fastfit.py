@@ -1,7 +1,9 @@
 """The in-process fit against CmdStan: one fit on the same prepared data, a cold forecast
 against the reference, and the peak memory of a process doing only fast fits.
 
-The cold forecast goes over HTTP with `engine: "fast"` in the body.
+The cold forecast goes over HTTP with `engine: "fast"` in the body. `measure_engine_costs`
+puts the requests the fast engine serves (a default forecast, a calibrated one, a 50-origin
+calibrated backtest and a repeat) side by side with the reference's one forecast, cold.
 
 `python -m bench.fastfit memory ENGINE ROWS COUNT` is the child that measures memory;
 `python -m bench.fastfit agreement` prints how close the fast fit's forecasts are to CmdStan's
@@ -17,6 +19,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -26,7 +29,7 @@ from bench.cases import PERIODS, TIMEOUT, check_rows
 from bench.data import Series, Windows, load_series, request_body
 from bench.honesty import Prices, embedded, external
 from bench.procs import BENCH_KEY, ROOT, Service
-from bench.timing import Samples, cpu_seconds, timed_post
+from bench.timing import Samples, cpu_seconds, ratio, timed_post
 
 
 @dataclass
@@ -40,6 +43,31 @@ class FitPair:
     fast_cpu: Samples = field(default_factory=Samples)
 
 
+# The cases side by side with the reference's one forecast, and the targets: the least
+# reference / case ratio, or (the repeat) the most milliseconds.
+COSTS_ROWS = 1250
+BACKTEST_HORIZON, BACKTEST_CUTOFFS = 20, 50
+COST_CASES = {
+    "default": ("cold POST /, default method (fast fit)", 20.0),
+    "calibrated": ("cold POST /, method=calibrated", 30.0),
+    "backtest": (
+        f"cold POST /backtest, method=calibrated, {BACKTEST_CUTOFFS} origins x "
+        f"{BACKTEST_HORIZON} sessions",
+        1.0,
+    ),
+}
+REPEAT_CASE = ("repeat of the calibrated forecast (cached)", 5.0)
+
+
+@dataclass
+class EngineCosts:
+    """Seconds per request, each case on windows of its own, taking turns with the reference."""
+
+    rows: int = COSTS_ROWS
+    reference: Samples = field(default_factory=Samples)
+    ours: dict[str, Samples] = field(default_factory=dict)  # by COST_CASES key, and "repeat"
+
+
 @dataclass
 class FastResults:
     fits: list[FitPair] = field(default_factory=list)
@@ -47,6 +75,7 @@ class FastResults:
     cold_fast: Samples = field(default_factory=Samples)
     cold_reference: Samples = field(default_factory=Samples)
     peak_mb: dict[str, float] = field(default_factory=dict)
+    costs: EngineCosts | None = None
 
 
 def fast_timed(stan_data: dict[str, object]) -> tuple[float, float]:
@@ -119,6 +148,80 @@ def measure_cold(
             runs = [fast, reference]
             for run in runs[:: -1 if i % 2 else 1]:
                 run(start)
+
+
+def cost_body(series: Series, start: int, rows: int, **extra: object) -> bytes:
+    ds, y = series.window(start, rows)
+    body = {"key": BENCH_KEY, "ds": ds, "y": y, "freq": "XNYS", **extra}
+    return json.dumps(body).encode()
+
+
+def measure_engine_costs(
+    ours: Service, ref: Service, series: Series, windows: Windows, reps: int
+) -> EngineCosts:
+    """Rounds of: the reference's forecast, then ours (a default forecast, a calibrated one and
+    its repeat, a 50-origin calibrated backtest), each on a fresh window, who goes first
+    alternating; one untimed round first."""
+    costs, rows = EngineCosts(), COSTS_ROWS
+    backtest = {"method": "calibrated", "horizon": BACKTEST_HORIZON, "cutoffs": BACKTEST_CUTOFFS}
+    with httpx.Client(timeout=TIMEOUT) as client:
+
+        def reference(into: EngineCosts) -> None:
+            (start,) = windows.take(rows, 1)
+            body = request_body(series, start, rows, None, PERIODS)
+            into.reference.add(timed_post(client, ref.url, body)[0])
+
+        def ours_round(into: EngineCosts) -> None:
+            def timed(name: str, url: str, body: bytes) -> None:
+                seconds, answer = timed_post(client, url, body)
+                into.ours.setdefault(name, Samples()).add(seconds)
+                if name != "backtest":
+                    check_rows(answer, rows)
+
+            starts = windows.take(rows, 3)
+            timed("default", ours.url, cost_body(series, starts[0], rows, periods=PERIODS))
+            calibrated = cost_body(series, starts[1], rows, periods=PERIODS, method="calibrated")
+            timed("calibrated", ours.url, calibrated)
+            timed("repeat", ours.url, calibrated)
+            backtest_body = cost_body(series, starts[2], rows, **backtest)
+            timed("backtest", f"{ours.url}/backtest", backtest_body)
+
+        for run in (reference, ours_round):
+            run(EngineCosts())  # untimed: both warm at this size
+        for i in range(reps):
+            turns = [reference, ours_round]
+            for run in turns[:: -1 if i % 2 else 1]:
+                run(costs)
+    return costs
+
+
+def engine_costs_table(costs: EngineCosts, check: Callable[[str, bool], str]) -> list[str]:
+    """The cases against the reference's one forecast, each target checked by `check`."""
+    reference = costs.reference.median
+    lines = [
+        f"Cold, N = {costs.rows:,} sessions (freq XNYS), one worker, taking turns with the "
+        f"reference's forecast ({len(costs.reference)} reps, median "
+        f"{reference * 1000:,.1f} ms); each case on windows of its own.",
+        "",
+        "| case | reps | median ms | reference / case | target | |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for key, (label, least) in COST_CASES.items():
+        samples = costs.ours[key]
+        x = ratio(reference, samples.median)
+        mark = check(f"{label}, N = {costs.rows:,}: {x:.2f}x the reference", x >= least)
+        lines.append(
+            f"| {label} | {len(samples)} | {samples.median_ms:,.1f} | {x:.2f}x "
+            f"| ≥ {least:g}x | {mark} |"
+        )
+    label, most = REPEAT_CASE
+    repeat = costs.ours["repeat"]
+    mark = check(f"{label}: {repeat.median_ms:.1f} ms", repeat.median_ms < most)
+    lines.append(
+        f"| {label} | {len(repeat)} | {repeat.median_ms:,.1f} "
+        f"| {ratio(reference, repeat.median):.0f}x | < {most:g} ms | {mark} |"
+    )
+    return lines
 
 
 def peak_memory_mb(engine: str, rows: int, count: int) -> float:

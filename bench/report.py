@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from bench import methods
+from bench import fastfit, methods
 from bench.cases import Latency, SoakPoint, Throughput
 from bench.fastfit import FastResults
 from bench.methods import MethodCosts
@@ -250,6 +250,8 @@ def fast_fit_section(fast: FastResults, targets: Targets) -> list[str]:
             f"| {ms(fast.cold_reference.median)} | {ms(fast.cold_fast.median)} | {times(x)} "
             f"| ≥ {FAST_COLD_X:g}× | {mark} |",
         ]
+    if fast.costs is not None:
+        lines += ["", *fastfit.engine_costs_table(fast.costs, targets.check)]
     if fast.peak_mb:
         lines += [
             "",

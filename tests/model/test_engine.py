@@ -20,9 +20,9 @@ def test_refit_is_skipped_for_a_new_horizon_and_answers_do_not_change(
     fits: list[int] = []
     real_fit = forecasting.fit
 
-    def counting_fit(ds, y, engine="cmdstan", timeout=None):  # type: ignore[no-untyped-def]
+    def counting_fit(ds, y, engine="cmdstan", timeout=None, **shared):  # type: ignore[no-untyped-def]
         fits.append(len(ds))
-        return real_fit(ds, y, engine, timeout)
+        return real_fit(ds, y, engine, timeout, **shared)
 
     monkeypatch.setattr(forecasting, "fit", counting_fit)
     warm = ProphetEngine()

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tickercast.model.prophet_seam import forecasting, versions
-from tickercast.model.prophet_seam.predict import predict
+from tickercast.model.prophet_seam.predict import laplace_where, predict
 from tickercast.model.prophet_seam.versions import SUPPORTED_PROPHET, UnsupportedProphet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,3 +153,32 @@ def test_a_worker_with_an_unsupported_prophet_says_why_it_is_not_ready(
         ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.json() == {"message": "engine failed to start"}
     assert "the engine failed to start: Prophet 1.4.0 is installed" in caplog.text
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_laplace_where_is_numpys_draw_times_the_mask_to_the_bit(seed: int) -> None:
+    """The same numbers, zeros with their signs included, and the generator left in the same
+    state, for masks from empty to full."""
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(1, 60)), int(rng.integers(1, 150)))
+    scale, share = float(rng.uniform(1e-9, 3.0)), float(rng.choice([0.0, 0.02, 0.5, 1.0]))
+    theirs, ours = np.random.RandomState(seed), np.random.RandomState(seed)
+    where = theirs.uniform(size=shape) < share
+    assert np.array_equal(ours.uniform(size=shape) < share, where)
+    expected = theirs.laplace(0, scale, size=shape) * where
+    assert laplace_where(ours, scale, where).tobytes() == expected.tobytes()
+    assert ours.normal(size=7).tobytes() == theirs.normal(size=7).tobytes()
+
+
+def test_laplace_where_hands_a_zero_draw_back_to_numpy() -> None:
+    """A uniform draw of exactly 0 makes numpy draw again for it: then numpy draws them all."""
+
+    class ZeroFirst(np.random.RandomState):
+        def random_sample(self, size: object = None) -> np.ndarray:  # type: ignore[override]
+            drawn = super().random_sample(size)
+            drawn.flat[0] = 0.0
+            return drawn
+
+    where = np.random.RandomState(1).uniform(size=(20, 30)) < 0.3
+    ours = laplace_where(ZeroFirst(5), 0.5, where)
+    assert ours.tobytes() == (np.random.RandomState(5).laplace(0, 0.5, (20, 30)) * where).tobytes()

@@ -76,6 +76,14 @@ class MockEngine:
         return mock.forecast(req)
 
 
+def _rows_of(ds: pd.DatetimeIndex) -> Any:
+    """What the dates of a request's rows alone decide for the fast fit: made once per
+    request, on first use, and shared by the folds of a backtest (prefixes of its rows)."""
+    from tickercast.model.prophet_seam.design import Rows
+
+    return Rows.of(ds)
+
+
 class ProphetEngine:
     """Prophet's own forecast, or the calibrated one (`method`), whose fits come from
     the engine the request asks for (`requested_engine`).
@@ -111,24 +119,33 @@ class ProphetEngine:
         fit_engine = fit_engine or requested_engine(req)
         tag = f"{self.name}-fast{FAST_FIT_VERSION}" if fit_engine == "fast" else self.name
         computed = self._calibrated if req.method == "calibrated" else self._prophet
-        return Method(tag, f"{fit_engine}/{__version__}", functools.partial(computed, fit_engine))
+        rows = functools.cache(functools.partial(_rows_of, req.ds))
+        return Method(
+            tag, f"{fit_engine}/{__version__}", functools.partial(computed, fit_engine, rows)
+        )
 
-    def _prophet(self, fit_engine: str, req: ForecastRequest) -> dict[str, np.ndarray]:
+    def _prophet(
+        self, fit_engine: str, rows: Callable[[], Any], req: ForecastRequest
+    ) -> dict[str, np.ndarray]:
         from tickercast.model.prophet_seam import forecasting
 
         def fit() -> Any:
-            return forecasting.fit(req.ds, req.y, fit_engine, self.fit_timeout)
+            shared = rows() if fit_engine == "fast" else None
+            return forecasting.fit(req.ds, req.y, fit_engine, self.fit_timeout, rows=shared)
 
         model = self._fitted(f"{fit_engine}:{req.series_digest()}", fit)
         return forecasting.forecast_columns(model, req.dates, req.interval_width, req.seed())
 
-    def _calibrated(self, fit_engine: str, req: ForecastRequest) -> dict[str, np.ndarray]:
+    def _calibrated(
+        self, fit_engine: str, rows: Callable[[], Any], req: ForecastRequest
+    ) -> dict[str, np.ndarray]:
         from tickercast.model import calibrated
         from tickercast.model.prophet_seam import forecasting
 
         def point_fit(ds: pd.DatetimeIndex, z: np.ndarray) -> calibrated.PointModel:
             def fit() -> Any:
-                return forecasting.point_fit(ds, z, fit_engine, self.fit_timeout)
+                shared = rows() if fit_engine == "fast" else None
+                return forecasting.point_fit(ds, z, fit_engine, self.fit_timeout, shared)
 
             return self._fitted(f"{fit_engine}:point:{rows_digest(ds, z)}", fit)
 

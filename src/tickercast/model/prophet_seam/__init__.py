@@ -11,7 +11,10 @@ in one place (`versions.py`, checked when the service starts). What it relies on
   `start`, `t_scale`, `y_scale`, `changepoints_t`, `seasonalities`, `history`) and its
   `piecewise_linear`, drawing the same random numbers in the same order;
 - `columns.py`: the contract's columns from Prophet's forecast column names;
-- `fastfit.py`: Prophet's Stan model (`prophet.stan`) solved in-process.
+- `fastfit.py`: Prophet's Stan model (`prophet.stan`) solved in-process;
+- `design.py`: the Stan data Prophet's `preprocess` makes (scaling, automatic seasonalities,
+  changepoint placement, initial params, the fit's after-steps), made from the dates with
+  numpy for the fast engine.
 
 Importing this package does not import Prophet: the mock engine runs without it.
 """

@@ -97,8 +97,9 @@ class Problem:
 
 
 def changepoint_ramps(t: np.ndarray, t_change: np.ndarray) -> np.ndarray:
-    """The trend's columns for the deltas: (t - c_j) where t ≥ c_j, else 0."""
-    return np.where(t[:, None] >= t_change[None, :], t[:, None] - t_change[None, :], 0.0)
+    """The trend's columns for the deltas: (t - c_j) where t ≥ c_j, else 0 (`max(t - c_j, 0)`:
+    the difference of two doubles is 0 only where they are equal)."""
+    return np.maximum(np.subtract.outer(t, t_change), 0.0)
 
 
 def design(stan_data: dict[str, Any]) -> np.ndarray:
@@ -106,8 +107,13 @@ def design(stan_data: dict[str, Any]) -> np.ndarray:
     t = np.asarray(stan_data["t"], dtype=float)
     t_change = np.atleast_1d(np.asarray(stan_data["t_change"], dtype=float))
     x = np.asarray(stan_data["X"], dtype=float).reshape(len(t), -1)
-    x = x * np.asarray(stan_data["s_a"], dtype=float).ravel()  # the model's X_sa
-    return np.hstack([np.ones((len(t), 1)), t[:, None], changepoint_ramps(t, t_change), x])
+    s = len(t_change)
+    z = np.empty((len(t), 2 + s + x.shape[1]))
+    z[:, 0], z[:, 1] = 1.0, t
+    ramps = z[:, 2 : 2 + s]
+    np.maximum(np.subtract(t[:, None], t_change[None, :], out=ramps), 0.0, out=ramps)
+    np.multiply(x, np.asarray(stan_data["s_a"], dtype=float).ravel(), out=z[:, 2 + s :])
+    return z  # X times s_a: the model's X_sa
 
 
 def check_supported(stan_data: dict[str, Any]) -> None:

@@ -15,10 +15,13 @@ Pure functions on rows and dates; nothing here knows about HTTP. Four facts shap
   set of column names: it depends on nothing else for the models this service fits. It also
   makes the Fourier features with the same operations on arrays instead of pandas Series.
 
-Two fit engines share that preprocessing and prediction: `"cmdstan"` (Prophet's own fit,
-CmdStan's L-BFGS) and `"fast"` (`fit_fast`: a stan backend that solves the same MAP problem in
-this process, `fastfit.py`; no subprocess, no files, a higher log posterior than L-BFGS
-reaches, so its `yhat` is close to but not Prophet's own).
+Two fit engines: `"cmdstan"` (Prophet's own fit, CmdStan's L-BFGS, with the preprocessing and
+prediction above) and `"fast"` (`fit_fast`: the same MAP problem solved in this process,
+`fastfit.py`; no subprocess, no files, a higher log posterior than L-BFGS reaches, so its
+`yhat` is close to but not Prophet's own). The fast engine builds Prophet's model from the
+dates with numpy (`design.py`: the same Stan data, to the bit, without Prophet's DataFrames),
+and the calibrated forecast predicts only the point components, without the uncertainty
+samples its band never uses.
 """
 
 from __future__ import annotations
@@ -28,20 +31,23 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import orjson
 import pandas as pd
 
 from tickercast.contract import ENGINES
+from tickercast.model.prophet_seam import design
 from tickercast.model.prophet_seam.columns import contract_columns
+from tickercast.model.prophet_seam.predict import components as point_components
 from tickercast.model.prophet_seam.predict import epoch_days, fourier_series
 from tickercast.model.prophet_seam.predict import predict as predict_arrays
 from tickercast.model.prophet_seam.versions import check_prophet
 
-if TYPE_CHECKING:
-    from prophet import Prophet
+# What a fit returns and predict reads: a fitted `Prophet` (CmdStan's fit), or the same
+# attributes of a model fitted from the dates (`design.Fitted`, the fast fit).
+Model = Any
 
 
 class FitTimeout(Exception):
@@ -165,13 +171,14 @@ def fit(
     engine: str = "cmdstan",
     timeout: float | None = None,
     hold: str | None = None,
-) -> Prophet:
+    rows: design.Rows | None = None,
+) -> Model:
     """Prophet with default settings fitted to the rows (`y` NaN where missing), by CmdStan's
     optimizer (Prophet's own fit) or by the in-process solver of the same objective (`"fast"`,
-    its silent directions held as `hold` says: `fit_fast`). The interval width is not part of
-    a fit: `forecast_columns` takes it."""
+    its silent directions held as `hold` says: `fit_fast`, which reads the dates' features from
+    `rows` when given). The interval width is not part of a fit: `forecast_columns` takes it."""
     if engine == "fast":
-        return fit_fast(ds, y, hold)
+        return fit_fast(ds, y, hold, rows)
     if engine != "cmdstan":
         raise ValueError(f"unknown fit engine {engine!r}; expected one of {ENGINES}")
     model = _fast_prophet()()
@@ -184,40 +191,53 @@ def fit(
     return model
 
 
-def fit_fast(ds: pd.DatetimeIndex, y: np.ndarray, hold: str | None = None) -> Prophet:
+def fit_fast(
+    ds: pd.DatetimeIndex, y: np.ndarray, hold: str | None = None, rows: design.Rows | None = None
+) -> Model:
     """Prophet with default settings, its MAP found in-process (deterministic, no files); in
     the directions no row pins, θ stays at Prophet's initial point, as under CmdStan's
-    optimizer, or, with `hold="seasonality"`, the seasonal terms do (`fastfit.py`)."""
-    model = _in_process_prophet()()
-    if hold is not None:
-        model.stan_backend.hold = hold
-    model.fit(history_frame(ds, y))
-    return model
+    optimizer, or, with `hold="seasonality"`, the seasonal terms do (`fastfit.py`).
+
+    Prophet's model is built from the dates with numpy (`design.py`), the features of `rows`
+    reused when `ds` are its first rows; rows it does not cover (every usable row on one date)
+    go through Prophet's own preprocessing, with the same solver."""
+    from tickercast.model.prophet_seam.fastfit import HOLD_THETA
+
+    if rows is None or not rows.covers(ds):
+        rows = design.Rows.of(ds)
+    try:
+        return design.fit(rows, len(ds), np.asarray(y, dtype=float), hold or HOLD_THETA)
+    except design.Unsupported:
+        model = _in_process_prophet()()
+        if hold is not None:
+            model.stan_backend.hold = hold
+        model.fit(history_frame(ds, y))
+        return model
 
 
-def point_model(model: Prophet) -> Callable[[pd.DatetimeIndex], dict[str, np.ndarray]]:
-    """A fitted model as a point model: dates in, "trend" and each seasonality out."""
-
-    def components(dates: pd.DatetimeIndex) -> dict[str, np.ndarray]:
-        forecast = predict_arrays(model, dates, 0.8, 0)  # the band is not used
-        return {name: forecast[name] for name in ("trend", *model.seasonalities)}
-
-    return components
+def point_model(model: Model) -> Callable[[pd.DatetimeIndex], dict[str, np.ndarray]]:
+    """A fitted model as a point model: dates in, "trend" and each seasonality out (Prophet's
+    predict without its uncertainty samples, which the calibrated band does not use)."""
+    return functools.partial(point_components, model)
 
 
 def point_fit(
-    ds: pd.DatetimeIndex, y: np.ndarray, engine: str = "cmdstan", timeout: float | None = None
+    ds: pd.DatetimeIndex,
+    y: np.ndarray,
+    engine: str = "cmdstan",
+    timeout: float | None = None,
+    rows: design.Rows | None = None,
 ) -> Callable[[pd.DatetimeIndex], dict[str, np.ndarray]]:
     """The calibrated forecast's fit: default Prophet fitted by `engine` as a point model; the
     fast fit keeps the seasonal terms at zero where no row pins them, so a day the history
     never has sits at the level of its neighbours instead of where CmdStan's start left it."""
     from tickercast.model.prophet_seam.fastfit import HOLD_SEASONALITY
 
-    return point_model(fit(ds, y, engine, timeout, hold=HOLD_SEASONALITY))
+    return point_model(fit(ds, y, engine, timeout, hold=HOLD_SEASONALITY, rows=rows))
 
 
 def forecast_columns(
-    model: Prophet, dates: pd.DatetimeIndex, interval_width: float, seed: int
+    model: Model, dates: pd.DatetimeIndex, interval_width: float, seed: int
 ) -> dict[str, np.ndarray]:
     """The contract's value columns at `dates`, the uncertainty samples drawn from `seed`."""
     forecast = predict_arrays(model, dates, interval_width, seed)
