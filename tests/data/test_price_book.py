@@ -5,6 +5,7 @@ source fails, one time budget for all sources together."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections.abc import Iterator
 
@@ -14,7 +15,7 @@ from tests.support.redis_server import redis_server
 from tests.support.yahoo_replay import LISTINGS, Listing, YahooReplay
 from tickercast.cli.processes import free_port
 from tickercast.data.embedded import EmbeddedProvider
-from tickercast.data.prices import PriceAnswer, PriceBook
+from tickercast.data.prices import ERROR_BACKOFF, PriceAnswer, PriceBook
 from tickercast.errors import PricesUnavailable, UnknownTicker
 from tickercast.runtime.redis_store import Store
 
@@ -73,16 +74,31 @@ def test_one_fetch_across_processes_sharing_redis(provider_with, yahoo: YahooRep
     assert yahoo.history_requests("7203.T") == 1
 
 
-def test_a_failing_source_serves_its_last_prices(book: PriceBook, yahoo: YahooReplay, monkeypatch):
-    monkeypatch.setattr("tickercast.data.prices.seconds_until_stale", lambda *a: 0.05)
+class Clock:
+    """The book's clock, moved by the test."""
+
+    def __init__(self, now: str) -> None:
+        self.now = dt.datetime.fromisoformat(now).replace(tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def test_a_failing_source_serves_its_last_prices(provider, yahoo: YahooReplay):
+    clock = Clock("2013-03-04 10:00")  # a Monday morning in Frankfurt: fresh until its close
+    book = PriceBook({"yahoo": provider}, Store(None), budget=3, clock=clock)
     yahoo.serve("SAP.DE", LISTINGS["SAP.DE"])
     assert run(book.answer("SAP.DE")).last_copy is False
-    time.sleep(0.1)  # the day's prices are old now
+    clock.now += dt.timedelta(hours=8)  # 18:00: Xetra's close is not published yet
     yahoo.fail("SAP.DE", 500)
+    assert run(book.answer("SAP.DE")).last_copy is False
+    assert yahoo.history_requests("SAP.DE") == 1
+    clock.now += dt.timedelta(hours=1)  # 19:00: the day's prices are old now
     prices = run(book.answer("SAP.DE"))
     assert prices.last_copy and prices.unanswered == ("Yahoo Finance",)
     assert str(prices.history.last_date) == "2013-03-01"
     requests = yahoo.history_requests("SAP.DE")
+    clock.now += dt.timedelta(seconds=ERROR_BACKOFF - 1)
     run(book.answer("SAP.DE"))  # a failing source is left alone for a while
     assert yahoo.history_requests("SAP.DE") == requests
 
