@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.clock import Clock
 from tests.support.redis_server import redis_server
 from tests.support.yahoo_replay import LISTINGS, Listing, YahooReplay
 from tickercast.cli.processes import free_port
@@ -72,16 +73,6 @@ def test_one_fetch_across_processes_sharing_redis(provider_with, yahoo: YahooRep
 
     run(two_workers())
     assert yahoo.history_requests("7203.T") == 1
-
-
-class Clock:
-    """The book's clock, moved by the test."""
-
-    def __init__(self, now: str) -> None:
-        self.now = dt.datetime.fromisoformat(now).replace(tzinfo=dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 def test_a_failing_source_serves_its_last_prices(provider, yahoo: YahooReplay):
