@@ -230,9 +230,9 @@ class PriceBook:
         if flight is None:
             flight = asyncio.ensure_future(self._fetch(name, symbol, key))
             self._flights[key] = flight
-            self._flight_started[key] = time.monotonic()
+            self._flight_started[key] = self._seconds()
             flight.add_done_callback(lambda _: self._flights.pop(key, None))
-        elif time.monotonic() - self._flight_started[key] > self.budget:
+        elif self._seconds() - self._flight_started[key] > self.budget:
             # Already late for another page: no page waits for it again (it is kept once in).
             raise ProviderError(f"{self.label(name)} did not answer in time")
         raw = await asyncio.shield(flight)
