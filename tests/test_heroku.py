@@ -44,7 +44,10 @@ def test_app_json_requires_exactly_the_required_settings() -> None:
 
 
 # What a public site sets unlike a developer's machine, on purpose.
-PUBLIC_SITE = {"YAHOO_PRICES": "false"}  # Yahoo's data is for personal use
+PUBLIC_SITE = {
+    "YAHOO_PRICES": "false",  # Yahoo's data is for personal use
+    "LOG_FORMAT": "json",  # lines for the platform's log drains, not a person's terminal
+}
 
 
 def test_app_json_settings_are_described_and_secrets_have_no_value() -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import redis
 
-from tests.support.redis_server import answers, redis_for_the_run, redis_server
+from tests.support.redis_server import PATIENT_SECONDS, answers, redis_for_the_run, redis_server
 from tickercast.cli.processes import free_port
+from tickercast.runtime.redis_store import TIMEOUT, Store
 
 
 def test_starts_answers_and_stops_on_the_port_asked() -> None:
@@ -42,3 +43,13 @@ def test_the_redis_url_fixture_points_at_the_runs_own_server(redis_url: str) -> 
     assert client.dbsize() == 0
     assert client.connection_pool.connection_kwargs["port"] != 6379
     client.close()
+
+
+def test_the_tests_redis_calls_are_patient(redis_url: str) -> None:
+    """A store on the tests' Redis waits for a slow call as long as a busy machine may need,
+    where the services' own store gives up after a quarter second and fails open."""
+    store = Store(redis_url)
+    assert store.client is not None
+    options = store.client.connection_pool.connection_kwargs
+    assert options["socket_timeout"] == options["socket_connect_timeout"] == PATIENT_SECONDS
+    assert PATIENT_SECONDS > 10 * TIMEOUT

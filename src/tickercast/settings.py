@@ -11,6 +11,7 @@ import os
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tickercast.runtime.logs import LogFormat
 from tickercast.runtime.networks import parse_networks
 
 # The track record's database when DATABASE_URL is unset: a SQLite file in the working folder.
@@ -24,6 +25,11 @@ class _Base(BaseSettings):
         default=None, description="Redis for the shared cache and rate limits; unset: in-process."
     )
     log_level: str = Field(default="INFO", description="Python log level.")
+    log_format: LogFormat = Field(
+        default="auto",
+        description="Log lines: `json` (one object a line), `text` (short lines for a person), "
+        "`auto`: text when stderr is a terminal, else JSON.",
+    )
     max_requests: int = Field(
         default=5_000, ge=0, description="Requests a worker serves before it is replaced; 0: never."
     )

@@ -8,6 +8,7 @@ import anyio
 import pandas as pd
 import pytest
 
+from tests.support.clock import Clock, utc
 from tests.support.recorded import AAPL_CLOSES, END, START
 from tickercast.data.embedded import EmbeddedProvider
 from tickercast.data.exchanges import FALLBACK_TTL, seconds_until_stale
@@ -15,10 +16,6 @@ from tickercast.data.frames import dumps_frame, loads_frame
 from tickercast.data.online import OnlineProvider
 from tickercast.data.prices import PriceBook
 from tickercast.runtime.redis_store import Store
-
-
-def utc(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(
@@ -93,6 +90,36 @@ def test_the_cache_entry_lives_until_stale(monkeypatch):
     monkeypatch.setattr(book.cache, "set", recorded)
     anyio.run(book.answer, "AAPL")
     assert 1234.0 in seen
+
+
+@pytest.mark.parametrize(
+    ("ticker", "fetched", "stale_at"),
+    [
+        # Xetra: fetched on a Friday evening, fresh over the weekend until Monday's close
+        # (17:30 in Berlin) has been published; New York's close would make it stale at once.
+        ("SAP.DE", "2026-12-04 19:00", "2026-12-07 18:30"),
+        # Tokyo: a New York Monday evening is Tokyo's Tuesday morning: stale once Tuesday's
+        # close (15:30 in Tokyo) is out, hours before New York's.
+        ("7203.T", "2026-12-07 23:00", "2026-12-08 08:30"),
+        ("AAPL", "2026-12-07 15:00", "2026-12-07 23:00"),
+    ],
+)
+def test_fetched_prices_are_kept_until_their_own_exchange_has_closed(
+    provider, yahoo, ticker, fetched, stale_at
+):
+    """The real staleness rule, by the book's clock: a ticker is fetched again only once its
+    own exchange's next close has been published (two hours after it)."""
+    clock = Clock(fetched)
+    book = PriceBook({"yahoo": provider}, Store(None), clock=clock)
+    anyio.run(book.answer, ticker)
+    fetches = yahoo.history_requests(ticker)
+    assert fetches > 0
+    clock.now = utc(stale_at) - dt.timedelta(minutes=1)
+    anyio.run(book.answer, ticker)
+    assert yahoo.history_requests(ticker) == fetches, "fetched again before its close was out"
+    clock.now = utc(stale_at) + dt.timedelta(minutes=1)
+    anyio.run(book.answer, ticker)
+    assert yahoo.history_requests(ticker) > fetches, "kept after its close was out"
 
 
 def test_a_redis_outage_costs_a_fetch_per_process_not_a_failure():

@@ -5,16 +5,17 @@ source fails, one time budget for all sources together."""
 from __future__ import annotations
 
 import asyncio
-import time
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 
-from tests.support.redis_server import redis_server
+from tests.support.clock import Clock
+from tests.support.redis_server import redis_server, url_of
 from tests.support.yahoo_replay import LISTINGS, Listing, YahooReplay
 from tickercast.cli.processes import free_port
 from tickercast.data.embedded import EmbeddedProvider
-from tickercast.data.prices import PriceAnswer, PriceBook
+from tickercast.data.prices import ERROR_BACKOFF, PriceAnswer, PriceBook
 from tickercast.errors import PricesUnavailable, UnknownTicker
 from tickercast.runtime.redis_store import Store
 
@@ -57,7 +58,7 @@ def test_one_fetch_for_many_simultaneous_requests(provider, yahoo: YahooReplay):
 def redis_url() -> Iterator[str]:
     port = free_port()
     with redis_server(port):
-        yield f"redis://127.0.0.1:{port}/0"
+        yield url_of(port)
 
 
 def test_one_fetch_across_processes_sharing_redis(provider_with, yahoo: YahooReplay, redis_url):
@@ -65,7 +66,7 @@ def test_one_fetch_across_processes_sharing_redis(provider_with, yahoo: YahooRep
 
     async def two_workers() -> None:
         stores = [Store(redis_url), Store(redis_url)]
-        books = [PriceBook({"yahoo": provider_with()}, s, budget=5) for s in stores]
+        books = [PriceBook({"yahoo": provider_with()}, s, budget=60) for s in stores]
         await asyncio.gather(*[b.answer("7203.T") for b in books for _ in range(5)])
         await asyncio.gather(*[s.close() for s in stores])
 
@@ -73,16 +74,21 @@ def test_one_fetch_across_processes_sharing_redis(provider_with, yahoo: YahooRep
     assert yahoo.history_requests("7203.T") == 1
 
 
-def test_a_failing_source_serves_its_last_prices(book: PriceBook, yahoo: YahooReplay, monkeypatch):
-    monkeypatch.setattr("tickercast.data.prices.seconds_until_stale", lambda *a: 0.05)
+def test_a_failing_source_serves_its_last_prices(provider, yahoo: YahooReplay):
+    clock = Clock("2013-03-04 10:00")  # a Monday morning in Frankfurt: fresh until its close
+    book = PriceBook({"yahoo": provider}, Store(None), budget=3, clock=clock)
     yahoo.serve("SAP.DE", LISTINGS["SAP.DE"])
     assert run(book.answer("SAP.DE")).last_copy is False
-    time.sleep(0.1)  # the day's prices are old now
+    clock.now += dt.timedelta(hours=8)  # 18:00: Xetra's close is not published yet
     yahoo.fail("SAP.DE", 500)
+    assert run(book.answer("SAP.DE")).last_copy is False
+    assert yahoo.history_requests("SAP.DE") == 1
+    clock.now += dt.timedelta(hours=1)  # 19:00: the day's prices are old now
     prices = run(book.answer("SAP.DE"))
     assert prices.last_copy and prices.unanswered == ("Yahoo Finance",)
     assert str(prices.history.last_date) == "2013-03-01"
     requests = yahoo.history_requests("SAP.DE")
+    clock.now += dt.timedelta(seconds=ERROR_BACKOFF - 1)
     run(book.answer("SAP.DE"))  # a failing source is left alone for a while
     assert yahoo.history_requests("SAP.DE") == requests
 
@@ -94,30 +100,34 @@ def test_no_prices_at_all_is_unavailable_with_a_wait(book: PriceBook, yahoo: Yah
     assert caught.value.status == 503 and caught.value.retry_after == 60
 
 
-def test_an_unknown_symbol_and_a_silent_source_within_the_budget(provider_with, yahoo: YahooReplay):
+def test_an_unknown_symbol_and_a_silent_source_within_the_budget(
+    provider_with, yahoo: YahooReplay, caplog
+):
     book = PriceBook({"embedded": EmbeddedProvider(), "yahoo": provider_with()}, Store(None))
     with pytest.raises(UnknownTicker, match="no prices for ZZZZ") as caught:
         run(book.answer("zzzz"))
     assert caught.value.symbol == "ZZZZ"
     # A source that does not answer costs the pages the budget, not its own timeout (5 s):
     # its fetch is still going when both pages have their answer from the others.
-    yahoo.stall("IBM", 3)
-    book = PriceBook(
-        {"embedded": EmbeddedProvider(), "yahoo": provider_with()}, Store(None), budget=0.5
-    )
+    yahoo.stall("IBM", 10)
+    clock = Clock("2026-12-07 15:00")
+    providers = {"embedded": EmbeddedProvider(), "yahoo": provider_with()}
+    book = PriceBook(providers, Store(None), budget=0.5, clock=clock)
 
-    async def twice() -> tuple[list[PriceAnswer], float, bool]:
+    async def twice() -> tuple[list[PriceAnswer], bool]:
         first = await book.answer("IBM")
-        started = time.monotonic()
+        clock.now += dt.timedelta(seconds=1)  # the fetch is now later than any page's budget
+        caplog.clear()
         second = await book.answer("IBM")
-        waited = time.monotonic() - started
-        return [first, second], waited, book.answering("yahoo") is None
+        return [first, second], book.answering("yahoo") is None
 
-    answers, waited, still_fetching = run(twice())  # one loop: the fetch belongs to it
+    answers, still_fetching = run(twice())  # one loop: the fetch belongs to it
     assert [a.history.provider for a in answers] == ["embedded", "embedded"]
     assert all(a.unanswered == ("Yahoo Finance",) for a in answers)
     assert still_fetching
-    assert waited < book.budget  # a fetch already late for a page is not waited for again
+    # A fetch already late for a page is not waited for again: the second page's Yahoo
+    # ended at once (no "did not answer within" the budget).
+    assert "did not answer for IBM" not in caplog.text
 
 
 def test_search_by_name_online_and_offline(book: PriceBook):

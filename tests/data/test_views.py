@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.redis_server import redis_server
+from tests.support.redis_server import redis_server, url_of
 from tickercast.cli.processes import free_port
 from tickercast.runtime.redis_store import Store
 from tickercast.web.recent import KEEP_SECONDS, ViewLog
@@ -17,7 +17,7 @@ from tickercast.web.recent import KEEP_SECONDS, ViewLog
 def redis_url() -> Iterator[str]:
     port = free_port()
     with redis_server(port):
-        yield f"redis://127.0.0.1:{port}/0"
+        yield url_of(port)
 
 
 @pytest.mark.parametrize("shared", [False, True])

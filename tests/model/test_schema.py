@@ -6,8 +6,11 @@ here other methods on each path are tried too (405 with `Allow`)."""
 
 from __future__ import annotations
 
+import time
+
 import hypothesis
 import jsonschema_rs
+import pytest
 import schemathesis
 
 from tests.model.test_api import KEY, settings
@@ -16,17 +19,29 @@ from tickercast.model.openapi import REQUEST_SCHEMA
 
 SEED = 20261129  # with no example database either, every run draws the same cases
 
+READY_SECONDS = 120  # the engine's warm-up, however long a busy machine takes over it
+
 # The mock in-process; no request-rate limit gets in the way of the generated requests.
+APPS = [create_app(settings(model_rate_limit="1000000/minute")) for _ in range(2)]
 # POST /backtest is left out: how many folds fit in a series is arithmetic JSON Schema cannot say.
-schema = schemathesis.openapi.from_asgi(
-    "/openapi.json", create_app(settings(model_rate_limit="1000000/minute"))
-).exclude(path="/backtest")
+schema = schemathesis.openapi.from_asgi("/openapi.json", APPS[0]).exclude(path="/backtest")
 schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
 # Outside the schema: bodies, and other methods on its path (405 with `Allow`).
-negative = schemathesis.openapi.from_asgi(
-    "/openapi.json", create_app(settings(model_rate_limit="1000000/minute"))
-).include(path="/", method="POST")
+negative = schemathesis.openapi.from_asgi("/openapi.json", APPS[1]).include(path="/", method="POST")
 negative.config.generation.update(modes=[schemathesis.GenerationMode.NEGATIVE])
+
+
+@pytest.fixture(autouse=True)
+def _ready() -> None:
+    """Each test's cases start once its model is ready: the app's lifespan (begun by the first
+    request of each test, ended after it) warms the engine up in a thread, and until that is
+    done `/readyz` answers 503 "warming up"; it is asked again until it says ready."""
+    for app in APPS:
+        readyz = schemathesis.openapi.from_asgi("/openapi.json", app)["/readyz"]["GET"]
+        deadline = time.monotonic() + READY_SECONDS
+        while (status := readyz.Case().call().status_code) != 200:
+            assert time.monotonic() < deadline, f"the model was not ready in time ({status})"
+            time.sleep(0.05)
 
 
 VALID_BODY = jsonschema_rs.Draft202012Validator(REQUEST_SCHEMA)

@@ -51,11 +51,19 @@ def test_a_full_queue_is_refused(tmp_path: Path) -> None:
     gate = FitGate(1, queue_size=1, folder=str(tmp_path))
 
     async def scenario() -> None:
-        first = asyncio.create_task(_overlap([gate, gate], hold_seconds=0.2))
-        await asyncio.sleep(0.05)
+        release = asyncio.Event()
+
+        async def fit() -> None:
+            async with gate.hold():
+                await release.wait()  # held until the test lets go, however slow the machine
+
+        # One fit holds the slot and one waits in the queue, from their first step on.
+        fits = [asyncio.create_task(fit()) for _ in range(2)]
+        await asyncio.sleep(0)
         with pytest.raises(ServiceBusy):
             async with gate.hold():
                 pass
-        await first
+        release.set()
+        await asyncio.gather(*fits)
 
     run(scenario())

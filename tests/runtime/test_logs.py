@@ -1,17 +1,35 @@
-"""JSON logs with request ids: the pieces, then real processes with secrets in their settings."""
+"""Logs: JSON lines with request ids, or short lines for a person at a terminal (LOG_FORMAT);
+the pieces, then real processes with secrets in their settings."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import os
+import pty
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
 
 import httpx
 import pandas as pd
+import pydantic
 import pytest
 
+from tests.support.deploy_files import DOCKERFILES, ROOT, Dockerfile
 from tests.support.procs import start_model_service, start_web_app
 from tickercast.cli.processes import free_port, stop
-from tickercast.runtime.logs import JsonFormatter, request_id_from
+from tickercast.runtime.logs import (
+    JsonFormatter,
+    TextFormatter,
+    access_log,
+    configure_logging,
+    formatter_for,
+    request_id_from,
+)
+from tickercast.settings import RecordSettings
 
 
 @pytest.mark.parametrize(
@@ -43,6 +61,149 @@ def test_a_log_line_is_one_json_object_with_the_extras() -> None:
     assert "\n" not in line
     data = json.loads(line)
     assert data["message"] == "a\nb 3" and data["route"] == "/" and data["level"] == "INFO"
+
+
+def access_record() -> logging.LogRecord:
+    extra = {"method": "GET", "route": "/t/{ticker}", "path": "/t/AAPL", "status": 200}
+    return logging.makeLogRecord(
+        {
+            "name": access_log.name,
+            "levelname": "INFO",
+            "msg": "%s %s %d",
+            "args": ("GET", "/t/{ticker}", 200),
+            **extra,
+            "duration_ms": 41.4,
+        }
+    )
+
+
+def test_a_line_for_a_person_is_time_level_message() -> None:
+    record = logging.makeLogRecord(
+        {"name": "tickercast.x", "levelname": "WARNING", "msg": "Redis is down: %s", "args": ("x",)}
+    )
+    assert re.fullmatch(r"\d\d:\d\d:\d\d WARNING Redis is down: x", TextFormatter().format(record))
+    # A request: method, path, status, milliseconds (not the route's template).
+    line = TextFormatter().format(access_record())
+    assert re.fullmatch(r"\d\d:\d\d:\d\d INFO    GET /t/AAPL 200 41 ms", line)
+    assert json.loads(JsonFormatter().format(access_record()))["message"] == "GET /t/{ticker} 200"
+
+
+def test_a_line_for_a_person_keeps_its_traceback() -> None:
+    try:
+        raise ValueError("broken")
+    except ValueError:
+        record = logging.makeLogRecord(
+            {
+                "name": "tickercast.x",
+                "levelname": "ERROR",
+                "msg": "failed",
+                "exc_info": sys.exc_info(),
+            }
+        )
+    first, *rest = TextFormatter().format(record).splitlines()
+    assert first.endswith("ERROR   failed") and rest[-1] == "ValueError: broken"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("form", "stream", "made"),
+    [
+        ("auto", Terminal(), TextFormatter),
+        ("auto", io.StringIO(), JsonFormatter),  # a file, a pipe, a platform's log drain
+        ("json", Terminal(), JsonFormatter),
+        ("text", io.StringIO(), TextFormatter),
+    ],
+)
+def test_the_form_follows_the_setting_then_the_terminal(form, stream, made) -> None:
+    assert type(formatter_for(form, stream)) is made
+
+
+@pytest.fixture
+def root_logging() -> Iterator[None]:
+    """`configure_logging` replaces the root logger's handlers: put back the test run's."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("root_logging")
+def test_configured_lines_go_to_stderr_in_the_chosen_form(monkeypatch) -> None:
+    for form, stream in (("auto", Terminal()), ("auto", io.StringIO()), ("text", io.StringIO())):
+        monkeypatch.setattr(sys, "stderr", stream)
+        configure_logging("info", form)
+        logging.getLogger("tickercast.test").info("ready on %d", 8000)
+        line = stream.getvalue().strip()
+        if form == "auto" and not stream.isatty():
+            assert json.loads(line)["message"] == "ready on 8000"
+        else:
+            assert re.fullmatch(r"\d\d:\d\d:\d\d INFO    ready on 8000", line)
+
+
+LOG_A_LINE = (
+    "import logging; from tickercast.runtime.serving import configure_logging; "
+    "from tickercast.settings import RecordSettings; "
+    "configure_logging('info', RecordSettings().log_format); "
+    "logging.getLogger('tickercast.x').info('hello')"
+)
+
+
+def test_a_real_terminal_gets_text_and_a_pipe_json() -> None:
+    """A process whose stderr is a terminal (a pseudo-terminal here) writes text; the same
+    process writing into a pipe, JSON; LOG_FORMAT=json in a terminal, JSON."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+    def run(terminal: bool, **more: str) -> str:
+        if not terminal:
+            done = subprocess.run(
+                [sys.executable, "-c", LOG_A_LINE],
+                env={**env, **more},
+                capture_output=True,
+                timeout=60,
+                check=True,
+            )
+            return done.stderr.decode()
+        main, tty = pty.openpty()
+        try:
+            subprocess.run(
+                [sys.executable, "-c", LOG_A_LINE],
+                env={**env, **more},
+                stderr=tty,
+                timeout=60,
+                check=True,
+            )
+            return os.read(main, 4096).decode()
+        finally:
+            os.close(main)
+            os.close(tty)
+
+    assert re.fullmatch(r"\d\d:\d\d:\d\d INFO    hello", run(terminal=True).strip())
+    assert json.loads(run(terminal=False))["message"] == "hello"
+    assert json.loads(run(terminal=True, LOG_FORMAT="json"))["message"] == "hello"
+
+
+@pytest.mark.parametrize("value", ["auto", "json", "text"])
+def test_log_format_is_a_setting(monkeypatch, value) -> None:
+    monkeypatch.setenv("LOG_FORMAT", value)
+    assert RecordSettings().log_format == value
+
+
+def test_an_unknown_log_format_is_refused(monkeypatch) -> None:
+    monkeypatch.setenv("LOG_FORMAT", "yaml")
+    with pytest.raises(pydantic.ValidationError, match="log_format"):
+        RecordSettings()
+
+
+def test_the_deployed_services_log_json() -> None:
+    """Where a platform collects the lines (the images, so every Kubernetes pod; Heroku)."""
+    for path in DOCKERFILES.values():
+        assert Dockerfile.read(path).env["LOG_FORMAT"] == "json", path.name
+    assert json.loads((ROOT / "app.json").read_text())["env"]["LOG_FORMAT"]["value"] == "json"
 
 
 SECRETS = {

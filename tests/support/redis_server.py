@@ -16,6 +16,19 @@ from pathlib import Path
 
 from tickercast.cli.processes import NotReady, free_port, stop
 
+# What a test's services may wait for one Redis call: ample on a busy machine. The services'
+# own limit (the store's `TIMEOUT`, a quarter second) is for a Redis that hangs; in a test of a
+# behaviour that needs Redis, a call slowed by the machine's load must not count as an outage
+# (the store would fail open and the test would see another behaviour). Query arguments of a
+# Redis URL override the client's own (redis-py's rule), so every URL below carries them.
+PATIENT_SECONDS = 10
+
+
+def url_of(port: int, db: int = 0) -> str:
+    """The URL of database `db` of the test Redis on 127.0.0.1:`port`, with patient calls."""
+    wait = PATIENT_SECONDS
+    return f"redis://127.0.0.1:{port}/{db}?socket_timeout={wait}&socket_connect_timeout={wait}"
+
 
 def answers(port: int) -> bool:
     """Whether a Redis answers PING at 127.0.0.1:`port` (with PONG, or an error such as
@@ -60,7 +73,7 @@ class RedisServer:
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.url = url_of(self.port)
         self._running: contextlib.ExitStack | None = None
 
     def start(self) -> None:

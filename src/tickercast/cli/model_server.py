@@ -35,12 +35,13 @@ def serve(host: str, port: int, workers: int, mock: bool) -> int:
     timeout = settings.model_fit_timeout + 30
     options = gunicorn_options(host, port, workers, timeout)
     recycle = (settings.max_requests, settings.max_requests_jitter)
+    configure_logging(settings.log_level, settings.log_format)  # gunicorn's own lines too
     with owned_folder("tickercast-fit-slots-") as slots:  # the workers share their fit slots
 
         def app() -> FastAPI:  # called in each worker, with the settings read above
             from tickercast.model.api import create_app
 
-            configure_logging(settings.log_level)
+            configure_logging(settings.log_level, settings.log_format)
             return create_app(settings, fit_slots_dir=slots)
 
         return run_gunicorn(options, app, *recycle)

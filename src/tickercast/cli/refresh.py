@@ -32,7 +32,7 @@ def main(
     settings = load_settings(WebSettings, "tickercast refresh", WEB_HINT)
     if settings is None:
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     model = model_client_from(settings)
     forecaster = forecaster_from(settings, build_providers(settings), model, WebMetrics())
 

@@ -38,11 +38,12 @@ def serve(host: str, port: int, workers: int) -> int:
     def app() -> FastAPI:  # called in each worker
         from tickercast.web.app import create_app
 
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         return create_app(settings)
 
     # A page may wait for the model, with retries, before it answers.
     timeout = settings.model_api_timeout * 3 + 30
     options = gunicorn_options(host, port, workers, timeout)
     recycle = (settings.max_requests, settings.max_requests_jitter)
+    configure_logging(settings.log_level, settings.log_format)  # gunicorn's own lines too
     return run_gunicorn(options, app, *recycle)

@@ -126,18 +126,26 @@ class PriceBook:
         self.providers = dict(sorted(providers.items(), key=lambda kv: order.get(kv[0], 2)))
         self.store = store
         self.budget = budget
+        self._clock = clock
+        # The kept answers expire by the same clock that works out their time to live.
+        seconds = self._seconds
         if memory is None:
-            memory = bytes_lru(MAX_ITEMS, MEMORY_MAX_BYTES)
+            memory = bytes_lru(MAX_ITEMS, MEMORY_MAX_BYTES, seconds)
         self.cache = SharedCache(store, NAMESPACE, MAX_ITEMS, memory)
         # With Redis, the day's answers this process fetched or read are kept here too (see
         # `_keep`); without, the store's memory is this process's already.
-        self._local = bytes_lru(LOCAL_MAX_ITEMS, LOCAL_MAX_BYTES) if store.shared else memory
-        self._clock = clock
+        self._local = (
+            bytes_lru(LOCAL_MAX_ITEMS, LOCAL_MAX_BYTES, seconds) if store.shared else memory
+        )
         self._observe = observe or (lambda name, outcome: None)
         self.last_outcome: dict[str, str] = {}  # source -> its last fetch's outcome, here
         self._flights: dict[str, asyncio.Future[bytes]] = {}
         self._flight_started: dict[str, float] = {}  # when each fetch in flight began
         self._threads = anyio.CapacityLimiter(PROVIDER_THREADS)
+
+    def _seconds(self) -> float:
+        """The book's clock in seconds, for the expiry of what it keeps in this process."""
+        return self._clock().timestamp()
 
     def label(self, name: str) -> str:
         return str(getattr(self.providers[name], "label", name))
@@ -222,9 +230,9 @@ class PriceBook:
         if flight is None:
             flight = asyncio.ensure_future(self._fetch(name, symbol, key))
             self._flights[key] = flight
-            self._flight_started[key] = time.monotonic()
+            self._flight_started[key] = self._seconds()
             flight.add_done_callback(lambda _: self._flights.pop(key, None))
-        elif time.monotonic() - self._flight_started[key] > self.budget:
+        elif self._seconds() - self._flight_started[key] > self.budget:
             # Already late for another page: no page waits for it again (it is kept once in).
             raise ProviderError(f"{self.label(name)} did not answer in time")
         raw = await asyncio.shield(flight)

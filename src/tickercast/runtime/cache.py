@@ -14,6 +14,7 @@ with different contents still serve the same bytes.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from tickercast.runtime.lru import LRU
@@ -22,9 +23,14 @@ from tickercast.runtime.redis_store import Store
 MAX_BYTES = 64 * 2**20
 
 
-def bytes_lru(max_items: int = 1_000, max_bytes: int = MAX_BYTES) -> LRU[str, bytes]:
-    """An in-process LRU of byte strings, bounded in entries and in bytes."""
-    return LRU(max_items, max_size=max_bytes, size_of=len)
+def bytes_lru(
+    max_items: int = 1_000,
+    max_bytes: int = MAX_BYTES,
+    clock: Callable[[], float] = time.monotonic,
+) -> LRU[str, bytes]:
+    """An in-process LRU of byte strings, bounded in entries and in bytes; its entries expire
+    by `clock` (seconds)."""
+    return LRU(max_items, max_size=max_bytes, size_of=len, clock=clock)
 
 
 class SharedCache:

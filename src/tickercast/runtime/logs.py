@@ -1,4 +1,7 @@
-"""Logs both services write: one JSON object a line, each carrying the request's id.
+"""Logs both services write: one JSON object a line, each carrying the request's id; or, for a
+person at a terminal, short lines (time, level, message; a request as method, path, status and
+milliseconds). `configure_logging(level, form)` chooses: `json`, `text`, or `auto` (text when
+stderr is a terminal, else JSON).
 
 A request's id comes from its `X-Request-ID` header when that is well formed (letters, digits
 and `-_.:`, at most 128), else a new one is made; the answer echoes it, the web app sends it on
@@ -20,7 +23,7 @@ import re
 import sys
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from gunicorn.glogging import Logger
 
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
     from prometheus_client import Counter, Histogram
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+LogFormat = Literal["auto", "json", "text"]
+LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "json", "text")
 REQUEST_ID_HEADER = "X-Request-ID"
 _WELL_FORMED = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -75,10 +80,47 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
-def configure_logging(level: str) -> None:
-    """Every log line of this process as JSON on stderr."""
+class TextFormatter(logging.Formatter):
+    """A short line for a person: local time, level, message (an access line: method, path,
+    status and milliseconds); a traceback below it when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(message)s", datefmt="%H:%M:%S")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = vars(record)
+        if record.name == access_log.name and "duration_ms" in line:
+            message = (
+                f"{line['method']} {line['path']} {line['status']} {line['duration_ms']:.0f} ms"
+            )
+            record = logging.makeLogRecord({**line, "message": message})
+        return super().formatMessage(record)
+
+
+_form: LogFormat = "auto"  # what `configure_logging` chose last (gunicorn's logger uses it too)
+
+
+def formatter_for(form: LogFormat, stream: TextIO) -> logging.Formatter:
+    """JSON lines, or short text lines when asked for or, with `auto`, when `stream` is a
+    terminal (a person reads it)."""
+    if form == "text" or (form == "auto" and _is_terminal(stream)):
+        return TextFormatter()
+    return JsonFormatter()
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no such method, or closed
+        return False
+
+
+def configure_logging(level: str, form: LogFormat = "auto") -> None:
+    """Every log line of this process on stderr, as `formatter_for(form, stderr)` says."""
+    global _form
+    _form = form
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(formatter_for(form, sys.stderr))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -88,12 +130,14 @@ def configure_logging(level: str) -> None:
 
 
 class GunicornLogger(Logger):
-    """gunicorn's logger writing JSON lines (uvicorn's error messages go through it too)."""
+    """gunicorn's logger writing lines as this process's own (uvicorn's error messages go
+    through it too)."""
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         for handler in self.error_log.handlers:
-            handler.setFormatter(JsonFormatter())
+            stream = getattr(handler, "stream", sys.stderr)
+            handler.setFormatter(formatter_for(_form, stream))
 
 
 class RequestLog:

@@ -68,9 +68,10 @@ def load_settings(cls: type[S], program: str, hint: str, **overrides: Any) -> S 
         return None
 
 
-def configure_logging(level: str) -> None:
-    """JSON log lines on stderr (see `tickercast.runtime.logs`)."""
-    logs.configure_logging(level)
+def configure_logging(level: str, form: logs.LogFormat = "auto") -> None:
+    """Log lines on stderr: JSON, or short text lines for a terminal (`LOG_FORMAT`; see
+    `tickercast.runtime.logs`)."""
+    logs.configure_logging(level, form)
 
 
 def gunicorn_options(host: str, port: int, workers: int, timeout: float) -> dict[str, Any]:
