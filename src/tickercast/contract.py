@@ -56,8 +56,9 @@ LAST_DATE = pd.Timestamp("2199-12-31")
 # nanoseconds from the first date, which overflows at about 292 years.
 LONGEST_SPAN_YEARS = 290
 # `method`: "prophet" answers as the original service did; "calibrated" is the recommended one.
-DEFAULT_METHOD = "prophet"  # on the wire (pages show web.series.PAGE_METHOD)
-METHODS: tuple[str, ...] = (DEFAULT_METHOD, "calibrated")
+PROPHET, CALIBRATED = "prophet", "calibrated"
+METHODS: tuple[str, ...] = (PROPHET, CALIBRATED)  # the one list of the methods' names
+DEFAULT_METHOD = PROPHET  # the wire's default (a page's own is web.series.PAGE_METHOD)
 # `engine`: which fit engine runs Prophet's model; absent, the fast one (model/engine.py).
 ENGINES: tuple[str, ...] = ("cmdstan", "fast")
 # Fewest usable rows a calibrated forecast accepts (measured: see README, forecast quality).
@@ -66,6 +67,8 @@ CALIBRATED_MIN_ROWS = 120
 DEFAULT_BACKTEST_HORIZON = 20
 DEFAULT_CUTOFFS = 5
 MAX_CUTOFFS = 50
+# The response header that names the fit engine and release of an answer, e.g. "fast/0.1.0".
+MODEL_VERSION_HEADER = "X-Model-Version"
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,7 @@ def parse_request(data: Mapping[str, Any], limits: Limits | None = None) -> Fore
     if isinstance(width, bool) or not isinstance(width, int | float) or not 0 < width < 1:
         raise InvalidInput("interval_width must be a number between 0 and 1")
     method = parse_method(data)
-    if method == "calibrated" and usable < CALIBRATED_MIN_ROWS:
+    if method == CALIBRATED and usable < CALIBRATED_MIN_ROWS:
         raise InvalidInput(
             f"the calibrated forecast needs at least {CALIBRATED_MIN_ROWS} values (y has {usable})"
         )
@@ -266,7 +269,7 @@ class BacktestRequest:
 
 def least_training_rows(method: str) -> int:
     """The fewest rows a backtest fold of `method` trains on."""
-    return CALIBRATED_MIN_ROWS if method == "calibrated" else 3
+    return CALIBRATED_MIN_ROWS if method == CALIBRATED else 3
 
 
 def backtest_min_rows(method: str, horizon: int, cutoffs: int) -> int:
@@ -451,12 +454,3 @@ def encode_response(
         values = np.asarray(columns[key], dtype=float).tolist()
         body[key] = dict(zip(labels, values, strict=True))
     return orjson.dumps(body)
-
-
-def response_frame(response: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
-    """A response back as a table, rows in label order and `ds` as timestamps."""
-    frame = pd.DataFrame(response)
-    frame.index = frame.index.astype(int)
-    frame = frame.sort_index()
-    frame["ds"] = pd.to_datetime(frame["ds"], format="ISO8601")
-    return frame

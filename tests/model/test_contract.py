@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.support.answers import response_frame
 from tickercast.contract import (
     Limits,
     check_key,
@@ -15,7 +16,6 @@ from tickercast.contract import (
     iso_dates,
     parse_body,
     parse_request,
-    response_frame,
 )
 from tickercast.errors import InvalidFormat, InvalidInput, InvalidKey, NoKey
 

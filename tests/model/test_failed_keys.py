@@ -105,7 +105,7 @@ def test_wrong_keys_are_counted_across_workers_through_redis(redis_url: str) -> 
     first, second = create_app(limited), create_app(limited)
 
     async def scenario() -> list[list[int]]:  # one loop, as in a worker: Redis clients keep it
-        return [
+        statuses = [
             [s for s, _ in await posts(app, peer, body)]
             for app, peer, body in [
                 (first, "203.0.113.20", [WRONG] * 2),
@@ -114,6 +114,9 @@ def test_wrong_keys_are_counted_across_workers_through_redis(redis_url: str) -> 
                 (second, "203.0.113.21", GOOD),
             ]
         ]
+        for app in (first, second):  # as their lifespans would, on the loop that opened them
+            await app.state.service.store.close()
+        return statuses
 
     assert run(scenario()) == [[403, 403], [403, 429], [429], [200]]
 

@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from tests.support import fakes
+from tests.support.answers import response_frame
 from tests.web.conftest import recorded
-from tickercast.contract import RESPONSE_KEYS, response_frame
+from tickercast.contract import RESPONSE_KEYS
 from tickercast.errors import ServiceBusy, TickercastError, UpstreamError, error_body
 from tickercast.web.model_client import (
     BUSY_WAIT,

@@ -13,8 +13,9 @@ import pytest
 
 from tests.conftest import MODEL_KEYS
 from tests.support import fakes
+from tests.support.answers import response_frame
 from tests.support.procs import ServiceProcess
-from tickercast.contract import RESPONSE_KEYS, response_frame
+from tickercast.contract import RESPONSE_KEYS
 from tickercast.errors import UpstreamError
 from tickercast.web.model_client import ModelClient, ModelRejected, model_request
 

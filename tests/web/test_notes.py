@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from tests.support import fakes
+from tickercast.model import calibrated
+from tickercast.quant import volatility
 from tickercast.web import backtest, notes
 
 
@@ -163,6 +165,27 @@ def test_the_band_against_its_usual_width(stretches, verdict, low, high) -> None
     ratio = float(note.split("next is ")[1].split("×")[0])
     assert low <= ratio <= high
     assert note.endswith(f"over these {len(prices)} sessions).")
+
+
+def test_the_band_note_reads_the_bands_own_volatility() -> None:
+    """The note's typical move today is the calibrated band's one-step spread, and "usual" the
+    median of that same rule over the prices: a note on another decay describes another band."""
+    prices = prices_with_moves((300, 0.01), (5, 0.08))  # a stormy week: the decay shows
+    z = np.log(prices)
+    band_now = float(calibrated.regime_spread(z, np.array([1.0]))[0])
+    path = volatility.ewma_path(z, volatility.BAND_DECAY)
+    assert band_now == pytest.approx(path[-1], rel=1e-12)  # the band's rule, with this decay
+
+    def ratio(decay: float) -> str:
+        usual = np.median(volatility.ewma_path(z, decay)[notes.SETTLING :])
+        return f"{volatility.ewma(z, decay) / usual:.1f}×"
+
+    expected = f"{band_now / np.median(path[notes.SETTLING :]):.1f}×"
+    assert expected == ratio(volatility.BAND_DECAY)
+    # These prices tell the band's decay from its neighbours, so the note could not hide one.
+    assert expected not in {ratio(0.95), ratio(0.965), ratio(0.97), ratio(0.94)}
+    note = notes.band_width_note(prices)
+    assert note is not None and f"is {expected} its median" in note
 
 
 def test_no_band_note_for_prices_it_cannot_judge() -> None:

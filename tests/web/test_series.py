@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,7 @@ import pytest
 from tests.support import fakes
 from tickercast import contract
 from tickercast.errors import InvalidInput
+from tickercast.web import series
 from tickercast.web.series import (
     METHODS,
     Choices,
@@ -91,3 +94,18 @@ def test_the_method_choices_are_the_contracts() -> None:
     assert Choices.parse(None, None, None, "prophet").method == "prophet"
     with pytest.raises(InvalidInput, match="method must be one of calibrated, prophet"):
         Choices.parse(None, None, None, "arima")
+
+
+def test_the_pages_method_list_keeps_its_order_and_the_wires_default_stays_its_own() -> None:
+    assert METHODS == ("calibrated", "prophet")  # the page's default first
+    assert (contract.DEFAULT_METHOD, contract.METHODS) == ("prophet", ("prophet", "calibrated"))
+
+
+def test_the_track_record_charts_nominal_width_is_the_wires_default() -> None:
+    """record.js draws the band's nominal width before any record says it: the same 0.8."""
+    script = (Path(series.__file__).parent / "static" / "record.js").read_text()
+    fallback = re.search(
+        r"const nominal = steps\.length \? steps\[0\]\.interval_width : ([\d.]+);", script
+    )
+    assert fallback is not None, "record.js no longer says its nominal width where expected"
+    assert float(fallback.group(1)) == contract.DEFAULT_INTERVAL_WIDTH

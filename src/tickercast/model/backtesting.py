@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tickercast.contract import iso_dates
+from tickercast.contract import PROPHET, iso_dates
 from tickercast.quant import scoring
 from tickercast.quant.calendars import step_word
 from tickercast.quant.walk import Forecast, random_walk
@@ -130,7 +130,7 @@ def verdict(
     name: str, folds: int, horizon: int, freq: str, interval_width: float, overall: dict[str, Any]
 ) -> str:
     period = f"{horizon}-{step_word(freq).replace(' ', '-')}"  # "a 20-trading-day period"
-    label = "Prophet" if name == "prophet" else name
+    label = "Prophet" if name == PROPHET else name
     rel, cover = overall["relative_mae"], overall["coverage"]
     errors = (
         f"the {label} forecast's errors were {rel:.2f} times the random walk's (MASE)"

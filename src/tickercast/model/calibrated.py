@@ -15,8 +15,8 @@ quality"), this does better:
 3. The band: how far such prices moved, in two parts. Its size is the random walk's
    (`quant/walk.py`), widening with the square root of the step, on a volatility that follows
    the market's mood (`regime_spread`): the exponentially weighted spread of the one-step log
-   changes (decay `DECAY`, half its weight on the last 17 sessions), expected to revert by
-   `REVERSION` per step towards the spread of the last `VOLATILITY_WINDOW` changes (chosen on
+   changes (decay `volatility.BAND_DECAY`, half its weight on the last 17 sessions), expected
+   to revert by `REVERSION` per step towards the spread of the last `VOLATILITY_WINDOW` changes (chosen on
    the embedded prices and checked on prices outside the repository, `python -m bench.bands`:
    against the 250-session spread alone, `year_spread`, it holds its level in calm and stormy
    stretches alike). Its shape is the series' own (`quant/quantiles.py`): the quantiles of the
@@ -47,7 +47,6 @@ from tickercast.quant import quantiles, volatility
 from tickercast.quant.walk import change_spread
 
 DAMPING = 0.5
-DECAY = 0.96
 REVERSION = 0.9
 NORMAL_SCALE = 0.944  # the normal curve's scale in the band before (held 80% pooled)
 VOLATILITY_WINDOW = 250
@@ -69,7 +68,7 @@ LevelBands = dict[float, tuple[np.ndarray, np.ndarray]]
 def regime_spread(z: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """The one-step spread expected `k` steps ahead: the exponentially weighted estimate now,
     moving towards the last year's spread."""
-    now = volatility.ewma(z, DECAY)
+    now = volatility.ewma(z, volatility.BAND_DECAY)
     year = change_spread(z, VOLATILITY_WINDOW)
     return volatility.horizon_volatility(now, year, steps, REVERSION)
 
@@ -83,7 +82,7 @@ def year_spread(z: np.ndarray, steps: np.ndarray) -> np.ndarray:
 def past_changes_shape(z: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The band's shape: quantiles of the past one-step changes over the exponentially weighted
     spread before each (`quantiles.offsets`), less their median."""
-    return quantiles.offsets(quantiles.standardized_changes(z, DECAY), widths)
+    return quantiles.offsets(quantiles.standardized_changes(z, volatility.BAND_DECAY), widths)
 
 
 def normal_shape(scale: float = NORMAL_SCALE) -> Shape:

@@ -6,13 +6,19 @@ load balancer are told apart, and one of them cannot lock out the others). A cli
 too many wrong keys lately is answered 429 before its key is even looked at; the count is a
 `RateLimit`: in Redis when configured, so every worker and replica shares it, and in this
 process while Redis does not answer.
+
+`Callers.admit` is the one place that orders the checks of a caller (docs/contract.md).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from tickercast.contract import check_key
+from tickercast.errors import InvalidKey
 from tickercast.runtime.networks import Network
 from tickercast.runtime.ratelimit import RateLimit
 from tickercast.runtime.redis_store import Store
@@ -50,3 +56,27 @@ class FailedKeys:
 
     async def record(self, client: str) -> None:
         await self.limit.count(client)
+
+
+@dataclass(frozen=True)
+class Callers:
+    """Who may ask: the accepted keys, the wrong keys per client, each key's request rate."""
+
+    keys: Sequence[bytes]
+    failed_keys: FailedKeys
+    requests: RateLimit  # per key: every request, cached answers included
+    proxies: Sequence[Network]  # whose X-Forwarded-For names the client
+
+    async def admit(
+        self, peer: str | None, headers: Mapping[str, str], data: Mapping[str, Any]
+    ) -> None:
+        """The order of docs/contract.md, after the body is read: a client with too many wrong
+        keys lately, then the key, then the key's request rate."""
+        client = client_address(peer, headers, self.proxies)
+        await self.failed_keys.check(client)
+        try:
+            check_key(data, self.keys)
+        except InvalidKey:
+            await self.failed_keys.record(client)
+            raise
+        await self.requests.hit(data["key"])

@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 
 from tickercast import __version__
-from tickercast.contract import ForecastRequest, encode_response, parse_request, rows_digest
+from tickercast.contract import (
+    CALIBRATED,
+    ForecastRequest,
+    encode_response,
+    parse_request,
+    rows_digest,
+)
 from tickercast.runtime.lru import LRU
 
 # Bump when the computation changes in a way that changes answers (3: the fast fit is the
@@ -48,8 +54,8 @@ class Engine(Protocol):
     def method(self, req: ForecastRequest) -> Method: ...
 
 
-def answer(method: Method, req: ForecastRequest) -> bytes:
-    """The response body: `method`'s columns at the request's dates."""
+def forecast_body(method: Method, req: ForecastRequest) -> bytes:
+    """The forecast's response body: `method`'s columns at the request's dates, encoded."""
     columns = method.forecast(req)
     return encode_response(req.dates, columns, first_label=0 if req.include_history else req.n)
 
@@ -110,7 +116,7 @@ class ProphetEngine:
 
     def run(self, req: ForecastRequest, engine: str | None = None) -> bytes:
         """The response to `req`, fitted by `engine` (default: the one the request asks for)."""
-        return answer(self.method(req, engine), req)
+        return forecast_body(self.method(req, engine), req)
 
     def method(self, req: ForecastRequest, fit_engine: str | None = None) -> Method:
         """The request's method, fitted by `fit_engine` (default: the one the request asks
@@ -118,7 +124,7 @@ class ProphetEngine:
         answers have a tag of their own."""
         fit_engine = fit_engine or requested_engine(req)
         tag = f"{self.name}-fast{FAST_FIT_VERSION}" if fit_engine == "fast" else self.name
-        computed = self._calibrated if req.method == "calibrated" else self._prophet
+        computed = self._calibrated if req.method == CALIBRATED else self._prophet
         rows = functools.cache(functools.partial(_rows_of, req.ds))
         return Method(
             tag, f"{fit_engine}/{__version__}", functools.partial(computed, fit_engine, rows)

@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from tickercast.contract import (
+    CALIBRATED,
     CALIBRATED_MIN_ROWS,
     DEFAULT_BACKTEST_HORIZON,
     DEFAULT_CUTOFFS,
+    DEFAULT_INTERVAL_WIDTH,
     DEFAULT_METHOD,
+    DEFAULT_PERIODS,
     ENGINES,
     MAX_CUTOFFS,
     METHODS,
     RESPONSE_KEYS,
+    Limits,
 )
 
 _ERROR = {
@@ -29,6 +33,7 @@ _ERROR = {
 # horizon stay within the 290-year span Prophet can measure and before 2200.
 DATE_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|21[0-6][0-9])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$"
 NUMBER_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,12})?$"
+LIMITS = Limits()  # the service's default limits (the settings may set others)
 
 REQUEST_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -38,7 +43,7 @@ REQUEST_SCHEMA: dict[str, Any] = {
         "ds": {
             "type": "array",
             "minItems": 2,
-            "maxItems": 20_000,
+            "maxItems": LIMITS.max_rows,
             "uniqueItems": True,
             "items": {"type": "string", "pattern": DATE_PATTERN},
             "description": "Dates, as many as y has values. Also read: other forms pandas "
@@ -47,7 +52,7 @@ REQUEST_SCHEMA: dict[str, Any] = {
         "y": {
             "type": "array",
             "minItems": 2,
-            "maxItems": 20_000,
+            "maxItems": LIMITS.max_rows,
             "items": {
                 "anyOf": [
                     {"type": "number", "minimum": -1e12, "maximum": 1e12},
@@ -60,7 +65,12 @@ REQUEST_SCHEMA: dict[str, Any] = {
             "description": "Observed values, as many as ds has dates: numbers, numeric strings, "
             "or null for missing; at least two of them not null.",
         },
-        "periods": {"type": "integer", "minimum": 1, "maximum": 3_650, "default": 100},
+        "periods": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": LIMITS.max_periods,
+            "default": DEFAULT_PERIODS,
+        },
         "freq": {
             "type": "string",
             "enum": ["D", "B"],
@@ -72,7 +82,7 @@ REQUEST_SCHEMA: dict[str, Any] = {
             "type": "number",
             "exclusiveMinimum": 0,
             "exclusiveMaximum": 1,
-            "default": 0.8,
+            "default": DEFAULT_INTERVAL_WIDTH,
         },
         "method": {
             "type": "string",
@@ -89,7 +99,7 @@ REQUEST_SCHEMA: dict[str, Any] = {
         },
     },
     # The calibrated forecast needs CALIBRATED_MIN_ROWS values.
-    "if": {"required": ["method"], "properties": {"method": {"const": "calibrated"}}},
+    "if": {"required": ["method"], "properties": {"method": {"const": CALIBRATED}}},
     "then": {
         "properties": {
             "ds": {"minItems": CALIBRATED_MIN_ROWS},

@@ -32,7 +32,7 @@ from tickercast.contract import (
 )
 from tickercast.errors import ServiceBusy
 from tickercast.model import backtesting
-from tickercast.model.engine import Engine, Method, answer
+from tickercast.model.engine import Engine, Method, forecast_body
 from tickercast.model.metrics import Metrics
 from tickercast.model.prophet_seam.forecasting import FitTimeout
 from tickercast.model.slots import BUSY_RETRY_AFTER, FitGate
@@ -40,7 +40,9 @@ from tickercast.runtime.cache import SharedCache
 
 
 @dataclass(frozen=True)
-class Answer:
+class Encoded:
+    """A forecast's or a backtest's response body as the route sends it, and what to say of it."""
+
     content: bytes
     outcome: str  # "computed" or "cached"
     rows: int
@@ -58,21 +60,21 @@ class Pipeline:
     ready: Callable[[], Awaitable[None]]
     fit_limit: Callable[[str], Awaitable[None]]  # per API key; RateLimited when over
 
-    async def forecast(self, data: Mapping[str, Any]) -> Answer:
+    async def forecast(self, data: Mapping[str, Any]) -> Encoded:
         req = parse_request(data, self.limits)
         await self.ready()
         method = self.engine.method(req)
         content, outcome = await self._forecast(req, method, data["key"])
-        return Answer(content, outcome, req.n, method.release)
+        return Encoded(content, outcome, req.n, method.release)
 
-    async def backtest(self, data: Mapping[str, Any]) -> Answer:
+    async def backtest(self, data: Mapping[str, Any]) -> Encoded:
         bt = parse_backtest_request(data, self.limits)
         await self.ready()
         method = self.engine.method(bt.series)  # every fold is answered the same way
         key = f"{method.tag}:{bt.digest()}"
         content = await self._lookup(key)
         if content is not None:
-            return Answer(content, "cached", bt.series.n, method.release)
+            return Encoded(content, "cached", bt.series.n, method.release)
         series = bt.series
         least = least_training_rows(series.method)
         ends = backtesting.origins(series.n, bt.horizon, bt.cutoffs, least)
@@ -97,7 +99,7 @@ class Pipeline:
         )
         content = orjson.dumps(report)
         await self._store(key, content)
-        return Answer(content, "computed", series.n, method.release)
+        return Encoded(content, "computed", series.n, method.release)
 
     async def _forecast(
         self, req: ForecastRequest, method: Method, api_key: str
@@ -124,7 +126,7 @@ class Pipeline:
         started = time.perf_counter()
         outcome = "error"
         try:
-            content = await asyncio.to_thread(answer, method, req)
+            content = await asyncio.to_thread(forecast_body, method, req)
             outcome = "ok"
             return content
         except FitTimeout:

@@ -23,6 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
+# The calibrated band's decay (model/calibrated.py, measured in `bench.bands`): half the weight
+# on the last 17 changes. The web app's "band wider than usual" note follows it too.
+BAND_DECAY = 0.96
+
 
 def ewma_path(values: np.ndarray, decay: float) -> np.ndarray:
     """The exponentially weighted root mean square of the one-step changes after each change,

@@ -1,6 +1,6 @@
 """What the model service and the web app share in serving HTTP: settings that explain
-themselves when missing, gunicorn with uvicorn workers, logging, a bounded request body and
-Prometheus metrics added up across workers."""
+themselves when missing, gunicorn with uvicorn workers, logging, a bounded request body, the
+JSON error answer and Prometheus metrics added up across workers."""
 
 from __future__ import annotations
 
@@ -13,18 +13,19 @@ import signal
 import socket
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import uvicorn
 from fastapi import Request
+from fastapi.responses import Response
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 from uvicorn_worker import UvicornWorker
 
-from tickercast.errors import RequestTooLarge
+from tickercast.errors import RequestTooLarge, error_body
 from tickercast.runtime import logs
 
 if TYPE_CHECKING:
@@ -239,6 +240,12 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise RequestTooLarge()
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def json_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    """An error as both services answer it: `{"message": ...}` as JSON, with `status` and
+    `headers` (Retry-After, or Allow on a 405)."""
+    return Response(error_body(message), status, headers=headers, media_type="application/json")
 
 
 def route_metrics(

@@ -31,11 +31,12 @@ from tickercast import __version__
 from tickercast.data.base import PriceProvider
 from tickercast.data.prices import PriceBook
 from tickercast.data.registry import build_providers
-from tickercast.errors import InvalidInput, NotFound, TickercastError, error_body, sentence
+from tickercast.errors import InvalidInput, NotFound, TickercastError, sentence
 from tickercast.record.buffer import Recorder, RecordMetrics
 from tickercast.runtime.cache import SharedCache, bytes_lru
 from tickercast.runtime.logs import RequestLog
 from tickercast.runtime.redis_store import Store
+from tickercast.runtime.serving import json_error
 from tickercast.runtime.unexpected import ContainUnexpected, UnexpectedErrors
 from tickercast.settings import WebSettings
 from tickercast.web import api, pages, track_record
@@ -161,7 +162,7 @@ def create_app(
         message = sentence(exc.client_message)
         response: Response
         if is_api(request):
-            response = Response(error_body(message), exc.status, headers=headers, media_type=JSON)
+            response = json_error(exc.status, message, headers)
         else:
             response = templates.TemplateResponse(
                 request,

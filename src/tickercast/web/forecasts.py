@@ -21,6 +21,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from tickercast.contract import DEFAULT_INTERVAL_WIDTH as INTERVAL_WIDTH  # the band pages show
 from tickercast.contract import Limits, iso_dates, parse_request
 from tickercast.data.base import PriceHistory
 from tickercast.data.prices import PriceBook
@@ -54,7 +55,6 @@ from tickercast.web.series import (
 )
 from tickercast.web.series_checks import check_series_body
 
-INTERVAL_WIDTH = 0.8
 # The sessions of a ticker the model gets, whatever window the chart shows (all it has when
 # fewer): one forecast and one backtest per ticker, day and method. Chosen by bench.history.
 MODEL_HISTORY = 1250

@@ -33,7 +33,7 @@ import anyio
 import httpx
 import orjson
 
-from tickercast.contract import RESPONSE_KEYS
+from tickercast.contract import DEFAULT_INTERVAL_WIDTH, MODEL_VERSION_HEADER, RESPONSE_KEYS
 from tickercast.errors import ServiceBusy, TickercastError, UpstreamError
 from tickercast.runtime.logs import REQUEST_ID_HEADER, current_request_id
 
@@ -48,7 +48,6 @@ WRONG_KEYS = "too many wrong keys"  # the model's 429 to a client whose keys it 
 BUSY_WAIT = 25.0
 
 Kind = Literal["forecast", "backtest"]  # the model's POST / and POST /backtest
-MODEL_VERSION_HEADER = "X-Model-Version"  # the model's engine and release, e.g. "fast/0.1.0"
 UNKNOWN_VERSION = "unknown"
 
 
@@ -103,7 +102,7 @@ def model_request(
     ds: Sequence[str],
     y: Sequence[float | None],
     freq: str | None = None,
-    interval_width: float = 0.8,
+    interval_width: float = DEFAULT_INTERVAL_WIDTH,
     method: str | None = None,
     **steps: int,
 ) -> dict[str, Any]:

@@ -18,12 +18,13 @@ YEARLY_MIN_DAYS = 730  # Prophet fits a yearly cycle from two years of history o
 COMPONENTS = ("trend", "weekly", "yearly")
 # A band narrower than this share of the last price all the way out has not been measured.
 NO_WIDTH = 1e-3
-# The calibrated band's volatility follows recent moves with this decay (the model's choice,
-# measured in `bench.bands`); "usual" is its median over the history, after the first
-# `SETTLING` sessions, where it still leans on its starting value.
-DECAY = 0.96
+# Today's typical move is the calibrated band's volatility, which follows recent moves with the
+# band's own decay (`volatility.BAND_DECAY`); "usual" is its median over the history, after the
+# first `SETTLING` sessions, where it still leans on its starting value.
 SETTLING = 60
-WIDER, NARROWER = 1.25, 0.8
+# Today's typical move over the usual one at or beyond which the band reads wider, or narrower,
+# than usual (a ratio of volatilities, not a band's interval width).
+WIDER_RATIO, NARROWER_RATIO = 1.25, 0.8
 
 
 def trading_days(dates: pd.DatetimeIndex, freq: str | None) -> bool:
@@ -96,14 +97,14 @@ def band_width_note(prices: Sequence[float], step: str = "session") -> str | Non
     y = y[~np.isnan(y)]
     if len(y) < 2 * SETTLING or np.any(y <= 0):
         return None
-    path = volatility.ewma_path(np.log(y), DECAY)
+    path = volatility.ewma_path(np.log(y), volatility.BAND_DECAY)
     usual = float(np.median(path[SETTLING:]))
     if not usual > 0:
         return None
     ratio = float(path[-1]) / usual
-    if ratio >= WIDER:
+    if ratio >= WIDER_RATIO:
         verdict = "The band is wider than usual: volatility has risen"
-    elif ratio <= NARROWER:
+    elif ratio <= NARROWER_RATIO:
         verdict = "The band is narrower than usual: the market has been calm"
     else:
         verdict = "The band is about as wide as usual"

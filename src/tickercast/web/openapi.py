@@ -8,8 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from tickercast.contract import CALIBRATED_MIN_ROWS, DEFAULT_PERIODS
 from tickercast.quant.scoring import REGIMES
-from tickercast.web.series import FORECAST_COLUMNS, MAX_HORIZON, METHODS, PAGE_METHOD, WINDOWS
+from tickercast.web.series import (
+    DEFAULT_WINDOW,
+    FORECAST_COLUMNS,
+    MAX_HORIZON,
+    METHODS,
+    PAGE_HORIZON,
+    PAGE_METHOD,
+    WINDOWS,
+)
 from tickercast.web.series_checks import FIRST_YEAR, ISO_DATE, LAST_YEAR, MAX_VALUE
 
 _ERROR = {
@@ -52,8 +61,8 @@ _BODY_ERRORS = {
 # What the routes accept, as the code checks it (web/series.py, data/frames.py).
 PARAMETERS: dict[str, dict[str, Any]] = {
     "ticker": {"type": "string", "pattern": r"^\s*[A-Za-z0-9][A-Za-z0-9._-]{0,14}\s*$"},
-    "periods": {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON, "default": 60},
-    "window": {"type": "string", "enum": list(WINDOWS), "default": "2y"},
+    "periods": {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON, "default": PAGE_HORIZON},
+    "window": {"type": "string", "enum": list(WINDOWS), "default": DEFAULT_WINDOW},
     "format": {"type": "string", "enum": ["json", "csv"], "default": "json"},
     "source": {
         "type": "string",
@@ -63,8 +72,8 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "type": "string",
         "enum": list(METHODS),
         "default": PAGE_METHOD,
-        "description": "The calibrated forecast needs at least 120 prices (400 below that: "
-        "window=3m has 63); prophet needs 2.",
+        "description": f"The calibrated forecast needs at least {CALIBRATED_MIN_ROWS} prices "
+        f"(400 below that: window=3m has {WINDOWS['3m']}); prophet needs 2.",
     },
     "kind": {
         "type": "string",
@@ -187,7 +196,7 @@ def series_body(max_rows: int) -> dict[str, Any]:
         "type": "object",
         "required": ["ds", "y"],
         "description": "y has as many values as ds has dates, and method calibrated (the "
-        "default) needs at least 120 of them (rules JSON Schema cannot state).",
+        f"default) needs at least {CALIBRATED_MIN_ROWS} of them (rules JSON Schema cannot state).",
         "properties": {
             "name": {"type": "string", "description": "Shown as the series' name."},
             "ds": {
@@ -205,7 +214,12 @@ def series_body(max_rows: int) -> dict[str, Any]:
                 "items": {"type": "number", "minimum": -MAX_VALUE, "maximum": MAX_VALUE},
                 "description": "The value of each date.",
             },
-            "periods": {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON, "default": 100},
+            "periods": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_HORIZON,
+                "default": DEFAULT_PERIODS,
+            },
             "method": PARAMETERS["method"],
         },
     }

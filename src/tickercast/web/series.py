@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tickercast.contract import iso_dates
+from tickercast import contract
+from tickercast.contract import CALIBRATED, PROPHET, iso_dates
 from tickercast.errors import InvalidInput
 from tickercast.quant.calendars import CALENDAR_FIRST_DATE
 
@@ -45,10 +46,11 @@ PAGE_HORIZON = 60  # steps a page forecasts unless told (the wire's backtests: 2
 MAX_HORIZON = 500
 HORIZON_CHOICES = (5, 20, 60, 120, 250)
 CHARTS = ("line", "candles")
-# The model's forecasts a user may pick: the calibrated one (the default) or plain Prophet.
-METHODS = ("calibrated", "prophet")
-PAGE_METHOD = "calibrated"  # what a page shows unless told (the wire's default: prophet)
-METHOD_LABELS = {"calibrated": "calibrated (recommended)", "prophet": "plain Prophet"}
+# The model's forecasts a user may pick: the calibrated one (the page's default) or plain
+# Prophet. The wire's names (contract.METHODS), the page's default first.
+PAGE_METHOD = CALIBRATED  # what a page shows unless told (the wire's default: prophet)
+METHODS = (PAGE_METHOD, *(m for m in contract.METHODS if m != PAGE_METHOD))
+METHOD_LABELS = {CALIBRATED: "calibrated (recommended)", PROPHET: "plain Prophet"}
 FORECAST_COLUMNS = ("ds", "yhat", "yhat_lower", "yhat_upper", "trend", "weekly", "yearly")
 
 
@@ -169,18 +171,12 @@ def history_rows(series: pd.Series, dates: Sequence[str] | None = None) -> list[
     return [{"ds": d, "close": v} for d, v in zip(dates, _floats(series.to_numpy()), strict=True)]
 
 
-def forecast_rows(forecast: pd.DataFrame, columns: Sequence[str] = FORECAST_COLUMNS) -> list[dict]:
-    """The forecast table as JSON-ready records, dates as ISO strings."""
-    dates = iso_dates(pd.DatetimeIndex(forecast["ds"]))
-    values = {c: _floats(forecast[c]) for c in columns if c != "ds"}
-    return [{"ds": d, **{c: values[c][i] for c in values}} for i, d in enumerate(dates)]
-
-
 def answer_rows(
     answer: Mapping[str, Mapping[str, Any]], columns: Sequence[str] = FORECAST_COLUMNS
 ) -> list[dict[str, Any]]:
-    """`forecast_rows` of a model answer as it came over the wire, without a table between:
-    rows in label order; the model already sends `ds` as ISO strings."""
+    """A model answer as it came over the wire as JSON-ready records (`columns`, values rounded
+    to 6 decimals, None where not finite): rows in label order, `ds` as the model sent it (ISO
+    strings)."""
     labels = sorted(answer["ds"], key=int)
     values = [c for c in columns if c != "ds"]
     return [
