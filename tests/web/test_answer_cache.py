@@ -8,13 +8,14 @@ import pandas as pd
 import pytest
 
 from tests.support import fakes
+from tests.support.frames import forecast_rows
 from tests.web.conftest import MakeClient
 from tickercast.contract import response_frame
 from tickercast.web.app import forecaster_from
 from tickercast.web.forecasts import MODEL_HISTORY, answer_key
 from tickercast.web.metrics import WebMetrics
 from tickercast.web.model_client import ModelClient, model_request
-from tickercast.web.series import WINDOWS, answer_rows, forecast_rows
+from tickercast.web.series import WINDOWS, answer_rows
 
 
 def test_a_repeated_forecast_is_asked_of_the_model_once(

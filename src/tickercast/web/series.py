@@ -169,17 +169,10 @@ def history_rows(series: pd.Series, dates: Sequence[str] | None = None) -> list[
     return [{"ds": d, "close": v} for d, v in zip(dates, _floats(series.to_numpy()), strict=True)]
 
 
-def forecast_rows(forecast: pd.DataFrame, columns: Sequence[str] = FORECAST_COLUMNS) -> list[dict]:
-    """The forecast table as JSON-ready records, dates as ISO strings."""
-    dates = iso_dates(pd.DatetimeIndex(forecast["ds"]))
-    values = {c: _floats(forecast[c]) for c in columns if c != "ds"}
-    return [{"ds": d, **{c: values[c][i] for c in values}} for i, d in enumerate(dates)]
-
-
 def answer_rows(
     answer: Mapping[str, Mapping[str, Any]], columns: Sequence[str] = FORECAST_COLUMNS
 ) -> list[dict[str, Any]]:
-    """`forecast_rows` of a model answer as it came over the wire, without a table between:
+    """A model answer as it came over the wire as JSON-ready records, without a table between:
     rows in label order; the model already sends `ds` as ISO strings."""
     labels = sorted(answer["ds"], key=int)
     values = [c for c in columns if c != "ds"]
