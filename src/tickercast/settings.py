@@ -177,6 +177,18 @@ class RecordSettings(ProviderSettings):
         return self.database_url.get_secret_value() if self.database_url else DEFAULT_DATABASE_URL
 
 
+class ReplaySettings(RecordSettings):
+    """`tickercast record`: the record's settings, and the model service when one is named
+    (the web app's MODEL_API_URL and MODEL_API_KEY; unset: a model in the command's process)."""
+
+    model_api_url: SecretStr | None = Field(
+        default=None, description="Where the model service answers; unset: in this process."
+    )
+    model_api_key: SecretStr = Field(
+        default=SecretStr(""), description="The key sent to the model service."
+    )
+
+
 class WebSettings(RecordSettings):
     """The web app (`tickercast web`): the record's and the providers' settings and its own."""
 

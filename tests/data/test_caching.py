@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from tests.support.clock import Clock, utc
+from tests.support.frames import dumps_frame, loads_frame
 from tests.support.recorded import AAPL_CLOSES, END, START
 from tickercast.data.embedded import EmbeddedProvider
 from tickercast.data.exchanges import FALLBACK_TTL, seconds_until_stale
-from tickercast.data.frames import dumps_frame, loads_frame
 from tickercast.data.online import OnlineProvider
 from tickercast.data.prices import PriceBook
 from tickercast.runtime.redis_store import Store
@@ -67,7 +67,7 @@ def test_an_online_source_is_asked_once_per_ticker_by_all_workers(workers):
     async def twice() -> list[list[float]]:
         closes = []
         for _ in range(2):  # two workers' price books on one shared cache
-            prices = await workers.book({"counted": provider}).answer("AAPL")
+            prices = await workers.book({"counted": provider}).lookup("AAPL")
             closes.append(prices.history.frame["close"].tolist())
         await workers.close()
         return closes
@@ -88,7 +88,7 @@ def test_the_cache_entry_lives_until_stale(monkeypatch):
         await original(key, value, ttl)
 
     monkeypatch.setattr(book.cache, "set", recorded)
-    anyio.run(book.answer, "AAPL")
+    anyio.run(book.lookup, "AAPL")
     assert 1234.0 in seen
 
 
@@ -128,7 +128,7 @@ def test_a_redis_outage_costs_a_fetch_per_process_not_a_failure():
     workers = [PriceBook({"counted": provider}, Store("redis://127.0.0.1:1/0")) for _ in "ab"]
     for book in workers:
         for _ in range(2):
-            assert anyio.run(book.answer, "AAPL").history.provider == "counted"
+            assert anyio.run(book.lookup, "AAPL").history.provider == "counted"
     assert provider.fetches == 2
 
 

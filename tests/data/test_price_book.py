@@ -15,7 +15,7 @@ from tests.support.redis_server import redis_server, url_of
 from tests.support.yahoo_replay import LISTINGS, Listing, YahooReplay
 from tickercast.cli.processes import free_port
 from tickercast.data.embedded import EmbeddedProvider
-from tickercast.data.prices import ERROR_BACKOFF, PriceAnswer, PriceBook
+from tickercast.data.prices import ERROR_BACKOFF, PriceBook, PriceLookup
 from tickercast.errors import PricesUnavailable, UnknownTicker
 from tickercast.runtime.redis_store import Store
 
@@ -31,12 +31,12 @@ def run(coroutine):
 
 def test_the_most_recent_source_answers(book: PriceBook, yahoo: YahooReplay):
     # Same last day as the sample data: Yahoo, first in priority, answers.
-    prices = run(book.answer("AAPL"))
+    prices = run(book.lookup("AAPL"))
     assert (prices.history.provider, prices.unanswered, prices.last_copy) == ("yahoo", (), False)
     # Yahoo a year behind: the sample data is more recent.
     older = Listing("IBM", "2011-01-03", "2012-03-01", "IBM")
     yahoo.serve("IBM", older)
-    assert run(book.answer("IBM")).history.provider == "embedded"
+    assert run(book.lookup("IBM")).history.provider == "embedded"
 
 
 def test_one_fetch_for_many_simultaneous_requests(provider, yahoo: YahooReplay):
@@ -44,12 +44,12 @@ def test_one_fetch_for_many_simultaneous_requests(provider, yahoo: YahooReplay):
     book = PriceBook({"yahoo": provider}, Store(None), observe=lambda *e: events.append(e))
 
     async def many() -> list:
-        return await asyncio.gather(*[book.answer(t) for t in ["MSFT", "msft", "IBM"] * 10])
+        return await asyncio.gather(*[book.lookup(t) for t in ["MSFT", "msft", "IBM"] * 10])
 
     answers = run(many())
     assert {a.history.ticker for a in answers} == {"MSFT", "IBM"}
     assert yahoo.history_requests("MSFT") == 1 and yahoo.history_requests("IBM") == 1
-    run(book.answer("MSFT"))  # later: from the store
+    run(book.lookup("MSFT"))  # later: from the store
     assert yahoo.history_requests("MSFT") == 1
     assert events.count(("yahoo", "ok")) == 2 and ("yahoo", "cached") in events
 
@@ -67,7 +67,7 @@ def test_one_fetch_across_processes_sharing_redis(provider_with, yahoo: YahooRep
     async def two_workers() -> None:
         stores = [Store(redis_url), Store(redis_url)]
         books = [PriceBook({"yahoo": provider_with()}, s, budget=60) for s in stores]
-        await asyncio.gather(*[b.answer("7203.T") for b in books for _ in range(5)])
+        await asyncio.gather(*[b.lookup("7203.T") for b in books for _ in range(5)])
         await asyncio.gather(*[s.close() for s in stores])
 
     run(two_workers())
@@ -78,25 +78,25 @@ def test_a_failing_source_serves_its_last_prices(provider, yahoo: YahooReplay):
     clock = Clock("2013-03-04 10:00")  # a Monday morning in Frankfurt: fresh until its close
     book = PriceBook({"yahoo": provider}, Store(None), budget=3, clock=clock)
     yahoo.serve("SAP.DE", LISTINGS["SAP.DE"])
-    assert run(book.answer("SAP.DE")).last_copy is False
+    assert run(book.lookup("SAP.DE")).last_copy is False
     clock.now += dt.timedelta(hours=8)  # 18:00: Xetra's close is not published yet
     yahoo.fail("SAP.DE", 500)
-    assert run(book.answer("SAP.DE")).last_copy is False
+    assert run(book.lookup("SAP.DE")).last_copy is False
     assert yahoo.history_requests("SAP.DE") == 1
     clock.now += dt.timedelta(hours=1)  # 19:00: the day's prices are old now
-    prices = run(book.answer("SAP.DE"))
+    prices = run(book.lookup("SAP.DE"))
     assert prices.last_copy and prices.unanswered == ("Yahoo Finance",)
     assert str(prices.history.last_date) == "2013-03-01"
     requests = yahoo.history_requests("SAP.DE")
     clock.now += dt.timedelta(seconds=ERROR_BACKOFF - 1)
-    run(book.answer("SAP.DE"))  # a failing source is left alone for a while
+    run(book.lookup("SAP.DE"))  # a failing source is left alone for a while
     assert yahoo.history_requests("SAP.DE") == requests
 
 
 def test_no_prices_at_all_is_unavailable_with_a_wait(book: PriceBook, yahoo: YahooReplay):
     yahoo.fail("7203.T", 429)
     with pytest.raises(PricesUnavailable, match="Yahoo Finance did not answer") as caught:
-        run(book.answer("7203.T"))
+        run(book.lookup("7203.T"))
     assert caught.value.status == 503 and caught.value.retry_after == 60
 
 
@@ -105,7 +105,7 @@ def test_an_unknown_symbol_and_a_silent_source_within_the_budget(
 ):
     book = PriceBook({"embedded": EmbeddedProvider(), "yahoo": provider_with()}, Store(None))
     with pytest.raises(UnknownTicker, match="no prices for ZZZZ") as caught:
-        run(book.answer("zzzz"))
+        run(book.lookup("zzzz"))
     assert caught.value.symbol == "ZZZZ"
     # A source that does not answer costs the pages the budget, not its own timeout (5 s):
     # its fetch is still going when both pages have their answer from the others.
@@ -114,11 +114,11 @@ def test_an_unknown_symbol_and_a_silent_source_within_the_budget(
     providers = {"embedded": EmbeddedProvider(), "yahoo": provider_with()}
     book = PriceBook(providers, Store(None), budget=0.5, clock=clock)
 
-    async def twice() -> tuple[list[PriceAnswer], bool]:
-        first = await book.answer("IBM")
+    async def twice() -> tuple[list[PriceLookup], bool]:
+        first = await book.lookup("IBM")
         clock.now += dt.timedelta(seconds=1)  # the fetch is now later than any page's budget
         caplog.clear()
-        second = await book.answer("IBM")
+        second = await book.lookup("IBM")
         return [first, second], book.answering("yahoo") is None
 
     answers, still_fetching = run(twice())  # one loop: the fetch belongs to it

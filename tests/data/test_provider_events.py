@@ -33,12 +33,12 @@ class Flaky(OnlineProvider):
 def test_each_lookup_is_told_hit_or_fetch_outcome() -> None:
     events: list[tuple[str, str]] = []
     book = PriceBook({"flaky": Flaky()}, Store(None), observe=lambda *e: events.append(e))
-    anyio.run(book.answer, "AAPL")
-    anyio.run(book.answer, "AAPL")
+    anyio.run(book.lookup, "AAPL")
+    anyio.run(book.lookup, "AAPL")
     with pytest.raises(NotFound):
-        anyio.run(book.answer, "ZZZZ")
+        anyio.run(book.lookup, "ZZZZ")
     with pytest.raises(ProviderError):
-        anyio.run(book.answer, "GOOG")
+        anyio.run(book.lookup, "GOOG")
     assert events == [
         ("flaky", "ok"),
         ("flaky", "cached"),

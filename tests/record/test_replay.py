@@ -31,9 +31,9 @@ DAYS = replay_days(FRAME.index, dt.date(2012, 6, 1), dt.date(2012, 6, 30), 7)
 async def replay_and_ask(mock: bool, frame: pd.DataFrame) -> tuple[list, list[dict]]:
     """The replayed forecasts of DAYS, and the model's own answers for the prices to each day
     (asked without the replay's code)."""
-    async with model_client(mock) as (client, key):
+    async with model_client(mock) as model:
         prices = dataclasses.replace(PRICES, frame=frame)
-        replayed = await replay(client, key, prices, DAYS, "calibrated")
+        replayed = await replay(model, prices, DAYS, "calibrated")
         answers = []
         for day in DAYS:
             cut = frame.loc[: frame.index[day]]
@@ -46,8 +46,7 @@ async def replay_and_ask(mock: bool, frame: pd.DataFrame) -> tuple[list, list[di
                 "calibrated",
                 periods=60,
             )
-            resp = await client.post("/", content=orjson.dumps({**body, "key": key}))
-            answers.append(resp.json())
+            answers.append(orjson.loads(await model.answer("forecast", body)))
     return replayed, answers
 
 

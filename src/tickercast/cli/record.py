@@ -1,12 +1,12 @@
 """The track record's commands: `tickercast db upgrade`, `tickercast score` and
-`tickercast record TICKER... --from --to --every` (settings from the environment)."""
+`tickercast record TICKER... --from --to --every` (settings from the environment, through
+`tickercast.settings`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import datetime as dt
-import os
 import secrets
 from collections.abc import AsyncIterator, Sequence
 
@@ -16,7 +16,8 @@ from pydantic import SecretStr
 from tickercast.data.registry import build_providers
 from tickercast.errors import NotFound
 from tickercast.record import db, queries, scorer, writes
-from tickercast.settings import ModelSettings, RecordSettings
+from tickercast.settings import ModelSettings, RecordSettings, ReplaySettings
+from tickercast.web.model_client import ModelClient
 
 REPLAY_TIMEOUT = 300.0  # seconds for one forecast: the first one may fit CmdStan's model
 
@@ -46,28 +47,31 @@ def score(today: dt.date | None = None) -> int:
 
 
 @contextlib.asynccontextmanager
-async def model_client(mock: bool) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-    """The model service at MODEL_API_URL when it is set, else one in this process."""
-    url, key = os.environ.get("MODEL_API_URL"), os.environ.get("MODEL_API_KEY", "")
-    if url:
-        async with httpx.AsyncClient(base_url=url, timeout=REPLAY_TIMEOUT) as client:
-            yield client, key
+async def model_client(
+    mock: bool, settings: ReplaySettings | None = None
+) -> AsyncIterator[ModelClient]:
+    """The web app's client of the model service at MODEL_API_URL when it is set, else of one
+    in this process (`mock`: the mock model)."""
+    settings = settings or ReplaySettings()
+    if settings.model_api_url is not None:
+        url = settings.model_api_url.get_secret_value()
+        key = settings.model_api_key.get_secret_value()
+        async with ModelClient(url, key, timeout=REPLAY_TIMEOUT) as client:
+            yield client
         return
     from tickercast.model.api import create_app
 
     key = secrets.token_urlsafe(16)
-    settings = ModelSettings(
+    model_settings = ModelSettings(
         model_api_keys=SecretStr(key), model_mock=mock, model_rate_limit="1000000/minute"
     )
-    app = create_app(settings)
+    app = create_app(model_settings)
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=transport, base_url="http://model", timeout=REPLAY_TIMEOUT
-        ) as client,
+        ModelClient("http://model/", key, timeout=REPLAY_TIMEOUT, transport=transport) as client,
     ):
-        yield client, key
+        yield client
 
 
 async def _record(
@@ -81,7 +85,7 @@ async def _record(
 ) -> int:
     from tickercast.web.replay import price_reader, replay, replay_days
 
-    settings = RecordSettings()
+    settings = ReplaySettings()
     providers = build_providers(settings)
     if source not in providers:
         raise NotFound(
@@ -89,12 +93,12 @@ async def _record(
         )
     engine = db.open_engine(settings.record_url)
     try:
-        async with model_client(mock) as (client, key):
+        async with model_client(mock, settings) as client:
             for ticker in tickers:
                 prices = providers[source].history(ticker)
                 days = replay_days(prices.frame.index, start, end, every)
                 for method in methods:
-                    shown = await replay(client, key, prices, days, method)
+                    shown = await replay(client, prices, days, method)
                     new = writes.store(engine, shown)
                     print(f"{prices.ticker} {method}: {len(shown)} forecasts replayed, {new} new")
         run = scorer.score(engine, price_reader(providers))

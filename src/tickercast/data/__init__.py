@@ -6,7 +6,7 @@
     parse_upload(content, max_bytes, name) -> PriceHistory              a user's CSV, not stored
     yahoo.YahooProvider(cache_dir, ...)                                 Yahoo through yfinance
     prices.PriceBook(providers, store, budget=...)                      async: the most recent
-        .answer(ticker) -> PriceAnswer, .history(ticker),              source, cached until the
+        .lookup(ticker) -> PriceLookup, .history(ticker),              source, cached until the
         .search(text), .find(text)                                     exchange's next close
     exchanges.calendar_of(symbol), seconds_until_stale(calendar)       a ticker's exchange
 

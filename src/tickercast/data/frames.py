@@ -1,5 +1,5 @@
 """Small helpers every provider shares: ticker checks, building, clipping and (de)serializing
-price frames in the shape `base.PriceHistory` promises."""
+price frames in the shape `base.PriceHistory` promises (`frame_payload` for orjson, and back)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import orjson
 import pandas as pd
 
 from tickercast.data.base import PRICE_COLUMNS
@@ -67,15 +66,6 @@ def frame_payload(frame: pd.DataFrame) -> dict[str, Any]:
     """The frame as columns for orjson (OPT_SERIALIZE_NUMPY): dates as days since 1970-01-01."""
     days = frame.index.values.astype("datetime64[D]").astype(np.int64)
     return {"date": days, **{name: frame[name].to_numpy() for name in PRICE_COLUMNS}}
-
-
-def dumps_frame(frame: pd.DataFrame) -> bytes:
-    """Compact JSON of columns: dates as days since 1970-01-01, NaN as null."""
-    return orjson.dumps(frame_payload(frame), option=orjson.OPT_SERIALIZE_NUMPY)
-
-
-def loads_frame(raw: bytes) -> pd.DataFrame:
-    return frame_from_payload(orjson.loads(raw))
 
 
 def frame_from_payload(payload: Mapping[str, Any]) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """A ticker's prices for a page: every source asked at once, within one time budget.
 
     book = PriceBook(providers, store, budget=4.0)
-    answer = await book.answer("sap.de")     # PriceAnswer: the history, what a page must say
+    lookup = await book.lookup("sap.de")     # PriceLookup: the history, what a page must say
     history = await book.history("sap.de")   # the PriceHistory alone
     matches = await book.search("apple")     # [Match]: Yahoo's search, else the embedded names
 
@@ -71,7 +71,7 @@ PriceObserver = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
-class PriceAnswer:
+class PriceLookup:
     """A ticker's prices and what a page must say about them: `unanswered` are the labels of
     sources that failed or ran out of time; `last_copy` is True when the history is a source's
     earlier answer, kept for when it fails."""
@@ -160,9 +160,11 @@ class PriceBook:
 
     # Prices ------------------------------------------------------------------------------
     async def history(self, ticker: str, source: str | None = None) -> PriceHistory:
-        return (await self.answer(ticker, source)).history
+        return (await self.lookup(ticker, source)).history
 
-    async def answer(self, ticker: str, source: str | None = None) -> PriceAnswer:
+    async def lookup(self, ticker: str, source: str | None = None) -> PriceLookup:
+        """The most recent prices any source (or `source`) has for `ticker`, with what a page
+        must say about them."""
         symbol = normalize_ticker(ticker)
         if source is not None and source not in self.providers:
             raise NotFound(
@@ -170,7 +172,7 @@ class PriceBook:
                 f"choose one of {', '.join(self.providers)}."
             )
         names = [source] if source else list(self.providers)
-        tasks = {name: asyncio.ensure_future(self._answer(name, symbol)) for name in names}
+        tasks = {name: asyncio.ensure_future(self._from_source(name, symbol)) for name in names}
         await asyncio.wait(tasks.values(), timeout=self.budget)
         found: list[tuple[PriceHistory, str, bool]] = []
         unanswered: list[str] = []
@@ -201,7 +203,7 @@ class PriceBook:
             history, name, last_copy = max(
                 found, key=lambda f: (f[0].last_date or dt.date.min, f[2] is False, -rank[f[1]])
             )
-            return PriceAnswer(history, self.label(name), labels, last_copy)
+            return PriceLookup(history, self.label(name), labels, last_copy)
         if failure is not None:
             raise PricesUnavailable(
                 f"No prices for {symbol} right now: {', '.join(labels)} did not answer; "
@@ -210,7 +212,7 @@ class PriceBook:
             )
         raise UnknownTicker(symbol, f"no prices for {symbol}")
 
-    async def _answer(self, name: str, symbol: str) -> PriceHistory:
+    async def _from_source(self, name: str, symbol: str) -> PriceHistory:
         """Source `name`'s prices for `symbol`: from the store, else fetched (once)."""
         provider = self.providers[name]
         if provider.tickers():  # a source that lists its tickers holds them in memory

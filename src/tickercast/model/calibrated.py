@@ -16,8 +16,8 @@ quality"), this does better:
    (`quant/walk.py`), widening with the square root of the step, on a volatility that follows
    the market's mood (`regime_spread`): the exponentially weighted spread of the one-step log
    changes (decay `volatility.BAND_DECAY`, half its weight on the last 17 sessions), expected
-   to revert by `REVERSION` per step towards the spread of the last `VOLATILITY_WINDOW` changes (chosen on
-   the embedded prices and checked on prices outside the repository, `python -m bench.bands`:
+   to revert by `REVERSION` per step towards the spread of the last `VOLATILITY_WINDOW` changes
+   (chosen on the embedded prices and checked on prices outside the repository, `python -m bench.bands`:
    against the 250-session spread alone, `year_spread`, it holds its level in calm and stormy
    stretches alike). Its shape is the series' own (`quant/quantiles.py`): the quantiles of the
    past one-step changes, each over the volatility expected before it, less their median, so

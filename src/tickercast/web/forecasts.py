@@ -24,7 +24,7 @@ import pandas as pd
 from tickercast.contract import DEFAULT_INTERVAL_WIDTH as INTERVAL_WIDTH  # the band pages show
 from tickercast.contract import Limits, iso_dates, parse_request
 from tickercast.data.base import PriceHistory
-from tickercast.data.prices import PriceBook
+from tickercast.data.prices import PriceBook, PriceLookup
 from tickercast.errors import InvalidInput, TickercastError
 from tickercast.quant.calendars import step_word
 from tickercast.record.buffer import Recorder
@@ -83,6 +83,14 @@ def answer_key(kind: Kind, request: Mapping[str, Any]) -> str:
     endpoint `kind`."""
     digest = hashlib.sha256(orjson.dumps(request, option=orjson.OPT_SORT_KEYS)).hexdigest()
     return f"v{ANSWERS_VERSION}:{kind}:{digest}"
+
+
+@dataclass(frozen=True)
+class PriceSource:
+    name: str
+    label: str
+    listed: int  # tickers it lists (0: an online source, which has any symbol it knows)
+    answering: bool | None  # whether its last fetch here answered (None: not asked yet)
 
 
 @dataclass(frozen=True)
@@ -187,20 +195,38 @@ class Forecaster:
         """The ticker's prices (from `source`, else the most recent source's)."""
         return await self.prices.history(ticker, source or None)
 
-    async def window(
-        self, ticker: str, source: str | None, window: str
-    ) -> tuple[PriceHistory, pd.DataFrame]:
-        """The ticker's prices, and those in the chosen window (adjusted)."""
-        prices = await self.history(ticker, source)
-        return prices, adjusted(in_window(prices.frame, window))  # row by row: window first
+    async def lookup(self, ticker: str, source: str | None = None) -> PriceLookup:
+        """The ticker's prices with what a page must say about them."""
+        return await self.prices.lookup(ticker, source or None)
 
-    async def answer(self, kind: Kind, request: Mapping[str, Any]) -> bytes:
-        """The model's answer to `request` on the endpoint `kind`: cached, else asked of the
-        model. Forecasts and backtests share the cache."""
-        return (await self.versioned_answer(kind, request)).content
+    async def find(self, text: str) -> str:
+        """The ticker a user means by `text` (a symbol or a company's name)."""
+        return await self.prices.find(text)
 
-    async def versioned_answer(self, kind: Kind, request: Mapping[str, Any]) -> ModelAnswer:
-        """`answer` with the version of the model that made it (cached with the answer)."""
+    def source_names(self) -> list[str]:
+        """The price sources enabled here, in the order they are asked."""
+        return list(self.prices.providers)
+
+    def sources(self) -> list[PriceSource]:
+        """Each price source this site asks, in the order they are asked."""
+        book = self.prices
+        return [
+            PriceSource(name, book.label(name), len(provider.tickers()), book.answering(name))
+            for name, provider in book.providers.items()
+        ]
+
+    async def viewed(self, ticker: str) -> None:
+        """Note that a page showed `ticker` (for `tickercast refresh`)."""
+        await self.views.viewed(ticker)
+
+    async def recently_viewed(self) -> list[str]:
+        """The tickers pages showed in the last week, the latest first."""
+        return await self.views.recent()
+
+    async def model_answer(self, kind: Kind, request: Mapping[str, Any]) -> ModelAnswer:
+        """The model's answer to `request` on the endpoint `kind`, with the version of the
+        model that made it: cached, else asked of the model. Forecasts and backtests share the
+        cache."""
         key = answer_key(kind, request)
         cached = await self.answers.get(key) if self.answer_ttl else None
         self.metrics.answers.labels("miss" if cached is None else "hit").inc()
@@ -235,11 +261,11 @@ class Forecaster:
                 *series, freq, INTERVAL_WIDTH, method, horizon=steps, cutoffs=backtest.CUTOFFS
             )
             try:
-                raw = await self.answer("backtest", request)
+                answer = await self.model_answer("backtest", request)
             except ModelRejected as exc:
                 refusal = refusal or exc
                 continue
-            result = orjson.loads(raw)
+            result = orjson.loads(answer.content)
             return backtest.answer(result, horizon, refusal.detail if refusal else None, freq)
         assert refusal is not None
         raise refusal
@@ -249,7 +275,7 @@ class Forecaster:
     ) -> dict[str, Any]:
         """The JSON API's answer for one ticker: the forecast of its last `MODEL_HISTORY`
         sessions, whatever the window, which only says how much history comes with it."""
-        priced = await self.prices.answer(ticker, source or None)
+        priced = await self.lookup(ticker, source)
         prices = priced.history
         key = (
             prices.provider,
@@ -264,7 +290,7 @@ class Forecaster:
             made = await anyio.to_thread.run_sync(_ticker_prepared, prices, choices)
             self._prepared.put(key, made)
         head, prepared = made
-        answer = await self.versioned_answer("forecast", prepared.request)
+        answer = await self.model_answer("forecast", prepared.request)
         data = {**head, "price_notes": priced.notes(), **prepared.answer(answer.content)}
         if self.recorder is not None:
             self.recorder.show(shown_forecast(data, prepared.dates[-1], prepared.last, answer))
@@ -285,8 +311,9 @@ class Forecaster:
         }
 
     def posted_series(self, body: Mapping[str, Any]) -> PostedSeries:
-        """A series the browser sends back (an uploaded CSV): checked as the model checks it,
-        then sorted by date (a repeated date is refused), so no fit sees the future."""
+        """A series the browser sends back (an uploaded CSV): its items checked by the web
+        API's stricter rules (which refuse a repeated date or a value that is not a number),
+        the rest as the model checks it, then sorted by date, so no fit sees the future."""
         check_series_body(body)
         name = body.get("name") or "upload"
         if not isinstance(name, str):
@@ -298,10 +325,7 @@ class Forecaster:
             {**fields, "freq": "D"},
             Limits(max_rows=self.max_rows, max_periods=MAX_HORIZON),
         )
-        series = pd.Series(request.y, index=request.ds).dropna().sort_index(kind="stable")
-        repeated = series.index[series.index.duplicated()]
-        if len(repeated):
-            raise InvalidInput(f"the date {iso_dates(repeated[:1])[0]} appears more than once")
+        series = pd.Series(request.y, index=request.ds).sort_index(kind="stable")
         return PostedSeries(name[:80], series, request.periods, guess_freq(request.ds), method)
 
     async def series_forecast(self, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -316,13 +340,13 @@ class Forecaster:
             return posted, prepared
 
         posted, prepared = await anyio.to_thread.run_sync(prepare)
-        raw = await self.answer("forecast", prepared.request)
-        answer = await anyio.to_thread.run_sync(prepared.answer, raw)
+        answer = await self.model_answer("forecast", prepared.request)
+        forecast = await anyio.to_thread.run_sync(prepared.answer, answer.content)
         return {
             "ticker": posted.name,
             "source": "upload",
             "freq": posted.freq or "inferred",
-            **answer,
+            **forecast,
         }
 
     async def series_backtest(self, body: Mapping[str, Any]) -> dict[str, Any]:

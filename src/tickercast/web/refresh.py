@@ -153,7 +153,7 @@ def summary(outcomes: Sequence[Outcome], seconds: float) -> str:
 async def default_tickers(forecaster: Forecaster, configured: str | None) -> list[str]:
     """The tickers pages showed in the last week, then the configured ones, then the listed
     ones, each once."""
-    viewed = await forecaster.views.recent()
+    viewed = await forecaster.recently_viewed()
     extra = [t.strip().upper() for t in (configured or "").split(",") if t.strip()]
     listed = [t["ticker"] for t in forecaster.tickers()]
     return list(dict.fromkeys(viewed + extra + listed))

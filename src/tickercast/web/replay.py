@@ -13,15 +13,13 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx
-import orjson
 import pandas as pd
 
 from tickercast.data.base import PriceHistory, PriceProvider
 from tickercast.errors import TickercastError
 from tickercast.record.writes import ShownForecast
 from tickercast.web.forecasts import PreparedForecast, model_series
-from tickercast.web.model_client import MODEL_VERSION_HEADER, UNKNOWN_VERSION, ModelAnswer
+from tickercast.web.model_client import ModelClient
 from tickercast.web.recording import shown_forecast
 from tickercast.web.series import DEFAULT_WINDOW, PAGE_HORIZON, adjusted, usable
 
@@ -55,8 +53,7 @@ def replay_days(index: pd.DatetimeIndex, start: dt.date, end: dt.date, every: in
 
 
 async def replay(
-    client: httpx.AsyncClient,
-    key: str,
+    model: ModelClient,
     prices: PriceHistory,
     days: Sequence[int],
     method: str,
@@ -65,23 +62,18 @@ async def replay(
 ) -> list[ShownForecast]:
     """The forecasts the ticker page would have shown on each day (a position in its
     prices), each made from the prices up to that day alone (the page's forecast is the same
-    at every window; `window` is only recorded)."""
+    at every window; `window` is only recorded). A day the model cannot answer is left out,
+    with a warning."""
     ticker, source = prices.ticker, prices.provider
     out = []
     for day in days:
         series = model_series(prices.frame.iloc[: day + 1])
         prepared = PreparedForecast.of(series, horizon, prices.calendar, method, prices.currency)
-        resp = await client.post("/", content=orjson.dumps({**prepared.request, "key": key}))
-        if resp.status_code != 200:
-            log.warning(
-                "record: %s on %s: the model answered %s",
-                ticker,
-                series.index[-1],
-                resp.status_code,
-            )
+        try:
+            answer = await model.versioned_answer("forecast", prepared.request)
+        except TickercastError as exc:
+            log.warning("record: %s on %s: %s", ticker, series.index[-1], exc.client_message)
             continue
-        version = resp.headers.get(MODEL_VERSION_HEADER, UNKNOWN_VERSION)
-        answer = ModelAnswer(resp.content, version)
         data = {
             "ticker": ticker,
             "source": source,

@@ -15,13 +15,13 @@ on as before.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio.to_thread
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,6 +29,7 @@ from tickercast.errors import InvalidInput, NotFound, ServiceBusy
 from tickercast.record import queries
 from tickercast.record.buffer import Recorder
 from tickercast.record.writes import KINDS
+from tickercast.web.deps import Record, Templates
 from tickercast.web.pages import page_json
 from tickercast.web.series import PAGE_METHOD, parse_method
 
@@ -37,10 +38,38 @@ MAX_LIMIT = 500
 RETRY_AFTER = 30  # seconds
 UNAVAILABLE = "the track record is unavailable; forecasts are still served, and kept"
 T = TypeVar("T")
+router = APIRouter()
 
 
 class RecordUnavailable(ServiceBusy):
     public_message = UNAVAILABLE
+
+
+@dataclass(frozen=True)
+class RecordAsked:
+    """Which record the API is asked for: a ticker's, of one method, source and kind."""
+
+    symbol: str
+    method: str
+    source: str | None
+    kind: str | None
+
+    @classmethod
+    def parse(
+        cls, ticker: str, method: str | None, source: str | None, kind: str | None
+    ) -> RecordAsked:
+        return cls(
+            ticker.strip().upper(), parse_method(method or PAGE_METHOD), source, parse_kind(kind)
+        )
+
+    def summary(self, engine: Engine) -> dict[str, Any] | None:
+        return queries.summary(engine, self.symbol, self.method, self.source, self.kind)
+
+    def found(self, record: T | None) -> T:
+        """`record`, or NotFound when there is none yet."""
+        if record is None:
+            raise NotFound(f"no track record for {self.symbol[:20]} ({self.method}) yet")
+        return record
 
 
 def parse_kind(value: str | None) -> str | None:
@@ -82,89 +111,83 @@ def sentence(record: dict[str, Any]) -> str:
     return f"{head}: {', '.join(parts)}."
 
 
-def register(app: FastAPI, recorder: Recorder, templates: Jinja2Templates) -> None:
-    async def read(query: Callable[[Engine], T]) -> T:
-        def run() -> T:
-            return query(recorder.engine())
+async def read(recorder: Recorder, query: Callable[[Engine], T]) -> T:
+    """`query` on the record's database, in a worker thread; RecordUnavailable when it fails."""
 
-        try:
-            return await anyio.to_thread.run_sync(run)
-        except (SQLAlchemyError, OSError):
-            raise RecordUnavailable(retry_after=RETRY_AFTER) from None
+    def run() -> T:
+        return query(recorder.engine())
 
-    async def record_of(
-        ticker: str, method: str | None, source: str | None, kind: str | None
-    ) -> dict[str, Any]:
-        symbol = ticker.strip().upper()
-        chosen, kind = parse_method(method or PAGE_METHOD), parse_kind(kind)
-        found = await read(lambda e: queries.summary(e, symbol, chosen, source, kind))
-        if found is None:
-            raise NotFound(f"no track record for {symbol[:20]} ({chosen}) yet")
-        return found
+    try:
+        return await anyio.to_thread.run_sync(run)
+    except (SQLAlchemyError, OSError):
+        raise RecordUnavailable(retry_after=RETRY_AFTER) from None
 
-    @app.get("/api/track-record/{ticker}", summary="The track record of one ticker's forecasts")
-    async def track_record(
-        ticker: str,
-        method: str | None = None,
-        source: str | None = None,
-        kind: str | None = None,
-    ) -> Response:
-        symbol = ticker.strip().upper()
-        chosen, kind = parse_method(method or PAGE_METHOD), parse_kind(kind)
 
-        def in_full(engine: Engine) -> dict[str, Any] | None:
-            found = queries.summary(engine, symbol, chosen, source, kind)
-            return found and {
-                **found,
-                "by_month": queries.by_month(engine, found),
-                "regime_coverage": queries.regime_coverage(engine, found),
-            }
+@router.get("/api/track-record/{ticker}", summary="The track record of one ticker's forecasts")
+async def track_record(
+    recorder: Record,
+    ticker: str,
+    method: str | None = None,
+    source: str | None = None,
+    kind: str | None = None,
+) -> Response:
+    asked = RecordAsked.parse(ticker, method, source, kind)
 
-        record = await read(in_full)  # one trip to a worker thread for every read
-        if record is None:
-            raise NotFound(f"no track record for {symbol[:20]} ({chosen}) yet")
-        body = {**record, "sentence": sentence(record)}
-        return Response(orjson.dumps(body), media_type=JSON)
-
-    @app.get(
-        "/api/track-record/{ticker}/forecasts",
-        summary="The stored forecasts of one ticker, newest first",
-    )
-    async def track_record_forecasts(
-        ticker: str,
-        method: str | None = None,
-        source: str | None = None,
-        kind: str | None = None,
-        limit: str | None = None,
-    ) -> Response:
-        count = parse_limit(limit)
-        record = await record_of(ticker, method, source, kind)
-        stored = await read(lambda e: queries.stored_forecasts(e, record, count))
-        body = {
-            key: record[key] for key in ("ticker", "source", "kind", "method", "interval_width")
+    def in_full(engine: Engine) -> dict[str, Any] | None:
+        found = asked.summary(engine)
+        return found and {
+            **found,
+            "by_month": queries.by_month(engine, found),
+            "regime_coverage": queries.regime_coverage(engine, found),
         }
-        return Response(orjson.dumps({**body, "forecasts": stored}), media_type=JSON)
 
-    @app.get("/track-record", include_in_schema=False)
-    async def track_record_page(request: Request, kind: str | None = None) -> Response:
-        chosen = parse_kind(kind)
-        try:
-            ranked = await read(lambda e: queries.ranking(e, chosen))
-            steps = await read(lambda e: queries.coverage_by_step(e, chosen))
-        except RecordUnavailable:
-            ranked, steps, unavailable = [], [], True
-        else:
-            unavailable = False
-        data = page_json({"coverage_by_step": steps})
-        return templates.TemplateResponse(
-            request,
-            "track_record.html",
-            {
-                "ranked": ranked,
-                "kind": chosen,
-                "kinds": KINDS,
-                "unavailable": unavailable,
-                "unavailable_message": UNAVAILABLE,
-                "data": data,
-            },
-        )
+    record = asked.found(await read(recorder, in_full))  # one trip to a worker thread
+    body = {**record, "sentence": sentence(record)}
+    return Response(orjson.dumps(body), media_type=JSON)
+
+
+@router.get(
+    "/api/track-record/{ticker}/forecasts",
+    summary="The stored forecasts of one ticker, newest first",
+)
+async def track_record_forecasts(
+    recorder: Record,
+    ticker: str,
+    method: str | None = None,
+    source: str | None = None,
+    kind: str | None = None,
+    limit: str | None = None,
+) -> Response:
+    count = parse_limit(limit)
+    asked = RecordAsked.parse(ticker, method, source, kind)
+    record = asked.found(await read(recorder, asked.summary))
+    stored = await read(recorder, lambda e: queries.stored_forecasts(e, record, count))
+    body = {key: record[key] for key in ("ticker", "source", "kind", "method", "interval_width")}
+    return Response(orjson.dumps({**body, "forecasts": stored}), media_type=JSON)
+
+
+@router.get("/track-record", include_in_schema=False)
+async def track_record_page(
+    request: Request, recorder: Record, templates: Templates, kind: str | None = None
+) -> Response:
+    chosen = parse_kind(kind)
+    try:
+        ranked = await read(recorder, lambda e: queries.ranking(e, chosen))
+        steps = await read(recorder, lambda e: queries.coverage_by_step(e, chosen))
+    except RecordUnavailable:
+        ranked, steps, unavailable = [], [], True
+    else:
+        unavailable = False
+    data = page_json({"coverage_by_step": steps})
+    return templates.TemplateResponse(
+        request,
+        "track_record.html",
+        {
+            "ranked": ranked,
+            "kind": chosen,
+            "kinds": KINDS,
+            "unavailable": unavailable,
+            "unavailable_message": UNAVAILABLE,
+            "data": data,
+        },
+    )
