@@ -16,7 +16,7 @@ import pytest
 from tests.support.prices import adj_close, request_body
 from tickercast.contract import least_training_rows, parse_backtest_request, parse_request
 from tickercast.model import backtesting
-from tickercast.model.engine import ProphetEngine, answer
+from tickercast.model.engine import ProphetEngine, forecast_body
 from tickercast.model.prophet_seam import design, fastfit, forecasting
 from tickercast.model.prophet_seam.predict import components, predict
 
@@ -233,7 +233,7 @@ def test_backtest_folds_share_the_dates_and_answer_as_single_requests(
     engine.warm_up()
     made.clear()
     method_of_backtest = engine.method(bt.series)
-    folds = [answer(method_of_backtest, bt.fold(end)) for end in ends]
+    folds = [forecast_body(method_of_backtest, bt.fold(end)) for end in ends]
     assert made == [bt.series.n]  # once, for the whole series
     for end, content in zip(ends, folds, strict=True):
         single = parse_request(

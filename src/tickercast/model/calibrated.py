@@ -17,8 +17,8 @@ quality"), this does better:
    the market's mood (`regime_spread`): the exponentially weighted spread of the one-step log
    changes (decay `volatility.BAND_DECAY`, half its weight on the last 17 sessions), expected
    to revert by `REVERSION` per step towards the spread of the last `VOLATILITY_WINDOW` changes
-   (chosen on the embedded prices and checked on prices outside the repository, `python -m bench.bands`:
-   against the 250-session spread alone, `year_spread`, it holds its level in calm and stormy
+   (chosen on the embedded prices and checked on prices outside the repository,
+   `python -m bench.bands`: against the 250-session spread alone, `year_spread`, it holds its level in calm and stormy
    stretches alike). Its shape is the series' own (`quant/quantiles.py`): the quantiles of the
    past one-step changes, each over the volatility expected before it, less their median, so
    `yhat` is the median and every level (`forecast_levels`) holds about what it says, where a
