@@ -111,14 +111,14 @@ def test_fetched_prices_are_kept_until_their_own_exchange_has_closed(
     own exchange's next close has been published (two hours after it)."""
     clock = Clock(fetched)
     book = PriceBook({"yahoo": provider}, Store(None), clock=clock)
-    anyio.run(book.answer, ticker)
+    anyio.run(book.lookup, ticker)
     fetches = yahoo.history_requests(ticker)
     assert fetches > 0
     clock.now = utc(stale_at) - dt.timedelta(minutes=1)
-    anyio.run(book.answer, ticker)
+    anyio.run(book.lookup, ticker)
     assert yahoo.history_requests(ticker) == fetches, "fetched again before its close was out"
     clock.now = utc(stale_at) + dt.timedelta(minutes=1)
-    anyio.run(book.answer, ticker)
+    anyio.run(book.lookup, ticker)
     assert yahoo.history_requests(ticker) > fetches, "kept after its close was out"
 
 

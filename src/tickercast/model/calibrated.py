@@ -17,12 +17,12 @@ quality"), this does better:
    the market's mood (`regime_spread`): the exponentially weighted spread of the one-step log
    changes (decay `volatility.BAND_DECAY`, half its weight on the last 17 sessions), expected
    to revert by `REVERSION` per step towards the spread of the last `VOLATILITY_WINDOW` changes
-   (chosen on the embedded prices and checked on prices outside the repository,
-   `python -m bench.bands`: against the 250-session spread alone, `year_spread`, it holds its level in calm and stormy
-   stretches alike). Its shape is the series' own (`quant/quantiles.py`): the quantiles of the
-   past one-step changes, each over the volatility expected before it, less their median, so
-   `yhat` is the median and every level (`forecast_levels`) holds about what it says, where a
-   normal curve held too much in the middle and too little in the tails (bench README, "The
+   (chosen on the embedded prices and checked on prices outside the repository, `python -m
+   bench.bands`: against the 250-session spread alone, `year_spread`, it holds its level in
+   calm and stormy stretches alike). Its shape is the series' own (`quant/quantiles.py`): a
+   Student-t fitted to the past one-step changes, each over the volatility expected before it,
+   so `yhat` is the median and every level (`forecast_levels`) holds about what it says, where
+   a normal curve held too much in the middle and too little in the tails (bench README, "The
    calibrated band's shape"). `normal_shape` with `NORMAL_SCALE` is the band before.
 
 The answer keeps the contract's columns in the series' units. Each seasonality's column is its
