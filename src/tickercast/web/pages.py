@@ -52,6 +52,7 @@ from tickercast.web.series import (
 )
 
 MAX_COMPARE = 5
+REACH_WAIT = 1.0  # the home page waits this long at most for a due probe of the sources
 
 
 def page_json(data: Any) -> Markup:
@@ -92,7 +93,10 @@ def register(
             listed = provider.tickers()
             reach = f"{len(listed)} tickers" if listed else "any symbol it knows"
             state = {True: "; answering", False: "; not answering lately", None: ""}
-            lines.append(f"{book.label(name)} ({reach}{state[book.answering(name)]})")
+            said = state[book.answering(name)]
+            if book.unreachable(name):
+                said = "; cannot be reached from this server"
+            lines.append(f"{book.label(name)} ({reach}{said})")
         return lines
 
     def home(request: Request, message: str | None = None, status: int = 200) -> Response:
@@ -102,6 +106,7 @@ def register(
             status,
             tickers=forecaster.tickers(),
             providers=sources(),
+            unreachable=book.unreachable_labels(),
             message=message,
             upload_max_bytes=settings.upload_max_bytes,
         )
@@ -116,10 +121,12 @@ def register(
             tickers=forecaster.tickers(),
             providers=sources(),
             any_symbol="yahoo" in book.providers,
+            unreachable=", ".join(exc.unreachable),
         )
 
     @app.get("/", include_in_schema=False)
     async def index(request: Request) -> Response:
+        await book.check_reach(REACH_WAIT)  # a probe every few minutes, not one per page
         return home(request)
 
     @app.get("/go", include_in_schema=False)
