@@ -277,6 +277,17 @@ def judge(run: Run) -> Verdict:
     return Verdict(no_sentence, bad, late, lost, recovery)
 
 
+def phase(run: Run, moment: float) -> str:
+    """The fault on at `moment`, or the last one lifted before it."""
+    said = "before any fault"
+    for fault, on, lifted in run.faults:
+        if on <= moment < lifted:
+            return f"during {fault.target} {fault.mode}"
+        if moment >= lifted:
+            said = f"after {fault.target} {fault.mode}"
+    return said
+
+
 def report(run: Run, verdict: Verdict) -> str:
     lines = ["## Chaos run", ""]
     by_route = collections.Counter((a.route, a.status) for a in run.answers)
@@ -292,6 +303,14 @@ def report(run: Run, verdict: Verdict) -> str:
     lines.append("- errors users saw (status, Retry-After, what they read): count")
     for (status, retry, message), n in errors.most_common():
         lines.append(f"  - {status}{' +Retry-After' if retry else ''}: {message[:160]!r}: {n}")
+    failed = collections.Counter(
+        (a.route, a.status, phase(run, a.started))
+        for a in run.answers
+        if a.status >= 500 or a.status == 0
+    )
+    lines.append("- failed answers (5xx, or none within the users' timeout) by route and phase:")
+    for (route, status, when), n in sorted(failed.items(), key=str):
+        lines.append(f"  - {route} {status} {when}: {n}")
     shown = {a.shown for a in run.answers if a.shown is not None}
     lines.append(
         f"- forecasts shown by the API: {len(shown)} distinct; lost from the record: "

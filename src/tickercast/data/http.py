@@ -50,7 +50,7 @@ def get_json(
         ) from None
     except httpx.HTTPError as exc:
         log.warning("%s: %s from %s", label, type(exc).__name__, url)
-        raise ProviderError(f"{label} could not be reached; try again later.") from None
+        raise ProviderError(f"{label} broke off its answer; try again later.") from None
     try:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:
