@@ -47,7 +47,8 @@ def test_each_mode(proxy: FaultyProxy) -> None:
         proxy.set("reset")
         with pytest.raises(ConnectionError):  # the open one is cut with a reset
             echoes(open_before)
-    with connect(proxy) as new, pytest.raises(ConnectionError):
+    # A new one is reset, at once or on its first read.
+    with pytest.raises(ConnectionError), connect(proxy) as new:
         echoes(new)
     proxy.set("blackhole")
     with connect(proxy, timeout=0.5) as held, pytest.raises(TimeoutError):
