@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast bench load honesty lint system-packages screenshot clean
+.PHONY: install run test test-fast bench load chaos honesty lint system-packages screenshot clean
 
 install: $(STAMP)
 
@@ -60,6 +60,12 @@ bench: install
 # Simultaneous users and soaks on loopback, both services (part of `make bench` too).
 load: install
 	$(BIN)/python -m bench.traffic
+
+# The whole stack under faults: the model service, Redis, PostgreSQL and the replayed Yahoo each
+# behind a TCP proxy that adds latency, resets, black-holes and partitions on a schedule, while
+# simulated users load pages, forecasts, backtests and the record (a short run is in `make test`).
+chaos: install system-packages
+	$(BIN)/python -m bench.chaos
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -10,13 +10,18 @@ server behind a CONNECT proxy), 20 tickers built from the embedded real prices.
 3. Yahoo stops answering mid-load: the day's prices expire (the next trading day) and Yahoo
    stalls; the same load goes on, plus 5 tickers never fetched before: what the pages answer
    (200 with the note on last prices, 503 with Retry-After, anything else).
+4. Yahoo cannot be reached (its proxy refuses every tunnel, as a host without a way out): the
+   time to the 404 of unknown symbols, the first and the next ones (target: under 0.5 s after
+   the first), beside the machine's load; the home page's notes.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -126,6 +131,8 @@ def main(argv: list[str] | None = None) -> None:
             the_day(web, replay, args.seconds)
         with web_app(replay, redis_url, model) as web:
             the_next_day_without_yahoo(web, replay, redis_url, args.seconds)
+        with web_app(replay, redis_url, model) as web:
+            yahoo_unreachable(web, replay)
 
 
 def the_day(web: ServiceProcess, replay: YahooReplay, seconds: float) -> None:
@@ -167,6 +174,29 @@ def the_next_day_without_yahoo(
     print("\n### Yahoo stops answering (the next day; 5 of the 25 tickers never fetched)\n")
     print(f"- answers: {dict(outcomes)}")
     replay.heal()
+
+
+def yahoo_unreachable(web: ServiceProcess, replay: YahooReplay) -> None:
+    log("Yahoo cannot be reached: unknown symbols")
+    replay.refuse_tunnels = True
+    times = []
+    with httpx.Client(base_url=web.url, timeout=30) as client:
+        for i in range(40):
+            started = time.perf_counter()
+            r = client.get(f"/api/forecast/NOSUCH{i}")
+            times.append(time.perf_counter() - started)
+            assert r.status_code == 404 and "cannot be reached" in r.text, r.text[:300]
+        home = client.get("/").text
+    notes = len(re.findall(r'id="reach-note"', home))
+    rest = sorted(times[1:])
+    print("\n### Yahoo cannot be reached (its proxy refuses every tunnel)\n")
+    print(
+        f"- unknown symbols' 404: first {times[0]:.3f} s; the next {len(rest)}: median "
+        f"{statistics.median(rest):.3f} s, slowest {rest[-1]:.3f} s (target: under 0.5 s); "
+        f"tunnels asked of the proxy: {replay.tunnels}"
+    )
+    print(f"- notes on the home page: {notes}; load average {os.getloadavg()[0]:.2f}")
+    replay.refuse_tunnels = False
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
     ├── ServiceBusy (503)              every worker busy, or a fit ran out of time; has retry_after
     └── UpstreamError (502)            a price provider or the model service failed us
         └── ProviderError (502)        a price provider failed; says which and why
+            ├── SourceUnreachable (502)  a price provider cannot be reached from here at all
             └── PricesUnavailable (503)  no source answered and no earlier prices kept
 
 `error_body` is the one place the JSON error shape `{"message": ...}` is built.
@@ -68,9 +69,13 @@ class NotFound(TickercastError):
 
 
 class UnknownTicker(NotFound):
-    def __init__(self, symbol: str, message: str) -> None:
+    """`unreachable`: the labels of the sources that might know the symbol but cannot be
+    reached from this server (so it is unknown only for now)."""
+
+    def __init__(self, symbol: str, message: str, unreachable: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.symbol = symbol
+        self.unreachable = unreachable
 
 
 class RequestTooLarge(TickercastError):
@@ -99,6 +104,12 @@ def error_body(message: str) -> bytes:
 
 class ProviderError(UpstreamError):
     """A price provider failed; the message is a sentence for the user, with no secret in it."""
+
+
+class SourceUnreachable(ProviderError):
+    """A price provider cannot be reached from this server: its name does not resolve, its
+    connection is refused, or a proxy refuses the way there. Not a hiccup: asking again in a
+    minute will not help, and a symbol it might know is not thereby unknown."""
 
 
 class PricesUnavailable(ProviderError):

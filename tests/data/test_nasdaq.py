@@ -10,7 +10,7 @@ import pytest
 from tests.support.recorded import AAPL_CLOSES, END, START, assert_no_key, closed_port_url
 from tickercast.data.base import PRICE_COLUMNS
 from tickercast.data.embedded import EmbeddedProvider
-from tickercast.errors import InvalidInput, NotFound, ProviderError
+from tickercast.errors import InvalidInput, NotFound, ProviderError, SourceUnreachable
 
 PATH = "/api/v3/datatables/WIKI/PRICES.json"
 
@@ -111,7 +111,8 @@ def test_unreachable(nasdaq, client, caplog):
     provider.url = f"{closed_port_url()}/api/v3/datatables/WIKI/PRICES.json"
     with pytest.raises(ProviderError) as caught:
         provider.history("AAPL", START, END)
-    assert caught.value.message == "Nasdaq Data Link could not be reached; try again later."
+    assert isinstance(caught.value, SourceUnreachable)
+    assert caught.value.message == "Nasdaq Data Link cannot be reached from this server"
     assert_no_key(caught.value, caplog)
     assert "test-nasdaq" not in repr(provider)
 

@@ -15,7 +15,7 @@ from tests.support.recorded import (
     closed_port_url,
 )
 from tickercast.data.base import PRICE_COLUMNS
-from tickercast.errors import NotFound, ProviderError
+from tickercast.errors import NotFound, ProviderError, SourceUnreachable
 
 PATH = "/tiingo/daily/AAPL/prices"
 
@@ -102,6 +102,7 @@ def test_unreachable(tiingo, caplog):
     provider.url = closed_port_url()
     with pytest.raises(ProviderError) as caught:
         provider.history("AAPL", START, END)
-    assert caught.value.message == "Tiingo could not be reached; try again later."
+    assert isinstance(caught.value, SourceUnreachable)
+    assert caught.value.message == "Tiingo cannot be reached from this server"
     assert_no_key(caught.value, caplog)
     assert TIINGO_KEY not in repr(provider)

@@ -13,7 +13,8 @@ Answers are built from the embedded real prices (Quandl WIKI: `close` unadjusted
 adjusted for splits and dividends), in Yahoo's shapes: `close` adjusted for splits only,
 `adjclose` for both, splits and dividends as events. `serve(symbol, Listing)` says what a
 symbol answers; `fail(symbol, status)` and `stall(symbol, seconds)` break it; every request is
-kept in `seen` (host, path, query).
+kept in `seen` (host, path, query). `refuse_tunnels = True` makes the proxy refuse every CONNECT
+(403), as a proxy that does not let this host out does; `tunnels` counts the CONNECTs asked.
 """
 
 from __future__ import annotations
@@ -250,6 +251,8 @@ class YahooReplay:
         self.failures: dict[str, int] = {}  # symbol -> HTTP status
         self.stalls: dict[str, float] = {}  # symbol -> seconds before answering
         self.empties: set[str] = set()
+        self.refuse_tunnels = False
+        self.tunnels = 0
         self.seen: list[Seen] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -285,6 +288,7 @@ class YahooReplay:
     def heal(self) -> None:
         self.failures.clear()
         self.stalls.clear()
+        self.refuse_tunnels = False
 
     # What the client needs ---------------------------------------------------------------
     @property
@@ -317,6 +321,7 @@ class YahooReplay:
     def reset(self) -> None:
         with self._lock:
             self.seen.clear()
+            self.tunnels = 0
         self.heal()
         self.empties.clear()
         self.listings = dict(LISTINGS)
@@ -451,6 +456,12 @@ class _ConnectHandler(socketserver.BaseRequestHandler):
                 return
             head += chunk
         line = head.split(b"\r\n", 1)[0].decode("latin-1").split()
+        replay = self.server.replay
+        with replay._lock:
+            replay.tunnels += 1
+        if replay.refuse_tunnels:
+            client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+            return
         if len(line) < 2 or line[0] != "CONNECT" or line[1].split(":")[0] not in HOSTS:
             client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
             return

@@ -238,7 +238,7 @@ ERROR_PATHS = [
     ("POST", "/api/forecast", {"json": {**GOOD_SERIES, "name": 5}}, [], 400, "name must be"),
     ("POST", "/api/forecast", {"content": b"x" * 9_000}, [], 413, "Request too large"),
     ("POST", "/api/backtest", {"content": b"{nope"}, [], 400, "Invalid data format."),
-    ("GET", "/api/forecast/ACME", {}, [fakes.refuse] * 3, 502, "could not be reached"),
+    ("GET", "/api/forecast/ACME", {}, [fakes.refuse] * 3, 503, "could not be reached"),
     ("GET", "/api/forecast/ACME", {}, [fakes.busy("30")], 503, "busy"),
     (
         "GET",
@@ -248,8 +248,8 @@ ERROR_PATHS = [
         502,
         "refused this app's key",
     ),
-    ("POST", "/api/forecast", {"json": GOOD_SERIES}, [fakes.refuse] * 3, 502, "reached"),
-    ("GET", "/api/backtest/ACME", {}, [fakes.refuse] * 3, 502, "could not be reached"),
+    ("POST", "/api/forecast", {"json": GOOD_SERIES}, [fakes.refuse] * 3, 503, "reached"),
+    ("GET", "/api/backtest/ACME", {}, [fakes.refuse] * 3, 503, "could not be reached"),
 ]
 
 

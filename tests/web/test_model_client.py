@@ -127,10 +127,10 @@ def test_a_load_balancers_502_is_asked_again(fake_model, sleeps) -> None:
 
 def test_connect_errors_give_up_after_the_retries(fake_model, sleeps) -> None:
     fake_model.script = [fakes.refuse] * 5
-    with pytest.raises(UpstreamError) as info:
+    with pytest.raises(ServiceBusy) as info:
         forecast(client(fake_model, sleeps, retries=2), periods=3)
     assert info.value.message == UNREACHABLE
-    assert info.value.status == 502
+    assert (info.value.status, info.value.retry_after) == (503, 30)
     assert len(fake_model.requests) == 3
 
 
@@ -192,7 +192,7 @@ def test_a_busy_answer_then_a_forecast(fake_model, sleeps) -> None:
 
 def test_no_retries_when_retries_is_zero(fake_model, sleeps) -> None:
     fake_model.script = [fakes.refuse, fakes.refuse]
-    with pytest.raises(UpstreamError):
+    with pytest.raises(ServiceBusy):
         forecast(client(fake_model, sleeps, retries=0), periods=3)
     assert len(fake_model.requests) == 1
 
@@ -295,7 +295,7 @@ def test_a_password_in_the_url_is_sent_as_basic_auth_and_never_shown(
     assert model.url == fakes.MODEL_URL
     forecast(model, periods=2)
     assert auths == ["Basic " + base64.b64encode(b"tickercast:s3cr@t-pw").decode()]
-    with pytest.raises(UpstreamError) as info:
+    with pytest.raises(ServiceBusy) as info:
         forecast(model, periods=2)  # unreachable: the warning names the URL
     assert "model service unreachable at http://model.test/" in caplog.text
     assert "HTTP Request: POST http://model.test/" in caplog.text  # httpx's own line

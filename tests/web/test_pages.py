@@ -75,7 +75,7 @@ def test_ticker_page_renders_while_the_model_is_down(client, fake_model) -> None
     assert page.status_code == 200
     assert len(page_data(page.text)["history"]["close"]) == 600
     api = client.get(page_data(page.text)["forecast_url"])
-    assert api.status_code == 502
+    assert (api.status_code, api.headers["retry-after"]) == (503, "30")
     assert api.json() == {"message": "The forecasting service could not be reached."}
 
 

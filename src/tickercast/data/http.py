@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import orjson
 
-from tickercast.errors import ProviderError
+from tickercast.errors import ProviderError, SourceUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,14 @@ def get_json(
     params: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> ProviderReply:
-    """GET `url`; a timeout or a network failure is a `ProviderError` naming `label`."""
+    """GET `url`; a timeout or a network failure is a `ProviderError` naming `label`, and a
+    host that cannot be reached at all a `SourceUnreachable`."""
     try:
         response = client.get(url, params=params, headers=headers, timeout=timeout)
+    except (httpx.ConnectError, httpx.ProxyError) as exc:
+        # Its name unresolved, its connection refused, or a proxy refusing the way there.
+        log.warning("%s: cannot be reached (%s) at %s", label, type(exc).__name__, url)
+        raise unreachable(label) from None
     except httpx.TimeoutException:
         log.warning("%s: no answer within %g s from %s", label, timeout, url)
         raise ProviderError(
@@ -45,7 +50,7 @@ def get_json(
         ) from None
     except httpx.HTTPError as exc:
         log.warning("%s: %s from %s", label, type(exc).__name__, url)
-        raise ProviderError(f"{label} could not be reached; try again later.") from None
+        raise ProviderError(f"{label} broke off its answer; try again later.") from None
     try:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:
@@ -56,6 +61,22 @@ def get_json(
 def _retry_after(response: httpx.Response) -> int | None:
     value = response.headers.get("retry-after", "")
     return int(value) if value.isdigit() else None
+
+
+def reachable(client: httpx.Client, label: str, url: str, *, timeout: float) -> bool | None:
+    """Whether `url`'s host answers at all (any HTTP answer will do): True, False when it
+    cannot be reached, None when it did not answer in time or failed otherwise."""
+    try:
+        client.head(url, timeout=timeout)
+    except (httpx.ConnectError, httpx.ProxyError):
+        return False
+    except httpx.HTTPError:
+        return None
+    return True
+
+
+def unreachable(label: str) -> SourceUnreachable:
+    return SourceUnreachable(f"{label} cannot be reached from this server")
 
 
 def unreadable(label: str) -> ProviderError:

@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 
+import httpx
 import pandas as pd
 
 from tickercast.data.base import PriceHistory
 from tickercast.data.frames import clip, normalize_ticker
+from tickercast.data.http import reachable
 
 
 class OnlineProvider(ABC):
@@ -19,8 +21,16 @@ class OnlineProvider(ABC):
     label: str
     attribution: str
 
+    url: str
+    timeout: float
+    client: httpx.Client
+
     def tickers(self) -> list[str]:
         return []
+
+    def reachable(self) -> bool | None:
+        """Whether the provider's host can be reached from here (None: not known now)."""
+        return reachable(self.client, self.label, self.url, timeout=self.timeout)
 
     def history(
         self, ticker: str, start: dt.date | None = None, end: dt.date | None = None

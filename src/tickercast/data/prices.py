@@ -14,8 +14,12 @@ and across processes the first takes a short lock while the others wait for its 
 
 A source that fails or limits us is not asked again for a short while (`ERROR_BACKOFF`, or the
 wait it asked for); meanwhile its last prices (kept `LAST_COPY_TTL`) still answer, marked as
-such. With no prices at all from anyone: `PricesUnavailable` (503, Retry-After) when a source
-failed, else `UnknownTicker` (404).
+such. A source that cannot be reached at all (`SourceUnreachable`: no name resolution, a
+refused connection or tunnel) is not asked for any symbol for `REACH_RECHECK` seconds, in this
+process: its symbols are not remembered as unknown, and pages say it once (`unreachable`), not
+per ticker. With no prices at all from anyone: `PricesUnavailable` (503, Retry-After) when a
+source failed, else `UnknownTicker` (404), which names the unreachable sources that might have
+known the symbol and the tickers this site has.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from tickercast.errors import (
     NotFound,
     PricesUnavailable,
     ProviderError,
+    SourceUnreachable,
     UnknownTicker,
 )
 from tickercast.runtime.cache import SharedCache, bytes_lru
@@ -59,12 +64,14 @@ SOURCE_WORDS = {"embedded": "sample data"}  # what a note calls a source, when n
 LAST_COPY_TTL = 30 * 86400.0  # the prices served when a source stops answering
 NOT_FOUND_TTL = 6 * 3600.0  # an unknown symbol is not asked again for this long
 ERROR_BACKOFF = 30.0  # a failing source is not asked again for this long (unless it says)
+REACH_RECHECK = 180.0  # a source that cannot be reached is asked again after this long
 SEARCH_TTL = 86400.0
 LOCK_SECONDS = 30.0  # another process's fetch is waited for at most this long
 POLL_SECONDS = 0.1
 PROVIDER_THREADS = 16  # price fetches running at once in a process (each a blocking call)
 
 _FOUND, _MISSING, _FAILED = b"P", b"N", b"E"  # the first byte of a stored answer
+_UNREACHABLE = b"U"  # an answer shared by the requests waiting on one fetch, never stored
 
 # Told of every online lookup: (source name, "cached" | "ok" | "not_found" | "error").
 PriceObserver = Callable[[str, str], None]
@@ -74,12 +81,14 @@ PriceObserver = Callable[[str, str], None]
 class PriceLookup:
     """A ticker's prices and what a page must say about them: `unanswered` are the labels of
     sources that failed or ran out of time; `last_copy` is True when the history is a source's
-    earlier answer, kept for when it fails."""
+    earlier answer, kept for when it fails; `unreachable` are the labels of sources that cannot
+    be reached from this server (said once on the home page, not on every ticker's)."""
 
     history: PriceHistory
     label: str
     unanswered: tuple[str, ...] = ()
     last_copy: bool = False
+    unreachable: tuple[str, ...] = ()
 
     def notes(self, now: dt.datetime | None = None) -> list[str]:
         """What a page says about these prices: how old they are when they are not the latest
@@ -89,7 +98,10 @@ class PriceLookup:
             return []
         silent = ", ".join(self.unanswered)
         if self.last_copy:
-            return [f"prices as of {last} ({silent} did not answer)"]
+            why = [f"{silent} did not answer"] if silent else []
+            if self.unreachable:
+                why.append(f"{', '.join(self.unreachable)} cannot be reached from this server")
+            return [f"prices as of {last} ({'; '.join(why)})"]
         notes = []
         closed = last_closed_session(self.history.calendar, now)
         if closed is not None and last < closed.date():
@@ -139,6 +151,9 @@ class PriceBook:
         )
         self._observe = observe or (lambda name, outcome: None)
         self.last_outcome: dict[str, str] = {}  # source -> its last fetch's outcome, here
+        self._unreachable_until: dict[str, float] = {}  # source -> when to ask it again
+        self._reach_checked: dict[str, float] = {}  # source -> when its reach was last learnt
+        self._probe: asyncio.Future[None] | None = None
         self._flights: dict[str, asyncio.Future[bytes]] = {}
         self._flight_started: dict[str, float] = {}  # when each fetch in flight began
         self._threads = anyio.CapacityLimiter(PROVIDER_THREADS)
@@ -176,6 +191,7 @@ class PriceBook:
         await asyncio.wait(tasks.values(), timeout=self.budget)
         found: list[tuple[PriceHistory, str, bool]] = []
         unanswered: list[str] = []
+        unreachable: list[str] = []
         failure: ProviderError | None = None
         for name, task in tasks.items():
             if not task.done():
@@ -185,6 +201,8 @@ class PriceBook:
                 failure = failure or PricesUnavailable(
                     f"{self.label(name)} did not answer in time", retry_after=int(ERROR_BACKOFF)
                 )
+            elif isinstance(task.exception(), SourceUnreachable):
+                unreachable.append(name)
             elif isinstance(task.exception(), ProviderError):
                 unanswered.append(name)
                 failure = failure or _unavailable(task.exception())
@@ -192,25 +210,38 @@ class PriceBook:
                 found.append((task.result(), name, False))
             elif not isinstance(task.exception(), NotFound):
                 raise task.exception()  # type: ignore[misc]
-        for name in unanswered:
+        for name in unanswered + unreachable:
             kept = await self.cache.get(_key("last", name, symbol))
             if kept is not None:
                 found.append((_history(kept[1:]), name, True))
         labels = tuple(self.label(n) for n in unanswered)
+        away = tuple(self.label(n) for n in unreachable)
         if found:
             # The most recent prices; among equals, the first source in priority order.
             rank = {name: i for i, name in enumerate(self.providers)}
             history, name, last_copy = max(
                 found, key=lambda f: (f[0].last_date or dt.date.min, f[2] is False, -rank[f[1]])
             )
-            return PriceLookup(history, self.label(name), labels, last_copy)
+            return PriceLookup(history, self.label(name), labels, last_copy, away)
         if failure is not None:
             raise PricesUnavailable(
                 f"No prices for {symbol} right now: {', '.join(labels)} did not answer; "
                 "try again in a minute",
                 retry_after=failure.retry_after or int(ERROR_BACKOFF),
             )
-        raise UnknownTicker(symbol, f"no prices for {symbol}")
+        raise self._unknown(symbol, away)
+
+    def _unknown(self, symbol: str, unreachable: tuple[str, ...]) -> UnknownTicker:
+        """No source has `symbol`; when some could not be asked, it may exist: say why, and
+        what this site has."""
+        if not unreachable:
+            return UnknownTicker(symbol, f"no prices for {symbol}")
+        away = ", ".join(unreachable)
+        message = f"no prices for {symbol}: {away} cannot be reached from this server"
+        listed = list(dict.fromkeys(t["ticker"] for t in self.tickers()))
+        if listed:
+            message += f"; the tickers available here are {', '.join(listed)}"
+        return UnknownTicker(symbol, message, unreachable)
 
     async def _from_source(self, name: str, symbol: str) -> PriceHistory:
         """Source `name`'s prices for `symbol`: from the store, else fetched (once)."""
@@ -228,6 +259,8 @@ class PriceBook:
             history = _decoded(raw)
             self._local.put(key, raw, seconds_until_stale(history.calendar, self._clock()))
             return history
+        if self.unreachable(name):
+            raise self._unreachable_error(name)
         flight = self._flights.get(key)
         if flight is None:
             flight = asyncio.ensure_future(self._fetch(name, symbol, key))
@@ -280,6 +313,9 @@ class PriceBook:
             history = await anyio.to_thread.run_sync(
                 provider.history, symbol, limiter=self._threads
             )
+        except SourceUnreachable as exc:
+            self._told(name, "unreachable")
+            return _UNREACHABLE + exc.message.encode()  # for the requests waiting, not kept
         except NotFound as exc:
             self._told(name, "not_found")
             raw = _MISSING + exc.message.encode()
@@ -299,13 +335,67 @@ class PriceBook:
 
     def _told(self, name: str, outcome: str) -> None:
         self.last_outcome[name] = outcome
+        self._learnt_reach(name, outcome != "unreachable")
         self._observe(name, outcome)
+
+    # Reach -------------------------------------------------------------------------------
+    def _now(self) -> float:
+        return self._clock().timestamp()
+
+    def _learnt_reach(self, name: str, reached: bool) -> None:
+        now = self._now()
+        self._reach_checked[name] = now
+        if reached:
+            self._unreachable_until.pop(name, None)
+        else:
+            self._unreachable_until[name] = now + REACH_RECHECK
+
+    def unreachable(self, name: str) -> bool:
+        """Whether source `name` could not be reached when last asked, less than
+        `REACH_RECHECK` seconds ago (it is then not asked for any symbol)."""
+        return self._unreachable_until.get(name, 0.0) > self._now()
+
+    def unreachable_labels(self) -> list[str]:
+        return [self.label(name) for name in self.providers if self.unreachable(name)]
+
+    def _unreachable_error(self, name: str) -> SourceUnreachable:
+        return SourceUnreachable(f"{self.label(name)} cannot be reached from this server")
+
+    async def check_reach(self, wait: float) -> None:
+        """Probe each source that can be probed whose reach was last learnt more than
+        `REACH_RECHECK` seconds ago (one probe at a time, in a worker thread); wait for the
+        answers at most `wait` seconds. Costs nothing between probes."""
+        now = self._now()
+        due = [
+            name
+            for name, provider in self.providers.items()
+            if hasattr(provider, "reachable")
+            and now - self._reach_checked.get(name, now - REACH_RECHECK) >= REACH_RECHECK
+        ]
+        if due and (self._probe is None or self._probe.done()):
+            for name in due:  # not due again while this probe runs or after it
+                self._reach_checked[name] = now
+            self._probe = asyncio.ensure_future(self._probe_all(due))
+        if self._probe is not None and not self._probe.done():
+            await asyncio.wait([self._probe], timeout=wait)
+
+    async def _probe_all(self, names: list[str]) -> None:
+        for name in names:
+            provider: Any = self.providers[name]
+            probe = provider.reachable
+            try:
+                reached = await anyio.to_thread.run_sync(probe, limiter=self._threads)
+            except Exception:  # a probe that breaks tells nothing
+                log.warning("the probe of %s failed", name, exc_info=True)
+                continue
+            if reached is not None:
+                self._learnt_reach(name, reached)
 
     def answering(self, name: str) -> bool | None:
         """Whether source `name` answered its last fetch in this process (None: not asked
         yet, or it lists its tickers and is never fetched)."""
         outcome = self.last_outcome.get(name)
-        return None if outcome is None else outcome != "error"
+        return None if outcome is None else outcome not in ("error", "unreachable")
 
     # Search ------------------------------------------------------------------------------
     async def search(self, text: str) -> list[Match]:
@@ -314,7 +404,9 @@ class PriceBook:
         query = " ".join(text.split())[:60]
         if not query:
             return []
-        names = [n for n, p in self.providers.items() if hasattr(p, "search")]
+        names = [
+            n for n, p in self.providers.items() if hasattr(p, "search") and not self.unreachable(n)
+        ]
         tasks = [asyncio.ensure_future(self._search(n, query)) for n in names]
         if tasks:
             await asyncio.wait(tasks, timeout=self.budget)
@@ -334,7 +426,13 @@ class PriceBook:
         key = _key("search", name, query.lower())
         raw = await self.cache.get(key)
         if raw is None:
-            found = await anyio.to_thread.run_sync(provider.search, query, limiter=self._threads)
+            try:
+                found = await anyio.to_thread.run_sync(
+                    provider.search, query, limiter=self._threads
+                )
+            except SourceUnreachable:
+                self._learnt_reach(name, False)
+                raise
             raw = orjson.dumps([m.__dict__ for m in found])
             await self.cache.set(key, raw, SEARCH_TTL)
         return [Match(**m) for m in orjson.loads(raw)]
@@ -391,6 +489,8 @@ def _history(body: bytes) -> PriceHistory:
 def _decoded(raw: bytes) -> PriceHistory:
     """A stored answer: prices, or the NotFound / ProviderError it was."""
     kind, body = raw[:1], raw[1:]
+    if kind == _UNREACHABLE:
+        raise SourceUnreachable(body.decode())
     if kind == _MISSING:
         raise NotFound(body.decode())
     if kind == _FAILED:

@@ -26,6 +26,7 @@ import pandas as pd
 from tickercast.data.base import Match, PriceHistory
 from tickercast.data.exchanges import calendar_of, last_closed_session
 from tickercast.data.frames import clip, make_frame, normalize_ticker
+from tickercast.data.http import unreachable
 from tickercast.errors import NotFound, ProviderError
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,10 @@ COLUMNS = {
     "Volume": "volume",
     "Adj Close": "adj_close",
 }
+# curl's codes for a host that cannot be reached: a proxy's or the host's name unresolved (5, 6),
+# no connection, or a proxy refusing the tunnel (7; 56 and 97 in some curl versions).
+UNREACHABLE_CODES = frozenset({5, 6, 7, 97})
+PROBE_URL = "https://query1.finance.yahoo.com/"
 RATE_LIMIT_RETRY = 60  # seconds a user is asked to wait when Yahoo limits us
 SEARCH_RESULTS = 8
 
@@ -122,6 +127,15 @@ class YahooProvider:
             name=str(meta.get("longName") or meta.get("shortName") or ""),
         )
 
+    def reachable(self) -> bool | None:
+        """Whether Yahoo's host can be reached from here (any answer will do): False when it
+        cannot, None when it did not answer in time or failed otherwise."""
+        try:
+            self.session.get(PROBE_URL, timeout=self.timeout, allow_redirects=False)
+        except Exception as exc:
+            return False if _unreachable(exc) else None
+        return True
+
     def _closed_sessions(self, frame: pd.DataFrame, calendar: str) -> pd.DataFrame:
         """Without a row for a session still trading: its price is not the day's close."""
         closed = last_closed_session(calendar, self._now())
@@ -170,6 +184,9 @@ class YahooProvider:
         status = getattr(getattr(exc, "response", None), "status_code", None)
         if isinstance(exc, YFTickerMissingError) or status == 404:
             return NotFound(f"{LABEL} has no prices for {symbol}.")
+        if _unreachable(exc):
+            log.warning("%s cannot be reached (%s): %s", LABEL, symbol, type(exc).__name__)
+            return unreachable(LABEL)
         if isinstance(exc, YFRateLimitError):
             log.warning("%s is limiting our requests (%s)", LABEL, symbol)
             return ProviderError(
@@ -178,6 +195,13 @@ class YahooProvider:
             )
         log.warning("%s failed for %s: %s", LABEL, symbol, type(exc).__name__)
         return ProviderError(f"{LABEL} did not answer; try again later.")
+
+
+def _unreachable(exc: Exception) -> bool:
+    """Whether curl said the host (or the proxy on the way) cannot be reached at all."""
+    code = getattr(exc, "code", None)
+    tunnel = code == 56 and "CONNECT tunnel failed" in str(exc)
+    return code in UNREACHABLE_CODES or tunnel
 
 
 def _columns(raw: pd.DataFrame) -> dict[str, Any]:

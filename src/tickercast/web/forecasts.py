@@ -91,6 +91,7 @@ class PriceSource:
     label: str
     listed: int  # tickers it lists (0: an online source, which has any symbol it knows)
     answering: bool | None  # whether its last fetch here answered (None: not asked yet)
+    unreachable: bool  # whether it could not be reached from this server lately
 
 
 @dataclass(frozen=True)
@@ -211,9 +212,23 @@ class Forecaster:
         """Each price source this site asks, in the order they are asked."""
         book = self.prices
         return [
-            PriceSource(name, book.label(name), len(provider.tickers()), book.answering(name))
+            PriceSource(
+                name,
+                book.label(name),
+                len(provider.tickers()),
+                book.answering(name),
+                book.unreachable(name),
+            )
             for name, provider in book.providers.items()
         ]
+
+    def unreachable_labels(self) -> list[str]:
+        """The sources that cannot be reached from this server lately (the home page's note)."""
+        return self.prices.unreachable_labels()
+
+    async def check_reach(self, wait: float) -> None:
+        """Probe the sources' reach when a probe is due (every few minutes, not per page)."""
+        await self.prices.check_reach(wait)
 
     async def viewed(self, ticker: str) -> None:
         """Note that a page showed `ticker` (for `tickercast refresh`)."""

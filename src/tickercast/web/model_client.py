@@ -6,7 +6,8 @@ Every failure becomes a `TickercastError` whose message is a sentence a user can
     connection failure,    retried up to `retries` times, all within `timeout` seconds of the
     502                    first try; a connection that broke mid-answer, or a kept-alive one a
                            replaced worker closed, too: the answer is deterministic, so asking
-                           again is safe
+                           again is safe; when every try failed, ServiceBusy (503, with
+                           Retry-After: a moment's outage, not the request's fault)
     503, 429 (busy)        waited out: asked again after each Retry-After, for as long as that
                            fits in `busy_wait` seconds (and in `timeout`), then ServiceBusy (503)
     429 wrong keys         UpstreamError (502): this app's key was refused ("check
@@ -40,6 +41,9 @@ from tickercast.runtime.logs import REQUEST_ID_HEADER, current_request_id
 log = logging.getLogger("tickercast.web.model")
 
 UNREACHABLE = "The forecasting service could not be reached."
+# What a user is asked to wait when the model service cannot be reached: a moment's outage
+# (a replica restarting, a partition), answered 503 with Retry-After like a busy model.
+UNREACHABLE_RETRY = 30
 BUSY = "The forecasting service is busy; please try again in a minute."
 KEY_REFUSED = "The forecasting service refused this app's key."
 WRONG_KEYS = "too many wrong keys"  # the model's 429 to a client whose keys it refused
@@ -232,7 +236,7 @@ class ModelClient:
                 wait = self.backoff * 2**broken
                 if broken >= self.retries or self._clock() + wait >= deadline:
                     log.warning("model service unreachable at %s: %s", url, self._hide(exc))
-                    raise UpstreamError(UNREACHABLE) from None
+                    raise ServiceBusy(UNREACHABLE, retry_after=UNREACHABLE_RETRY) from None
                 await self._sleep(wait)
                 broken += 1
                 continue
@@ -240,7 +244,7 @@ class ModelClient:
                 raise self._timeout() from None
             except httpx.TransportError as exc:
                 log.warning("model service connection failed at %s: %s", url, self._hide(exc))
-                raise UpstreamError(UNREACHABLE) from None
+                raise ServiceBusy(UNREACHABLE, retry_after=UNREACHABLE_RETRY) from None
             status = response.status_code
             if status == 502 and broken < self.retries:
                 # Never the model's own answer: a load balancer's that found no replica.

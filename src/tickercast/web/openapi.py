@@ -41,8 +41,8 @@ def _error(description: str, retry_after: bool = False) -> dict[str, Any]:
 
 
 _MODEL_ERRORS = {
-    "502": _error("The model service or a price provider failed or could not be reached."),
-    "503": _error("The model service is busy.", retry_after=True),
+    "502": _error("The model service or a price provider failed."),
+    "503": _error("The model service is busy or cannot be reached.", retry_after=True),
     "504": _error("The model service did not answer in time."),
 }
 _TICKER_ERRORS = {

@@ -55,6 +55,7 @@ from tickercast.web.series import (
 )
 
 MAX_COMPARE = 5
+REACH_WAIT = 1.0  # the home page waits this long at most for a due probe of the sources
 router = APIRouter(include_in_schema=False)
 
 
@@ -91,7 +92,10 @@ def sources(forecaster: Forecaster) -> list[str]:
     lines = []
     for source in forecaster.sources():
         reach = f"{source.listed} tickers" if source.listed else "any symbol it knows"
-        lines.append(f"{source.label} ({reach}{state[source.answering]})")
+        said = state[source.answering]
+        if source.unreachable:
+            said = "; cannot be reached from this server"
+        lines.append(f"{source.label} ({reach}{said})")
     return lines
 
 
@@ -108,6 +112,7 @@ def home(
         status,
         tickers=forecaster.tickers(),
         providers=sources(forecaster),
+        unreachable=forecaster.unreachable_labels(),
         message=message,
         upload_max_bytes=max_bytes,
     )
@@ -123,11 +128,13 @@ def unknown(request: Request, forecaster: Forecaster, exc: UnknownTicker) -> Res
         tickers=forecaster.tickers(),
         providers=sources(forecaster),
         any_symbol="yahoo" in forecaster.source_names(),
+        unreachable=", ".join(exc.unreachable),
     )
 
 
 @router.get("/")
 async def index(request: Request, forecaster: UseCases, settings: Settings) -> Response:
+    await forecaster.check_reach(REACH_WAIT)  # a probe every few minutes, not one per page
     return home(request, forecaster, settings.upload_max_bytes)
 
 
