@@ -123,7 +123,7 @@ def test_an_unknown_symbol_while_yahoo_is_unreachable(
 
     async def scenario() -> None:
         with pytest.raises(UnknownTicker) as caught:
-            await book.answer("NEWCO")
+            await book.lookup("NEWCO")
         assert caught.value.unreachable == ("Yahoo Finance",)
         assert caught.value.message.startswith(
             "no prices for NEWCO: Yahoo Finance cannot be reached from this server; "
@@ -134,10 +134,10 @@ def test_an_unknown_symbol_while_yahoo_is_unreachable(
         # Not asked again, for any symbol, until the state is re-checked.
         for symbol in ["NEWCO", "OTHER", "ZZZZ"]:
             with pytest.raises(UnknownTicker):
-                await book.answer(symbol)
+                await book.lookup(symbol)
         assert yahoo.tunnels == asked
         # The sample's tickers still answer, with no note about Yahoo on their page.
-        answer = await book.answer("AAPL")
+        answer = await book.lookup("AAPL")
         assert answer.history.provider == "embedded" and answer.unreachable == ("Yahoo Finance",)
         assert not any("Yahoo" in note for note in answer.notes(clock.now))
         # The network is back: NEWCO was not remembered as unknown, and is asked again once
@@ -145,9 +145,9 @@ def test_an_unknown_symbol_while_yahoo_is_unreachable(
         yahoo.refuse_tunnels = False
         yahoo.serve("NEWCO", LISTINGS["IBM"])
         with pytest.raises(UnknownTicker):
-            await book.answer("NEWCO")
+            await book.lookup("NEWCO")
         clock.advance(prices.REACH_RECHECK + 1)
-        found = await book.answer("NEWCO")
+        found = await book.lookup("NEWCO")
         assert found.history.provider == "yahoo" and book.unreachable_labels() == []
 
     asyncio.run(scenario())
@@ -164,7 +164,7 @@ def test_a_transient_failure_beside_an_unreachable_source_is_503(
     book = PriceBook({"yahoo": provider_with(), "tiingo": provider}, Store(None))
     yahoo.refuse_tunnels = True
     with pytest.raises(PricesUnavailable) as caught:
-        asyncio.run(book.answer("NEWCO"))
+        asyncio.run(book.lookup("NEWCO"))
     assert caught.value.retry_after and "Tiingo" in caught.value.message
     server.reset()  # the 599 was meant
 
