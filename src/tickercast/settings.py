@@ -196,7 +196,9 @@ class WebSettings(RecordSettings):
     model_api_url: SecretStr = Field(description="Where the model service answers (required).")
     model_api_key: SecretStr = Field(description="The key sent to the model service (required).")
     model_api_timeout: float = Field(
-        default=60.0, gt=0, description="Seconds the app waits for one forecast."
+        default=25.0,
+        gt=0,
+        description="Seconds the app waits for one forecast (under a router's 30 s, as Heroku's).",
     )
     model_api_retries: int = Field(
         default=2, ge=0, description="Retries of a model call that failed on the wire."

@@ -129,7 +129,7 @@ class ModelClient:
         url: str,
         key: str,
         *,
-        timeout: float = 60.0,
+        timeout: float = 25.0,
         retries: int = 2,
         busy_wait: float = BUSY_WAIT,
         transport: httpx.AsyncBaseTransport | None = None,
