@@ -111,11 +111,22 @@ _SERVERS: list[uvicorn.Server] = []  # this worker's (one, under gunicorn; none 
 
 
 def stop_accepting() -> None:
-    """This worker takes no new connection: its listening sockets close here (the other
-    workers' and the master's stay open, so a new connection goes to another worker)."""
+    """This worker takes no new connection (the other workers and the master keep listening,
+    so a new connection goes to another worker)."""
     for server in _SERVERS:
         for listening in getattr(server, "servers", []):
-            listening.close()
+            stop_listening(listening)
+
+
+def stop_listening(server: asyncio.AbstractServer) -> None:
+    """Stop accepting on `server`'s sockets without closing it (uvicorn closes it when the worker
+    shuts down). Closing it here would drop a connection accepted in the same instant: asyncio
+    accepts, then sets the connection up in a later step, and a server closed in between refuses
+    the new transport, so the accepted socket is closed unanswered and its client sees the
+    connection broken."""
+    loop = asyncio.get_running_loop()
+    for sock in server.sockets:
+        loop.remove_reader(sock.fileno())
 
 
 class RetireAfter:
