@@ -24,8 +24,8 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tickercast import __version__
-from tickercast.contract import Limits, check_key, parse_body
-from tickercast.errors import InvalidKey, TickercastError, error_body
+from tickercast.contract import Limits, parse_body
+from tickercast.errors import TickercastError, error_body
 from tickercast.model.callers import FailedKeys, client_address
 from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.metrics import Metrics
@@ -86,16 +86,11 @@ def create_app(
     proxies = parse_networks(settings.model_trusted_proxies or "")
 
     async def check_client_key(request: Request, data: dict[str, object]) -> None:
-        """The order of CONTRACT.md: a client with too many wrong keys lately, then the key."""
+        """The order of docs/contract.md: the key, then (without a right one) the client."""
         client = client_address(
             request.client.host if request.client else None, request.headers, proxies
         )
-        await failed_keys.check(client)
-        try:
-            check_key(data, keys)
-        except InvalidKey:
-            await failed_keys.record(client)
-            raise
+        await failed_keys.admit(client, data, keys)
 
     def report_failed_start(task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
