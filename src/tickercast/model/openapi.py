@@ -148,7 +148,10 @@ def _operation(request: dict[str, Any], answer: str, schema: dict[str, Any]) -> 
             "401": _error("No key submitted."),
             "403": _error("Invalid key."),
             "413": _error("Request too large."),
-            "429": _error("Rate limit exceeded; see Retry-After."),
+            "429": _error(
+                "Rate limit exceeded, or (without a right key) too many wrong keys from this "
+                "client; see Retry-After."
+            ),
             "500": _error("Unexpected error; details in the service log."),
             "503": _error("Service busy or fit timed out; see Retry-After."),
         },
