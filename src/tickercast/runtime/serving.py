@@ -25,7 +25,7 @@ from pydantic_settings import BaseSettings
 from uvicorn_worker import UvicornWorker
 
 from tickercast.errors import RequestTooLarge
-from tickercast.runtime import logs
+from tickercast.runtime import lifeline, logs
 
 if TYPE_CHECKING:
     # Imported where used: prometheus_client picks its multiprocess mode when first imported,
@@ -99,6 +99,8 @@ class Worker(UvicornWorker):
     async def _serve(self) -> None:
         # As uvicorn_worker's own, but the server is remembered before it starts serving.
         self.config.app = self.wsgi
+        lifeline.die_with_parent()  # the master gone, even by SIGKILL: this worker stops too
+        lifeline.watch_parent(self.ppid)
         server = uvicorn.Server(config=self.config)
         _SERVERS.append(server)
         self._install_sigquit_handler()
@@ -233,6 +235,7 @@ def run_gunicorn(
     plus up to `jitter` (0: never); every worker's metrics go to a folder for this run."""
     with owned_folder("tickercast-metrics-") as metrics_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # prometheus_client's own setting
+        lifeline.watch_parent_named_in_environment()
         _Gunicorn(options, factory, max_requests, jitter).run()
     return 0
 
