@@ -58,7 +58,8 @@ REQUEST_SCHEMA: dict[str, Any] = {
             "contains": {"not": {"type": "null"}},
             "minContains": 2,
             "description": "Observed values, as many as ds has dates: numbers, numeric strings, "
-            "or null for missing; at least two of them not null.",
+            "or null for missing; at least two of them not null. Magnitudes over 1e150 are "
+            "refused.",
         },
         "periods": {"type": "integer", "minimum": 1, "maximum": 3_650, "default": 100},
         "freq": {
