@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tickercast.runtime.lifeline import die_with_parent, watch_parent
+from tickercast.runtime.lifeline import watch_parent
 
 
 def test_the_watch_calls_back_once_the_parent_is_not_the_one_named() -> None:

@@ -22,7 +22,7 @@ def test_a_connection_accepted_as_the_worker_stops_accepting_is_still_answered()
 
     async def scenario() -> tuple[bytes, int]:
         loop = asyncio.get_running_loop()
-        made: list[asyncio.AbstractServer] = []
+        made: list[asyncio.Server] = []
 
         def retire_then_answer() -> Answer:
             stop_listening(made[0])

@@ -20,7 +20,6 @@ from typing import Any
 
 from tickercast.contract import check_key
 from tickercast.errors import InvalidKey, NoKey
-
 from tickercast.runtime.networks import Network
 from tickercast.runtime.ratelimit import RateLimit
 from tickercast.runtime.redis_store import Store

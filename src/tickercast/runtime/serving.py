@@ -120,7 +120,7 @@ def stop_accepting() -> None:
             stop_listening(listening)
 
 
-def stop_listening(server: asyncio.AbstractServer) -> None:
+def stop_listening(server: asyncio.Server) -> None:
     """Stop accepting on `server`'s sockets without closing it (uvicorn closes it when the worker
     shuts down). Closing it here would drop a connection accepted in the same instant: asyncio
     accepts, then sets the connection up in a later step, and a server closed in between refuses
