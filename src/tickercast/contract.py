@@ -200,6 +200,7 @@ def parse_request(data: Mapping[str, Any], limits: Limits | None = None) -> Fore
         raise InvalidInput(f"{len(ds_raw)} rows is over the limit of {limits.max_rows}")
     ds = _parse_dates(ds_raw)
     y = _parse_values(y_raw)
+    check_magnitudes(y)
     usable = int(np.count_nonzero(~np.isnan(y)))
     if usable < 2:
         raise InvalidInput(f"fewer than 2 usable rows (y has {usable} non-null values)")
@@ -431,6 +432,34 @@ def _parse_values_one_by_one(raw: list[Any]) -> np.ndarray:
     return out
 
 
+# The largest |y| a forecast takes: squares of differences of such values, summed over every
+# row, stay well inside a double (about 1.8e308); past it, the fit or the band would overflow.
+MAX_ABS_Y = 1e150
+
+
+def check_magnitudes(y: np.ndarray) -> None:
+    """400 naming the first value whose magnitude is over MAX_ABS_Y (tiny ones are fine: they
+    are answered with finite numbers)."""
+    over = np.flatnonzero(np.abs(np.nan_to_num(y)) > MAX_ABS_Y)
+    if len(over):
+        i = int(over[0])
+        raise InvalidInput(
+            f"y[{i}] is {y[i]:.6g}: values larger than 1e150 in magnitude are refused "
+            "(the forecast's arithmetic would overflow); send the series in larger units"
+        )
+
+
+def check_finite_answer(columns: Mapping[str, np.ndarray]) -> None:
+    """The last guard before a forecast is sent: a value that is not a finite number is never
+    answered with a 200 (JSON would carry it as null); the request is refused instead."""
+    for key in VALUE_KEYS:
+        if not np.isfinite(np.asarray(columns[key], dtype=float)).all():
+            raise InvalidInput(
+                f"the forecast's {key} is not a finite number at this series' scale; send the "
+                "series in other units"
+            )
+
+
 def _periods(value: Any, most: int) -> int:
     return _positive(value, "periods", most)
 
@@ -448,6 +477,7 @@ def encode_response(
     ds: pd.DatetimeIndex, columns: Mapping[str, np.ndarray], first_label: int
 ) -> bytes:
     """The response body: every key of RESPONSE_KEYS mapping row labels to values."""
+    check_finite_answer(columns)
     labels = [str(first_label + i) for i in range(len(ds))]
     body: dict[str, dict[str, Any]] = {"ds": dict(zip(labels, iso_dates(ds), strict=True))}
     for key in VALUE_KEYS:

@@ -79,7 +79,8 @@ class ModelSettings(_Base):
     )
     model_key_failure_limit: str = Field(
         default="10/minute",
-        description="Wrong keys one client may send (`limits` syntax) before it gets 429.",
+        description="Wrong keys one client may send (`limits` syntax) before keyless or wrongly "
+        "keyed requests from it get 429.",
     )
     model_trusted_proxies: str | None = Field(
         default=None,

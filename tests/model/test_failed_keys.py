@@ -1,6 +1,6 @@
 """Guessing keys: a client that sent too many wrong keys lately gets 429 with Retry-After, in
-every worker and replica (Redis), while other clients, and the web app behind the same load
-balancer, are unaffected."""
+every worker and replica (Redis), for every request without a right key; a right key is served
+whatever its address sent, so a web app sharing an address with a flooder is not locked out."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from tests.model.test_api import GOOD, KEY, settings
 from tests.support.loop import run
 from tickercast.model.api import create_app
-from tickercast.model.callers import client_address
+from tickercast.model.callers import SHORTEST_KEY, client_address, warn_short_keys
 from tickercast.runtime.networks import parse_networks
 
 WRONG = {**GOOD, "key": "guess"}
@@ -44,9 +44,10 @@ def test_wrong_keys_from_one_client_get_429_and_other_clients_are_unaffected() -
     answers = ask(app, "203.0.113.7", [WRONG] * 5)
     assert [status for status, _ in answers] == [403, 403, 403, 429, 429]
     assert 1 <= int(answers[3][1]) <= 61
-    # The same client is refused even with the right key (the count comes before the key) ...
-    assert ask(app, "203.0.113.7", GOOD)[0][0] == 429
-    # ... but a body that is not JSON is still told so first, as CONTRACT.md orders the checks.
+    # The same address with the right key is served (the key comes before the count) ...
+    assert ask(app, "203.0.113.7", GOOD)[0][0] == 200
+    # ... without a key it is refused, and a body that is not JSON is told so first.
+    assert ask(app, "203.0.113.7", {**GOOD, "key": None})[0][0] == 429
     assert ask(app, "203.0.113.7", b"{nope")[0][0] == 400
     # Another client with the right key, and with a wrong one, is unaffected.
     assert ask(app, "203.0.113.8", GOOD)[0][0] == 200
@@ -58,6 +59,30 @@ def test_missing_keys_and_right_keys_are_not_counted() -> None:
     no_key = {k: v for k, v in GOOD.items() if k != "key"}
     statuses = [s for s, _ in ask(app, "203.0.113.9", [GOOD, no_key] * 3 + [WRONG] * 3)]
     assert statuses == [200, 401] * 3 + [403, 403, 429]
+    assert [s for s, _ in ask(app, "203.0.113.9", [no_key, GOOD, WRONG])] == [429, 200, 429]
+
+
+def test_a_right_key_is_served_all_through_a_flood_of_wrong_keys_from_its_address() -> None:
+    app = create_app(settings(model_key_failure_limit="10/minute"))
+    bodies = [GOOD if i % 10 == 9 else {**WRONG, "key": f"guess-{i}"} for i in range(1_100)]
+    statuses = [s for s, _ in ask(app, "127.0.0.1", bodies)]
+    keyed, wrong = statuses[9::10], [s for i, s in enumerate(statuses) if i % 10 != 9]
+    assert keyed == [200] * 110
+    assert wrong == [403] * 10 + [429] * 980
+
+
+def test_short_keys_are_warned_about_at_start_without_naming_them(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    long_key = "k" * SHORTEST_KEY
+    assert warn_short_keys([long_key.encode()]) == 0
+    assert not caplog.records
+    assert warn_short_keys([b"secret", long_key.encode(), b"short-key"]) == 2
+    (record,) = caplog.records
+    assert record.levelname == "WARNING"
+    assert "2 of 3 MODEL_API_KEYS is shorter than 16 characters" in record.getMessage()
+    assert "can be guessed" in record.getMessage()
+    assert "secret" not in record.getMessage() and "short-key" not in record.getMessage()
 
 
 def test_behind_a_trusted_proxy_the_forwarded_client_is_limited_not_the_proxy() -> None:

@@ -77,3 +77,66 @@ def test_up_serves_a_forecast_for_every_embedded_ticker(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, read from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running, a zombie not counting (it has ended; its reaper may be slow)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_up_killed_by_sigkill_leaves_nothing_running(tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "up.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tickercast", "up", "--mock", "--port", str(port)],
+            env=dict(os.environ),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    left: set[int] = set()
+    try:
+        model_port = int(
+            wait_for_line(log, r"model service \(mock\) on http://[\d.]+:(\d+)", process)[1]
+        )
+        wait_for_line(log, rf"tickercast is up: open http://127\.0\.0\.1:{port}/", process)
+        below = descendants(process.pid)
+        assert len(below) >= 4, below  # two services, each a master and its worker(s)
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 30
+        left = {pid for pid in below if alive(pid)}
+        while left and time.monotonic() < deadline:
+            time.sleep(0.2)
+            left = {pid for pid in left if alive(pid)}
+        assert not left, f"still running after up was killed: {left}"
+        assert not listening(port) and not listening(model_port)
+    finally:
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        if process.poll() is None:
+            process.kill()
+            process.wait()

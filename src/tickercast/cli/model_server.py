@@ -6,6 +6,7 @@ import sys
 
 from fastapi import FastAPI
 
+from tickercast.model.callers import warn_short_keys
 from tickercast.model.prophet_seam.versions import UnsupportedProphet, check_prophet
 from tickercast.runtime.serving import (
     configure_logging,
@@ -16,7 +17,7 @@ from tickercast.runtime.serving import (
 )
 from tickercast.settings import ModelSettings
 
-HINT = "MODEL_API_KEYS must hold at least one key, e.g. MODEL_API_KEYS=$(openssl rand -hex 16)."
+HINT = "MODEL_API_KEYS must hold at least one key, e.g. MODEL_API_KEYS=$(openssl rand -hex 32)."
 
 
 def serve(host: str, port: int, workers: int, mock: bool) -> int:
@@ -30,6 +31,8 @@ def serve(host: str, port: int, workers: int, mock: bool) -> int:
         except UnsupportedProphet as exc:
             print(f"tickercast model: cannot start: {exc}", file=sys.stderr)
             return 2
+    configure_logging(settings.log_level)
+    warn_short_keys(settings.api_keys)
     kind = "mock" if settings.model_mock else "Prophet"
     print(f"tickercast model ({kind}) on http://{host}:{port} with {workers} worker(s)", flush=True)
     timeout = settings.model_fit_timeout + 30

@@ -61,7 +61,7 @@ async def model_client(
         return
     from tickercast.model.api import create_app
 
-    key = secrets.token_urlsafe(16)
+    key = secrets.token_urlsafe(24)
     model_settings = ModelSettings(
         model_api_keys=SecretStr(key), model_mock=mock, model_rate_limit="1000000/minute"
     )

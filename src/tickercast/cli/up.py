@@ -2,6 +2,7 @@
 
 Starts `tickercast model` on a free port with a key made for this run, waits until it is ready,
 starts `tickercast web` pointed at it, prints the URL, and stops both on Ctrl-C or SIGTERM.
+Killed any other way (SIGKILL too), it leaves nothing running: both end with it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from types import FrameType
 
 from tickercast.cli.processes import NotReady, free_port, stop, wait_ready
+from tickercast.runtime import lifeline
 from tickercast.runtime.serving import port_in_use, port_taken_message
 
 READY_TIMEOUT = 180.0  # the real model imports Prophet and runs a first fit before it is ready
@@ -25,7 +27,12 @@ class Stop(Exception):
 
 
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "tickercast", *args], env=env)
+    """A service that ends when this process does, whatever ends it (runtime/lifeline.py)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tickercast", *args],
+        env={**env, lifeline.PARENT_ENV: str(os.getpid())},
+        preexec_fn=lifeline.ending_with_this_process(),
+    )
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:

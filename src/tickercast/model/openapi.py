@@ -63,7 +63,8 @@ REQUEST_SCHEMA: dict[str, Any] = {
             "contains": {"not": {"type": "null"}},
             "minContains": 2,
             "description": "Observed values, as many as ds has dates: numbers, numeric strings, "
-            "or null for missing; at least two of them not null.",
+            "or null for missing; at least two of them not null. Magnitudes over 1e150 are "
+            "refused.",
         },
         "periods": {
             "type": "integer",
@@ -158,7 +159,10 @@ def _operation(request: dict[str, Any], answer: str, schema: dict[str, Any]) -> 
             "401": _error("No key submitted."),
             "403": _error("Invalid key."),
             "413": _error("Request too large."),
-            "429": _error("Rate limit exceeded; see Retry-After."),
+            "429": _error(
+                "Rate limit exceeded, or (without a right key) too many wrong keys from this "
+                "client; see Retry-After."
+            ),
             "500": _error("Unexpected error; details in the service log."),
             "503": _error("Service busy or fit timed out; see Retry-After."),
         },

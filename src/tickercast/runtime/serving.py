@@ -26,7 +26,7 @@ from pydantic_settings import BaseSettings
 from uvicorn_worker import UvicornWorker
 
 from tickercast.errors import RequestTooLarge, error_body
-from tickercast.runtime import logs
+from tickercast.runtime import lifeline, logs
 
 if TYPE_CHECKING:
     # Imported where used: prometheus_client picks its multiprocess mode when first imported,
@@ -101,6 +101,8 @@ class Worker(UvicornWorker):
     async def _serve(self) -> None:
         # As uvicorn_worker's own, but the server is remembered before it starts serving.
         self.config.app = self.wsgi
+        lifeline.die_with_parent()  # the master gone, even by SIGKILL: this worker stops too
+        lifeline.watch_parent(self.ppid)
         server = uvicorn.Server(config=self.config)
         _SERVERS.append(server)
         self._install_sigquit_handler()
@@ -113,11 +115,22 @@ _SERVERS: list[uvicorn.Server] = []  # this worker's (one, under gunicorn; none 
 
 
 def stop_accepting() -> None:
-    """This worker takes no new connection: its listening sockets close here (the other
-    workers' and the master's stay open, so a new connection goes to another worker)."""
+    """This worker takes no new connection (the other workers and the master keep listening,
+    so a new connection goes to another worker)."""
     for server in _SERVERS:
         for listening in getattr(server, "servers", []):
-            listening.close()
+            stop_listening(listening)
+
+
+def stop_listening(server: asyncio.Server) -> None:
+    """Stop accepting on `server`'s sockets without closing it (uvicorn closes it when the worker
+    shuts down). Closing it here would drop a connection accepted in the same instant: asyncio
+    accepts, then sets the connection up in a later step, and a server closed in between refuses
+    the new transport, so the accepted socket is closed unanswered and its client sees the
+    connection broken."""
+    loop = asyncio.get_running_loop()
+    for sock in server.sockets:
+        loop.remove_reader(sock.fileno())
 
 
 class RetireAfter:
@@ -224,6 +237,7 @@ def run_gunicorn(
     plus up to `jitter` (0: never); every worker's metrics go to a folder for this run."""
     with owned_folder("tickercast-metrics-") as metrics_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # prometheus_client's own setting
+        lifeline.watch_parent_named_in_environment()
         _Gunicorn(options, factory, max_requests, jitter).run()
     return 0
 
