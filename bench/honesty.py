@@ -182,7 +182,7 @@ def calibrated_bands(
             fitted,
             honesty_levels.LEVELS,
             dates=test_ds,
-            **rule,  # type: ignore[arg-type]
+            **rule,
         )
         bands[name] = Forecast(out["yhat"], out["yhat_lower"], out["yhat_upper"])
         levels[names[name]] = honesty_levels.from_bands(out["yhat"], by_level)
