@@ -22,6 +22,12 @@ service's `method: "prophet"` with its default fit engine, and `prophet, CmdStan
 before the fast fit), and statsmodels' ETS, ARIMA and Theta models, fitted to log
 prices as the calibrated forecast is (ETS: additive errors with no, linear or damped trend;
 ARIMA: d = 1 with drift, p and q up to 3 by a stepwise search; both chosen by AICc).
+
+Every level (`bench/honesty_levels.py`): at every origin the calibrated band also at the 11
+central levels of the Forecast Hub's 23 quantiles, beside the normal curve on the same
+volatility, the normal curve on the year's spread and the random walk with quantiles of past
+changes; their coverage by step, volatility third and calendar year, Christoffersen's test on
+the one-step forecasts and their weighted interval scores.
 """
 
 from __future__ import annotations
@@ -46,11 +52,13 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from bench import honesty_levels  # noqa: E402
+from bench.honesty_levels import LevelForecast  # noqa: E402
 from tickercast.contract import CALIBRATED_MIN_ROWS, ForecastRequest  # noqa: E402
 from tickercast.model import calibrated  # noqa: E402
 from tickercast.model.backtesting import Forecast, random_walk  # noqa: E402
 from tickercast.model.engine import requested_engine  # noqa: E402
-from tickercast.quant import scoring  # noqa: E402
+from tickercast.quant import scoring, walk  # noqa: E402
 
 HORIZONS = (1, 5, 10, 20)
 STEPS = max(HORIZONS)
@@ -145,9 +153,10 @@ def request(ds: pd.DatetimeIndex, y: np.ndarray, method: str) -> ForecastRequest
 
 def calibrated_bands(
     ds: pd.DatetimeIndex, y: np.ndarray, test_ds: pd.DatetimeIndex
-) -> tuple[Forecast, Forecast, Forecast]:
-    """The calibrated forecast with its band, with the same volatility on a normal curve (the
-    band before the fitted t), and with the year's band, from one fast fit."""
+) -> tuple[dict[str, Forecast], dict[str, LevelForecast]]:
+    """From one fast fit: the calibrated forecast with its band, with the same volatility on a
+    normal curve (the band before the fitted t), and with the year's band (a normal curve on
+    the last year's spread), each at `WIDTH` and at every level of `honesty_levels.LEVELS`."""
     from tickercast.model.prophet_seam import forecasting
 
     req = request(ds, y, CALIBRATED)
@@ -156,18 +165,28 @@ def calibrated_bands(
     def fitted(_ds: pd.DatetimeIndex, _z: np.ndarray) -> calibrated.PointModel:
         return model
 
-    ours = calibrated.forecast(req, fitted, dates=test_ds)
-    normal = calibrated.forecast(req, fitted, shape=calibrated.normal_shape(), dates=test_ds)
-    year = calibrated.forecast(
-        req,
-        fitted,
-        spread=calibrated.year_spread,
-        shape=calibrated.normal_shape(1.0),
-        dates=test_ds,
-    )
-    return tuple(  # type: ignore[return-value]
-        Forecast(out["yhat"], out["yhat_lower"], out["yhat_upper"]) for out in (ours, normal, year)
-    )
+    rules = {
+        CALIBRATED: {},
+        NORMAL_BAND: {"shape": calibrated.normal_shape()},
+        YEAR_BAND: {"spread": calibrated.year_spread, "shape": calibrated.normal_shape(1.0)},
+    }
+    names = {
+        CALIBRATED: honesty_levels.CALIBRATED,
+        NORMAL_BAND: honesty_levels.NORMAL,
+        YEAR_BAND: honesty_levels.YEAR_NORMAL,
+    }
+    bands, levels = {}, {}
+    for name, rule in rules.items():
+        out, by_level = calibrated.forecast_levels(
+            req,
+            fitted,
+            honesty_levels.LEVELS,
+            dates=test_ds,
+            **rule,
+        )
+        bands[name] = Forecast(out["yhat"], out["yhat_lower"], out["yhat_upper"])
+        levels[names[name]] = honesty_levels.from_bands(out["yhat"], by_level)
+    return bands, levels
 
 
 def prophet_by(engine: str | None) -> Method:
@@ -265,6 +284,8 @@ class Outcome:
     trailing: float
     forecasts: dict[str, Forecast] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    levels: dict[str, LevelForecast] = field(default_factory=dict)  # every level of some bands
+    year: int = 0  # the calendar year of the first step
 
 
 def cpu_seconds() -> float:
@@ -281,11 +302,16 @@ def run_origin(task: tuple[Prices, int, bool]) -> Outcome:
     out = Outcome(
         prices.name, t, float(y[-1]), prices.y[t : t + STEPS], scoring.trailing_volatility(y)
     )
+    out.year = test_ds[0].year
     started = cpu_seconds()
-    bands = calibrated_bands(ds, y, test_ds)
-    for name, band in zip((CALIBRATED, NORMAL_BAND, YEAR_BAND), bands, strict=True):
+    bands, out.levels = calibrated_bands(ds, y, test_ds)
+    for name, band in bands.items():
         out.forecasts[name] = band
         out.seconds[name] = cpu_seconds() - started
+    widths = honesty_levels.WIDTHS
+    out.levels[honesty_levels.QUANTILE_WALK] = honesty_levels.from_pairs(
+        np.full(STEPS, float(y[-1])), walk.quantile_walk(y, STEPS, widths)
+    )
     for name, drift in ((WALK, False), (DRIFT, True)):
         started = cpu_seconds()
         out.forecasts[name] = random_walk(y, STEPS, WIDTH, drift=drift)
@@ -494,7 +520,8 @@ def report(label: str, outcomes: list[Outcome]) -> str:
             f"**{label}: among the peers, {len(peers.outcomes)} origins**",
             peers_table(peers),
         ]
-    return "\n\n".join(parts)
+    levels = honesty_levels.report(label, outcomes)
+    return "\n\n".join([*parts, levels] if levels else parts)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

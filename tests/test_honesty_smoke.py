@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from bench import honesty, methods  # noqa: F401  (methods imports cleanly)
+from bench import honesty, honesty_levels, methods  # noqa: F401  (methods imports cleanly)
 from bench.honesty import (
     CALIBRATED,
     DRIFT,
@@ -43,6 +43,18 @@ def test_one_origin_gives_every_method_twenty_steps() -> None:
     # one fit, two bands: the same centre
     np.testing.assert_array_equal(out.forecasts[CALIBRATED].yhat, out.forecasts[YEAR_BAND].yhat)
     assert out.seconds[CALIBRATED] > 0
+    assert out.year == p.ds[150].year
+    assert set(out.levels) == set(honesty_levels.BANDS)
+    for band in out.levels.values():
+        assert band.lower.shape == band.upper.shape == (len(honesty_levels.LEVELS), 20)
+        # nested: each wider level holds the narrower one, around the median
+        assert np.all(np.diff(band.lower, axis=0) <= 0) and np.all(np.diff(band.upper, axis=0) >= 0)
+        assert np.all(band.lower[0] <= band.median) and np.all(band.median <= band.upper[0])
+    # the 80% level is the calibrated band asked at 80%
+    calibrated = out.levels[honesty_levels.CALIBRATED]
+    at_80 = honesty_levels.LEVELS.index(80.0)
+    np.testing.assert_allclose(calibrated.lower[at_80], out.forecasts[CALIBRATED].lower)
+    np.testing.assert_allclose(calibrated.upper[at_80], out.forecasts[CALIBRATED].upper)
 
 
 @pytest.mark.parametrize("name", ["AutoETS", "AutoARIMA", "Theta"])
@@ -62,6 +74,11 @@ def outcome(origin: int, actual: np.ndarray, last: float, trailing: float) -> Ou
         out.forecasts[method] = exact
         out.seconds[method] = 0.5
     out.forecasts[WALK], out.seconds[WALK] = walk, 0.0
+    out.year = 2008 + origin % 2
+    # every band's levels: the level L's band is +-L/100 around the actual value (all hit)
+    spread = np.array(honesty_levels.LEVELS)[:, None] / 100
+    for band in honesty_levels.BANDS:
+        out.levels[band] = honesty_levels.LevelForecast(actual, actual - spread, actual + spread)
     return out
 
 
@@ -81,3 +98,25 @@ def test_scores_and_tables_of_a_perfect_forecast() -> None:
     assert "| random walk | 1.00 | 1.00 | 1.00 | 1.00 |" in text
     assert f"| {PROPHET} | 0.00 | 0.00 | 0.00 | 0.00 | 100.0% |" in text
     assert "| X | 30 | 0.00 | 0.00 | 0.00 | 0.00 | 100% |" in text
+
+
+def test_level_tables_of_a_forecast_that_always_hits() -> None:
+    outcomes = [outcome(i, 100 + np.arange(1.0, 21.0), 100.0, 0.01 * (i % 3)) for i in range(30)]
+    text = honesty.report("embedded", outcomes)
+    # every level holds everything: its largest miss is 100 - 10 = 90 points, at the 10% level
+    assert "| **calibrated, pooled** | 100.0 [100.0, 100.0] |" in text
+    assert "| calibrated, calm | 100.0 |" in text and "| 2008 (15) | 100.0 |" in text
+    assert "90.0 at 10% (100.0-100.0) |" in text
+    # no miss at all: Christoffersen's test rejects the 50% band (misses too rare)
+    assert "| calibrated, X | 100.0, 41.6, 0.00 |" in text
+    # the same score for every band: every ratio is 1
+    assert "| calibrated | random walk, past changes' quantiles | 1.000 [1.000, 1.000] |" in text
+
+
+def test_chi_squared_survival_by_hand() -> None:
+    import math
+
+    assert honesty_levels.chi2_survival(0.0, 2) == 1.0
+    assert honesty_levels.chi2_survival(3.0, 2) == pytest.approx(math.exp(-1.5))
+    # 4 degrees of freedom: exp(-x/2) * (1 + x/2)
+    assert honesty_levels.chi2_survival(5.0, 4) == pytest.approx(math.exp(-2.5) * 3.5)
