@@ -25,13 +25,14 @@ def _model_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--port", type=int, default=9000)
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--mock", action="store_true", help="cheap deterministic forecasts, no Prophet")
+    p.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # `up`: stop when it has gone
     p.set_defaults(func=_run_model)
 
 
 def _run_model(args: argparse.Namespace) -> int:
     from tickercast.cli.model_server import serve
 
-    return serve(host=args.host, port=args.port, workers=args.workers, mock=args.mock)
+    return serve(args.host, args.port, args.workers, args.mock, parent=args.parent_pid)
 
 
 def _web_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,13 +40,14 @@ def _web_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # `up`: stop when it has gone
     p.set_defaults(func=_run_web)
 
 
 def _run_web(args: argparse.Namespace) -> int:
     from tickercast.cli.web_server import serve
 
-    return serve(host=args.host, port=args.port, workers=args.workers)
+    return serve(args.host, args.port, args.workers, parent=args.parent_pid)
 
 
 def _up_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -20,7 +20,7 @@ from tickercast.settings import ModelSettings
 HINT = "MODEL_API_KEYS must hold at least one key, e.g. MODEL_API_KEYS=$(openssl rand -hex 32)."
 
 
-def serve(host: str, port: int, workers: int, mock: bool) -> int:
+def serve(host: str, port: int, workers: int, mock: bool, parent: int | None = None) -> int:
     overrides = {"model_mock": True} if mock else {}
     settings = load_settings(ModelSettings, "tickercast model", HINT, **overrides)
     if settings is None:
@@ -47,4 +47,4 @@ def serve(host: str, port: int, workers: int, mock: bool) -> int:
             configure_logging(settings.log_level, settings.log_format)
             return create_app(settings, fit_slots_dir=slots)
 
-        return run_gunicorn(options, app, *recycle)
+        return run_gunicorn(options, app, *recycle, parent=parent)

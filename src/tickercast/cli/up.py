@@ -29,8 +29,8 @@ class Stop(Exception):
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     """A service that ends when this process does, whatever ends it (runtime/lifeline.py)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "tickercast", *args],
-        env={**env, lifeline.PARENT_ENV: str(os.getpid())},
+        [sys.executable, "-m", "tickercast", *args, "--parent-pid", str(os.getpid())],
+        env=env,
         preexec_fn=lifeline.ending_with_this_process(),
     )
 

@@ -26,7 +26,7 @@ HINT = (
 )
 
 
-def serve(host: str, port: int, workers: int) -> int:
+def serve(host: str, port: int, workers: int, parent: int | None = None) -> int:
     settings = load_settings(WebSettings, "tickercast web", HINT)
     if settings is None:
         return 2
@@ -46,4 +46,4 @@ def serve(host: str, port: int, workers: int) -> int:
     options = gunicorn_options(host, port, workers, timeout)
     recycle = (settings.max_requests, settings.max_requests_jitter)
     configure_logging(settings.log_level, settings.log_format)  # gunicorn's own lines too
-    return run_gunicorn(options, app, *recycle)
+    return run_gunicorn(options, app, *recycle, parent=parent)

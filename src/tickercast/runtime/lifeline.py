@@ -4,12 +4,12 @@ Two ways, one the other's fallback. On Linux the kernel sends the child SIGTERM 
 dies, even by SIGKILL (prctl's parent-death signal; it fires when the parent *thread* that forked
 the child ends, so children are started from the main thread). Everywhere, the child also
 watches its parent's pid and sends itself SIGTERM when it has been reparented. `tickercast up`
-names itself to its services in PARENT_ENV; gunicorn's workers watch their master the same way.
+names itself to its services with `--parent-pid`; gunicorn's workers watch their master the
+same way.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 import signal
@@ -18,8 +18,6 @@ import threading
 from collections.abc import Callable
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
-# Set by `tickercast up` for the services it starts (an internal handoff, not a setting).
-PARENT_ENV = "TICKERCAST_PARENT_PID"
 WATCH_EVERY = 1.0  # seconds between looks at the parent's pid
 
 
@@ -74,9 +72,3 @@ def watch_parent(
     thread = threading.Thread(target=watch, name="parent-watch", daemon=True)
     thread.start()
     return thread
-
-
-def watch_parent_named_in_environment() -> None:
-    """In a service `tickercast up` started: stop when `up` has gone."""
-    with contextlib.suppress(KeyError, ValueError):
-        watch_parent(int(os.environ[PARENT_ENV]))

@@ -231,13 +231,19 @@ def owned_folder(prefix: str) -> Iterator[str]:
 
 
 def run_gunicorn(
-    options: dict[str, Any], factory: Callable[[], Any], max_requests: int = 0, jitter: int = 0
+    options: dict[str, Any],
+    factory: Callable[[], Any],
+    max_requests: int = 0,
+    jitter: int = 0,
+    parent: int | None = None,
 ) -> int:
     """Run gunicorn until it is stopped, each worker replaced after `max_requests` requests
-    plus up to `jitter` (0: never); every worker's metrics go to a folder for this run."""
+    plus up to `jitter` (0: never); every worker's metrics go to a folder for this run. With
+    `parent` (the process that started this one, `tickercast up`), stop once it has gone."""
     with owned_folder("tickercast-metrics-") as metrics_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # prometheus_client's own setting
-        lifeline.watch_parent_named_in_environment()
+        if parent is not None:
+            lifeline.watch_parent(parent)
         _Gunicorn(options, factory, max_requests, jitter).run()
     return 0
 
