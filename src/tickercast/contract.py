@@ -130,21 +130,29 @@ class ForecastRequest:
 
     def digest(self) -> str:
         """A hash of everything that determines the response, the fit engine aside."""
+        if not self.levels:  # the same key and bytes as before levels existed
+            return self._draws_digest()
+        h = hashlib.sha256(self._draws_digest().encode())
+        h.update(f"|levels={','.join(map(level_name, self.levels))}".encode())
+        return h.hexdigest()
+
+    def _draws_digest(self) -> str:
+        """A hash of everything that determines the response but the levels, which are read
+        from the same draws."""
         h = hashlib.sha256(self.series_digest().encode())
         h.update(
             f"|{self.periods}|{self.freq}|{self.include_history}|{self.interval_width!r}".encode()
         )
         if self.method != DEFAULT_METHOD:  # absent from the original's digest: same answers
             h.update(f"|method={self.method}".encode())
-        if self.levels:  # absent without levels: the same key and bytes as before them
-            h.update(f"|levels={','.join(map(level_name, self.levels))}".encode())
         # Not the fit engine: the cache key's version tag names it, and the band's draws stay
         # the same whichever engine fits (`engine: "cmdstan"` answers as before it existed).
         return h.hexdigest()
 
     def seed(self) -> int:
-        """The uncertainty sampling's seed: from the request, so every worker draws the same."""
-        return int(self.digest()[:8], 16)
+        """The uncertainty sampling's seed: from the request, so every worker draws the same;
+        not from its levels, so they are read from the very draws of the band."""
+        return int(self._draws_digest()[:8], 16)
 
 
 def check_forecastable(req: ForecastRequest) -> None:
