@@ -51,6 +51,7 @@ DEFAULT_PERIODS = 100
 DEFAULT_INTERVAL_WIDTH = 0.8
 # `levels`: central interval widths in percent, each answered as two more keys.
 MAX_LEVELS = 11
+LEVEL_KEY_PATTERN = r"^yhat_(lower|upper)_[0-9]+(\.[0-9]+)?$"  # e.g. yhat_lower_80, _97.5
 # Dates a forecast can handle, its horizon included (pandas' nanosecond range ends in 2262).
 FIRST_DATE = pd.Timestamp("1700-01-01")
 LAST_DATE = pd.Timestamp("2199-12-31")
@@ -269,8 +270,9 @@ def parse_levels(data: Mapping[str, Any]) -> tuple[float, ...]:
 
 
 def level_name(level: float) -> str:
-    """A level in its shortest form: `80` for 80 or 80.0, `97.5`."""
-    return str(int(level)) if float(level).is_integer() else repr(float(level))
+    """A level in its shortest form, without an exponent: `80` for 80 or 80.0, `97.5`,
+    `0.00001`."""
+    return np.format_float_positional(float(level), trim="-")
 
 
 def level_keys(level: float) -> tuple[str, str]:

@@ -5,6 +5,7 @@ through the app; the calibrated method and Prophet's samples with real fits)."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import orjson
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from tests.model.test_api import KEY, settings
 from tickercast.contract import (
+    LEVEL_KEY_PATTERN,
     MAX_LEVELS,
     VALUE_KEYS,
     answer_keys,
@@ -78,6 +80,9 @@ def test_levels_parse_to_an_increasing_tuple_named_in_shortest_form() -> None:
     assert [level_name(level) for level in req.levels] == ["50", "80", "95", "97.5"]
     assert parse_request({**SERIES, "levels": [0.5, 99.99]}).levels == (0.5, 99.99)
     assert level_keys(0.5) == ("yhat_lower_0.5", "yhat_upper_0.5")
+    assert level_name(1e-05) == "0.00001" and level_name(99.99999) == "99.99999"
+    for level in (1e-05, 0.5, 80, 97.5, 99.99999):
+        assert all(re.match(LEVEL_KEY_PATTERN, key) for key in level_keys(level))
     assert parse_request(SERIES).levels == ()
     assert len(parse_request({**SERIES, "levels": DECILE_LEVELS}).levels) == MAX_LEVELS
 
