@@ -21,6 +21,7 @@ from tickercast.contract import (
     LEVEL_KEY_PATTERN,
     MAX_LEVELS,
     VALUE_KEYS,
+    ForecastRequest,
     answer_keys,
     level_keys,
     level_name,
@@ -28,7 +29,7 @@ from tickercast.contract import (
 )
 from tickercast.errors import InvalidInput
 from tickercast.model.api import create_app
-from tickercast.model.engine import MockEngine, forecast_body
+from tickercast.model.engine import MockEngine, forecast_body, with_levels
 
 DAYS = [str(d.date()) for d in pd.bdate_range("2022-01-03", periods=160)]
 RNG = np.random.default_rng(23)
@@ -199,3 +200,54 @@ def test_backtest_level_scores_agree_with_the_scoring_functions() -> None:
     assert item["interval_score"] == pytest.approx((2 + 2 + 4 * 1 + 2 + 4 * 2) / 3)
     assert "pit" not in scores["overall"]
     assert scores["by_step"][1]["by_level"][0]["coverage"] == 0.0
+
+
+def flat_fit(ds: pd.DatetimeIndex, z: np.ndarray) -> object:
+    """A point model without Prophet: a constant trend and no seasonality."""
+
+    def model(dates: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+        return {"trend": np.full(len(dates), float(np.nanmean(z)))}
+
+    return model
+
+
+CALIBRATED_SERIES = {**SERIES, "method": "calibrated", "periods": 10}
+
+
+@hyp_settings(max_examples=40, deadline=None)
+@given(levels=LEVEL_LISTS, history=st.booleans())
+def test_calibrated_levels_are_nested_around_the_median(levels: list[float], history: bool) -> None:
+    from tickercast.model import calibrated
+    from tickercast.model.engine import Method
+
+    req = parse_request({**CALIBRATED_SERIES, "levels": levels, "include_history": history})
+
+    def answer(r: ForecastRequest) -> dict[str, np.ndarray]:
+        columns, bands = calibrated.forecast_levels(req, flat_fit, req.levels)
+        return with_levels(columns, bands)
+
+    body = orjson.loads(forecast_body(Method("t", "r", answer), req))
+    assert_nested(body, levels)
+    lo, hi = level_keys(min(levels))
+    for row, median in body["yhat"].items():
+        assert body[lo][row] <= median <= body[hi][row]
+    plain = parse_request({**CALIBRATED_SERIES, "include_history": history})
+    before = orjson.loads(
+        forecast_body(Method("t", "r", lambda r: calibrated.forecast(plain, flat_fit)), plain)
+    )
+    assert {k: body[k] for k in before} == before  # the 19 keys as without levels
+
+
+def test_calibrated_level_at_the_interval_width_is_the_band_bit_for_bit() -> None:
+    from tickercast.model import calibrated
+
+    for width, level in ((0.8, 80), (0.95, 95), (0.5, 50.0), (0.975, 97.5)):
+        req = parse_request({**CALIBRATED_SERIES, "interval_width": width, "levels": [level, 10]})
+        columns, bands = calibrated.forecast_levels(req, flat_fit, req.levels)
+        lower, upper = bands[float(level)]
+        assert lower.tobytes() == columns["yhat_lower"].tobytes()
+        assert upper.tobytes() == columns["yhat_upper"].tobytes()
+        plain = calibrated.forecast(
+            parse_request({**CALIBRATED_SERIES, "interval_width": width}), flat_fit
+        )
+        assert all(plain[k].tobytes() == columns[k].tobytes() for k in VALUE_KEYS)
