@@ -1,3 +1,3 @@
 """tickercast: stock forecasts with uncertainty, from a Prophet model service and a web app."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

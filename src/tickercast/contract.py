@@ -49,6 +49,9 @@ RESPONSE_KEYS: tuple[str, ...] = (
 VALUE_KEYS = RESPONSE_KEYS[1:]
 DEFAULT_PERIODS = 100
 DEFAULT_INTERVAL_WIDTH = 0.8
+# `levels`: central interval widths in percent, each answered as two more keys.
+MAX_LEVELS = 11
+LEVEL_KEY_PATTERN = r"^yhat_(lower|upper)_[0-9]+(\.[0-9]+)?$"  # e.g. yhat_lower_80, _97.5
 # Dates a forecast can handle, its horizon included (pandas' nanosecond range ends in 2262).
 FIRST_DATE = pd.Timestamp("1700-01-01")
 LAST_DATE = pd.Timestamp("2199-12-31")
@@ -96,6 +99,7 @@ class ForecastRequest:
     interval_width: float
     method: str = DEFAULT_METHOD
     engine: str | None = None
+    levels: tuple[float, ...] = ()  # increasing, in percent (`parse_levels`)
 
     def __post_init__(self) -> None:
         check_forecastable(self)
@@ -127,6 +131,15 @@ class ForecastRequest:
 
     def digest(self) -> str:
         """A hash of everything that determines the response, the fit engine aside."""
+        if not self.levels:  # the same key and bytes as before levels existed
+            return self._draws_digest()
+        h = hashlib.sha256(self._draws_digest().encode())
+        h.update(f"|levels={','.join(map(level_name, self.levels))}".encode())
+        return h.hexdigest()
+
+    def _draws_digest(self) -> str:
+        """A hash of everything that determines the response but the levels, which are read
+        from the same draws."""
         h = hashlib.sha256(self.series_digest().encode())
         h.update(
             f"|{self.periods}|{self.freq}|{self.include_history}|{self.interval_width!r}".encode()
@@ -138,8 +151,9 @@ class ForecastRequest:
         return h.hexdigest()
 
     def seed(self) -> int:
-        """The uncertainty sampling's seed: from the request, so every worker draws the same."""
-        return int(self.digest()[:8], 16)
+        """The uncertainty sampling's seed: from the request, so every worker draws the same;
+        not from its levels, so they are read from the very draws of the band."""
+        return int(self._draws_digest()[:8], 16)
 
 
 def check_forecastable(req: ForecastRequest) -> None:
@@ -226,7 +240,52 @@ def parse_request(data: Mapping[str, Any], limits: Limits | None = None) -> Fore
             f"the calibrated forecast needs at least {CALIBRATED_MIN_ROWS} values (y has {usable})"
         )
     engine = parse_engine(data)
-    return ForecastRequest(ds, y, periods, freq, include_history, float(width), method, engine)
+    levels = parse_levels(data)
+    return ForecastRequest(
+        ds, y, periods, freq, include_history, float(width), method, engine, levels
+    )
+
+
+def parse_levels(data: Mapping[str, Any]) -> tuple[float, ...]:
+    """`levels`, absent or a list of 1 to MAX_LEVELS different numbers in (0, 100), as an
+    increasing tuple of floats; an error names the item that is wrong."""
+    raw = data.get("levels")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise InvalidInput("levels must be a list of numbers between 0 and 100")
+    if not 1 <= len(raw) <= MAX_LEVELS:
+        raise InvalidInput(f"levels must hold 1 to {MAX_LEVELS} numbers (got {len(raw)})")
+    seen: dict[float, int] = {}
+    for i, item in enumerate(raw):
+        if isinstance(item, bool) or not isinstance(item, int | float):
+            raise InvalidInput(f"levels[{i}]: {repr(item)[:40]} is not a number")
+        if not 0 < item < 100:  # NaN fails too; a huge integer is compared, not converted
+            shown = repr(item)[:40]
+            raise InvalidInput(f"levels[{i}]: {shown} is not between 0 and 100 (exclusive)")
+        level = float(item)
+        if level in seen:
+            raise InvalidInput(f"levels[{i}]: {item!r} repeats levels[{seen[level]}] as a number")
+        seen[level] = i
+    return tuple(sorted(seen))
+
+
+def level_name(level: float) -> str:
+    """A level in its shortest form, without an exponent: `80` for 80 or 80.0, `97.5`,
+    `0.00001`."""
+    return np.format_float_positional(float(level), trim="-")
+
+
+def level_keys(level: float) -> tuple[str, str]:
+    """The response keys of a level's lower and upper edges, e.g. `yhat_lower_80`."""
+    name = level_name(level)
+    return f"yhat_lower_{name}", f"yhat_upper_{name}"
+
+
+def answer_keys(levels: Sequence[float]) -> tuple[str, ...]:
+    """Every value key of an answer: the 19's values, then each level's two in increasing
+    level."""
+    return VALUE_KEYS + tuple(key for level in sorted(levels) for key in level_keys(level))
 
 
 def parse_method(data: Mapping[str, Any]) -> str:
@@ -449,10 +508,10 @@ def check_magnitudes(y: np.ndarray) -> None:
         )
 
 
-def check_finite_answer(columns: Mapping[str, np.ndarray]) -> None:
+def check_finite_answer(columns: Mapping[str, np.ndarray], levels: Sequence[float] = ()) -> None:
     """The last guard before a forecast is sent: a value that is not a finite number is never
     answered with a 200 (JSON would carry it as null); the request is refused instead."""
-    for key in VALUE_KEYS:
+    for key in answer_keys(levels):
         if not np.isfinite(np.asarray(columns[key], dtype=float)).all():
             raise InvalidInput(
                 f"the forecast's {key} is not a finite number at this series' scale; send the "
@@ -474,13 +533,17 @@ def iso_dates(ds: pd.DatetimeIndex) -> list[str]:
 
 
 def encode_response(
-    ds: pd.DatetimeIndex, columns: Mapping[str, np.ndarray], first_label: int
+    ds: pd.DatetimeIndex,
+    columns: Mapping[str, np.ndarray],
+    first_label: int,
+    levels: Sequence[float] = (),
 ) -> bytes:
-    """The response body: every key of RESPONSE_KEYS mapping row labels to values."""
-    check_finite_answer(columns)
+    """The response body: every key of RESPONSE_KEYS, then each level's (`answer_keys`),
+    mapping row labels to values."""
+    check_finite_answer(columns, levels)
     labels = [str(first_label + i) for i in range(len(ds))]
     body: dict[str, dict[str, Any]] = {"ds": dict(zip(labels, iso_dates(ds), strict=True))}
-    for key in VALUE_KEYS:
+    for key in answer_keys(levels):
         values = np.asarray(columns[key], dtype=float).tolist()
         body[key] = dict(zip(labels, values, strict=True))
     return orjson.dumps(body)

@@ -21,9 +21,13 @@ import numpy as np
 import pandas as pd
 
 from tickercast.contract import PROPHET, iso_dates
+from tickercast.quant import levels as level_scoring
 from tickercast.quant import scoring
 from tickercast.quant.calendars import step_word
-from tickercast.quant.walk import Forecast, random_walk
+from tickercast.quant.walk import Forecast, quantile_walk, random_walk
+
+# One fold's band at each level asked (percent): lower and upper, by step.
+Bands = dict[float, tuple[np.ndarray, np.ndarray]]
 
 RANDOM_WALK = "random_walk"
 RANDOM_WALK_DRIFT = "random_walk_drift"
@@ -153,8 +157,10 @@ def report(
     freq: str,
     interval_width: float,
     forecasts: Sequence[Forecast],
+    bands: Sequence[Bands] | None = None,
 ) -> dict[str, Any]:
-    """The POST /backtest answer for `forecasts`, one per origin in `ends`."""
+    """The POST /backtest answer for `forecasts`, one per origin in `ends`; with `bands` (each
+    fold's levels), the method's scores at every level too (`add_level_scores`)."""
     actual = np.array([y[e : e + horizon] for e in ends], dtype=float)
     walk = [random_walk(y[:e], horizon, interval_width) for e in ends]
     drift = [random_walk(y[:e], horizon, interval_width, drift=True) for e in ends]
@@ -164,6 +170,10 @@ def report(
         name: method_scores(answers, actual, last, walk, interval_width)
         for name, answers in ((method, forecasts), (RANDOM_WALK, walk), (RANDOM_WALK_DRIFT, drift))
     }
+    if bands:
+        walks = [quantile_walk(y[:e], horizon, [lv / 100 for lv in bands[0]]) for e in ends]
+        walk_median = _by_fold(walk, "yhat")
+        add_level_scores(scores[method], forecasts, bands, (walk_median, walks), actual)
     return {
         "method": method,
         "horizon": horizon,
@@ -180,4 +190,81 @@ def report(
         "verdict": verdict(
             method, len(ends), horizon, freq, interval_width, scores[method]["overall"]
         ),
+    }
+
+
+def _stacked(bands: Sequence[Bands], level: float) -> tuple[np.ndarray, np.ndarray]:
+    """A level's lower and upper edges, folds x steps."""
+    return (
+        np.array([b[level][0] for b in bands], dtype=float),
+        np.array([b[level][1] for b in bands], dtype=float),
+    )
+
+
+def add_level_scores(
+    scores: dict[str, Any],
+    forecasts: Sequence[Forecast],
+    bands: Sequence[Bands],
+    walks: tuple[np.ndarray, Sequence[Sequence[tuple[np.ndarray, np.ndarray]]]],
+    actual: np.ndarray,
+) -> None:
+    """Add to `scores` (a method's `overall` and `by_step`) each level's coverage with its 95%
+    bootstrap interval over origins and its interval score (`by_level`), the weighted interval
+    score over the levels (`yhat` as the median, `wis`), its ratio to the random walk's with
+    quantiles of past changes (`wis_ratio`), and, with the levels 20, 40, 60 and 80, the
+    counts of the 10 PIT bins (`pit`). `walks` holds that walk's median (folds x steps) and
+    its bands per fold, by level."""
+    levels = list(bands[0])
+    walk_median, walk_bands = walks
+    median = _by_fold(forecasts, "yhat")
+    edges = {level: _stacked(bands, level) for level in levels}
+    walk_edges = [
+        (np.array([w[i][0] for w in walk_bands]), np.array([w[i][1] for w in walk_bands]))
+        for i in range(len(levels))
+    ]
+    widths = [level / 100 for level in levels]
+    wis = level_scoring.weighted_interval_score(median, list(edges.values()), widths, actual)
+    walk_wis = level_scoring.weighted_interval_score(walk_median, walk_edges, widths, actual)
+    seen = ~np.isnan(actual)
+
+    def at(cols: slice | int) -> dict[str, Any]:
+        def part(x: np.ndarray) -> np.ndarray:
+            return x[:, cols].reshape(len(x), -1)
+
+        known = part(seen)
+        items = [_level_item(level, edges[level], actual, cols) for level in levels]
+        out: dict[str, Any] = {"by_level": items}
+        mean_wis = _mean(part(wis)[known])
+        out["wis"] = _number(mean_wis)
+        out["wis_ratio"] = _number(
+            scoring.interval_score_ratio(mean_wis, _mean(part(walk_wis)[known]))
+        )
+        if all(level in edges for level in level_scoring.PIT_LEVELS):
+            picked = {lv: (part(lo), part(hi)) for lv, (lo, hi) in edges.items()}
+            deciles = level_scoring.decile_quantiles(part(median), picked)
+            out["pit"] = level_scoring.pit_counts(part(actual), deciles.reshape(9, -1))
+        return out
+
+    scores["overall"].update(at(slice(None)))
+    for j, item in enumerate(scores["by_step"]):
+        item.update(at(j))
+
+
+def _level_item(
+    level: float, edges: tuple[np.ndarray, np.ndarray], actual: np.ndarray, cols: slice | int
+) -> dict[str, Any]:
+    """One level's coverage, its 95% interval (a bootstrap over whole origins) and its mean
+    interval score, on the columns `cols` of folds x steps."""
+    lower, upper = (e[:, cols].reshape(len(e), -1) for e in edges)
+    a = actual[:, cols].reshape(len(actual), -1)
+    inside = np.where(np.isnan(a), np.nan, scoring.inside_band(lower, upper, a))
+    low, high = level_scoring.bootstrap_interval(inside)
+    known = ~np.isnan(a)
+    score = scoring.interval_score(lower, upper, a, level / 100)
+    return {
+        "level": int(level) if level.is_integer() else level,
+        "coverage": _number(_mean(inside[known])),
+        "low": _number(low),
+        "high": _number(high),
+        "interval_score": _number(_mean(score[known])),
     }

@@ -10,7 +10,7 @@ warm itself up (import Prophet, run one tiny fit) so `/readyz` tells the truth.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,6 +22,7 @@ from tickercast.contract import (
     CALIBRATED,
     ForecastRequest,
     encode_response,
+    level_keys,
     parse_request,
     rows_digest,
 )
@@ -55,9 +56,38 @@ class Engine(Protocol):
 
 
 def forecast_body(method: Method, req: ForecastRequest) -> bytes:
-    """The forecast's response body: `method`'s columns at the request's dates, encoded."""
-    columns = method.forecast(req)
-    return encode_response(req.dates, columns, first_label=0 if req.include_history else req.n)
+    """The forecast's response body: `method`'s columns at the request's dates (each level's
+    too, nested: `nested`), encoded."""
+    columns = nested(method.forecast(req), req.levels)
+    first = 0 if req.include_history else req.n
+    return encode_response(req.dates, columns, first_label=first, levels=req.levels)
+
+
+def nested(columns: dict[str, np.ndarray], levels: Sequence[float]) -> dict[str, np.ndarray]:
+    """The columns with each level's band (`levels` increasing) widened where needed to hold
+    the band of the level below it, at every row: a wider level is never inside a narrower one.
+    The methods' bands are nested already (quantiles of one distribution); this holds them to
+    it whatever rounding does."""
+    out = dict(columns)
+    below: tuple[np.ndarray, np.ndarray] | None = None
+    for level in levels:
+        lo_key, hi_key = level_keys(level)
+        lower, upper = out[lo_key], out[hi_key]
+        if below is not None:
+            lower, upper = np.minimum(lower, below[0]), np.maximum(upper, below[1])
+        out[lo_key], out[hi_key] = below = lower, upper
+    return out
+
+
+def with_levels(
+    columns: dict[str, np.ndarray], bands: Mapping[float, tuple[np.ndarray, np.ndarray]]
+) -> dict[str, np.ndarray]:
+    """The columns and each level's band under its keys (`contract.level_keys`)."""
+    out = dict(columns)
+    for level, (lower, upper) in bands.items():
+        lo_key, hi_key = level_keys(level)
+        out[lo_key], out[hi_key] = lower, upper
+    return out
 
 
 def requested_engine(req: ForecastRequest) -> str:
@@ -140,7 +170,9 @@ class ProphetEngine:
             return forecasting.fit(req.ds, req.y, fit_engine, self.fit_timeout, rows=shared)
 
         model = self._fitted(f"{fit_engine}:{req.series_digest()}", fit)
-        return forecasting.forecast_columns(model, req.dates, req.interval_width, req.seed())
+        return forecasting.forecast_columns(
+            model, req.dates, req.interval_width, req.seed(), req.levels
+        )
 
     def _calibrated(
         self, fit_engine: str, rows: Callable[[], Any], req: ForecastRequest
@@ -155,7 +187,8 @@ class ProphetEngine:
 
             return self._fitted(f"{fit_engine}:point:{rows_digest(ds, z)}", fit)
 
-        return calibrated.forecast(req, point_fit)
+        columns, bands = calibrated.forecast_levels(req, point_fit, req.levels)
+        return with_levels(columns, bands)
 
     def _fitted(self, key: str, fit: Callable[[], Any]) -> Any:
         """The model under `key` from this process's recent fits, else fitted and kept."""

@@ -13,7 +13,9 @@ from tickercast.contract import (
     DEFAULT_METHOD,
     DEFAULT_PERIODS,
     ENGINES,
+    LEVEL_KEY_PATTERN,
     MAX_CUTOFFS,
+    MAX_LEVELS,
     METHODS,
     RESPONSE_KEYS,
     Limits,
@@ -98,6 +100,16 @@ REQUEST_SCHEMA: dict[str, Any] = {
             "description": "The fit engine: 'fast' (the same model's optimum found in-process, "
             "the default) or 'cmdstan' (Prophet's own optimizer).",
         },
+        "levels": {
+            "type": "array",
+            "items": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100},
+            "minItems": 1,
+            "maxItems": MAX_LEVELS,
+            "uniqueItems": True,
+            "description": "Central interval widths in percent, e.g. [50, 80, 95]: each level L "
+            "adds yhat_lower_L and yhat_upper_L (the 50 - L/2 and 50 + L/2 percent quantiles, L "
+            "in its shortest form: 80, 97.5) after the 19 keys, in increasing level, nested.",
+        },
     },
     # The calibrated forecast needs CALIBRATED_MIN_ROWS values.
     "if": {"required": ["method"], "properties": {"method": {"const": CALIBRATED}}},
@@ -138,6 +150,13 @@ RESPONSE_SCHEMA: dict[str, Any] = {
             else {"type": ["number", "null"]},
         }
         for key in RESPONSE_KEYS
+    },
+    "patternProperties": {
+        LEVEL_KEY_PATTERN: {
+            "type": "object",
+            "description": "With levels: the level's lower or upper edge, by row label.",
+            "additionalProperties": {"type": ["number", "null"]},
+        }
     },
 }
 
@@ -186,7 +205,38 @@ _METRICS = {
             "interval_score_ratio",
         )
     }
-    | {"count": {"type": "integer"}},
+    | {"count": {"type": "integer"}}
+    | {
+        "by_level": {
+            "type": "array",
+            "description": "With levels: each level's coverage, the 95% interval of it from a "
+            "bootstrap over origins (low, high), and its mean interval score.",
+            "items": {
+                "type": "object",
+                "required": ["level", "coverage", "low", "high", "interval_score"],
+                "properties": {
+                    name: {"type": ["number", "null"]}
+                    for name in ("level", "coverage", "low", "high", "interval_score")
+                },
+            },
+        },
+        "wis": {
+            "type": ["number", "null"],
+            "description": "With levels: the mean weighted interval score, yhat as the median.",
+        },
+        "wis_ratio": {
+            "type": ["number", "null"],
+            "description": "With levels: wis over the random walk's with quantiles of past "
+            "changes at the same levels.",
+        },
+        "pit": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "minItems": 10,
+            "maxItems": 10,
+            "description": "With levels 20, 40, 60 and 80: the counts of 10 PIT bins.",
+        },
+    },
 }
 BACKTEST_SCHEMA: dict[str, Any] = {
     "type": "object",

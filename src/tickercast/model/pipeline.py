@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from tickercast.contract import (
     ForecastRequest,
     Limits,
     least_training_rows,
+    level_keys,
     parse_backtest_request,
     parse_request,
 )
@@ -81,12 +82,13 @@ class Pipeline:
         # At most one fold per slot from this request: the others wait here, not in the queue.
         parallel = asyncio.Semaphore(max(1, self.gate.slots))
 
-        async def fold(end: int) -> backtesting.Forecast:
+        async def fold(end: int) -> tuple[backtesting.Forecast, backtesting.Bands]:
             async with parallel:
                 content, _ = await self._forecast(bt.fold(end), method, data["key"])
-            return _fold_forecast(content, bt.horizon)
+            return _fold_forecast(content, bt.horizon, series.levels)
 
-        forecasts = await asyncio.gather(*(fold(end) for end in ends))
+        folds = await asyncio.gather(*(fold(end) for end in ends))
+        forecasts = [forecast for forecast, _ in folds]
         report = backtesting.report(
             series.method,
             series.ds,
@@ -96,6 +98,7 @@ class Pipeline:
             series.freq,
             series.interval_width,
             forecasts,
+            [bands for _, bands in folds] if series.levels else None,
         )
         content = orjson.dumps(report)
         await self._store(key, content)
@@ -146,11 +149,16 @@ class Pipeline:
             await self.cache.set(key, content, self.cache_ttl)
 
 
-def _fold_forecast(content: bytes, horizon: int) -> backtesting.Forecast:
+def _fold_forecast(
+    content: bytes, horizon: int, levels: Sequence[float]
+) -> tuple[backtesting.Forecast, backtesting.Bands]:
+    """A fold's forecast and each level's band from its answer's body."""
     body = orjson.loads(content)
 
     def column(name: str) -> np.ndarray:
         cells = body[name]
         return np.array([cells[k] for k in sorted(cells, key=int)][:horizon], dtype=float)
 
-    return backtesting.Forecast(column("yhat"), column("yhat_lower"), column("yhat_upper"))
+    forecast = backtesting.Forecast(column("yhat"), column("yhat_lower"), column("yhat_upper"))
+    bands = {level: (column(lo), column(hi)) for level in levels for lo, hi in [level_keys(level)]}
+    return forecast, bands

@@ -61,8 +61,9 @@ MODEL_HISTORY = 1250
 UPLOAD_UNIT = "units of the file"
 ANSWERS_NAMESPACE = "tickercast:model-answers"
 # Part of every key: change it when the cached bytes' meaning changes (3: the model's default
-# fit engine is the fast one for every method; 4: the model's version, a line before the answer).
-ANSWERS_VERSION = "4"
+# fit engine is the fast one for every method; 4: the model's version, a line before the answer;
+# 5: the calibrated band's new shape, release 0.2.0).
+ANSWERS_VERSION = "5"
 
 
 PREPARED_MAX_ITEMS = 256

@@ -30,14 +30,14 @@ import functools
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import orjson
 import pandas as pd
 
-from tickercast.contract import ENGINES
+from tickercast.contract import ENGINES, level_keys
 from tickercast.model.prophet_seam import design
 from tickercast.model.prophet_seam.columns import contract_columns
 from tickercast.model.prophet_seam.predict import components as point_components
@@ -237,8 +237,14 @@ def point_fit(
 
 
 def forecast_columns(
-    model: Model, dates: pd.DatetimeIndex, interval_width: float, seed: int
+    model: Model,
+    dates: pd.DatetimeIndex,
+    interval_width: float,
+    seed: int,
+    levels: Sequence[float] = (),
 ) -> dict[str, np.ndarray]:
-    """The contract's value columns at `dates`, the uncertainty samples drawn from `seed`."""
-    forecast = predict_arrays(model, dates, interval_width, seed)
-    return contract_columns(forecast, model.seasonalities.keys())
+    """The contract's value columns at `dates`, the uncertainty samples drawn from `seed`, and
+    each level's band (`predict.level_columns`) from the same samples."""
+    forecast = predict_arrays(model, dates, interval_width, seed, levels)
+    columns = contract_columns(forecast, model.seasonalities.keys())
+    return {**columns, **{key: forecast[key] for lv in levels for key in level_keys(lv)}}

@@ -18,11 +18,14 @@ no holidays and no extra regressors, MAP estimation.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from tickercast.contract import level_keys
 
 # A fitted `prophet.Prophet`: its fitted attributes are Optional in Prophet's own annotations.
 Prophet = Any
@@ -171,9 +174,14 @@ def components(model: Prophet, ds: pd.DatetimeIndex) -> dict[str, np.ndarray]:
 
 
 def predict(
-    model: Prophet, ds: pd.DatetimeIndex, interval_width: float, seed: int
+    model: Prophet,
+    ds: pd.DatetimeIndex,
+    interval_width: float,
+    seed: int,
+    levels: Sequence[float] = (),
 ) -> dict[str, np.ndarray]:
-    """The forecast columns for `ds` (any order; rows come back in that order)."""
+    """The forecast columns for `ds` (any order; rows come back in that order), and each
+    central level's (percent) band from the same samples of yhat (`level_columns`)."""
     forecast = point(model, ds)
     out, t, expected = forecast.columns, forecast.t, forecast.expected
     y_scale = float(model.y_scale)
@@ -186,9 +194,29 @@ def predict(
     trends = trends * y_scale + np.zeros(len(t))
     noise = rng.normal(0, model.params["sigma_obs"][0], trends.shape) * y_scale
     sims = trends + out["additive_terms"] + noise  # Prophet's `* (1 + 0)` changes no bit
-    lower, upper = 100 * (1.0 - interval_width) / 2, 100 * (1.0 + interval_width) / 2
     for key, values in (("yhat", sims), ("trend", trends)):
         # sorted first: the same order statistics, so the same percentiles, found faster
-        bounds = np.percentile(np.sort(values, axis=0), [lower, upper], axis=0)
-        out[key + "_lower"], out[key + "_upper"] = bounds
+        ordered = np.sort(values, axis=0)
+        out[key + "_lower"], out[key + "_upper"] = _band(ordered, interval_width)
+        if key == "yhat":
+            out.update(level_columns(ordered, levels))
     return forecast.in_asked_order()
+
+
+def _band(ordered: np.ndarray, width: float) -> np.ndarray:
+    """The central `width` (a fraction) of each column's samples (sorted), as Prophet takes it."""
+    lower, upper = 100 * (1.0 - width) / 2, 100 * (1.0 + width) / 2
+    return np.percentile(ordered, [lower, upper], axis=0)
+
+
+def level_columns(ordered: np.ndarray, levels: Sequence[float]) -> dict[str, np.ndarray]:
+    """Each level's band (percent) from the samples (sorted, samples x rows), under its keys:
+    percentiles of the same samples as the band, by the same rule, so they are nested and a
+    level equal to the interval width gives the band. With 1,000 samples, a level above 99.8
+    falls between the two most extreme draws (numpy's linear interpolation) and no level goes
+    beyond them: the draws cannot tell such tails apart."""
+    out = {}
+    for level in levels:
+        lower_key, upper_key = level_keys(level)
+        out[lower_key], out[upper_key] = _band(ordered, level / 100)
+    return out
