@@ -127,7 +127,7 @@ def test_the_service_does_not_start_with_an_unsupported_prophet(
     started: list[object] = []
     monkeypatch.setenv("MODEL_API_KEYS", "k")
     monkeypatch.setattr(versions.metadata, "version", lambda name: "1.6.0")
-    monkeypatch.setattr(server, "run_gunicorn", lambda *args: started.append(args) or 0)
+    monkeypatch.setattr(server, "run_gunicorn", lambda *args, **kw: started.append(args) or 0)
     assert server.serve("127.0.0.1", 0, 1, mock=False) == 2
     err = capsys.readouterr().err
     assert "cannot start: Prophet 1.6.0 is installed" in err and SUPPORTED_PROPHET in err
