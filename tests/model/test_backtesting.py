@@ -64,6 +64,22 @@ def test_missing_actuals_are_not_scored_and_what_cannot_be_computed_is_null() ->
     assert got["interval_score_ratio"] is None  # the random walk's band scored 0
 
 
+def test_a_score_that_overflows_a_double_is_null_not_an_error() -> None:
+    """Prices near 1e-308 with errors near 1: the percentage error is past any double."""
+    got = metrics(
+        yhat=np.array([1.0, 2.0]),
+        lower=np.array([0.5, 1.0]),
+        upper=np.array([1.5, 3.0]),
+        actual=np.array([1e-308, 2e-308]),
+        last=np.array([1.0, 1.0]),
+        random_walk_mae=1.0,
+        interval_width=0.8,
+        random_walk_interval_score=1.0,
+    )
+    assert got["mape"] is None and got["count"] == 2
+    assert got["mae"] == pytest.approx(1.5) and got["coverage"] == 0.0
+
+
 def test_random_walk_and_drift_by_hand() -> None:
     train = np.array([1.0, 3.0, math.nan, 2.0, 6.0])  # changes of the seen values: 2, -1, 4
     sd = math.sqrt(((2 - 5 / 3) ** 2 + (-1 - 5 / 3) ** 2 + (4 - 5 / 3) ** 2) / 2)

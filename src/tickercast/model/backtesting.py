@@ -67,31 +67,33 @@ def metrics(
     """The scores of a set of points (NaN actuals are not scored). `last` is each point's last
     training value; `random_walk_mae` and `random_walk_interval_score` the random walk's mean
     absolute error and mean interval score on the same points."""
-    ok = ~np.isnan(actual)
-    f, lo, up, a, b = yhat[ok], lower[ok], upper[ok], actual[ok], last[ok]
-    err = scoring.absolute_error(f, a)
-    mae = _mean(err)
-    nonzero = a != 0
-    denominator = np.abs(f) + np.abs(a)
-    smape_terms = np.divide(2 * err, denominator, out=np.zeros_like(err), where=denominator > 0)
-    predicted, happened = np.sign(f - b), np.sign(a - b)
-    moved = predicted != 0
-    interval_score = _mean(scoring.interval_score(lo, up, a, interval_width))
-    return {
-        "mae": _number(mae),
-        "rmse": _number(math.sqrt(_mean(err**2))) if len(err) else None,
-        "mape": _number(100 * _mean(err[nonzero] / np.abs(a[nonzero]))),
-        "smape": _number(100 * _mean(smape_terms)),
-        "relative_mae": _number(mae / random_walk_mae) if random_walk_mae > 0 else None,
-        "coverage": _number(_mean(scoring.inside_band(lo, up, a))),
-        "band_width": _number(_mean(up - lo)),
-        "direction_hit_rate": _number(_mean(predicted[moved] == happened[moved])),
-        "count": int(ok.sum()),
-        "interval_score": _number(interval_score),
-        "interval_score_ratio": _number(
-            scoring.interval_score_ratio(interval_score, random_walk_interval_score)
-        ),
-    }
+    # A score that overflows a double (prices near 1e-300, say) cannot be computed: None.
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        ok = ~np.isnan(actual)
+        f, lo, up, a, b = yhat[ok], lower[ok], upper[ok], actual[ok], last[ok]
+        err = scoring.absolute_error(f, a)
+        mae = _mean(err)
+        nonzero = a != 0
+        denominator = np.abs(f) + np.abs(a)
+        smape_terms = np.divide(2 * err, denominator, out=np.zeros_like(err), where=denominator > 0)
+        predicted, happened = np.sign(f - b), np.sign(a - b)
+        moved = predicted != 0
+        interval_score = _mean(scoring.interval_score(lo, up, a, interval_width))
+        return {
+            "mae": _number(mae),
+            "rmse": _number(math.sqrt(_mean(err**2))) if len(err) else None,
+            "mape": _number(100 * _mean(err[nonzero] / np.abs(a[nonzero]))),
+            "smape": _number(100 * _mean(smape_terms)),
+            "relative_mae": _number(mae / random_walk_mae) if random_walk_mae > 0 else None,
+            "coverage": _number(_mean(scoring.inside_band(lo, up, a))),
+            "band_width": _number(_mean(up - lo)),
+            "direction_hit_rate": _number(_mean(predicted[moved] == happened[moved])),
+            "count": int(ok.sum()),
+            "interval_score": _number(interval_score),
+            "interval_score_ratio": _number(
+                scoring.interval_score_ratio(interval_score, random_walk_interval_score)
+            ),
+        }
 
 
 def _by_fold(forecasts: Sequence[Forecast], part: str) -> np.ndarray:
