@@ -243,9 +243,9 @@ def test_logs_are_json_with_a_request_id_across_both_services_and_never_a_secret
         series = {"name": "mine", "ds": ds, "y": SERIES_VALUES, "periods": 5}
         assert http.post(f"{web.url}/api/forecast", json=series).status_code == 200
         # A provider that cannot be reached, named by source: its URL carries the key. No
-        # prices from anyone: 503, try again later.
-        assert http.get(f"{web.url}/api/forecast/ZZZZ?source=tiingo").status_code == 503
-        assert http.get(f"{web.url}/api/forecast/ZZZZ?source=nasdaq").status_code == 503
+        # source that could know the symbol can be reached: 404, saying so.
+        assert http.get(f"{web.url}/api/forecast/ZZZZ?source=tiingo").status_code == 404
+        assert http.get(f"{web.url}/api/forecast/ZZZZ?source=nasdaq").status_code == 404
         # Straight to the model: a wrong key, and a body that is not JSON but holds a key.
         body = {"key": WRONG_KEY, "ds": ds, "y": SERIES_VALUES, "periods": 3}
         assert http.post(model.url + "/", json=body).status_code == 403
@@ -274,7 +274,7 @@ def test_logs_are_json_with_a_request_id_across_both_services_and_never_a_secret
     assert {(r["route"], r["status"]) for r in access} >= {
         ("/api/forecast/{ticker}", 200),
         ("/api/forecast", 200),
-        ("/api/forecast/{ticker}", 503),
+        ("/api/forecast/{ticker}", 404),
         ("/healthz", 200),
         ("/", 200),
         ("/", 403),
