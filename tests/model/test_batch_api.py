@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import numpy as np
 import orjson
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -17,7 +18,7 @@ from tests.model.test_api import GOOD, KEY, CountingEngine, assert_error, settin
 from tests.model.test_backtest_api import SERIES
 from tickercast.contract import ForecastRequest
 from tickercast.model.api import create_app
-from tickercast.model.engine import MockEngine
+from tickercast.model.engine import MockEngine, ProphetEngine
 from tickercast.model.prophet_seam.forecasting import FitTimeout
 
 
@@ -237,3 +238,28 @@ def test_openapi_describes_batch() -> None:
     assert request["required"] == ["key", "series"]
     assert "MODEL_BATCH_MAX_BYTES" in request["properties"]["series"]["description"]
     assert {"200", "400", "413", "429"} <= set(post["responses"])
+
+
+@pytest.mark.slow
+def test_with_prophet_each_answer_is_the_single_answer_byte_for_byte() -> None:
+    days = [str(d.date()) for d in pd.bdate_range("2021-01-04", periods=150)]
+    rng = np.random.default_rng(26)
+    series = [
+        {"id": sid, "ds": days, "y": (100 + np.cumsum(rng.normal(0, 1, 150))).tolist()}
+        for sid in ("A", "B", "C")
+    ]
+    series[1]["periods"] = 5
+    series[2]["freq"] = "D"
+    app = create_app(settings(model_cache_ttl=0), engine=ProphetEngine())
+    for shared in ({"periods": 10}, {"periods": 10, "method": "calibrated", "interval_width": 0.9}):
+        with TestClient(app) as client:
+            resp = batch(client, {"key": KEY, **shared, "series": series})
+            singles = {s["id"]: single(client, s, **shared) for s in series}
+        assert resp.status_code == 200, resp.text
+        data = resp.json()
+        assert data["errors"] == {}
+        for sid, answer in singles.items():
+            assert answer.status_code == 200, answer.text
+            assert data["forecasts"][sid] == answer.json()
+            assert orjson.dumps(sid) + b":" + answer.content in resp.content
+            assert resp.headers["x-model-version"] == answer.headers["x-model-version"]
