@@ -2,9 +2,10 @@
 
 500 windows of 1,250 sessions of real daily prices, each a different start (cold: none of them
 cached), a calibrated forecast 60 steps ahead: one batch of 500, then two batches of 250 at
-once (one for each worker). Reports series a second, and checks a sample of the answers
-against single POST / requests: the parsed JSON equal, and the batch's spliced bytes equal to
-the single answer's bytes.
+once (one for each worker), and as a baseline in the same run the same number of other cold
+series as single POST / requests from two clients at once. Reports series a second, and checks
+a sample of the answers against single POST / requests: the parsed JSON equal, and the batch's
+spliced bytes equal to the single answer's bytes.
 """
 
 from __future__ import annotations
@@ -66,9 +67,26 @@ def check_sample(url: str, series: list[dict[str, Any]], answer: bytes, sample: 
     return checked
 
 
+def post_singles(url: str, series: list[dict[str, Any]]) -> float:
+    """Seconds to answer each series as its own POST /, two clients at once."""
+
+    def client_run(items: list[dict[str, Any]]) -> None:
+        with httpx.Client(timeout=TIMEOUT) as client:
+            for item in items:
+                body = {"key": procs.BENCH_KEY, "periods": PERIODS, "method": METHOD}
+                body |= {"ds": item["ds"], "y": item["y"]}
+                client.post(url, content=orjson.dumps(body)).raise_for_status()
+
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        list(pool.map(client_run, [series[::2], series[1::2]]))
+    return time.perf_counter() - started
+
+
 def run(count: int, sample: int) -> list[str]:
     windows = Windows(load_series())
     one, halves = make_series(count, windows), make_series(count, windows)
+    singles = make_series(count, windows)
     lines = []
     with procs.ours(2) as svc:
         warm = {"key": procs.BENCH_KEY, "ds": one[0]["ds"][:200], "y": one[0]["y"][:200]}
@@ -88,11 +106,18 @@ def run(count: int, sample: int) -> list[str]:
             answers = list(pool.map(lambda b: post_batch(svc.url, b)[1], bodies))
         seconds = time.perf_counter() - started
         errors = sum(len(orjson.loads(a.content)["errors"]) for a in answers)
+        workers = len({a.headers.get("x-worker") for a in answers})
         lines.append(
-            f"| two batches of {half} at once | {sum(map(len, bodies)) / 1e6:.1f} MB | "
-            f"{seconds:.1f} s | {count / seconds:.0f} | {errors} |"
+            f"| two batches of {half} at once ({workers} worker{'s' * (workers > 1)}) | "
+            f"{sum(map(len, bodies)) / 1e6:.1f} MB | {seconds:.1f} s | {count / seconds:.0f} | "
+            f"{errors} |"
         )
         checked += check_sample(svc.url, halves[:half], answers[0].content, sample // 2)
+        seconds = post_singles(svc.url, singles)
+        lines.append(
+            f"| {count} single POST / from 2 clients | - | {seconds:.1f} s | "
+            f"{count / seconds:.0f} | 0 |"
+        )
     lines.append(
         f"\n{checked} sampled series: each answer equal to its single POST /, byte for byte."
     )
