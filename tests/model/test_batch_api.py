@@ -139,7 +139,9 @@ def test_the_compute_limit_running_out_mid_batch_is_429_for_the_rest() -> None:
         assert "A" in data["forecasts"] and len(data["forecasts"]) == 3
         assert len(data["errors"]) == 2
         for error in data["errors"].values():
-            assert error == {"message": "rate limit exceeded", "status": 429}
+            assert error.keys() == {"message", "status", "retry_after"}
+            assert (error["message"], error["status"]) == ("rate limit exceeded", 429)
+            assert 1 <= error["retry_after"] <= 61
         other = batch(client, {"key": "other", "series": [series[-1]]}).json()
         assert other["errors"] == {} and list(other["forecasts"]) == ["E"]  # another key
 
@@ -180,7 +182,7 @@ def test_a_fit_timeout_is_503_for_its_series_alone() -> None:
     with TestClient(create_app(settings(), engine=SlowOnTens())) as client:
         data = batch(client, {"key": KEY, "series": [item("A"), item("B", 10.0)]}).json()
     assert list(data["forecasts"]) == ["A"]
-    assert data["errors"] == {"B": {"message": "fit timed out", "status": 503}}
+    assert data["errors"] == {"B": {"message": "fit timed out", "status": 503, "retry_after": 5}}
 
 
 def test_a_batch_runs_on_every_fit_slot_at_once() -> None:

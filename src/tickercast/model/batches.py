@@ -4,8 +4,9 @@ and the answers are spliced, as the bytes they are, into one body:
 
     {"forecasts": {"<id>": <the single answer>, ...}, "errors": {"<id>": {"message", "status"}}}
 
-An item's error is the one its single request would get (400, 429, 503, ...), so one bad series
-never fails the others and a client knows which to retry.
+An item's error is the one its single request would get (400, 429, 503, ...; with
+`retry_after`, the seconds its Retry-After header would say, when it has one), so one bad
+series never fails the others and a client knows which to retry, and when.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class Batch:
     """The answers gathered so far, by id, in the batch's order once `body` is built."""
 
     answers: dict[str, Answer] = field(default_factory=dict)
-    errors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    errors: dict[str, dict[str, Any]] = field(default_factory=dict)  # message, status...
 
     def body(self, order: Sequence[str], answers: str) -> bytes:
         """The batch's answer; `answers` names its object of answers ("forecasts")."""
@@ -83,7 +84,7 @@ async def answer_all(
                     raise item.problem
                 batch.answers[item.id] = await step(item.body)
             except TickercastError as exc:
-                batch.errors[item.id] = {"message": exc.client_message, "status": exc.status}
+                batch.errors[item.id] = _error(exc)
             except Exception:
                 log.exception("batch item %r failed", item.id[:40])
                 unexpected = TickercastError()
@@ -91,3 +92,12 @@ async def answer_all(
 
     await asyncio.gather(*(one(item) for item in items))
     return batch
+
+
+def _error(exc: TickercastError) -> dict[str, Any]:
+    """An item's error as its single request would get it: message, status, and the seconds
+    of its Retry-After header when it has one."""
+    error: dict[str, Any] = {"message": exc.client_message, "status": exc.status}
+    if exc.retry_after is not None:
+        error["retry_after"] = exc.retry_after
+    return error

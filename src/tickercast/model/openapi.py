@@ -263,7 +263,11 @@ BATCH_REQUEST_SCHEMA: dict[str, Any] = {
 _ITEM_ERROR = {
     "type": "object",
     "required": ["message", "status"],
-    "properties": {"message": {"type": "string"}, "status": {"type": "integer"}},
+    "properties": {
+        "message": {"type": "string"},
+        "status": {"type": "integer"},
+        "retry_after": {"type": "integer", "description": "Seconds, with a 429 or a 503."},
+    },
 }
 BATCH_SCHEMA: dict[str, Any] = {
     "type": "object",
