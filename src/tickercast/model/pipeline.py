@@ -8,6 +8,9 @@ forecast request for the rows before its origin, answered by the backtest's meth
 share the cache with forecasts and with other backtests, and they run on every free fit slot at
 once. Its scored answer is cached too.
 
+A batch (model/batches.py) is each of its series through `forecast` (or `backtest`), as its
+single request would be.
+
 `fit_limit(key)` is awaited before each forecast that is computed, never for a cached one: a
 backtest whose folds all miss counts once per fold, one whose folds are all cached counts none.
 """
