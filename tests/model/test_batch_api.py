@@ -127,6 +127,8 @@ def test_the_batch_limits() -> None:
         fits = {"key": KEY, "series": [item("A")], "pad": "x" * 1_000}
         assert batch(client, fits).status_code == 200
         assert_error(single(client, {**item("A"), "pad": "x" * 1_000}), 413, "request too large")
+        one_backtest = {"key": KEY, **item("A"), "pad": "x" * 1_000}
+        assert_error(batch(client, one_backtest, "/backtest"), 413, "request too large")
 
 
 def test_the_compute_limit_running_out_mid_batch_is_429_for_the_rest() -> None:
