@@ -284,7 +284,8 @@ def test_model_ingress_is_tls_and_only_the_contracts_routes() -> None:
     assert {p["pathType"] for p in paths} == {"Exact"}, "no /metrics or /openapi.json outside"
     contract = (ROOT / "docs" / "contract.md").read_text()
     assert {p["path"] for p in paths} == set(re.findall(r"^## .*`POST (/\S*)`", contract, re.M))
-    body_limit = ModelSettings.model_fields["model_max_body_bytes"].default
+    fields = ModelSettings.model_fields
+    body_limit = max(fields[f].default for f in ("model_max_body_bytes", "model_batch_max_bytes"))
     proxy_limit = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
     assert quantity(proxy_limit.upper() + "i") >= body_limit
 

@@ -547,3 +547,74 @@ def encode_response(
         values = np.asarray(columns[key], dtype=float).tolist()
         body[key] = dict(zip(labels, values, strict=True))
     return orjson.dumps(body)
+
+
+# POST /batch (and POST /backtest with `series`): what an item of `series` may set for itself;
+# every other field comes from the batch's shared fields.
+BATCH_ITEM_FIELDS: tuple[str, ...] = ("id", "ds", "y", "periods", "freq")
+BACKTEST_BATCH_ITEM_FIELDS: tuple[str, ...] = ("id", "ds", "y", "horizon", "freq")
+_NOT_SHARED = ("id", "ds", "y")  # only in an item: a batch has no rows of its own
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    max_series: int = 1_000
+    max_rows: int = 1_250_000  # rows of every series together
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One series of a batch: its id, and the body a single request for it would send (the
+    batch's shared fields, then the item's own), or why the item is refused."""
+
+    id: str
+    body: dict[str, Any]
+    problem: InvalidInput | None = None
+
+
+def parse_batch(
+    data: Mapping[str, Any], limits: BatchLimits, item_fields: Sequence[str] = BATCH_ITEM_FIELDS
+) -> list[BatchItem]:
+    """The items of a batch, in order. A batch that cannot be read item by item (no `series`,
+    an item without a usable id, a repeated id, over a batch limit) is a 400 as a whole; an item
+    that sets a field it may not is refused alone (its `problem`)."""
+    raw = _list_field(data, "series")
+    if not raw:
+        raise InvalidInput("series is empty")
+    if len(raw) > limits.max_series:
+        raise InvalidInput(f"{len(raw)} series is over the batch limit of {limits.max_series}")
+    for name in _NOT_SHARED:
+        if name in data:
+            raise InvalidInput(f"{name} belongs in each item of series, not beside it")
+    shared = {k: v for k, v in data.items() if k != "series"}
+    items: list[BatchItem] = []
+    seen: set[str] = set()
+    rows = 0
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise InvalidInput(f"series[{i}] must be an object")
+        sid = item.get("id")
+        if not isinstance(sid, str) or not sid:
+            raise InvalidInput(f"series[{i}].id must be a non-empty string")
+        if sid in seen:
+            raise InvalidInput(f"series id {sid[:40]!r} is repeated")
+        seen.add(sid)
+        rows += len(item["ds"]) if isinstance(item.get("ds"), list) else 0
+        items.append(_batch_item(sid, shared, item, item_fields))
+    if rows > limits.max_rows:
+        raise InvalidInput(f"{rows} rows in all is over the batch limit of {limits.max_rows}")
+    return items
+
+
+def _batch_item(
+    sid: str, shared: Mapping[str, Any], item: Mapping[str, Any], item_fields: Sequence[str]
+) -> BatchItem:
+    body = {**shared, **{k: v for k, v in item.items() if k != "id"}}
+    extra = [k for k in item if k not in item_fields]
+    if extra:
+        allowed = ", ".join(item_fields[1:])
+        problem = InvalidInput(
+            f"series {sid[:40]!r} sets {extra[0][:40]!r}; an item may set only {allowed}"
+        )
+        return BatchItem(sid, body, problem)
+    return BatchItem(sid, body)

@@ -49,6 +49,19 @@ class ModelSettings(_Base):
     model_max_body_bytes: int = Field(
         default=4_000_000, ge=1_000, description="Largest request body, in bytes."
     )
+    model_batch_max_series: int = Field(
+        default=1_000, ge=1, description="Most series in one batch (400 above)."
+    )
+    model_batch_max_rows: int = Field(
+        default=1_250_000,
+        ge=2,
+        description="Most rows in one batch, all series together (400 above).",
+    )
+    model_batch_max_bytes: int = Field(
+        default=32_000_000,
+        ge=1_000,
+        description="Largest batch request body, in bytes (413 above).",
+    )
     model_fit_timeout: float = Field(
         default=60.0, gt=0, description="Seconds one fit may run before the answer is 503."
     )

@@ -18,6 +18,7 @@ from tickercast.contract import (
     MAX_LEVELS,
     METHODS,
     RESPONSE_KEYS,
+    BatchLimits,
     Limits,
 )
 
@@ -281,3 +282,64 @@ BACKTEST_OPENAPI = _operation(
 NOT_READY_OPENAPI: dict[int | str, dict[str, Any]] = {
     503: _error("Warming up, or the engine failed to start.")
 }
+
+_SHARED = {k: v for k, v in REQUEST_SCHEMA["properties"].items() if k not in ("ds", "y")}
+_ITEM = {
+    "type": "object",
+    "required": ["id", "ds", "y"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1, "description": "Unique in the batch."},
+        "ds": REQUEST_SCHEMA["properties"]["ds"],
+        "y": REQUEST_SCHEMA["properties"]["y"],
+        "periods": REQUEST_SCHEMA["properties"]["periods"],
+        "freq": REQUEST_SCHEMA["properties"]["freq"],
+    },
+    "additionalProperties": False,
+}
+BATCH_LIMITS = BatchLimits()  # the default batch limits (the settings may set others)
+BATCH_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["key", "series"],
+    "properties": {
+        **_SHARED,
+        "series": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": BATCH_LIMITS.max_series,
+            "items": _ITEM,
+            "description": "Each item is the request POST / would get from the shared fields "
+            "and the item's own (`periods` and `freq` may be set per item). More series than "
+            "MODEL_BATCH_MAX_SERIES, or more rows in all than MODEL_BATCH_MAX_ROWS, is a 400; "
+            "a body over MODEL_BATCH_MAX_BYTES is a 413.",
+        },
+    },
+}
+_ITEM_ERROR = {
+    "type": "object",
+    "required": ["message", "status"],
+    "properties": {
+        "message": {"type": "string"},
+        "status": {"type": "integer"},
+        "retry_after": {"type": "integer", "description": "Seconds, with a 429 or a 503."},
+    },
+}
+BATCH_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["forecasts", "errors"],
+    "properties": {
+        "forecasts": {
+            "type": "object",
+            "description": "By id: what POST / answers for the series.",
+            "additionalProperties": RESPONSE_SCHEMA,
+        },
+        "errors": {
+            "type": "object",
+            "description": "By id: the error POST / would answer for the series, with its "
+            "status (400 bad series, 429 over the key's MODEL_RATE_LIMIT, 503 busy).",
+            "additionalProperties": _ITEM_ERROR,
+        },
+    },
+}
+BATCH_OPENAPI = _operation(
+    BATCH_REQUEST_SCHEMA, "A forecast or an error for each series, by id.", BATCH_SCHEMA
+)

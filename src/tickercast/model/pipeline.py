@@ -8,6 +8,9 @@ forecast request for the rows before its origin, answered by the backtest's meth
 share the cache with forecasts and with other backtests, and they run on every free fit slot at
 once. Its scored answer is cached too.
 
+A batch (model/batches.py) is each of its series through `forecast` (or `backtest`), as its
+single request would be.
+
 `fit_limit(key)` is awaited before each forecast that is computed, never for a cached one: a
 backtest whose folds all miss counts once per fold, one whose folds are all cached counts none.
 """
@@ -17,22 +20,26 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import orjson
 
 from tickercast.contract import (
+    BACKTEST_BATCH_ITEM_FIELDS,
+    BatchItem,
+    BatchLimits,
     ForecastRequest,
     Limits,
     least_training_rows,
     level_keys,
     parse_backtest_request,
+    parse_batch,
     parse_request,
 )
 from tickercast.errors import ServiceBusy
-from tickercast.model import backtesting
+from tickercast.model import backtesting, batches
 from tickercast.model.engine import Engine, Method, forecast_body
 from tickercast.model.metrics import Metrics
 from tickercast.model.prophet_seam.forecasting import FitTimeout
@@ -60,6 +67,7 @@ class Pipeline:
     cache_ttl: float
     ready: Callable[[], Awaitable[None]]
     fit_limit: Callable[[str], Awaitable[None]]  # per API key; RateLimited when over
+    batch_limits: BatchLimits = field(default_factory=BatchLimits)
 
     async def forecast(self, data: Mapping[str, Any]) -> Encoded:
         req = parse_request(data, self.limits)
@@ -104,6 +112,19 @@ class Pipeline:
         await self._store(key, content)
         return Encoded(content, "computed", series.n, method.release)
 
+    async def forecast_batch(self, data: Mapping[str, Any]) -> Encoded:
+        """POST /batch: each series a forecast, on every fit slot at once."""
+        items = parse_batch(data, self.batch_limits)
+        batch = await batches.answer_all(items, self.forecast, self.gate.slots)
+        return _batch_answer(batch, items, "forecasts")
+
+    async def backtest_batch(self, data: Mapping[str, Any]) -> Encoded:
+        """POST /backtest with `series`: each series a backtest, one at a time (each one's
+        folds already run on every fit slot at once)."""
+        items = parse_batch(data, self.batch_limits, BACKTEST_BATCH_ITEM_FIELDS)
+        batch = await batches.answer_all(items, self.backtest, 1)
+        return _batch_answer(batch, items, "backtests")
+
     async def _forecast(
         self, req: ForecastRequest, method: Method, api_key: str
     ) -> tuple[bytes, str]:
@@ -147,6 +168,11 @@ class Pipeline:
     async def _store(self, key: str, content: bytes) -> None:
         if self.cache_ttl:
             await self.cache.set(key, content, self.cache_ttl)
+
+
+def _batch_answer(batch: batches.Batch, items: list[BatchItem], answers: str) -> Encoded:
+    content = batch.body([item.id for item in items], answers)
+    return Encoded(content, batch.outcome, batch.rows, batch.model_version)
 
 
 def _fold_forecast(

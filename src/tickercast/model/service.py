@@ -9,7 +9,7 @@ import os
 import socket
 from dataclasses import dataclass
 
-from tickercast.contract import Limits
+from tickercast.contract import BatchLimits, Limits
 from tickercast.model.callers import Callers, FailedKeys
 from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.metrics import Metrics
@@ -101,6 +101,7 @@ def build_service(
         settings.model_cache_ttl,
         ready=warm_up.wait,
         fit_limit=fits.hit,
+        batch_limits=BatchLimits(settings.model_batch_max_series, settings.model_batch_max_rows),
     )
     worker = f"{socket.gethostname()}:{os.getpid()}"
     worker_header = {"X-Worker": worker} if settings.model_worker_header else None
