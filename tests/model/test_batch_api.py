@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from tests.model.test_api import GOOD, KEY, CountingEngine, assert_error, settings
 from tests.model.test_backtest_api import SERIES
+from tickercast import __version__
 from tickercast.contract import ForecastRequest
 from tickercast.model.api import create_app
 from tickercast.model.engine import MockEngine, ProphetEngine
@@ -47,7 +48,7 @@ def test_each_answer_is_the_single_answers_bytes_and_bad_series_stay_alone() -> 
         resp = batch(client, {"key": KEY, **shared, "series": [good[0], *bad, *good[1:]]})
         singles = {s["id"]: single(client, s, **shared) for s in good}
     assert resp.status_code == 200, resp.text
-    assert resp.headers["x-model-version"] == "mock/0.1.0"
+    assert resp.headers["x-model-version"] == f"mock/{__version__}"
     data = resp.json()
     assert list(data["forecasts"]) == ["AAPL", "MSFT", "SPY"]
     for sid, answer in singles.items():
