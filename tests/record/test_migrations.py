@@ -12,7 +12,7 @@ from tests.support.shown import shown
 from tickercast.record import db, queries, scorer, writes
 from tickercast.record.tables import forecasts, group_totals, metadata, step_scores
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def test_an_empty_database_is_migrated_to_every_table(database_url: str) -> None:
