@@ -3,6 +3,8 @@ cut at its as_of, so no later price leaks in; and the commands that run it."""
 
 from __future__ import annotations
 
+import re
+
 import dataclasses
 import datetime as dt
 from pathlib import Path
@@ -104,8 +106,18 @@ def test_the_commands_migrate_record_and_score(
     assert cli.main([*args, "--mock"]) == 0
     out = capsys.readouterr().out
     assert "AAPL calibrated: 7 forecasts replayed, 7 new" in out
+    assert "tickercast record: 420 prices scored" in out
+    # Read as a sentence: two decimals for MASE, one for the share, thousands separated.
+    assert re.search(
+        r"  AAPL calibrated: 7 forecasts, MASE \d\.\d\d, the 80% band held \d{1,3}\.\d% of "
+        r"420 prices(, weighted interval score \d\.\d\d× the random walk's)?\n",
+        out,
+    ), out
     assert cli.main(["score"]) == 0
-    assert "0 steps scored" in capsys.readouterr().out
+    assert (
+        "tickercast score: 0 prices scored; the totals of 0 groups brought up to date"
+        in capsys.readouterr().out
+    )
     engine = db.make_engine(postgres_url)
     record = queries.summary(engine, "AAPL", "calibrated")
     engine.dispose()

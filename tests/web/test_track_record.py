@@ -106,7 +106,6 @@ def test_the_record_api_says_what_was_shown_and_how_it_did(
     url = record_url(tmp_path)
     show_and_close(make_client(database_url=url), "/api/forecast/ACME?periods=5")
     client = make_client(database_url=url)
-    assert client.get("/api/track-record/ACME").status_code == 404  # not scored yet
     scored_record(url, client)
     resp = client.get("/api/track-record/acme?method=calibrated")
     assert resp.status_code == 200, resp.text
@@ -133,11 +132,51 @@ def test_the_record_api_says_what_was_shown_and_how_it_did(
     (one,) = listed["forecasts"]
     assert one["window"] == "2y" and one["shown_first"] is not None
     assert [s["actual"] is not None for s in one["steps"]] == [True] * 5
-    assert client.get("/api/track-record/ACME?kind=replayed").status_code == 404
+    # The answer had no levels: the record is scored on its own 80% band alone.
+    (level,) = record["calibration"]
+    assert (level["level"], level["coverage"], level["n"]) == (80.0, 1.0, 5)
+    assert level["low"] == level["high"] == 1.0  # every resample of one forecast held
+    assert record["wis_ratio"] is not None and record["wis_ratio"] > 0
+    none_replayed = client.get("/api/track-record/ACME?kind=replayed")
+    assert none_replayed.status_code == 200 and none_replayed.json()["forecasts"] == 0
     page = client.get("/track-record")
     assert (
         page.status_code == 200 and 'href="/t/ACME?source=fake&amp;method=calibrated"' in page.text
     )
+
+
+def test_a_forecast_is_in_the_record_as_soon_as_it_is_stored(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    url = record_url(tmp_path)
+    show_and_close(make_client(database_url=url), "/api/forecast/ACME?periods=5")
+    client = make_client(database_url=url)  # the scorer has not run
+    resp = client.get("/api/track-record/ACME")
+    assert resp.status_code == 200, resp.text
+    record = resp.json()
+    assert (record["forecasts"], record["scored"], record["calibration"]) == (1, 0, [])
+    assert record["sentence"].endswith("1 forecast kept, none of their prices known yet.")
+    listed = client.get("/api/track-record/ACME/forecasts").json()
+    (one,) = listed["forecasts"]
+    assert [s["actual"] for s in one["steps"]] == [None] * 5
+    page = client.get("/track-record")
+    assert 'href="/t/ACME?source=fake&amp;method=calibrated"' in page.text
+
+
+def test_a_ticker_with_nothing_stored_is_an_empty_record(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    client = make_client(database_url=record_url(tmp_path))
+    resp = client.get("/api/track-record/nothing.yet")
+    assert resp.status_code == 200, resp.text
+    record = resp.json()
+    assert (record["ticker"], record["forecasts"], record["scored"]) == ("NOTHING.YET", 0, 0)
+    assert (record["calibration"], record["by_step"], record["wis_ratio"]) == ([], [], None)
+    assert record["sentence"].startswith("Nothing kept for NOTHING.YET yet")
+    listed = client.get("/api/track-record/NOTHING.YET/forecasts")
+    assert listed.status_code == 200 and listed.json()["forecasts"] == []
+    bad = client.get("/api/track-record/%3Cscript%3E")
+    assert bad.status_code == 400 and "is not a ticker symbol" in bad.json()["message"]
 
 
 @pytest.mark.parametrize(
