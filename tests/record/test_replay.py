@@ -3,10 +3,9 @@ cut at its as_of, so no later price leaks in; and the commands that run it."""
 
 from __future__ import annotations
 
-import re
-
 import dataclasses
 import datetime as dt
+import re
 from pathlib import Path
 
 import orjson

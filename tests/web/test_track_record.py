@@ -17,8 +17,11 @@ from sqlalchemy import select
 from tests.support import fakes
 from tests.web.conftest import MakeClient
 from tickercast.cli.processes import free_port
-from tickercast.record import db, scorer
-from tickercast.record.tables import forecast_steps, forecast_views, forecasts
+from tickercast.record import db, scorer, writes
+from tickercast.record.buffer import Recorder
+from tickercast.record.tables import LEVELS, forecast_steps, forecast_views, forecasts
+from tickercast.web.model_client import ModelAnswer
+from tickercast.web.recording import shown_forecast
 
 
 def record_url(tmp_path: Path) -> str:
@@ -227,3 +230,44 @@ def test_metrics_count_what_the_record_stored(make_client: MakeClient, tmp_path:
     assert "tickercast_web_record_dropped_total 0.0" in text
     assert "tickercast_web_record_steps_scored 0.0" in text
     assert "tickercast_web_record_up 1.0" in text
+
+
+def test_a_forecast_answered_with_levels_is_kept_with_them_and_one_without_keeps_its_band(
+    tmp_path: Path,
+) -> None:
+    def row(ds: str, levels: bool) -> dict:
+        out = {"ds": ds, "yhat": 10.0, "yhat_lower": 9.0, "yhat_upper": 11.0}
+        for level in LEVELS if levels else ():
+            out[f"yhat_lower_{level}"], out[f"yhat_upper_{level}"] = 10 - level / 100, 10 + level
+        return out
+
+    def data(ticker: str, levels: bool) -> dict:
+        days = ["2013-01-03", "2013-01-04"]
+        forecast = [row(d, levels) for d in days]
+        return {"ticker": ticker, "source": "fake", "method": "calibrated", "window": "1y",
+                "interval_width": 0.8, "forecast": forecast}  # fmt: skip
+
+    answer = ModelAnswer(b"{}", "fast/0.1.0")
+    day = pd.Timestamp("2013-01-02")
+    full = shown_forecast(data("ACME", True), day, 10.0, answer)
+    older = shown_forecast(data("OLD", False), day, 10.0, answer)
+    assert [k for k, _, _ in full.steps[0].levels] == list(LEVELS)
+    assert full.steps[0].levels[-1] == (98, 10 - 0.98, 108.0)
+    assert older.steps[0].levels == ()
+    # Through the buffer's JSON and into the tables.
+    again = [writes.ShownForecast.from_json(s.to_json()) for s in (full, older)]
+    assert [s.steps for s in again] == [full.steps, older.steps]
+    url = record_url(tmp_path)
+    engine = Recorder(url).engine()
+    assert writes.store(engine, again) == 2
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(forecasts.c.ticker, forecast_steps).join(forecasts).order_by("ticker", "step")
+        ).all()
+    engine.dispose()
+    assert [(r.ticker, r.lower_98, r.upper_10) for r in rows] == [
+        ("ACME", pytest.approx(9.02), 20.0),
+        ("ACME", pytest.approx(9.02), 20.0),
+        ("OLD", None, None),
+        ("OLD", None, None),
+    ]

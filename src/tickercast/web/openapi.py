@@ -70,9 +70,10 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     },
     "method": {
         "type": "string",
-        "enum": list(METHODS),
+        "enum": [*METHODS, ""],
         "default": PAGE_METHOD,
-        "description": f"The calibrated forecast needs at least {CALIBRATED_MIN_ROWS} prices "
+        "description": "Empty is the default. "
+        f"The calibrated forecast needs at least {CALIBRATED_MIN_ROWS} prices "
         f"(400 below that: window=3m has {WINDOWS['3m']}); prophet needs 2.",
     },
     "kind": {

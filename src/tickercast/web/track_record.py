@@ -63,7 +63,10 @@ class RecordAsked:
         cls, ticker: str, method: str | None, source: str | None, kind: str | None
     ) -> RecordAsked:
         return cls(
-            normalize_ticker(ticker), parse_method(method or PAGE_METHOD), source, parse_kind(kind)
+            normalize_ticker(ticker),
+            parse_method(PAGE_METHOD if method is None else method),
+            source,
+            parse_kind(kind),
         )
 
     def summary(self, engine: Engine) -> dict[str, Any] | None:
