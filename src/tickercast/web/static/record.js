@@ -91,7 +91,7 @@
   }
 
   function pitChart(el, rows) {
-    const bins = ["0–10", "10–20", "20–30", "30–40", "40–50", "50–60", "60–70", "70–80", "80–90", "90–100"];
+    const bins = ["1st", "2nd", "3rd", "4th", "5th", "6th", "7th", "8th", "9th", "10th"];
     const traces = rows.map(function (r) {
       const total = r.pit.reduce(function (a, b) { return a + b; }, 0) || 1;
       return { x: bins, y: r.pit.map(function (c) { return c / total; }), type: "bar",
@@ -100,7 +100,7 @@
     traces.push({ x: [bins[0], bins[9]], y: [0.1, 0.1], name: "calibrated", mode: "lines",
                   line: { dash: "dash", color: "#888" } });
     Plotly.newPlot(el, traces, Object.assign({}, small, {
-      xaxis: { title: "tenth of the forecast's distribution (%)" },
+      xaxis: { title: "tenth of the forecast's distribution", tickangle: 0 },
       yaxis: { title: "share of prices", tickformat: ".0%", rangemode: "tozero" },
     }), config).then(function () { el.dataset.state = "drawn"; });
   }
