@@ -1,5 +1,7 @@
 """The reads the pages and the JSON API make: from the totals the scorer keeps, never a scan
-of every stored step (the list of stored forecasts reads only the forecasts it returns)."""
+of every stored step (the list of stored forecasts reads only the forecasts it returns; groups
+the scorer has not reached yet are read from their forecasts' rows; the biggest misses from
+the index on each scored step's miss of its 95% band)."""
 
 from __future__ import annotations
 
@@ -108,8 +110,9 @@ def summary(
     source: str | None = None,
     kind: str | None = None,
 ) -> dict[str, Any] | None:
-    """`GET /api/track-record/{ticker}`: the record's scores overall and by step (None: no
-    forecast of this ticker and method has reached the totals yet: the scorer puts it there)."""
+    """`GET /api/track-record/{ticker}`: the record's scores overall and by step, WIS ratio and
+    PIT counts (None: no forecast of this ticker and method is stored; one stored but not yet
+    scored is there with nothing scored)."""
     group = _group(engine, ticker, source, kind, method)
     if group is None:
         return None
