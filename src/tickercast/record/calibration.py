@@ -118,10 +118,13 @@ def level_rows(scores: pd.DataFrame, interval_width: float) -> list[dict[str, An
 
 
 def _bootstrap(scores: pd.DataFrame, inside: Floats) -> tuple[float | None, float | None]:
-    table = (
-        scores.assign(hit=inside)
-        .pivot_table(index=["as_of", "forecast_id"], columns="step", values="hit", dropna=False)
-        .sort_index()
+    """The 95% interval of the share inside, drawing whole forecasts in runs of neighbours (in
+    order of as_of); forecasts without the level are not drawn."""
+    known = scores.assign(hit=inside)[~np.isnan(inside)]
+    order = known.sort_values(["as_of", "forecast_id"])["forecast_id"]
+    origin = pd.Series(np.arange(order.nunique()), index=order.unique())
+    table = known.assign(origin=origin.reindex(known["forecast_id"]).to_numpy()).pivot_table(
+        index="origin", columns="step", values="hit"
     )
     low, high = quant_levels.bootstrap_interval(table.to_numpy(float), block=_block(len(table)))
     return (None, None) if math.isnan(low) else (low, high)
