@@ -12,7 +12,7 @@ from tests.support.shown import shown
 from tickercast.record import db, queries, scorer, writes
 from tickercast.record.tables import forecasts, group_totals, metadata, step_scores
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def test_an_empty_database_is_migrated_to_every_table(database_url: str) -> None:
@@ -125,4 +125,30 @@ def test_heroku_style_urls_are_postgresql_through_psycopg() -> None:
     engine = db.make_engine("postgres://user:secret@db.example:5432/record")
     assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
     assert "secret" not in repr(engine)
+    engine.dispose()
+
+
+def test_the_levels_go_up_and_down_and_older_forecasts_are_scored_on_their_band(
+    database_url: str,
+) -> None:
+    engine = db.make_engine(database_url)
+    db.upgrade(engine, "0003")
+    writes.store(engine, [shown(as_of="2013-01-02", horizon=3, centre=101.0)])  # no levels yet
+    db.upgrade(engine)
+    columns = {c["name"] for c in inspect(engine).get_columns("forecast_steps")}
+    assert {"lower_10", "upper_10", "lower_95", "upper_98"} <= columns
+    assert "level_totals" in inspect(engine).get_table_names()
+    prices = pd.Series([100.0, 102.0, 99.0, 100.0], index=pd.bdate_range("2013-01-02", periods=4))
+    scorer.score(engine, lambda t, s: prices, dt.date(2013, 2, 1))
+    record = queries.summary(engine, "AAPL", "calibrated")
+    assert record is not None
+    assert [(c["level"], c["n"]) for c in queries.calibration(engine, record)] == [(80.0, 3)]
+    db.downgrade(engine, "0003")
+    assert db.revision(engine) == "0003"
+    assert "level_totals" not in inspect(engine).get_table_names()
+    columns = {c["name"] for c in inspect(engine).get_columns("forecast_steps")}
+    assert not {name for name in columns if name.startswith(("lower_", "upper_"))}
+    assert "wis" not in {c["name"] for c in inspect(engine).get_columns("step_scores")}
+    db.upgrade(engine)
+    assert db.revision(engine) == HEAD
     engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from pathlib import Path
 
 import orjson
@@ -14,10 +15,11 @@ import pytest
 from tests.record.test_migrations import HEAD
 from tests.support.loop import run
 from tickercast import cli
-from tickercast.cli.record import model_client
+from tickercast.cli.record import model_client, score_sentence, summary_sentence
 from tickercast.contract import iso_dates
 from tickercast.data.embedded import EmbeddedProvider
 from tickercast.record import db, queries
+from tickercast.record.scorer import ScoreRun
 from tickercast.web.forecasts import model_series
 from tickercast.web.model_client import model_request
 from tickercast.web.replay import replay, replay_days
@@ -104,8 +106,18 @@ def test_the_commands_migrate_record_and_score(
     assert cli.main([*args, "--mock"]) == 0
     out = capsys.readouterr().out
     assert "AAPL calibrated: 7 forecasts replayed, 7 new" in out
+    assert "tickercast record: 420 prices scored" in out
+    # Read as a sentence: two decimals for MASE, one for the share, thousands separated.
+    assert re.search(
+        r"  AAPL calibrated: 7 forecasts, MASE \d\.\d\d, the 80% band held \d{1,3}\.\d% of "
+        r"420 prices(, weighted interval score \d\.\d\d× the random walk's)?\n",
+        out,
+    ), out
     assert cli.main(["score"]) == 0
-    assert "0 steps scored" in capsys.readouterr().out
+    assert (
+        "tickercast score: 0 prices scored; the totals of 0 groups brought up to date"
+        in capsys.readouterr().out
+    )
     engine = db.make_engine(postgres_url)
     record = queries.summary(engine, "AAPL", "calibrated")
     engine.dispose()
@@ -154,3 +166,21 @@ def test_record_names_what_it_cannot_find_and_stores_nothing(
     engine = db.open_engine(url)
     assert queries.ranking(engine) == []
     engine.dispose()
+
+
+def test_the_commands_summaries_read_as_sentences() -> None:
+    row = {
+        **{"ticker": "AAPL", "method": "calibrated", "forecasts": 1250, "scored": 2670},
+        **{"mase": 0.99999, "coverage": 0.904869, "interval_width": 0.8, "wis_ratio": 0.9312},
+    }
+    assert summary_sentence(row) == (
+        "AAPL calibrated: 1,250 forecasts, MASE 1.00, the 80% band held 90.5% of 2,670 prices, "
+        "weighted interval score 0.93× the random walk's"
+    )
+    unscored = {**row, "forecasts": 1, "scored": 0, "mase": None, "coverage": None}
+    assert (
+        summary_sentence(unscored) == "AAPL calibrated: 1 forecast, none of their prices known yet"
+    )
+    assert score_sentence(ScoreRun(2670, 1)) == (
+        "tickercast score: 2,670 prices scored; the totals of 1 group brought up to date"
+    )

@@ -13,7 +13,13 @@ from sqlalchemy import Engine, select
 from tests.support.shown import shown
 from tickercast.quant import scoring
 from tickercast.record import queries, scorer, writes
-from tickercast.record.tables import group_totals, month_totals, step_scores, step_totals
+from tickercast.record.tables import (
+    group_totals,
+    level_totals,
+    month_totals,
+    step_scores,
+    step_totals,
+)
 
 DAYS = pd.bdate_range("2013-01-01", periods=40)
 AAPL = pd.Series(100.0 + np.sin(np.arange(40.0)) * 3, index=DAYS)
@@ -29,7 +35,7 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
     with engine.connect() as connection:
         return {
             t.name: sorted(tuple(r) for r in connection.execute(select(t)))
-            for t in (step_scores, group_totals, step_totals, month_totals)
+            for t in (step_scores, group_totals, step_totals, month_totals, level_totals)
         }
 
 
@@ -96,11 +102,12 @@ def test_a_run_stopped_halfway_resumes_to_the_same_record(
     with pytest.raises(KeyboardInterrupt):
         scorer.score(engine, fails_on_msft, LATER)
     assert queries.summary(engine, "AAPL", "calibrated")["scored"] == 30  # type: ignore[index]
-    assert queries.summary(engine, "MSFT", "calibrated") is None
+    untouched = queries.summary(engine, "MSFT", "calibrated")  # stored, so shown: none scored
+    assert untouched is not None and (untouched["forecasts"], untouched["scored"]) == (6, 0)
     assert scorer.score(engine, prices, LATER).steps_scored == 30
     halfway = snapshot(engine)
     with engine.begin() as connection:
-        for table in (month_totals, step_totals, group_totals, step_scores):
+        for table in (month_totals, step_totals, group_totals, level_totals, step_scores):
             connection.execute(table.delete())
     scorer.score(engine, prices, LATER)
     assert snapshot(engine) == halfway
@@ -115,7 +122,7 @@ def test_a_split_after_as_of_is_not_an_error(engine: Engine) -> None:
     # The same prices after a 7-for-1 split on day 12: the adjusted history is divided by 7.
     split = AAPL / 7.0
     with engine.begin() as connection:
-        for table in (month_totals, step_totals, group_totals, step_scores):
+        for table in (month_totals, step_totals, group_totals, level_totals, step_scores):
             connection.execute(table.delete())
     scorer.score(engine, lambda t, s: split if t == "AAPL" else prices(t, s), LATER)
     after = queries.summary(engine, "AAPL", "calibrated")

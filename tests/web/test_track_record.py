@@ -17,8 +17,11 @@ from sqlalchemy import select
 from tests.support import fakes
 from tests.web.conftest import MakeClient
 from tickercast.cli.processes import free_port
-from tickercast.record import db, scorer
-from tickercast.record.tables import forecast_steps, forecast_views, forecasts
+from tickercast.record import db, scorer, writes
+from tickercast.record.buffer import Recorder
+from tickercast.record.tables import LEVELS, forecast_steps, forecast_views, forecasts
+from tickercast.web.model_client import ModelAnswer
+from tickercast.web.recording import shown_forecast
 
 
 def record_url(tmp_path: Path) -> str:
@@ -106,7 +109,6 @@ def test_the_record_api_says_what_was_shown_and_how_it_did(
     url = record_url(tmp_path)
     show_and_close(make_client(database_url=url), "/api/forecast/ACME?periods=5")
     client = make_client(database_url=url)
-    assert client.get("/api/track-record/ACME").status_code == 404  # not scored yet
     scored_record(url, client)
     resp = client.get("/api/track-record/acme?method=calibrated")
     assert resp.status_code == 200, resp.text
@@ -133,11 +135,51 @@ def test_the_record_api_says_what_was_shown_and_how_it_did(
     (one,) = listed["forecasts"]
     assert one["window"] == "2y" and one["shown_first"] is not None
     assert [s["actual"] is not None for s in one["steps"]] == [True] * 5
-    assert client.get("/api/track-record/ACME?kind=replayed").status_code == 404
+    # The answer had no levels: the record is scored on its own 80% band alone.
+    (level,) = record["calibration"]
+    assert (level["level"], level["coverage"], level["n"]) == (80.0, 1.0, 5)
+    assert level["low"] == level["high"] == 1.0  # every resample of one forecast held
+    assert record["wis_ratio"] is not None and record["wis_ratio"] > 0
+    none_replayed = client.get("/api/track-record/ACME?kind=replayed")
+    assert none_replayed.status_code == 200 and none_replayed.json()["forecasts"] == 0
     page = client.get("/track-record")
     assert (
         page.status_code == 200 and 'href="/t/ACME?source=fake&amp;method=calibrated"' in page.text
     )
+
+
+def test_a_forecast_is_in_the_record_as_soon_as_it_is_stored(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    url = record_url(tmp_path)
+    show_and_close(make_client(database_url=url), "/api/forecast/ACME?periods=5")
+    client = make_client(database_url=url)  # the scorer has not run
+    resp = client.get("/api/track-record/ACME")
+    assert resp.status_code == 200, resp.text
+    record = resp.json()
+    assert (record["forecasts"], record["scored"], record["calibration"]) == (1, 0, [])
+    assert record["sentence"].endswith("1 forecast kept, none of their prices known yet.")
+    listed = client.get("/api/track-record/ACME/forecasts").json()
+    (one,) = listed["forecasts"]
+    assert [s["actual"] for s in one["steps"]] == [None] * 5
+    page = client.get("/track-record")
+    assert 'href="/t/ACME?source=fake&amp;method=calibrated"' in page.text
+
+
+def test_a_ticker_with_nothing_stored_is_an_empty_record(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    client = make_client(database_url=record_url(tmp_path))
+    resp = client.get("/api/track-record/nothing.yet")
+    assert resp.status_code == 200, resp.text
+    record = resp.json()
+    assert (record["ticker"], record["forecasts"], record["scored"]) == ("NOTHING.YET", 0, 0)
+    assert (record["calibration"], record["by_step"], record["wis_ratio"]) == ([], [], None)
+    assert record["sentence"].startswith("Nothing kept for NOTHING.YET yet")
+    listed = client.get("/api/track-record/NOTHING.YET/forecasts")
+    assert listed.status_code == 200 and listed.json()["forecasts"] == []
+    bad = client.get("/api/track-record/%3Cscript%3E")
+    assert bad.status_code == 400 and "is not a ticker symbol" in bad.json()["message"]
 
 
 @pytest.mark.parametrize(
@@ -188,3 +230,44 @@ def test_metrics_count_what_the_record_stored(make_client: MakeClient, tmp_path:
     assert "tickercast_web_record_dropped_total 0.0" in text
     assert "tickercast_web_record_steps_scored 0.0" in text
     assert "tickercast_web_record_up 1.0" in text
+
+
+def test_a_forecast_answered_with_levels_is_kept_with_them_and_one_without_keeps_its_band(
+    tmp_path: Path,
+) -> None:
+    def row(ds: str, levels: bool) -> dict:
+        out = {"ds": ds, "yhat": 10.0, "yhat_lower": 9.0, "yhat_upper": 11.0}
+        for level in LEVELS if levels else ():
+            out[f"yhat_lower_{level}"], out[f"yhat_upper_{level}"] = 10 - level / 100, 10 + level
+        return out
+
+    def data(ticker: str, levels: bool) -> dict:
+        days = ["2013-01-03", "2013-01-04"]
+        forecast = [row(d, levels) for d in days]
+        return {"ticker": ticker, "source": "fake", "method": "calibrated", "window": "1y",
+                "interval_width": 0.8, "forecast": forecast}  # fmt: skip
+
+    answer = ModelAnswer(b"{}", "fast/0.1.0")
+    day = pd.Timestamp("2013-01-02")
+    full = shown_forecast(data("ACME", True), day, 10.0, answer)
+    older = shown_forecast(data("OLD", False), day, 10.0, answer)
+    assert [k for k, _, _ in full.steps[0].levels] == list(LEVELS)
+    assert full.steps[0].levels[-1] == (98, 10 - 0.98, 108.0)
+    assert older.steps[0].levels == ()
+    # Through the buffer's JSON and into the tables.
+    again = [writes.ShownForecast.from_json(s.to_json()) for s in (full, older)]
+    assert [s.steps for s in again] == [full.steps, older.steps]
+    url = record_url(tmp_path)
+    engine = Recorder(url).engine()
+    assert writes.store(engine, again) == 2
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(forecasts.c.ticker, forecast_steps).join(forecasts).order_by("ticker", "step")
+        ).all()
+    engine.dispose()
+    assert [(r.ticker, r.lower_98, r.upper_10) for r in rows] == [
+        ("ACME", pytest.approx(9.02), 20.0),
+        ("ACME", pytest.approx(9.02), 20.0),
+        ("OLD", None, None),
+        ("OLD", None, None),
+    ]

@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import secrets
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
@@ -42,8 +43,38 @@ def score(today: dt.date | None = None) -> int:
         run = scorer.score(engine, price_reader(build_providers(settings)), today)
     finally:
         engine.dispose()
-    print(f"tickercast score: {run.steps_scored} steps scored, {run.groups_refreshed} totals kept")
+    print(score_sentence(run))
     return 0
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def score_sentence(run: scorer.ScoreRun) -> str:
+    """e.g. "tickercast score: 2,670 prices scored; the totals of 3 groups brought up to date"."""
+    groups = _plural(run.groups_refreshed, "group")
+    return (
+        f"tickercast score: {_plural(run.steps_scored, 'price')} scored; "
+        f"the totals of {groups} brought up to date"
+    )
+
+
+def summary_sentence(row: dict[str, Any]) -> str:
+    """One group's record as people read it, e.g. "AAPL calibrated: 50 forecasts, MASE 1.00,
+    the 80% band held 90.5% of 2,670 prices, weighted interval score 0.93× the random walk's"."""
+    head = f"{row['ticker']} {row['method']}: {_plural(row['forecasts'], 'forecast')}"
+    if not row["scored"]:
+        return f"{head}, none of their prices known yet"
+    parts = [head]
+    if row["mase"] is not None:
+        parts.append(f"MASE {row['mase']:.2f}")
+    width = f"{row['interval_width'] * 100:g}"
+    held = "" if row["coverage"] is None else f"{row['coverage'] * 100:.1f}% of "
+    parts.append(f"the {width}% band held {held}{_plural(row['scored'], 'price')}")
+    if row.get("wis_ratio") is not None:
+        parts.append(f"weighted interval score {row['wis_ratio']:.2f}× the random walk's")
+    return ", ".join(parts)
 
 
 @contextlib.asynccontextmanager
@@ -100,16 +131,13 @@ async def _record(
                 for method in methods:
                     shown = await replay(client, prices, days, method)
                     new = writes.store(engine, shown)
-                    print(f"{prices.ticker} {method}: {len(shown)} forecasts replayed, {new} new")
+                    replayed = _plural(len(shown), "forecast")
+                    print(f"{prices.ticker} {method}: {replayed} replayed, {new:,} new")
         run = scorer.score(engine, price_reader(providers))
-        print(f"tickercast record: {run.steps_scored} steps scored")
+        print(f"tickercast record: {_plural(run.steps_scored, 'price')} scored")
         for row in queries.ranking(engine, "replayed"):
             if row["ticker"] in {t.upper() for t in tickers}:
-                print(
-                    f"  {row['ticker']} {row['method']}: {row['forecasts']} forecasts, "
-                    f"{row['scored']} prices scored, MASE {row['mase']}, "
-                    f"coverage {row['coverage']}"
-                )
+                print(f"  {summary_sentence(row)}")
     finally:
         engine.dispose()
     return 0

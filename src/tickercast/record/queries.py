@@ -1,5 +1,7 @@
 """The reads the pages and the JSON API make: from the totals the scorer keeps, never a scan
-of every stored step (the list of stored forecasts reads only the forecasts it returns)."""
+of every stored step (the list of stored forecasts reads only the forecasts it returns; groups
+the scorer has not reached yet are read from their forecasts' rows; the biggest misses from
+the index on each scored step's miss of its 95% band)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import datetime as dt
 import math
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, func, select
+from sqlalchemy import Connection, Engine, Row, and_, func, literal, select
 
 from tickercast.quant import scoring
 from tickercast.record.tables import (
@@ -15,6 +17,7 @@ from tickercast.record.tables import (
     forecast_views,
     forecasts,
     group_totals,
+    level_totals,
     month_totals,
     step_scores,
     step_totals,
@@ -45,7 +48,8 @@ def _group(
 ) -> Row[Any] | None:
     """The totals the answer is about: of `kind` when named, else live when any live forecast
     is scored, else replayed (a record with scores before one without); of the source with the
-    most forecasts when none is named."""
+    most forecasts when none is named. A group stored but not yet scored (the scorer has not
+    run since) is read from its forecasts, with nothing scored."""
     t = group_totals.c
     query = select(group_totals).where(t.ticker == ticker, t.method == method)
     if source:
@@ -56,7 +60,47 @@ def _group(
         (t.scored > 0).desc(), (t.kind == "live").desc(), t.forecasts.desc(), t.interval_width
     )
     with engine.connect() as connection:
-        return connection.execute(query.limit(1)).first()
+        return connection.execute(query.limit(1)).first() or _unscored_group(
+            connection, ticker, source, kind, method
+        )
+
+
+def _unscored_group(
+    connection: Connection, ticker: str, source: str | None, kind: str | None, method: str
+) -> Row[Any] | None:
+    """A group of stored forecasts the totals do not hold yet, as a row of empty totals."""
+    f = forecasts.c
+    count = func.count().label("forecasts")
+    columns = [f[name] for name in _KEYS]
+    zeros = [literal(0).label(name) for name in EMPTY_SUMS]
+    query = (
+        select(*columns, count, func.min(f.as_of).label("first_as_of"))
+        .add_columns(func.max(f.as_of).label("last_as_of"), *zeros)
+        .where(f.ticker == ticker, f.method == method)
+        .group_by(*columns)
+        .order_by((f.kind == "live").desc(), count.desc(), f.interval_width)
+    )
+    if source:
+        query = query.where(f.source == source)
+    if kind:
+        query = query.where(f.kind == kind)
+    return connection.execute(query.limit(1)).first()
+
+
+EMPTY_SUMS = (
+    "scored",
+    "sum_error",
+    "sum_walk_error",
+    "inside",
+    "sum_interval_score",
+    "walk_scored",
+    "sum_paired_interval_score",
+    "sum_walk_interval_score",
+    "wis_scored",
+    "sum_wis",
+    "sum_walk_wis",
+    *(f"pit_{i}" for i in range(10)),
+)
 
 
 def summary(
@@ -66,8 +110,9 @@ def summary(
     source: str | None = None,
     kind: str | None = None,
 ) -> dict[str, Any] | None:
-    """`GET /api/track-record/{ticker}`: the record's scores overall and by step (None: no
-    forecast of this ticker and method has reached the totals yet: the scorer puts it there)."""
+    """`GET /api/track-record/{ticker}`: the record's scores overall and by step, WIS ratio and
+    PIT counts (None: no forecast of this ticker and method is stored; one stored but not yet
+    scored is there with nothing scored)."""
     group = _group(engine, ticker, source, kind, method)
     if group is None:
         return None
@@ -86,8 +131,172 @@ def summary(
         "first_as_of": group.first_as_of.isoformat(),
         "last_as_of": group.last_as_of.isoformat(),
         **_scores(group),
+        "wis_ratio": _ratio(group.sum_wis, group.sum_walk_wis),
+        "pit": [getattr(group, f"pit_{i}") for i in range(10)],
         "by_step": [{"step": row.step, **_scores(row)} for row in steps],
     }
+
+
+def empty(ticker: str, method: str) -> dict[str, Any]:
+    """The record of a ticker with nothing stored yet."""
+    return {
+        "ticker": ticker,
+        "source": None,
+        "kind": None,
+        "method": method,
+        "interval_width": None,
+        "forecasts": 0,
+        "first_as_of": None,
+        "last_as_of": None,
+        "scored": 0,
+        "mase": None,
+        "coverage": None,
+        "interval_score": None,
+        "interval_score_ratio": None,
+        "wis_ratio": None,
+        "pit": [0] * 10,
+        "by_step": [],
+    }
+
+
+def calibration(engine: Engine, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per level (percent): how often the price fell inside the band, the 95% interval of that
+    share from a block bootstrap over the forecasts, and the steps scored."""
+    lt = level_totals.c
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(level_totals).where(*[lt[k] == record[k] for k in _KEYS]).order_by(lt.level)
+        ).all()
+    return [
+        {
+            "level": row.level,
+            "coverage": _ratio(row.inside, row.scored),
+            "low": _rounded(row.low),
+            "high": _rounded(row.high),
+            "n": row.scored,
+        }
+        for row in rows
+        if row.scored
+    ]
+
+
+def calibration_by_method(engine: Engine, kind: str | None = None) -> list[dict[str, Any]]:
+    """Per kind, method and level, every ticker together: the share of prices inside the band,
+    with a 95% interval joined from the groups' own (each group's spread read from its
+    interval as a normal one, the groups taken as independent), and the prices scored."""
+    lt = level_totals.c
+    query = select(level_totals).where(lt.scored > 0)
+    if kind:
+        query = query.where(lt.kind == kind)
+    with engine.connect() as connection:
+        rows = connection.execute(query.order_by(lt.kind, lt.method, lt.level)).all()
+    joined: dict[tuple[str, str, float], list[Any]] = {}
+    for row in rows:
+        joined.setdefault((row.kind, row.method, row.level), []).append(row)
+    out = []
+    for (group_kind, method, level), parts in joined.items():
+        n = sum(p.scored for p in parts)
+        share = sum(p.inside for p in parts) / n
+        spread = math.sqrt(sum((p.scored / n * _spread(p)) ** 2 for p in parts))
+        out.append(
+            {
+                "kind": group_kind,
+                "method": method,
+                "level": level,
+                "coverage": round(share, 6),
+                "low": round(max(0.0, share - Z95 * spread), 6),
+                "high": round(min(1.0, share + Z95 * spread), 6),
+                "n": n,
+            }
+        )
+    return out
+
+
+Z95 = 1.959964
+
+
+def _spread(row: Any) -> float:
+    """A group's standard error of its coverage, from its 95% interval (0 without one)."""
+    if row.low is None or row.high is None:
+        return 0.0
+    return (row.high - row.low) / (2 * Z95)
+
+
+def pit_by_method(engine: Engine, kind: str | None = None) -> list[dict[str, Any]]:
+    """Per kind and method, every ticker together: the PIT counts."""
+    t = group_totals.c
+    counts = [func.sum(t[f"pit_{i}"]).label(f"pit_{i}") for i in range(10)]
+    query = select(t.kind, t.method, *counts).group_by(t.kind, t.method)
+    if kind:
+        query = query.where(t.kind == kind)
+    with engine.connect() as connection:
+        rows = connection.execute(query.order_by(t.kind, t.method)).all()
+    return [
+        {"kind": r.kind, "method": r.method, "pit": [int(r[2 + i] or 0) for i in range(10)]}
+        for r in rows
+        if any(r[2 + i] for i in range(10))
+    ]
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(value, 6)
+
+
+def biggest_misses(
+    engine: Engine, kind: str | None = None, count: int = 10
+) -> list[dict[str, Any]]:
+    """The stored forecasts whose price fell farthest outside their 95% band, in the band's
+    half-widths (each forecast once, at its worst step), worst first."""
+    s, f, fs = step_scores.c, forecasts.c, forecast_steps.c
+    query = (
+        select(
+            s.forecast_id,
+            s.miss_95,
+            s.actual,
+            fs.ds,
+            fs.lower_95,
+            fs.upper_95,
+            f.ticker,
+            f.source,
+            f.method,
+            f.kind,
+            f.as_of,
+        )
+        .select_from(
+            step_scores.join(forecasts).join(
+                forecast_steps,
+                and_(fs.forecast_id == s.forecast_id, fs.step == s.step),
+            )
+        )
+        .where(s.miss_95 > 0)
+        .order_by(s.miss_95.desc(), s.forecast_id)
+        .limit(count * 20)
+    )
+    if kind:
+        query = query.where(f.kind == kind)
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    seen: set[int] = set()
+    out = []
+    for row in rows:
+        if row.forecast_id in seen:
+            continue
+        seen.add(row.forecast_id)
+        out.append(
+            {
+                "ticker": row.ticker,
+                "source": row.source,
+                "method": row.method,
+                "kind": row.kind,
+                "as_of": row.as_of.isoformat(),
+                "ds": row.ds.isoformat(),
+                "actual": row.actual,
+                "lower": row.lower_95,
+                "upper": row.upper_95,
+                "miss": round(row.miss_95, 3),
+            }
+        )
+    return out[:count]
 
 
 _KEYS = ("ticker", "source", "kind", "method", "interval_width")
@@ -130,13 +339,31 @@ def regime_coverage(engine: Engine, record: dict[str, Any]) -> dict[str, float |
     }
 
 
+def _unscored_groups(connection: Connection, kind: str | None) -> list[Row[Any]]:
+    """The groups of stored forecasts the totals do not hold yet, as rows of empty totals."""
+    f, t = forecasts.c, group_totals.c
+    columns = [f[name] for name in _KEYS]
+    held = select(group_totals).where(*[t[k] == f[k] for k in _KEYS]).exists()
+    query = (
+        select(*columns, func.count().label("forecasts"), func.min(f.as_of).label("first_as_of"))
+        .add_columns(func.max(f.as_of).label("last_as_of"))
+        .add_columns(*[literal(0).label(name) for name in EMPTY_SUMS])
+        .where(~held)
+        .group_by(*columns)
+    )
+    if kind:
+        query = query.where(f.kind == kind)
+    return list(connection.execute(query).all())
+
+
 def ranking(engine: Engine, kind: str | None = None) -> list[dict[str, Any]]:
-    """Every group's scores, best MASE first (groups not scored yet last)."""
+    """Every group's scores, best MASE first (groups not scored yet last, those the scorer has
+    not reached yet among them)."""
     query = select(group_totals)
     if kind:
         query = query.where(group_totals.c.kind == kind)
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
+        rows = [*connection.execute(query).all(), *_unscored_groups(connection, kind)]
     out = [
         {
             "ticker": r.ticker,
@@ -148,6 +375,7 @@ def ranking(engine: Engine, kind: str | None = None) -> list[dict[str, Any]]:
             "first_as_of": r.first_as_of.isoformat(),
             "last_as_of": r.last_as_of.isoformat(),
             **_scores(r),
+            "wis_ratio": _ratio(r.sum_wis, r.sum_walk_wis),
         }
         for r in rows
     ]

@@ -13,7 +13,9 @@ is not an error.
 Each step is also scored against the random walk's band from the same `as_of`, drawn by the
 backtests' own rule (`band.random_walk` on the prices up to `as_of`), and keeps the trailing
 volatility at `as_of` (`scoring.trailing_volatility`), from which the regimes are read: neither
-looks at a price after `as_of`.
+looks at a price after `as_of`. At the levels a step keeps (`calibration`) it gets its weighted
+interval score and the quantile random walk's (`walk.quantile_walk`, from the same prices), and
+the totals get coverage by level with its interval and the PIT counts.
 """
 
 from __future__ import annotations
@@ -29,12 +31,15 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, func, insert, select
 
 from tickercast.quant import scoring
-from tickercast.quant.walk import random_walk
+from tickercast.quant.levels import weighted_interval_score
+from tickercast.quant.walk import quantile_walk, random_walk
+from tickercast.record import calibration
 from tickercast.record.tables import (
     GROUP_COLUMNS,
     forecast_steps,
     forecasts,
     group_totals,
+    level_totals,
     month_totals,
     step_scores,
     step_totals,
@@ -67,16 +72,7 @@ def _unscored(connection: Connection, group: Group, until: dt.date) -> pd.DataFr
         ),
     )
     query = (
-        select(
-            forecast_steps.c.forecast_id,
-            forecast_steps.c.step,
-            forecast_steps.c.ds,
-            forecast_steps.c.yhat,
-            forecast_steps.c.yhat_lower,
-            forecast_steps.c.yhat_upper,
-            forecasts.c.as_of,
-            forecasts.c.last_price,
-        )
+        select(*forecast_steps.c, forecasts.c.as_of, forecasts.c.last_price)
         .select_from(joined)
         .where(*_group_where(group), step_scores.c.forecast_id.is_(None))
         .where(forecast_steps.c.ds <= until)
@@ -84,12 +80,34 @@ def _unscored(connection: Connection, group: Group, until: dt.date) -> pd.DataFr
     return pd.DataFrame(connection.execute(query).mappings().all())
 
 
+def _walk_wis(rows: pd.DataFrame, history: np.ndarray, interval_width: float) -> np.ndarray:
+    """The quantile random walk's weighted interval score of `rows` (of one as_of), at the
+    levels each row keeps (its own band's alone in older rows), in the forecasts' basis."""
+    out = np.full(len(rows), np.nan)
+    full = calibration.has_levels(rows)
+    actual = rows["actual"].to_numpy(float)
+    basis = rows["last_price"].to_numpy(float) / history[-1]
+    step = rows["step"].to_numpy(dtype=int)
+    for which in (True, False):
+        at = full == which
+        if not at.any():
+            continue
+        widths = calibration.widths(which, interval_width)
+        walk = quantile_walk(history, int(step[at].max()), widths)
+        scaled = [(lo[step[at] - 1] * basis[at], up[step[at] - 1] * basis[at]) for lo, up in walk]
+        median = history[-1] * basis[at]
+        out[at] = weighted_interval_score(median, scaled, widths, actual[at])
+    return out
+
+
 def _at_origins(
     steps: pd.DataFrame, by_day: pd.Series, interval_width: float
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each step: the random walk's band's interval score (from the prices up to its
-    forecast's as_of, brought to the forecast's basis) and the trailing volatility at as_of."""
+    forecast's as_of, brought to the forecast's basis), the quantile random walk's weighted
+    interval score at the step's levels, and the trailing volatility at as_of."""
     walk_score = np.full(len(steps), np.nan)
+    walk_wis = np.full(len(steps), np.nan)
     volatility = np.full(len(steps), np.nan)
     days = by_day.index.to_numpy()
     values = by_day.to_numpy(dtype=float)
@@ -103,8 +121,9 @@ def _at_origins(
         walk_score[at] = scoring.interval_score(
             lower, upper, rows["actual"].to_numpy(float), interval_width
         )
+        walk_wis[at] = _walk_wis(rows, history, interval_width)
         volatility[at] = scoring.trailing_volatility(history)
-    return walk_score, volatility
+    return walk_score, walk_wis, volatility
 
 
 def score_rows(steps: pd.DataFrame, prices: pd.Series, interval_width: float) -> list[dict]:
@@ -129,7 +148,9 @@ def score_rows(steps: pd.DataFrame, prices: pd.Series, interval_width: float) ->
     walk = scoring.random_walk_error(last[ok], actual)
     inside = scoring.inside_band(lower, upper, actual)
     interval = scoring.interval_score(lower, upper, actual, interval_width)
-    walk_interval, volatility = _at_origins(s, by_day, interval_width)
+    walk_interval, walk_wis, volatility = _at_origins(s, by_day, interval_width)
+    wis = calibration.wis(s, actual, interval_width)
+    miss = calibration.miss_95(s, actual)
     return [
         {
             "forecast_id": int(f),
@@ -141,8 +162,11 @@ def score_rows(steps: pd.DataFrame, prices: pd.Series, interval_width: float) ->
             "interval_score": float(q),
             "walk_interval_score": _known(wq),
             "origin_volatility": _known(v),
+            "wis": _known(ws),
+            "walk_wis": _known(wws),
+            "miss_95": _known(m),
         }
-        for f, k, a, e, w, i, q, wq, v in zip(
+        for f, k, a, e, w, i, q, wq, v, ws, wws, m in zip(
             s["forecast_id"],
             s["step"],
             actual,
@@ -152,6 +176,9 @@ def score_rows(steps: pd.DataFrame, prices: pd.Series, interval_width: float) ->
             interval,
             walk_interval,
             volatility,
+            wis,
+            walk_wis,
+            miss,
             strict=True,
         )
     ]
@@ -191,55 +218,71 @@ def regime_counts(scores: pd.DataFrame) -> dict[str, int]:
     return counts
 
 
+SCORE_COLUMNS = (
+    "step",
+    "error",
+    "walk_error",
+    "inside",
+    "interval_score",
+    "walk_interval_score",
+    "forecast_id",
+    "origin_volatility",
+    "actual",
+    "wis",
+    "walk_wis",
+)
+
+
+def _group_scores(connection: Connection, group: Group) -> pd.DataFrame:
+    """The group's scored steps: their scores, and the centre, band and levels stored."""
+    steps = [c for c in forecast_steps.c if c.name not in ("forecast_id", "step")]
+    query = (
+        select(forecasts.c.as_of, *[step_scores.c[n] for n in SCORE_COLUMNS], *steps)
+        .select_from(
+            step_scores.join(forecasts).join(
+                forecast_steps,
+                and_(
+                    forecast_steps.c.forecast_id == step_scores.c.forecast_id,
+                    forecast_steps.c.step == step_scores.c.step,
+                ),
+            )
+        )
+        .where(*_group_where(group))
+    )
+    scores = pd.DataFrame(connection.execute(query).mappings().all())
+    if scores.empty:
+        names = ["as_of", *SCORE_COLUMNS, *[c.name for c in steps]]
+        scores = pd.DataFrame(columns=names)
+    return scores
+
+
 def refresh_totals(connection: Connection, group: Group) -> None:
     """Rewrite the group's totals from its forecasts and scores."""
     where = _group_where(group)
     keys = dict(zip(GROUP_COLUMNS, group, strict=True))
-    for table in (group_totals, step_totals, month_totals):
+    for table in (group_totals, step_totals, month_totals, level_totals):
         connection.execute(delete(table).where(*[table.c[k] == v for k, v in keys.items()]))
     count, first, last = connection.execute(
         select(func.count(), func.min(forecasts.c.as_of), func.max(forecasts.c.as_of)).where(*where)
     ).one()
     if not count:
         return
-    query = (
-        select(
-            forecasts.c.as_of,
-            step_scores.c.step,
-            step_scores.c.error,
-            step_scores.c.walk_error,
-            step_scores.c.inside,
-            step_scores.c.interval_score,
-            step_scores.c.walk_interval_score,
-            step_scores.c.forecast_id,
-            step_scores.c.origin_volatility,
-        )
-        .select_from(step_scores.join(forecasts))
-        .where(*where)
-    )
-    scores = pd.DataFrame(connection.execute(query).mappings().all())
-    if scores.empty:
-        scores = pd.DataFrame(
-            columns=[
-                "as_of",
-                "step",
-                "error",
-                "walk_error",
-                "inside",
-                "interval_score",
-                "walk_interval_score",
-                "forecast_id",
-                "origin_volatility",
-            ]
-        )
+    scores = _group_scores(connection, group)
     total = {**keys, "forecasts": count, "first_as_of": first, "last_as_of": last}
     connection.execute(
-        insert(group_totals).values(**total, **_sums(scores), **regime_counts(scores))
+        insert(group_totals).values(
+            **total,
+            **_sums(scores),
+            **regime_counts(scores),
+            **calibration.wis_sums(scores),
+            **calibration.pit(scores),
+        )
     )
     by_step = [{**keys, "step": int(k), **_sums(rows)} for k, rows in scores.groupby("step")]
     months = scores["as_of"].map(lambda d: d.replace(day=1))
     by_month = [{**keys, "month": m, **_sums(rows)} for m, rows in scores.groupby(months)]
-    for table, rows in ((step_totals, by_step), (month_totals, by_month)):
+    by_level = [{**keys, **row} for row in calibration.level_rows(scores, group[4])]
+    for table, rows in ((step_totals, by_step), (month_totals, by_month), (level_totals, by_level)):
         if rows:
             connection.execute(insert(table), rows)
 

@@ -3,15 +3,21 @@
     forecasts        one row per forecast shown, never changed: its key (ticker, source, kind,
                      as_of, method, model version, interval width, horizon) is unique, so the
                      database itself keeps one row however many workers store it at once
-    forecast_steps   each step's date, centre and band, in the forecast's own price basis
+    forecast_steps   each step's date, centre and band, in the forecast's own price basis, and
+                     its quantiles at each level of `LEVELS` (`lower_L`, `upper_L`: the 50 - L/2
+                     and 50 + L/2 percent quantiles; null in rows stored before revision 0004)
     forecast_views   how often and when a forecast was shown
     step_scores      each step scored once its price is known (in the forecast's basis), with
                      the random walk's band's interval score from the same as_of and the
                      trailing volatility at as_of (both from prices up to as_of only; null in
-                     rows scored before revision 0003)
+                     rows scored before revision 0003); the weighted interval score over the
+                     levels the step has, the quantile random walk's over the same levels, and
+                     how far outside its 95% band the price fell, in half-widths (revision 0004)
     group_totals     per group (ticker, source, kind, method, interval width): forecasts, first
     step_totals      and last as_of, and the sums the scores add up to, overall, by step and by
     month_totals     month of as_of; kept current by the scorer, so pages never scan scores
+    level_totals     per group and level: the steps scored, those inside and the 95% interval
+                     of the coverage from a bootstrap over the group's forecasts
 
 `last_price` is the adjusted close at `as_of` in the prices the forecast was made from: a split
 or dividend after `as_of` rescales adjusted prices, and the scorer brings the prices it reads
@@ -41,6 +47,20 @@ from sqlalchemy import (
 from tickercast.quant import scoring
 
 metadata = MetaData()
+
+# The levels (central intervals, in percent) each forecast keeps beside its own band.
+LEVELS = (10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98)
+
+
+def level_columns() -> list[Column[object]]:
+    """`lower_L` and `upper_L` for each level L of `LEVELS`."""
+    return [Column(f"{side}_{level}", Float) for level in LEVELS for side in ("lower", "upper")]
+
+
+def pit_columns() -> list[Column[object]]:
+    """The group's PIT counts: how many prices fell in each tenth of the forecasts' deciles."""
+    return [Column(f"pit_{i}", Integer, nullable=False, server_default="0") for i in range(10)]
+
 
 # The columns that name one group of forecasts whose scores are added up together.
 GROUP_COLUMNS = ("ticker", "source", "kind", "method", "interval_width")
@@ -118,6 +138,7 @@ forecast_steps = Table(
     Column("yhat", Float, nullable=False),
     Column("yhat_lower", Float, nullable=False),
     Column("yhat_upper", Float, nullable=False),
+    *level_columns(),
 )
 
 forecast_views = Table(
@@ -141,6 +162,9 @@ step_scores = Table(
     Column("interval_score", Float, nullable=False),
     Column("walk_interval_score", Float),  # the random walk's band under the backtests' rule
     Column("origin_volatility", Float),  # scoring.trailing_volatility of the prices to as_of
+    Column("wis", Float),  # over the levels the step has (its own band alone in older rows)
+    Column("walk_wis", Float),  # the quantile random walk's, over the same levels
+    Column("miss_95", Float, index=True),  # beyond the 95% band in its half-widths, 0 inside
 )
 
 group_totals = Table(
@@ -152,6 +176,21 @@ group_totals = Table(
     Column("last_as_of", Date, nullable=False),
     *_sums(),
     *regime_columns(),  # the thirds are of all the group's origins: kept for the group only
+    Column("wis_scored", Integer, nullable=False, server_default="0"),
+    Column("sum_wis", Float, nullable=False, server_default="0"),
+    Column("sum_walk_wis", Float, nullable=False, server_default="0"),
+    *pit_columns(),
+)
+
+level_totals = Table(
+    "level_totals",
+    metadata,
+    *_group_columns(),
+    Column("level", Float, primary_key=True),  # percent
+    Column("scored", Integer, nullable=False),
+    Column("inside", Integer, nullable=False),
+    Column("low", Float),
+    Column("high", Float),
 )
 
 step_totals = Table(

@@ -15,17 +15,48 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from tickercast.record.tables import KEY_COLUMNS, forecast_steps, forecast_views, forecasts
+from tickercast.record.tables import (
+    KEY_COLUMNS,
+    forecast_steps,
+    forecast_views,
+    forecasts,
+)
 
 KINDS = ("live", "replayed")
 
 
 @dataclass(frozen=True)
 class Step:
+    """One step: its centre and band, and its quantiles at the levels (percent, of `LEVELS`)
+    the answer had, as (level, lower, upper); none in forecasts shown before they were kept."""
+
     ds: dt.date
     yhat: float
     yhat_lower: float
     yhat_upper: float
+    levels: tuple[tuple[int, float, float], ...] = ()
+
+    def row(self) -> dict[str, Any]:
+        """The step's columns in `forecast_steps` (but its forecast and number)."""
+        out: dict[str, Any] = {
+            "ds": self.ds,
+            "yhat": self.yhat,
+            "yhat_lower": self.yhat_lower,
+            "yhat_upper": self.yhat_upper,
+        }
+        for level, lower, upper in self.levels:
+            out[f"lower_{level}"], out[f"upper_{level}"] = lower, upper
+        return out
+
+    def to_json(self) -> list[Any]:
+        head = [self.ds.isoformat(), self.yhat, self.yhat_lower, self.yhat_upper]
+        return [*head, [list(one) for one in self.levels]] if self.levels else head
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> Step:
+        ds, yhat, lower, upper, *rest = data
+        levels = tuple((int(k), float(lo), float(up)) for k, lo, up in rest[0]) if rest else ()
+        return cls(dt.date.fromisoformat(ds), float(yhat), float(lower), float(upper), levels)
 
 
 @dataclass(frozen=True)
@@ -63,15 +94,12 @@ class ShownForecast:
         out = asdict(self)
         out["as_of"] = self.as_of.isoformat()
         out["shown_at"] = self.shown_at.isoformat()
-        out["steps"] = [[s.ds.isoformat(), s.yhat, s.yhat_lower, s.yhat_upper] for s in self.steps]
+        out["steps"] = [s.to_json() for s in self.steps]
         return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ShownForecast:
-        steps = tuple(
-            Step(dt.date.fromisoformat(d), float(f), float(lo), float(up))
-            for d, f, lo, up in data["steps"]
-        )
+        steps = tuple(Step.from_json(one) for one in data["steps"])
         return cls(
             **{
                 **data,
@@ -100,16 +128,21 @@ def _forecast_id(connection: Connection, shown: ShownForecast) -> tuple[int, boo
     return int(connection.execute(select(forecasts.c.id).where(*where)).scalar_one()), False
 
 
+def _insert_steps(connection: Connection, forecast_id: int, steps: Sequence[Step]) -> None:
+    """The steps' rows, those with the same columns together (a step keeps only the levels
+    its answer had)."""
+    batches: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for i, step in enumerate(steps, start=1):
+        row = {"forecast_id": forecast_id, "step": i, **step.row()}
+        batches.setdefault(tuple(row), []).append(row)
+    for rows in batches.values():
+        connection.execute(insert(connection, forecast_steps).on_conflict_do_nothing(), rows)
+
+
 def _store_one(connection: Connection, shown: ShownForecast) -> bool:
     forecast_id, made = _forecast_id(connection, shown)
     if made:
-        connection.execute(
-            insert(connection, forecast_steps).on_conflict_do_nothing(),
-            [
-                {"forecast_id": forecast_id, "step": i, **asdict(step)}
-                for i, step in enumerate(shown.steps, start=1)
-            ],
-        )
+        _insert_steps(connection, forecast_id, shown.steps)
     views = insert(connection, forecast_views).values(
         forecast_id=forecast_id,
         views=shown.views,

@@ -70,9 +70,10 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     },
     "method": {
         "type": "string",
-        "enum": list(METHODS),
+        "enum": [*METHODS, ""],
         "default": PAGE_METHOD,
-        "description": f"The calibrated forecast needs at least {CALIBRATED_MIN_ROWS} prices "
+        "description": "Empty is the default. "
+        f"The calibrated forecast needs at least {CALIBRATED_MIN_ROWS} prices "
         f"(400 below that: window=3m has {WINDOWS['3m']}); prophet needs 2.",
     },
     "kind": {
@@ -123,22 +124,56 @@ _SCORES = {
     "interval_score": _NUMBER,
     "interval_score_ratio": _NUMBER,
 }
-_RECORD_HEAD = {
+_RECORD_HEAD = {  # null in the record of a ticker with nothing stored yet
     "ticker": {"type": "string"},
-    "source": {"type": "string"},
-    "kind": {"type": "string", "enum": ["live", "replayed"]},
+    "source": {"type": ["string", "null"]},
+    "kind": {"type": ["string", "null"], "enum": ["live", "replayed", None]},
     "method": {"type": "string"},
-    "interval_width": {"type": "number"},
+    "interval_width": _NUMBER,
+}
+_DATE_OR_NULL = {"type": ["string", "null"], "format": "date"}
+_CALIBRATION = {
+    "type": "array",
+    "description": "Per level (percent): how often the price fell inside that central band, "
+    "the 95% interval of that share from a block bootstrap over the forecasts, and the prices "
+    "scored.",
+    "items": {
+        "type": "object",
+        "required": ["level", "coverage", "low", "high", "n"],
+        "properties": {
+            "level": {"type": "number"},
+            "coverage": _NUMBER,
+            "low": _NUMBER,
+            "high": _NUMBER,
+            "n": {"type": "integer"},
+        },
+    },
 }
 RECORD_ANSWER: dict[str, Any] = {
     "type": "object",
-    "required": [*_RECORD_HEAD, "forecasts", "first_as_of", "last_as_of", *_SCORES, "by_step"],
+    "required": [
+        *_RECORD_HEAD,
+        "forecasts",
+        "first_as_of",
+        "last_as_of",
+        *_SCORES,
+        "by_step",
+        "calibration",
+        "wis_ratio",
+    ],
     "properties": {
         **_RECORD_HEAD,
         "forecasts": {"type": "integer"},
-        "first_as_of": {"type": "string", "format": "date"},
-        "last_as_of": {"type": "string", "format": "date"},
+        "first_as_of": _DATE_OR_NULL,
+        "last_as_of": _DATE_OR_NULL,
         **_SCORES,
+        "calibration": _CALIBRATION,
+        "wis_ratio": {
+            **_NUMBER,
+            "description": "The weighted interval score over the levels kept ÷ the quantile "
+            "random walk's at the same levels (below 1 beats it).",
+        },
+        "pit": {"type": "array", "items": {"type": "integer"}, "minItems": 10, "maxItems": 10},
         "by_step": {
             "type": "array",
             "items": {
@@ -186,7 +221,6 @@ RECORD_FORECASTS: dict[str, Any] = {
 }
 _RECORD_ERRORS = {
     "400": _error("A parameter is not one of its accepted values."),
-    "404": _error("No forecast of this ticker and method is kept yet."),
     "503": _error("The track record's database is unavailable.", retry_after=True),
 }
 

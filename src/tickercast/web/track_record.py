@@ -2,14 +2,16 @@
 the ticker page shows beside its backtest.
 
 GET /api/track-record/{ticker}?method=&source=&kind=            its scores, overall and by step,
-                                                                by month and by volatility regime
+                                                                by month, by volatility regime and
+                                                                by level (calibration)
 GET /api/track-record/{ticker}/forecasts?method=&source=&kind=&limit=   the stored forecasts
 GET /track-record?kind=                                         tickers and methods ranked
 
 Every read is of the totals the scorer keeps (a few rows), but coverage by regime, which reads
 the one group's scores (its thirds are of that group's origins); each in a worker thread; with
-the database down the answer is 503 "the track record is unavailable", and pages and forecasts go
-on as before.
+a ticker with nothing stored is an empty record (200), and a forecast stored is in it before
+the scorer has run (with nothing scored). With the database down the answer is 503 "the track
+record is unavailable", and pages and forecasts go on as before.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from tickercast.errors import InvalidInput, NotFound, ServiceBusy
+from tickercast.data.frames import normalize_ticker
+from tickercast.errors import InvalidInput, ServiceBusy
+from tickercast.quant.scoring import REGIMES
 from tickercast.record import queries
 from tickercast.record.buffer import Recorder
 from tickercast.record.writes import KINDS
@@ -59,17 +63,18 @@ class RecordAsked:
         cls, ticker: str, method: str | None, source: str | None, kind: str | None
     ) -> RecordAsked:
         return cls(
-            ticker.strip().upper(), parse_method(method or PAGE_METHOD), source, parse_kind(kind)
+            normalize_ticker(ticker),
+            parse_method(PAGE_METHOD if method is None else method),
+            source,
+            parse_kind(kind),
         )
 
     def summary(self, engine: Engine) -> dict[str, Any] | None:
         return queries.summary(engine, self.symbol, self.method, self.source, self.kind)
 
-    def found(self, record: T | None) -> T:
-        """`record`, or NotFound when there is none yet."""
-        if record is None:
-            raise NotFound(f"no track record for {self.symbol[:20]} ({self.method}) yet")
-        return record
+    def or_empty(self, record: dict[str, Any] | None) -> dict[str, Any]:
+        """`record`, or the empty record of a ticker with nothing stored yet."""
+        return record if record is not None else queries.empty(self.symbol, self.method)
 
 
 def parse_kind(value: str | None) -> str | None:
@@ -91,6 +96,8 @@ def parse_limit(value: str | int | None) -> int:
 def sentence(record: dict[str, Any]) -> str:
     """What the ticker page says of its record, e.g. "Forecasts shown here for AAPL since
     2012-03-01: 1,240 prices scored, errors 0.98× the random walk's, the 80% band held 81%"."""
+    if not record["forecasts"]:
+        return f"Nothing kept for {record['ticker']} yet: forecasts are kept as pages show them."
     if record["kind"] == "replayed":
         head = (
             f"Forecasts replayed for {record['ticker']} as this page would have shown them "
@@ -133,15 +140,24 @@ async def track_record(
 ) -> Response:
     asked = RecordAsked.parse(ticker, method, source, kind)
 
-    def in_full(engine: Engine) -> dict[str, Any] | None:
+    def in_full(engine: Engine) -> dict[str, Any]:
         found = asked.summary(engine)
-        return found and {
+        if found is None:
+            none = dict.fromkeys(REGIMES)
+            return {
+                **asked.or_empty(None),
+                "by_month": [],
+                "regime_coverage": none,
+                "calibration": [],
+            }
+        return {
             **found,
             "by_month": queries.by_month(engine, found),
             "regime_coverage": queries.regime_coverage(engine, found),
+            "calibration": queries.calibration(engine, found),
         }
 
-    record = asked.found(await read(recorder, in_full))  # one trip to a worker thread
+    record = await read(recorder, in_full)  # one trip to a worker thread
     body = {**record, "sentence": sentence(record)}
     return Response(orjson.dumps(body), media_type=JSON)
 
@@ -160,8 +176,11 @@ async def track_record_forecasts(
 ) -> Response:
     count = parse_limit(limit)
     asked = RecordAsked.parse(ticker, method, source, kind)
-    record = asked.found(await read(recorder, asked.summary))
-    stored = await read(recorder, lambda e: queries.stored_forecasts(e, record, count))
+    found = await read(recorder, asked.summary)
+    record = asked.or_empty(found)
+    stored = (
+        await read(recorder, lambda e: queries.stored_forecasts(e, record, count)) if found else []
+    )
     body = {key: record[key] for key in ("ticker", "source", "kind", "method", "interval_width")}
     return Response(orjson.dumps({**body, "forecasts": stored}), media_type=JSON)
 
@@ -171,19 +190,31 @@ async def track_record_page(
     request: Request, recorder: Record, templates: Templates, kind: str | None = None
 ) -> Response:
     chosen = parse_kind(kind)
+
+    def everything(engine: Engine) -> dict[str, Any]:
+        return {
+            "ranked": queries.ranking(engine, chosen),
+            "coverage_by_step": queries.coverage_by_step(engine, chosen),
+            "calibration": queries.calibration_by_method(engine, chosen),
+            "pit": queries.pit_by_method(engine, chosen),
+            "misses": queries.biggest_misses(engine, chosen),
+        }
+
     try:
-        ranked = await read(recorder, lambda e: queries.ranking(e, chosen))
-        steps = await read(recorder, lambda e: queries.coverage_by_step(e, chosen))
+        found = await read(recorder, everything)
     except RecordUnavailable:
-        ranked, steps, unavailable = [], [], True
+        found, unavailable = {}, True
     else:
         unavailable = False
-    data = page_json({"coverage_by_step": steps})
+    data = page_json({k: found.get(k, []) for k in ("coverage_by_step", "calibration", "pit")})
     return templates.TemplateResponse(
         request,
         "track_record.html",
         {
-            "ranked": ranked,
+            "ranked": found.get("ranked", []),
+            "misses": found.get("misses", []),
+            "has_calibration": bool(found.get("calibration")),
+            "has_pit": bool(found.get("pit")),
             "kind": chosen,
             "kinds": KINDS,
             "unavailable": unavailable,

@@ -1,5 +1,6 @@
 // The track record: the ticker page's sentence and small chart (from
-// /api/track-record/{ticker}), and the /track-record page's coverage by steps ahead.
+// /api/track-record/{ticker}), and the /track-record page's coverage by steps ahead,
+// calibration plot (each level against how often it held, with 95% bars) and PIT histogram.
 (function () {
   "use strict";
   const config = { responsive: true, displaylogo: false, displayModeBar: false };
@@ -8,11 +9,10 @@
   function tickerRecord(section) {
     fetch(section.dataset.url, { headers: { Accept: "application/json" } })
       .then(function (response) {
-        if (response.status === 404) return null; // nothing kept yet: the section stays hidden
         return response.json().then(function (body) { return { ok: response.ok, body: body }; });
       })
       .then(function (answer) {
-        if (!answer) return;
+        if (answer.ok && !answer.body.forecasts) return; // nothing kept yet: the section stays hidden
         const sentence = document.getElementById("record-sentence");
         section.hidden = false;
         if (!answer.ok) {
@@ -56,11 +56,65 @@
     }, small), config).then(function () { el.dataset.state = "drawn"; });
   }
 
+  function byMethod(rows) {
+    const groups = {};
+    rows.forEach(function (r) {
+      const name = r.method + " (" + r.kind + ")";
+      (groups[name] = groups[name] || []).push(r);
+    });
+    return groups;
+  }
+
+  function calibrationChart(el, rows) {
+    const groups = byMethod(rows);
+    const traces = Object.keys(groups).map(function (name) {
+      const levels = groups[name];
+      return {
+        x: levels.map(function (r) { return r.level / 100; }),
+        y: levels.map(function (r) { return r.coverage; }),
+        error_y: {
+          type: "data", symmetric: false,
+          array: levels.map(function (r) { return r.high - r.coverage; }),
+          arrayminus: levels.map(function (r) { return r.coverage - r.low; }),
+        },
+        text: levels.map(function (r) { return r.n.toLocaleString() + " prices"; }),
+        name: name, mode: "markers", type: "scatter",
+      };
+    });
+    traces.push({ x: [0, 1], y: [0, 1], name: "calibrated", mode: "lines", hoverinfo: "skip",
+                  line: { dash: "dash", color: "#888" } });
+    Plotly.newPlot(el, traces, Object.assign({}, small, {
+      height: 320,
+      xaxis: { title: "nominal level", range: [0, 1.02], tickformat: ".0%" },
+      yaxis: { title: "band held", range: [0, 1.02], tickformat: ".0%" },
+    }), config).then(function () { el.dataset.state = "drawn"; });
+  }
+
+  function pitChart(el, rows) {
+    const bins = ["1st", "2nd", "3rd", "4th", "5th", "6th", "7th", "8th", "9th", "10th"];
+    const traces = rows.map(function (r) {
+      const total = r.pit.reduce(function (a, b) { return a + b; }, 0) || 1;
+      return { x: bins, y: r.pit.map(function (c) { return c / total; }), type: "bar",
+               name: r.method + " (" + r.kind + ")" };
+    });
+    traces.push({ x: [bins[0], bins[9]], y: [0.1, 0.1], name: "calibrated", mode: "lines",
+                  line: { dash: "dash", color: "#888" } });
+    Plotly.newPlot(el, traces, Object.assign({}, small, {
+      xaxis: { title: "tenth of the forecast's distribution", tickangle: 0 },
+      yaxis: { title: "share of prices", tickformat: ".0%", rangemode: "tozero" },
+    }), config).then(function () { el.dataset.state = "drawn"; });
+  }
+
   const section = document.getElementById("track-record");
   if (section && section.dataset.url) tickerRecord(section);
   const coverage = document.getElementById("coverage-chart");
   const data = document.getElementById("record-data");
-  if (coverage && data && typeof Plotly !== "undefined") {
-    coverageChart(coverage, JSON.parse(data.textContent).coverage_by_step);
+  const parsed = data ? JSON.parse(data.textContent) : null;
+  if (parsed && typeof Plotly !== "undefined") {
+    if (coverage) coverageChart(coverage, parsed.coverage_by_step);
+    const calibration = document.getElementById("calibration-chart");
+    if (calibration) calibrationChart(calibration, parsed.calibration);
+    const pit = document.getElementById("pit-chart");
+    if (pit) pitChart(pit, parsed.pit);
   }
 })();
