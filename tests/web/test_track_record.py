@@ -5,9 +5,11 @@ are served as before and the record says it is unavailable."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from pathlib import Path
 
+import anyio
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,6 +24,7 @@ from tickercast.record.buffer import Recorder
 from tickercast.record.tables import LEVELS, forecast_steps, forecast_views, forecasts
 from tickercast.web.model_client import ModelAnswer
 from tickercast.web.recording import shown_forecast
+from tickercast.web.track_record import RecordUnavailable, read
 
 
 def record_url(tmp_path: Path) -> str:
@@ -213,6 +216,29 @@ def test_with_the_database_down_forecasts_are_served_and_the_record_is_unavailab
     assert page.status_code == 200 and "record-unavailable" in page.text
     ticker_page = client.get("/t/ACME")
     assert ticker_page.status_code == 200 and 'id="track-record"' in ticker_page.text
+
+
+def test_a_record_read_that_never_answers_is_given_up_with_a_503(tmp_path: Path) -> None:
+    """A database whose packets vanish gives no error: the read is given up at its deadline."""
+    released = threading.Event()
+    recorder = Recorder(record_url(tmp_path))
+
+    def stuck(engine: object) -> int:
+        released.wait(60)  # a query whose answer never comes (until the test lets it go)
+        return 1
+
+    async def ask() -> RecordUnavailable | int:
+        try:
+            return await read(recorder, stuck, deadline=0.2)
+        except RecordUnavailable as exc:
+            return exc
+
+    try:
+        got = anyio.run(ask)
+    finally:
+        released.set()
+    assert isinstance(got, RecordUnavailable) and got.status == 503 and got.retry_after
+    assert anyio.run(read, recorder, lambda engine: 7) == 7  # an answering read is read
 
 
 def test_metrics_count_what_the_record_stored(make_client: MakeClient, tmp_path: Path) -> None:

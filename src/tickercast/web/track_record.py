@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Request
@@ -40,6 +41,9 @@ from tickercast.web.series import PAGE_METHOD, parse_method
 JSON = "application/json"
 MAX_LIMIT = 500
 RETRY_AFTER = 30  # seconds
+# A read that has not answered by then is given up (a database whose packets vanish gives no
+# error of its own): 503, well within a router's 30 s.
+READ_DEADLINE = 10.0  # seconds
 UNAVAILABLE = "the track record is unavailable; forecasts are still served, and kept"
 T = TypeVar("T")
 router = APIRouter()
@@ -118,15 +122,19 @@ def sentence(record: dict[str, Any]) -> str:
     return f"{head}: {', '.join(parts)}."
 
 
-async def read(recorder: Recorder, query: Callable[[Engine], T]) -> T:
-    """`query` on the record's database, in a worker thread; RecordUnavailable when it fails."""
+async def read(
+    recorder: Recorder, query: Callable[[Engine], T], deadline: float = READ_DEADLINE
+) -> T:
+    """`query` on the record's database, in a worker thread; RecordUnavailable when it fails or
+    has not answered within `deadline` seconds (the thread is left to finish on its own)."""
 
     def run() -> T:
         return query(recorder.engine())
 
     try:
-        return await anyio.to_thread.run_sync(run)
-    except (SQLAlchemyError, OSError):
+        with anyio.fail_after(deadline):
+            return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+    except (SQLAlchemyError, OSError, TimeoutError):
         raise RecordUnavailable(retry_after=RETRY_AFTER) from None
 
 
