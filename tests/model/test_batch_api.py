@@ -255,8 +255,11 @@ def test_with_prophet_each_answer_is_the_single_answer_byte_for_byte() -> None:
     ]
     series[1]["periods"] = 5
     series[2]["freq"] = "D"
-    app = create_app(settings(model_cache_ttl=0), engine=ProphetEngine())
+    engine = ProphetEngine()
     for shared in ({"periods": 10}, {"periods": 10, "method": "calibrated", "interval_width": 0.9}):
+        # An app per event loop, as a worker has: the in-process rate limits' locks are bound
+        # to the loop that first waited on them.
+        app = create_app(settings(model_cache_ttl=0), engine=engine)
         with TestClient(app) as client:
             resp = batch(client, {"key": KEY, **shared, "series": series})
             singles = {s["id"]: single(client, s, **shared) for s in series}
