@@ -20,6 +20,7 @@ from tickercast.web.series import (
     WINDOWS,
 )
 from tickercast.web.series_checks import FIRST_YEAR, ISO_DATE, LAST_YEAR, MAX_VALUE
+from tickercast.web.track_record import DEFAULT_LIMIT, MAX_LIMIT
 
 _ERROR = {
     "type": "object",
@@ -82,7 +83,7 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "The track record of forecasts shown (live) or of the pages replayed on "
         "past days (`tickercast record`); by default live once any live forecast is scored.",
     },
-    "limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
 }
 
 _NUMBER = {"type": ["number", "null"]}

@@ -39,6 +39,7 @@ from tickercast.web.pages import page_json
 from tickercast.web.series import PAGE_METHOD, parse_method
 
 JSON = "application/json"
+DEFAULT_LIMIT = 50  # stored forecasts answered when `limit` is not given
 MAX_LIMIT = 500
 RETRY_AFTER = 30  # seconds
 # A read that has not answered by then is given up (a database whose packets vanish gives no
@@ -89,7 +90,7 @@ def parse_kind(value: str | None) -> str | None:
 
 def parse_limit(value: str | int | None) -> int:
     try:
-        limit = int(value) if value is not None else 50
+        limit = int(value) if value is not None else DEFAULT_LIMIT
     except ValueError:
         raise InvalidInput("limit must be a whole number") from None
     if not 1 <= limit <= MAX_LIMIT:
