@@ -21,6 +21,7 @@ from tickercast.web.model_client import (
     BUSY_WAIT,
     KEY_REFUSED,
     UNREACHABLE,
+    UNREACHABLE_RETRY,
     ModelClient,
     ModelRejected,
     ModelTimeout,
@@ -203,6 +204,13 @@ def timeout(request: httpx.Request) -> httpx.Response:
 
 def answer(status: int, content: bytes) -> object:
     return lambda request: httpx.Response(status, content=content)
+
+
+def test_a_model_that_does_not_answer_in_time_is_504_with_retry_after(fake_model, sleeps) -> None:
+    fake_model.script = [timeout]
+    with pytest.raises(ModelTimeout) as info:
+        forecast(client(fake_model, sleeps), periods=3)
+    assert info.value.status == 504 and info.value.retry_after == UNREACHABLE_RETRY
 
 
 @pytest.mark.parametrize(

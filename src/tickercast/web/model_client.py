@@ -264,8 +264,10 @@ class ModelClient:
             raise self._error_for(response)
 
     def _timeout(self) -> ModelTimeout:
+        # Like an unreachable model: a moment's outage, so the user is told when to ask again.
         return ModelTimeout(
-            f"The forecasting service did not answer within {self.timeout:g} seconds."
+            f"The forecasting service did not answer within {self.timeout:g} seconds.",
+            retry_after=UNREACHABLE_RETRY,
         )
 
     def _hide(self, exc: Exception) -> str:

@@ -44,7 +44,7 @@ def _error(description: str, retry_after: bool = False) -> dict[str, Any]:
 _MODEL_ERRORS = {
     "502": _error("The model service or a price provider failed."),
     "503": _error("The model service is busy or cannot be reached.", retry_after=True),
-    "504": _error("The model service did not answer in time."),
+    "504": _error("The model service did not answer in time.", retry_after=True),
 }
 _TICKER_ERRORS = {
     "400": _error("A parameter is not one of its accepted values."),
