@@ -88,7 +88,9 @@ def test_retire_after_closes_each_connection_then_stops_the_worker() -> None:
             await retire({"type": "http"}, None, send)
             closes.append((b"connection", b"close") in sent[0]["headers"])
         assert not stops  # not at once: the connections get their last answers first
-        await asyncio.sleep(0.2)
+        deadline = loop.time() + 30
+        while not stops and loop.time() < deadline:  # the grace passes, then the stop
+            await asyncio.sleep(0.01)  # poll
         return closes
 
     assert asyncio.run(scenario()) == [False, False, True, True, True]

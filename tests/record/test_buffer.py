@@ -116,12 +116,15 @@ def test_a_database_stopped_under_load_ends_with_every_shown_forecast_once(
         await views(100)
         await asyncio.to_thread(own_postgres.stop, "immediate")
         await views(200)
-        await asyncio.sleep(0.3)
+        for _ in range(600):  # until a flush has met the stopped database (30 s at most)
+            if not recorder.available:
+                break
+            await asyncio.sleep(0.05)  # poll
         assert not recorder.available
         await asyncio.to_thread(own_postgres.start)
         await views(100)
         for _ in range(200):
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # poll
             if recorder.available and recorder.metrics.buffered._value.get() == 0:
                 break
         await recorder.close()
