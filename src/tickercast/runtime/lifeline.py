@@ -4,8 +4,9 @@ Two ways, one the other's fallback. On Linux the kernel sends the child SIGTERM 
 dies, even by SIGKILL (prctl's parent-death signal; it fires when the parent *thread* that forked
 the child ends, so children are started from the main thread). Everywhere, the child also
 watches its parent's pid and sends itself SIGTERM when it has been reparented. `tickercast up`
-names itself to its services with `--parent-pid`; gunicorn's workers watch their master the
-same way.
+names itself to its services with `--parent-pid`; a service's gunicorn master then stops its
+workers as it always does (a worker left by a master killed with SIGKILL finishes what it
+serves, as a load balancer in front expects).
 """
 
 from __future__ import annotations

@@ -101,8 +101,6 @@ class Worker(UvicornWorker):
     async def _serve(self) -> None:
         # As uvicorn_worker's own, but the server is remembered before it starts serving.
         self.config.app = self.wsgi
-        lifeline.die_with_parent()  # the master gone, even by SIGKILL: this worker stops too
-        lifeline.watch_parent(self.ppid)
         server = uvicorn.Server(config=self.config)
         _SERVERS.append(server)
         self._install_sigquit_handler()
