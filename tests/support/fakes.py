@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import httpx
 import numpy as np
@@ -17,6 +18,7 @@ from tickercast.contract import (
     VALUE_KEYS,
     backtest_min_rows,
     encode_response,
+    level_keys,
     parse_backtest_request,
     parse_body,
     parse_request,
@@ -115,8 +117,18 @@ def forecast_answer(body: bytes) -> httpx.Response:
     yhat = last + 0.1 * np.arange(1, req.periods + 1)
     columns = {k: np.zeros(req.periods) for k in VALUE_KEYS}
     columns.update(yhat=yhat, yhat_lower=yhat - 5, yhat_upper=yhat + 5, trend=yhat)
+    for level in req.levels:  # normal quantiles, the band's spread: ±5 at 80%
+        lower, upper = level_keys(level)
+        half = 5 * _z(level / 100) / _z(req.interval_width)
+        columns[lower], columns[upper] = yhat - half, yhat + half
     headers = {"X-Model-Version": FAKE_VERSION}
-    return httpx.Response(200, content=encode_response(ds, columns, req.n), headers=headers)
+    content = encode_response(ds, columns, req.n, req.levels)
+    return httpx.Response(200, content=content, headers=headers)
+
+
+def _z(width: float) -> float:
+    """The normal quantile of a central interval's upper edge."""
+    return -NormalDist().inv_cdf((1 - width) / 2)
 
 
 def scores(horizon: int, mase: float, coverage: float | None) -> dict[str, object]:

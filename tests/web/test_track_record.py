@@ -24,6 +24,7 @@ from tickercast.record.buffer import Recorder
 from tickercast.record.tables import LEVELS, forecast_steps, forecast_views, forecasts
 from tickercast.web.model_client import ModelAnswer
 from tickercast.web.recording import shown_forecast
+from tickercast.web.series import PAGE_LEVELS
 from tickercast.web.track_record import RecordUnavailable, read
 
 
@@ -138,9 +139,14 @@ def test_the_record_api_says_what_was_shown_and_how_it_did(
     (one,) = listed["forecasts"]
     assert one["window"] == "2y" and one["shown_first"] is not None
     assert [s["actual"] is not None for s in one["steps"]] == [True] * 5
-    # The answer had no levels: the record is scored on its own 80% band alone.
-    (level,) = record["calibration"]
-    assert (level["level"], level["coverage"], level["n"]) == (80.0, 1.0, 5)
+    # The page asks for the quantiles at PAGE_LEVELS: the record keeps and scores each level.
+    # Every price is 1 above the centre: outside the fake's 10% and 20% bands (half-widths
+    # 0.49 and 0.99), inside the 30% one (1.50) and every wider one.
+    calibration = {c["level"]: (c["coverage"], c["n"]) for c in record["calibration"]}
+    assert list(calibration) == [float(level) for level in PAGE_LEVELS]
+    assert calibration[10.0] == calibration[20.0] == (0.0, 5)
+    assert {calibration[level] for level in PAGE_LEVELS if level >= 30} == {(1.0, 5)}
+    level = record["calibration"][PAGE_LEVELS.index(80)]
     assert level["low"] == level["high"] == 1.0  # every resample of one forecast held
     assert record["wis_ratio"] is not None and record["wis_ratio"] > 0
     none_replayed = client.get("/api/track-record/ACME?kind=replayed")

@@ -30,7 +30,7 @@ from tickercast.quant.calendars import step_word
 from tickercast.record.buffer import Recorder
 from tickercast.runtime.cache import SharedCache
 from tickercast.runtime.lru import LRU
-from tickercast.web import backtest, notes
+from tickercast.web import backtest, notes, odds
 from tickercast.web.backtest import band_label
 from tickercast.web.metrics import WebMetrics
 from tickercast.web.model_client import (
@@ -43,7 +43,10 @@ from tickercast.web.model_client import (
 from tickercast.web.recent import ViewLog
 from tickercast.web.recording import shown_forecast
 from tickercast.web.series import (
+    FORECAST_COLUMNS,
+    LEVEL_COLUMNS,
     MAX_HORIZON,
+    PAGE_LEVELS,
     Choices,
     adjusted,
     answer_rows,
@@ -62,8 +65,9 @@ UPLOAD_UNIT = "units of the file"
 ANSWERS_NAMESPACE = "tickercast:model-answers"
 # Part of every key: change it when the cached bytes' meaning changes (3: the model's default
 # fit engine is the fast one for every method; 4: the model's version, a line before the answer;
-# 5: the calibrated band's new shape, release 0.2.0).
-ANSWERS_VERSION = "5"
+# 5: the calibrated band's new shape, release 0.2.0; 6: page forecasts carry the quantiles at
+# PAGE_LEVELS, which answers cached before lack).
+ANSWERS_VERSION = "6"
 
 
 PREPARED_MAX_ITEMS = 256
@@ -139,18 +143,28 @@ class PreparedForecast:
             "step": step,
             "history": history_rows(series, ds) if shown is None else history_rows(shown),
         }
-        request = model_request(ds, y, freq, INTERVAL_WIDTH, method, periods=periods)
+        request = model_request(
+            ds, y, freq, INTERVAL_WIDTH, method, levels=PAGE_LEVELS, periods=periods
+        )
         band = notes.band_width_note(y, step) if method == "calibrated" else None
         return cls(head, request, dates, float(series.iloc[-1]), unit, [band] if band else [])
 
     def answer(self, raw: bytes) -> dict[str, Any]:
         """The forecast part of an API answer, with what the page must say about it, from the
-        model's answer as it came over the wire (no table between)."""
-        rows = answer_rows(orjson.loads(raw))
+        model's answer as it came over the wire (no table between): its rows with the
+        quantiles at PAGE_LEVELS, those at the last date, and the odds they give."""
+        model = orjson.loads(raw)
+        levels = [key for key in LEVEL_COLUMNS if key in model]  # all, or none from an old model
+        rows = answer_rows(model, FORECAST_COLUMNS + tuple(levels))
         freq = self.request.get("freq")
+        at_horizon = odds.horizon_quantiles(rows, PAGE_LEVELS)
+        date = rows[-1]["ds"][:10] if rows else ""
+        upload = self.unit == UPLOAD_UNIT
         return {
             **self.head,
             "forecast": rows,
+            "quantiles": [{"probability": p, "value": v} for p, v in at_horizon],
+            "odds": odds.odds(at_horizon, self.last, date, self.unit, upload),
             "components": notes.components(self.dates, freq, rows, self.unit),
             "notes": notes.forecast_notes(self.last, rows, len(self.dates), self.head["step"])
             + self.band_notes,

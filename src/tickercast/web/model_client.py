@@ -108,16 +108,20 @@ def model_request(
     freq: str | None = None,
     interval_width: float = DEFAULT_INTERVAL_WIDTH,
     method: str | None = None,
+    levels: Sequence[float] = (),
     **steps: int,
 ) -> dict[str, Any]:
     """A request's body without the key: every field that determines the answer. `steps`:
     `periods` (a forecast) or `horizon` and `cutoffs` (a backtest); `method` None leaves the
-    model's default (plain Prophet)."""
+    model's default (plain Prophet); `levels`, when given, the central intervals (percent)
+    whose quantiles the answer adds."""
     body: dict[str, Any] = {"ds": list(ds), "y": list(y), **steps, "interval_width": interval_width}
     if freq is not None:
         body["freq"] = freq
     if method is not None:
         body["method"] = method
+    if levels:
+        body["levels"] = list(levels)
     return body
 
 

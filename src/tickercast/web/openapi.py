@@ -13,9 +13,11 @@ from tickercast.quant.scoring import REGIMES
 from tickercast.web.series import (
     DEFAULT_WINDOW,
     FORECAST_COLUMNS,
+    LEVEL_COLUMNS,
     MAX_HORIZON,
     METHODS,
     PAGE_HORIZON,
+    PAGE_LEVELS,
     PAGE_METHOD,
     WINDOWS,
 )
@@ -97,15 +99,56 @@ _HISTORY = {
 }
 _FORECAST = {
     "type": "array",
+    "description": "One row per future date. Each level L of "
+    f"{list(PAGE_LEVELS)} adds yhat_lower_L (the 50 - L/2 percent quantile) and yhat_upper_L "
+    "(the 50 + L/2 percent quantile); yhat is the median.",
     "items": {
         "type": "object",
         "required": list(FORECAST_COLUMNS),
-        "properties": {c: {"type": "string"} if c == "ds" else _NUMBER for c in FORECAST_COLUMNS},
+        "properties": {
+            **{c: {"type": "string"} if c == "ds" else _NUMBER for c in FORECAST_COLUMNS},
+            **{c: _NUMBER for c in LEVEL_COLUMNS},
+        },
+    },
+}
+_QUANTILES = {
+    "type": "array",
+    "description": "The forecast's quantiles at its last date, lowest probability first (0.01, "
+    "0.025, 0.05, 0.1, ..., 0.5 = yhat, ..., 0.99); empty when the model answered no levels.",
+    "items": {
+        "type": "object",
+        "required": ["probability", "value"],
+        "properties": {"probability": {"type": "number"}, "value": {"type": "number"}},
+    },
+}
+_ODDS = {
+    "type": ["object", "null"],
+    "description": "The odds at the last date, read from `quantiles` by linear interpolation "
+    "in log price between the two around a price. A chance of 0.01 (0.99) may stand for under "
+    "1% (over 99%): beyond the outermost quantiles; `text` says which. Null without "
+    "quantiles or a positive last price.",
+    "required": ["price", "date", "above", "fall_10", "text"],
+    "properties": {
+        "price": {"type": "number", "description": "Today's (the last) price."},
+        "date": {"type": "string", "description": "The forecast's last date."},
+        "above": {"type": "number", "description": "The chance it ends above `price`."},
+        "fall_10": {"type": "number", "description": "The chance of a fall of 10% or more."},
+        "text": {"type": "array", "items": {"type": "string"}, "description": "Sentences."},
     },
 }
 FORECAST_ANSWER: dict[str, Any] = {
     "type": "object",
-    "required": ["ticker", "source", "periods", "freq", "interval_width", "history", "forecast"],
+    "required": [
+        "ticker",
+        "source",
+        "periods",
+        "freq",
+        "interval_width",
+        "history",
+        "forecast",
+        "quantiles",
+        "odds",
+    ],
     "properties": {
         "ticker": {"type": "string"},
         "source": {"type": "string"},
@@ -114,6 +157,8 @@ FORECAST_ANSWER: dict[str, Any] = {
         "interval_width": {"type": "number"},
         "history": _HISTORY,
         "forecast": _FORECAST,
+        "quantiles": _QUANTILES,
+        "odds": _ODDS,
     },
 }
 

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from tickercast import contract
-from tickercast.contract import CALIBRATED, PROPHET, iso_dates
+from tickercast.contract import CALIBRATED, PROPHET, iso_dates, level_keys
 from tickercast.errors import InvalidInput
 from tickercast.quant.calendars import CALENDAR_FIRST_DATE
+from tickercast.record.tables import LEVELS
 
 # History windows a user may pick, in trading sessions (None: all of it).
 WINDOWS: dict[str, int | None] = {
@@ -52,6 +53,11 @@ PAGE_METHOD = CALIBRATED  # what a page shows unless told (the wire's default: p
 METHODS = (PAGE_METHOD, *(m for m in contract.METHODS if m != PAGE_METHOD))
 METHOD_LABELS = {CALIBRATED: "calibrated (recommended)", PROPHET: "plain Prophet"}
 FORECAST_COLUMNS = ("ds", "yhat", "yhat_lower", "yhat_upper", "trend", "weekly", "yearly")
+# The central intervals (percent) every page forecast asks the model for: the COVID-19
+# Forecast Hub's 23 quantiles with `yhat` as the median, the levels the track record keeps
+# (its calibration needs them) and the fan chart and the odds read.
+PAGE_LEVELS: tuple[int, ...] = LEVELS
+LEVEL_COLUMNS = tuple(key for level in PAGE_LEVELS for key in level_keys(level))
 
 
 @dataclass(frozen=True)
