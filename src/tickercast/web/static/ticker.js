@@ -31,6 +31,8 @@
     log: query.get("scale") === "log",
     forecast: null,
     backtest: null,
+    quantiles: null, // at the last date, for the odds box
+    oddsDate: null,
     bandLabel: nominal + "% band",
     drawn: false,
   };
@@ -77,23 +79,45 @@
     }];
   }
 
+  // The fan chart: the 95%, 80% and 50% bands as nested shades (each drawn over the wider
+  // one, so the innermost is the darkest), then the forecast's centre. The 80% band's name is
+  // state.bandLabel: the API's, which the backtest completes with what the band held.
+  const FAN = [
+    { level: 95, fill: "rgba(230, 126, 34, 0.16)", rank: 1003 },
+    { level: 80, fill: "rgba(230, 126, 34, 0.26)", rank: 1002 },
+    { level: 50, fill: "rgba(211, 84, 0, 0.34)", rank: 1001 },
+  ];
+  function bandEdges(rows, level) {
+    const lower = level === nominal ? "yhat_lower" : "yhat_lower_" + level;
+    const upper = level === nominal ? "yhat_upper" : "yhat_upper_" + level;
+    if (!rows.every((r) => r[lower] !== undefined && r[upper] !== undefined)) return null;
+    return { lower: rows.map((r) => r[lower]), upper: rows.map((r) => r[upper]) };
+  }
+
+  function bandName(level) {
+    return level === nominal ? state.bandLabel : level + "% band";
+  }
+
   function forecastTraces(rows) {
     const x = rows.map((r) => r.ds);
-    return [
-      {
-        type: "scatter", mode: "lines", x: x, y: rows.map((r) => r.yhat_upper),
-        line: { width: 0 }, showlegend: false, hoverinfo: "skip", name: "upper",
-      },
-      {
-        type: "scatter", mode: "lines", x: x, y: rows.map((r) => r.yhat_lower),
-        line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(230, 126, 34, 0.25)",
-        name: state.bandLabel, hoverinfo: "skip",
-      },
-      {
-        type: "scatter", mode: "lines", x: x, y: rows.map((r) => r.yhat),
-        line: { color: "#d35400", width: 2 }, name: METHOD_NAMES[state.method] || "Forecast",
-      },
-    ];
+    const traces = [];
+    FAN.forEach(function (band) {
+      const edges = bandEdges(rows, band.level);
+      if (!edges) return; // an answer without this level: the bands it has
+      traces.push({
+        type: "scatter", mode: "lines", x: x, y: edges.upper, line: { width: 0 },
+        showlegend: false, hoverinfo: "skip", name: "upper " + band.level,
+      }, {
+        type: "scatter", mode: "lines", x: x, y: edges.lower, line: { width: 0 },
+        fill: "tonexty", fillcolor: band.fill, name: bandName(band.level), hoverinfo: "skip",
+        legendrank: band.rank, meta: "band-" + band.level,
+      });
+    });
+    traces.push({
+      type: "scatter", mode: "lines", x: x, y: rows.map((r) => r.yhat),
+      line: { color: "#d35400", width: 2 }, name: METHOD_NAMES[state.method] || "Forecast",
+    });
+    return traces;
   }
 
   function overallScore(data) {
@@ -139,7 +163,9 @@
       keep(h.close[i]);
       if (candles) { keep(h.high[i]); keep(h.low[i]); }
     }
-    (state.forecast || []).forEach(function (r) { keep(r.yhat_lower); keep(r.yhat_upper); keep(r.yhat); });
+    (state.forecast || []).forEach(function (r) {
+      keep(r.yhat_lower); keep(r.yhat_upper); keep(r.yhat); keep(r.yhat_lower_95); keep(r.yhat_upper_95);
+    });
     if (!values.length) return null;
     const scale = state.log ? Math.log10 : (v) => v;
     let lo = scale(Math.min(...values));
@@ -305,6 +331,7 @@
         chartEl.dataset.traces = String(traces.length);
         chartEl.dataset.chart = state.chart;
         chartEl.dataset.band = state.bandLabel;
+        chartEl.dataset.fan = traces.filter((t) => t.meta).map((t) => t.meta.slice(5)).join(",");
         chartEl.dataset.window = state.window;
         chartEl.dataset.scale = state.log ? "log" : "linear";
         chartEl.dataset.warning = String(traces.some((t) => t.name && t.name.startsWith("⚠")));
@@ -431,6 +458,86 @@
     answerEl.hidden = false;
   }
 
+  // The odds, by the rule web/odds.py states them in words: the chance of ending below a
+  // price at the last date, linear in log price between the two quantiles around it (in the
+  // value itself when a quantile is not positive); beyond the outermost quantiles only a bound
+  // is known ("under 1%", "over 99%"). Quantiles out of order are put in order first.
+  function chanceBelow(price, quantiles) {
+    const probabilities = quantiles.map((q) => q.probability);
+    const values = quantiles.map((q) => q.value).sort((a, b) => a - b);
+    if (price < values[0]) return probabilities[0];
+    let i = 0;
+    while (i + 1 < values.length && values[i + 1] <= price) i++;
+    if (i >= values.length - 1) return probabilities[probabilities.length - 1];
+    const scale = values[0] > 0 ? Math.log : (v) => v;
+    const low = scale(values[i]);
+    const high = scale(values[i + 1]);
+    if (!(high > low)) return probabilities[i];
+    return probabilities[i] + (scale(price) - low) / (high - low) * (probabilities[i + 1] - probabilities[i]);
+  }
+
+  function wholePercent(chance) {
+    return Math.floor(chance * 100 + 0.5);
+  }
+
+  function chanceWords(price, quantiles, below) {
+    const values = quantiles.map((q) => q.value);
+    const lowest = "under " + wholePercent(quantiles[0].probability) + "%";
+    const highest = "over " + wholePercent(quantiles[quantiles.length - 1].probability) + "%";
+    if (price < Math.min(...values)) return below ? lowest : highest;
+    if (price > Math.max(...values)) return below ? highest : lowest;
+    const chance = chanceBelow(price, quantiles);
+    return wholePercent(below ? chance : 1 - chance) + "%";
+  }
+
+  const oddsSection = document.getElementById("odds");
+  const oddsInput = document.getElementById("odds-price");
+  const oddsAnswer = document.getElementById("odds-answer");
+
+  // The odds box's answer for the price typed, from the quantiles the page already has.
+  function answerOdds() {
+    const price = oddsInput.valueAsNumber;
+    const quantiles = state.quantiles;
+    if (!quantiles || !Number.isFinite(price)) {
+      oddsAnswer.textContent = "";
+      oddsAnswer.dataset.state = "empty";
+      return;
+    }
+    oddsAnswer.textContent = "Chance it ends above " + money(price) + " on " + state.oddsDate + ": " +
+      chanceWords(price, quantiles, false) + ". Chance it ends below: " +
+      chanceWords(price, quantiles, true) + ".";
+    oddsAnswer.dataset.state = "answered";
+  }
+
+  // The odds at the last date: the API's sentences, and the box that answers for any price.
+  function showOdds(data) {
+    const rows = data.forecast;
+    state.quantiles = data.quantiles && data.quantiles.length && rows.length ? data.quantiles : null;
+    list(document.getElementById("odds-text"), data.odds ? data.odds.text : []);
+    if (!state.quantiles) {
+      oddsSection.hidden = true;
+      return;
+    }
+    state.oddsDate = rows[rows.length - 1].ds.slice(0, 10);
+    document.getElementById("odds-label").textContent = (upload ? "Value on " : "Price on ") +
+      state.oddsDate + (upload ? "" : ", in " + page.unit);
+    const last = lastPrice(page.history);
+    if (last) oddsInput.placeholder = Number(last.close).toFixed(2);
+    oddsSection.hidden = false;
+    answerOdds();
+  }
+
+  function hideOdds() {
+    state.quantiles = null;
+    oddsSection.hidden = true;
+  }
+
+  document.getElementById("odds-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    answerOdds();
+  });
+  oddsInput.addEventListener("input", answerOdds);
+
   function showTable(data) {
     const body = document.querySelector("#forecast-table tbody");
     body.replaceChildren(...data.forecast.map(function (r) {
@@ -525,6 +632,7 @@
     state.backtest = null;
     state.bandLabel = nominal + "% band";
     answerEl.hidden = true;
+    hideOdds();
     const n = seriesBody().ds.length;
     const done = progress(statusEl,
       "Asking the model to forecast " + state.horizon + " " + steps(state.horizon) + " from " + n +
@@ -541,6 +649,7 @@
         data.forecast.length + " " + steps(data.forecast.length, data.step) + " (to " + (last ? last.ds : "") +
         "), with its " + nominal + "% band.");
       showAnswer("How such forecasts did: being measured…");
+      showOdds(data);
       list(document.getElementById("forecast-notes"), data.notes);
       showTable(data);
       await showComponents(data);
