@@ -85,7 +85,7 @@ def test_three_nested_shades_named_in_the_legend(screen: Page, web: ServiceProce
     width = screen.viewport_size["width"]  # type: ignore[index]
     for item in screen.locator("#price-chart .legend .traces").all():
         found = item.bounding_box()
-        assert found is not None and 0 <= found["x"] and found["x"] + found["width"] <= width
+        assert found is not None and found["x"] >= 0 and found["x"] + found["width"] <= width
 
 
 def test_the_odds_sentences_are_the_quantiles_chances(screen: Page, web: ServiceProcess) -> None:

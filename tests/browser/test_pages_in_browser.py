@@ -1,7 +1,7 @@
-"""The pages in a real Chromium: pick a ticker, see history, forecast and band (with its measured
-coverage in the legend), the skill chart, the method switch, change the horizon, download the
-CSV, upload a CSV, too short a series explained, compare, and a clear message when the model is
-down."""
+"""The pages in a real Chromium: pick a ticker, see history, forecast and its fan of bands (the
+80% band with its measured coverage in the legend), the skill chart, the method switch, change
+the horizon, download the CSV, upload a CSV, too short a series explained, compare, and a clear
+message when the model is down."""
 
 from __future__ import annotations
 
@@ -46,11 +46,13 @@ def test_pick_a_ticker_and_see_history_forecast_and_band(page: Page, web: Servic
     expect(page.locator("#name")).to_have_text("MSFT")
     wait_for_forecast(page)
     names = page.evaluate("document.getElementById('price-chart').data.map(t => t.name)")
-    # History, band edge, band, forecast (and, once the backtest is in, its warning).
+    # History, the fan (each band's edge, then the band), forecast (and, once the backtest is
+    # in, its warning).
     traces = [n for n in names if not n.startswith("⚠")]
-    assert traces[:2] == ["Price", "upper"] and traces[2].startswith("80% band")
-    assert traces[3:] == ["Calibrated forecast"]
-    assert page.locator("#price-chart path.js-fill").count() >= 1  # the band is filled
+    assert traces[:4] == ["Price", "upper 95", "95% band", "upper 80"]
+    assert traces[4].startswith("80% band")
+    assert traces[5:] == ["upper 50", "50% band", "Calibrated forecast"]
+    assert page.locator("#price-chart .scatterlayer path.js-fill").count() == 3  # shaded
     expect(page.locator("#forecast-status")).to_contain_text(
         "Calibrated forecast for the next 60 trading days"
     )
@@ -71,7 +73,9 @@ def test_pick_a_ticker_and_see_history_forecast_and_band(page: Page, web: Servic
     mase = backtest["scores"]["calibrated"]["overall"]["relative_mae"]
     assert mase > 1.05  # the mock model's MSFT: the legend says it is worse than no change
     assert sorted(legend(page)) == [
+        "50% band",
         f"80% band, held {held}% of prices in backtests",
+        "95% band",
         "Calibrated forecast",
         "Price",
         f"⚠ In backtests its errors were {mase:.2f}× the random walk's:"
