@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import open_page
+from tests.support import fakes
 from tests.support.procs import ServiceProcess
 
 pytestmark = pytest.mark.browser
@@ -138,3 +139,25 @@ def test_the_odds_box_answers_a_typed_price(screen: Page, web: ServiceProcess) -
     for selector in ("#odds", "#odds-price", "#odds-answer", "#odds-text"):
         found = screen.locator(selector).bounding_box()
         assert found is not None and found["x"] >= 0 and found["x"] + found["width"] <= width
+
+
+def test_an_uploads_odds_name_its_last_value(page: Page, web: ServiceProcess, tmp_path) -> None:
+    lines = ["date,value"] + [
+        f"{d:%Y-%m-%d},{50 + (i % 9) * 0.7 + i * 0.05:.2f}"
+        for i, d in enumerate(fakes.sessions(200))
+    ]
+    upload = tmp_path / "my-series.csv"
+    upload.write_text("\n".join(lines) + "\n")
+    page.goto(f"{web.url}/")
+    page.set_input_files("#upload-file", str(upload))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#price-chart[data-state=forecast]", timeout=TIMEOUT)
+    assert page.get_attribute("#price-chart", "data-fan") == "95,80,50"
+    last = float(lines[-1].split(",")[1])
+    first = page.locator("#odds-text li").first
+    expect(first).to_contain_text(f"Chance it ends above the last value ({last:.2f}) on ")
+    date = (first.text_content() or "").split(" on ", 1)[1][:10]
+    box = page.get_by_label(f"Value on {date}")
+    box.fill(f"{last:.2f}")
+    answer = page.locator("#odds-answer")
+    expect(answer).to_contain_text(f"Chance it ends above {last:.2f} on {date}")
