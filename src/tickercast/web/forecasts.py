@@ -174,7 +174,8 @@ class PreparedForecast:
 class Forecaster:
     """The use cases, async from the route to the model's answer: the prices once, then the
     answer cache, then the model. Worker threads only for a price provider's network call
-    (in the `PriceBook`) and for pandas work over a frame that can be large."""
+    (in the `PriceBook`), for pandas work over a frame that can be large and for reading a
+    model answer into rows (with the quantiles, up to 500 rows of 29 values)."""
 
     def __init__(
         self,
@@ -321,7 +322,9 @@ class Forecaster:
             self._prepared.put(key, made)
         head, prepared = made
         answer = await self.model_answer("forecast", prepared.request)
-        data = {**head, "price_notes": priced.notes(), **prepared.answer(answer.content)}
+        # A worker thread: with the quantiles' 22 columns, up to 500 rows of 29 values.
+        forecast = await anyio.to_thread.run_sync(prepared.answer, answer.content)
+        data = {**head, "price_notes": priced.notes(), **forecast}
         if self.recorder is not None:
             self.recorder.show(shown_forecast(data, prepared.dates[-1], prepared.last, answer))
         return data
