@@ -94,6 +94,8 @@
     return { lower: rows.map((r) => r[lower]), upper: rows.map((r) => r[upper]) };
   }
 
+  // The legend's names. The 80% band's is state.bandLabel, the hook for the backtest: the
+  // API's "80% band", which loadBacktest replaces with what the band held in backtests.
   function bandName(level) {
     return level === nominal ? state.bandLabel : level + "% band";
   }
