@@ -253,11 +253,14 @@
     return hits;
   }
 
+  // The fan's outermost band (95%, else the 80% one) that the box covers, in rows.
   function bandHits(box, px) {
     return (state.forecast || []).filter(function (r) {
       const x = px.x(r.ds);
-      if (x < box.left || x > box.right || r.yhat_lower === null || r.yhat_upper === null) return false;
-      return px.y(r.yhat_upper) <= box.bottom && px.y(r.yhat_lower) >= box.top;
+      const lower = r.yhat_lower_95 === undefined ? r.yhat_lower : r.yhat_lower_95;
+      const upper = r.yhat_upper_95 === undefined ? r.yhat_upper : r.yhat_upper_95;
+      if (x < box.left || x > box.right || lower === null || upper === null) return false;
+      return px.y(upper) <= box.bottom && px.y(lower) >= box.top;
     }).length;
   }
 
