@@ -55,6 +55,7 @@ LEVEL_KEY_PATTERN = r"^yhat_(lower|upper)_[0-9]+(\.[0-9]+)?$"  # e.g. yhat_lower
 # Dates a forecast can handle, its horizon included (pandas' nanosecond range ends in 2262).
 FIRST_DATE = pd.Timestamp("1700-01-01")
 LAST_DATE = pd.Timestamp("2199-12-31")
+FIRST_DAY, LAST_DAY = np.datetime64(FIRST_DATE.date(), "D"), np.datetime64(LAST_DATE.date(), "D")
 # The longest time from the first date of ds to the last forecast date: Prophet measures time in
 # nanoseconds from the first date, which overflows at about 292 years.
 LONGEST_SPAN_YEARS = 290
@@ -379,7 +380,13 @@ def _list_field(data: Mapping[str, Any], name: str) -> list[Any]:
 _RELATIVE_DATES = {"now", "today", "yesterday", "tomorrow"}
 
 
+_PLAIN_DAYS = re.compile(r"(?:\d{4}-\d{2}-\d{2}\n)*\d{4}-\d{2}-\d{2}")
+
+
 def _parse_dates(raw: list[Any]) -> pd.DatetimeIndex:
+    plain = _plain_days(raw)
+    if plain is not None:
+        return plain
     if set(map(type, raw)) - {str} or not _RELATIVE_DATES.isdisjoint(
         map(str.lower, map(str.strip, raw))
     ):
@@ -400,6 +407,24 @@ def _parse_dates(raw: list[Any]) -> pd.DatetimeIndex:
         i = int(outside[0])
         raise InvalidInput(f"ds[{i}] is outside the years {FIRST_DATE.year} to {LAST_DATE.year}")
     return ds.as_unit("ns")
+
+
+def _plain_days(raw: list[Any]) -> pd.DatetimeIndex | None:
+    """The common case read at once: every item a `YYYY-MM-DD` string of a real day within the
+    years taken; None sends anything else (or any doubt) through the full reading, which says
+    which item is wrong."""
+    if not raw or set(map(type, raw)) != {str}:
+        return None
+    joined = "\n".join(raw)
+    if len(joined) != 11 * len(raw) - 1 or not _PLAIN_DAYS.fullmatch(joined):
+        return None
+    try:
+        days = np.array(raw, dtype="datetime64[D]")
+    except ValueError:  # not a real day (2023-02-30): the full reading names it
+        return None
+    if days.min() < FIRST_DAY or days.max() > LAST_DAY:  # before nanoseconds could wrap
+        return None
+    return pd.DatetimeIndex(days.astype("datetime64[ns]"))
 
 
 def _check_date_strings(raw: list[Any]) -> None:
@@ -448,7 +473,8 @@ def _parse_one_date(i: int, item: str) -> pd.Timestamp:
 def _parse_values(raw: list[Any]) -> np.ndarray:
     """Numbers, numeric strings or null (NaN). A fast path reads the whole list at once; any
     doubt goes to the item-by-item reading, which says which item is wrong."""
-    if not set(map(type, raw)) - {int, float, str, type(None)} and _plain_numerals(raw):
+    types = set(map(type, raw))
+    if not types - {int, float, str, type(None)} and (str not in types or _plain_numerals(raw)):
         try:
             values = np.array(raw, dtype=float)
         except (ValueError, OverflowError):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.support.answers import response_frame
+from tickercast import contract
 from tickercast.contract import (
     Limits,
     check_key,
@@ -163,3 +167,38 @@ def test_response_round_trips_through_pandas() -> None:
     assert list(frame.index) == [10, 11]
     assert list(frame["ds"]) == list(ds)
     assert list(frame["yhat"]) == [1.5, 2.5]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.dates(min_value=dt.date(1500, 1, 1), max_value=dt.date(2400, 12, 31)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_plain_days_read_at_once_equal_the_full_reading(days: list[dt.date]) -> None:
+    raw = [day.isoformat() for day in days]
+    fast = contract._plain_days(raw)
+    first, last = contract.FIRST_DATE.date(), contract.LAST_DATE.date()
+    if all(first <= day <= last for day in days):
+        full = pd.DatetimeIndex(pd.to_datetime(raw, format="ISO8601")).as_unit("ns")
+        assert fast is not None
+        assert fast.equals(full) and fast.dtype == full.dtype and fast.freq == full.freq
+    else:
+        assert fast is None  # the full reading names the date outside the years
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        ["2023-02-30", "2023-03-01"],
+        ["2023-01-01", "2023-1-02"],
+        ["2023-01-01 ", "2023-01-02"],
+        ["2023-01-01", 20230102],
+        ["2023-01-01", "2023-01-02T00:00"],
+        ["２０２３-01-01", "2023-01-02"],
+    ],
+)
+def test_anything_but_plain_days_takes_the_full_reading(raw: list[object]) -> None:
+    assert contract._plain_days(raw) is None

@@ -57,6 +57,18 @@ class SharedCache:
         value = await self.store.call(lambda r: r.get(f"{self.namespace}:{key}"))
         return value if isinstance(value, bytes) else None
 
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        """`get` of each key, in one round trip to Redis."""
+        if not keys:
+            return []
+        if not self.store.shared:
+            return [self.memory.get(key) for key in keys]
+        full = [f"{self.namespace}:{key}" for key in keys]
+        values = await self.store.call(lambda r: r.mget(full))
+        if not isinstance(values, list):
+            return [None] * len(keys)
+        return [value if isinstance(value, bytes) else None for value in values]
+
     async def set(self, key: str, value: bytes, ttl: float) -> None:
         if ttl <= 0:
             return

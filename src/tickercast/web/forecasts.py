@@ -30,10 +30,11 @@ from tickercast.quant.calendars import step_word
 from tickercast.record.buffer import Recorder
 from tickercast.runtime.cache import SharedCache
 from tickercast.runtime.lru import LRU
-from tickercast.web import backtest, notes, odds
+from tickercast.web import backtest, batched, notes, odds
 from tickercast.web.backtest import band_label
 from tickercast.web.metrics import WebMetrics
 from tickercast.web.model_client import (
+    BatchAnswer,
     Kind,
     ModelAnswer,
     ModelClient,
@@ -267,6 +268,37 @@ class Forecaster:
         fresh = await self._ask(kind, request)
         await self.answers.set(key, fresh.version.encode() + b"\n" + fresh.content, self.answer_ttl)
         return fresh
+
+    async def model_answers(
+        self,
+        kind: Kind,
+        requests: Mapping[str, Mapping[str, Any]],
+        timeout: float | None = None,
+        chunk: int = batched.CHUNK,
+    ) -> dict[str, batched.Outcome]:
+        """`model_answer` of many requests (by id): the cached ones from the cache, the rest
+        in batch requests to the model (each request and its series bounded by `timeout`),
+        each fresh answer cached under its single request's key."""
+        keys = {name: answer_key(kind, request) for name, request in requests.items()}
+        cached = await self.answers.get_many(list(keys.values())) if self.answer_ttl else []
+        outcomes: dict[str, batched.Outcome] = {}
+        for name, value in zip(keys, cached, strict=True):
+            if value is not None:
+                version, _, content = value.partition(b"\n")
+                outcomes[name] = ModelAnswer(content, version.decode())
+        self.metrics.answers.labels("hit").inc(len(outcomes))
+        missing = {name: request for name, request in requests.items() if name not in outcomes}
+        self.metrics.answers.labels("miss").inc(len(missing))
+
+        async def send(kind: Kind, shared: Mapping[str, Any], items: Any) -> BatchAnswer:
+            return await self.model.batch(kind, shared, items, timeout)
+
+        for name, outcome in (await batched.ask_all(send, kind, missing, chunk)).items():
+            outcomes[name] = outcome
+            if isinstance(outcome, ModelAnswer):
+                value = outcome.version.encode() + b"\n" + outcome.content
+                await self.answers.set(keys[name], value, self.answer_ttl)
+        return {name: outcomes[name] for name in requests}
 
     async def _ask(self, kind: Kind, request: Mapping[str, Any]) -> ModelAnswer:
         """One call to the model, counted in the metrics."""

@@ -125,6 +125,15 @@ def model_request(
     return body
 
 
+@dataclass(frozen=True)
+class BatchAnswer:
+    """A batch's outcome, by series id: its answer's bytes or its error (never both)."""
+
+    answers: dict[str, bytes]
+    errors: dict[str, TickercastError]
+    version: str  # the model's X-Model-Version
+
+
 class ModelClient:
     """POSTs a series to the model service: its forecast or its backtest, as it came."""
 
@@ -184,23 +193,65 @@ class ModelClient:
         """`answer`, with the model version that made it."""
         url = self.backtest_url if kind == "backtest" else self.url
         response = await self._post(url, orjson.dumps({"key": self._key, **request}))
-        data = self._read(response)
-        if kind == "backtest":
-            missing = [k for k in BACKTEST_KEYS if k not in data]
-            scores = data.get("scores")
-            if missing or not isinstance(scores, dict) or "random_walk" not in scores:
-                raise _unreadable(ValueError(f"backtest lacks {missing or 'scores'}"))
-        else:
-            missing = [k for k in RESPONSE_KEYS if k not in data]
-            if missing:
-                raise _unreadable(ValueError(f"response lacks {missing}"))
+        _check_answer(kind, self._read(response))
         return ModelAnswer(
             response.content, response.headers.get(MODEL_VERSION_HEADER, UNKNOWN_VERSION)
         )
 
+    async def batch(
+        self,
+        kind: Kind,
+        shared: Mapping[str, Any],
+        items: Mapping[str, Mapping[str, Any]],
+        timeout: float | None = None,
+    ) -> BatchAnswer:
+        """Many series in one request (the model's POST /batch, or POST /backtest with
+        `series`): `shared` holds the fields common to all, `items` each series' own (`ds`,
+        `y`, and `periods`/`horizon`, `freq`) by id. Each answer comes as its single request's
+        bytes would; each failed series as the error its single request would raise. The whole
+        request fails as a single one does (busy, unreachable, key refused); `timeout`
+        (default: the client's) bounds it, all tries included."""
+        url = self.backtest_url if kind == "backtest" else self.batch_url
+        series = [{"id": name, **fields} for name, fields in items.items()]
+        body = orjson.dumps({"key": self._key, **shared, "series": series})
+        response = await self._post(url, body, timeout)
+        data = self._read(response)
+        answered = data.get("backtests" if kind == "backtest" else "forecasts")
+        failed = data.get("errors")
+        if not isinstance(answered, dict) or not isinstance(failed, dict):
+            raise _unreadable(ValueError("the batch answer lacks its answers or errors"))
+        answers: dict[str, bytes] = {}
+        errors: dict[str, TickercastError] = {}
+        for name in items:
+            if name in answered and isinstance(answered[name], dict):
+                _check_answer(kind, answered[name])
+                answers[name] = orjson.dumps(answered[name])
+            else:
+                errors[name] = self._item_error(failed.get(name))
+        version = response.headers.get(MODEL_VERSION_HEADER, UNKNOWN_VERSION)
+        return BatchAnswer(answers, errors, version)
+
+    def _item_error(self, error: object) -> TickercastError:
+        """The error a batch answered for one series, as its single request would raise it."""
+        if not isinstance(error, dict):
+            return UpstreamError("The forecasting service did not answer this series.")
+        status = error.get("status")
+        message = str(error.get("message") or "")
+        if status == 400:
+            return ModelRejected(message.removeprefix("invalid input: ") or "unreadable input")
+        if status in (429, 503):
+            wait = error.get("retry_after")
+            return ServiceBusy(BUSY, retry_after=wait if isinstance(wait, int) else 30)
+        log.error("model service failed a series (%s): %s", status, self._hide_text(message))
+        return UpstreamError(f"The forecasting service failed (HTTP {status}).")
+
     @property
     def backtest_url(self) -> str:
         return self.url.rstrip("/") + "/backtest"
+
+    @property
+    def batch_url(self) -> str:
+        return self.url.rstrip("/") + "/batch"
 
     @staticmethod
     def _read(response: httpx.Response) -> dict[str, Any]:
@@ -212,19 +263,20 @@ class ModelClient:
             raise _unreadable(TypeError("the answer is not a JSON object"))
         return data
 
-    async def _post(self, url: str, content: bytes) -> httpx.Response:
+    async def _post(self, url: str, content: bytes, timeout: float | None = None) -> httpx.Response:
         headers = {"Content-Type": "application/json"}
         request_id = current_request_id()
         if request_id:  # the model service logs it too: one click, followed across both
             headers[REQUEST_ID_HEADER] = request_id
+        timeout = self.timeout if timeout is None else timeout
         started = self._clock()
-        deadline = started + self.timeout
-        busy_until = started + min(self.timeout, self.busy_wait)
+        deadline = started + timeout
+        busy_until = started + min(timeout, self.busy_wait)
         broken = 0  # tries that failed on the wire (or at a load balancer)
         while True:
             left = deadline - self._clock()
             if left <= 0:
-                raise self._timeout()
+                raise self._timeout(timeout)
             try:
                 response = await self._client.post(
                     url,
@@ -245,7 +297,7 @@ class ModelClient:
                 broken += 1
                 continue
             except httpx.TimeoutException:
-                raise self._timeout() from None
+                raise self._timeout(timeout) from None
             except httpx.TransportError as exc:
                 log.warning("model service connection failed at %s: %s", url, self._hide(exc))
                 raise ServiceBusy(UNREACHABLE, retry_after=UNREACHABLE_RETRY) from None
@@ -267,10 +319,10 @@ class ModelClient:
                 return response
             raise self._error_for(response)
 
-    def _timeout(self) -> ModelTimeout:
+    def _timeout(self, timeout: float) -> ModelTimeout:
         # Like an unreachable model: a moment's outage, so the user is told when to ask again.
         return ModelTimeout(
-            f"The forecasting service did not answer within {self.timeout:g} seconds.",
+            f"The forecasting service did not answer within {timeout:g} seconds.",
             retry_after=UNREACHABLE_RETRY,
         )
 
@@ -300,6 +352,19 @@ class ModelClient:
             return ServiceBusy(BUSY, retry_after=_retry_after(response) or 30)
         log.error("model service answered %d: %s", status, self._hide_text(message))
         return UpstreamError(f"The forecasting service failed (HTTP {status}).")
+
+
+def _check_answer(kind: Kind, data: Mapping[str, Any]) -> None:
+    """UpstreamError unless `data` holds what a forecast or a backtest (`kind`) must."""
+    if kind == "backtest":
+        missing = [k for k in BACKTEST_KEYS if k not in data]
+        scores = data.get("scores")
+        if missing or not isinstance(scores, dict) or "random_walk" not in scores:
+            raise _unreadable(ValueError(f"backtest lacks {missing or 'scores'}"))
+    else:
+        missing = [k for k in RESPONSE_KEYS if k not in data]
+        if missing:
+            raise _unreadable(ValueError(f"response lacks {missing}"))
 
 
 def _retry_after(response: httpx.Response) -> int | None:
