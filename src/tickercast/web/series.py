@@ -51,6 +51,10 @@ CHARTS = ("line", "candles")
 PAGE_METHOD = CALIBRATED  # what a page shows unless told (the wire's default: prophet)
 METHODS = (PAGE_METHOD, *(m for m in contract.METHODS if m != PAGE_METHOD))
 METHOD_LABELS = {CALIBRATED: "calibrated (recommended)", PROPHET: "plain Prophet"}
+# The levels (central bands, in percent) a page asks of the model, and the three bands it draws
+# and words: one tuple for the forecast, the backtest and the download.
+PAGE_LEVELS = (10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98)
+PAGE_BANDS = (50, 80, 95)
 FORECAST_COLUMNS = ("ds", "yhat", "yhat_lower", "yhat_upper", "trend", "weekly", "yearly")
 
 
