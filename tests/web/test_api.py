@@ -9,7 +9,7 @@ import pytest
 
 from tests.support import fakes
 from tests.web.conftest import MakeClient
-from tickercast.contract import CALIBRATED_MIN_ROWS, backtest_min_rows
+from tickercast.contract import CALIBRATED_MIN_ROWS
 from tickercast.errors import InvalidInput
 from tickercast.web.series import PAGE_LEVELS
 
@@ -153,8 +153,7 @@ def test_backtest_the_model_refuses_falls_to_the_next_plan_with_its_reason(
     data = client.get("/api/backtest/ACME?periods=500&window=1y").json()
     assert [r["horizon"] for r in fake_model.sent("/backtest")] == [120, 60]
     assert data["shortened"] == (
-        "Backtested 60 trading days ahead, not the 500 trading days asked for: "
-        "calendar too short."
+        "Backtested 60 trading days ahead, not the 500 trading days asked for: calendar too short."
     )
 
 

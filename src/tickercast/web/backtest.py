@@ -148,7 +148,7 @@ def miss_words(level: int, coverage: float, low: float, high: float) -> str:
 def coverage_sentence(
     level: int, item: Mapping[str, Any], count: int, cutoffs: int, reach: str = ""
 ) -> str:
-    """"The 80% band held 78% (72–83%) of 3,000 past prices at 50 dates.", and what that
+    """ "The 80% band held 78% (72–83%) of 3,000 past prices at 50 dates.", and what that
     says of its width (`miss_words`); `reach` e.g. " up to 20 trading days ahead"."""
     coverage, low, high = item.get("coverage"), item.get("low"), item.get("high")
     where = f"of {count:,} past prices at {cutoffs} dates{reach}"
