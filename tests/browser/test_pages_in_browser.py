@@ -65,13 +65,15 @@ def test_pick_a_ticker_and_see_history_forecast_and_band(page: Page, web: Servic
     wait_for_backtest(page)
     backtest = page.request.get(f"{web.url}/api/backtest/MSFT?periods=60").json()
     held = round(backtest["scores"]["calibrated"]["overall"]["coverage"] * 100)
+    (eighty,) = [b for b in backtest["coverage"] if b["level"] == 80]
+    spread = f"({eighty['low'] * 100:.0f}–{eighty['high'] * 100:.0f}%)"
     expect(page.locator("#price-chart")).to_have_attribute(
         "data-band", re.compile("held"), timeout=TIMEOUT
     )
     mase = backtest["scores"]["calibrated"]["overall"]["relative_mae"]
     assert mase > 1.05  # the mock model's MSFT: the legend says it is worse than no change
     assert sorted(legend(page)) == [
-        f"80% band, held {held}% of prices in backtests",
+        f"80% band, held {held}% {spread} of prices in backtests",
         "Calibrated forecast",
         "Price",
         f"⚠ In backtests its errors were {mase:.2f}× the random walk's:"
@@ -86,6 +88,7 @@ def test_the_skill_chart_by_horizon_step(page: Page, web: ServiceProcess) -> Non
     wait_for_backtest(page)
     assert page.get_attribute("#skill-chart", "data-steps") == "10"
     assert sorted(legend(page, "#skill-chart")) == [
+        "95% interval of coverage",
         "Calibrated forecast (MASE)",
         "Calibrated forecast band coverage",
         "nominal 80%",
@@ -96,7 +99,7 @@ def test_the_skill_chart_by_horizon_step(page: Page, web: ServiceProcess) -> Non
     assert titles == ["MASE (× random walk's error)", "% of prices inside the band"]
     expect(page.locator("#mase-means")).to_have_text(MASE_MEANS)
     expect(page.locator("#backtest-status")).to_have_text(
-        "Backtested 10 trading days ahead at 5 past dates: 50 forecasts scored, 5 at each "
+        "Backtested 10 trading days ahead at 50 past dates: 500 forecasts scored, 50 at each "
         "trading day."
     )
     expect(page.locator("#backtest-shortened")).to_be_hidden()
