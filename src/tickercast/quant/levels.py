@@ -92,7 +92,14 @@ def bootstrap_intervals(
     drawn = weights @ c[:, known]
     means = np.where(drawn > 0, (weights @ s[:, known]) / np.where(drawn > 0, drawn, 1), np.nan)
     tail = (1 - confidence) / 2
-    low[known], high[known] = np.nanquantile(means, [tail, 1 - tail], axis=0)
+    # A resample that drew no known value has no mean: only those columns need nanquantile,
+    # which goes column by column; the rest in one call.
+    gaps = np.isnan(means).any(axis=0)
+    edges = np.empty((2, means.shape[1]))
+    edges[:, ~gaps] = np.quantile(means[:, ~gaps], [tail, 1 - tail], axis=0)
+    if gaps.any():
+        edges[:, gaps] = np.nanquantile(means[:, gaps], [tail, 1 - tail], axis=0)
+    low[known], high[known] = edges
     return low, high
 
 
