@@ -649,7 +649,7 @@
     note.textContent = "Each " + steps(1, data.step) + "'s coverage rests on " + data.cutoffs +
       " prices (one from each past date), so it moves in steps of " + Math.round(100 / data.cutoffs) +
       " points; the shade is its 95% interval; the figures in the sentences above rest on all " +
-      (data.scored || 0) + ".";
+      Number(data.scored || 0).toLocaleString("en-US") + ".";
     note.hidden = false;
     return Plotly.newPlot(el, traces, layout, config).then(function () {
       el.dataset.state = "drawn";
@@ -692,7 +692,7 @@
       showScores(data);
       await showSkill(data);
       done("ok", "Backtested " + data.horizon + " " + steps(data.horizon, data.step) + " ahead at " +
-        data.cutoffs + " past dates: " + data.scored + " forecasts scored, " + data.cutoffs + " at each " +
+        data.cutoffs + " past dates: " + Number(data.scored).toLocaleString("en-US") + " forecasts scored, " + data.cutoffs + " at each " +
         steps(1, data.step) + ".");
       if (state.forecast) {
         state.backtest = data;
