@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from limits import parse as parse_rate
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -72,8 +73,9 @@ class ModelSettings(_Base):
         default=4, ge=0, description="Requests a worker holds waiting for a fit before 503."
     )
     model_rate_limit: str = Field(
-        default="600/minute",
-        description="Computed forecasts per key (`limits` syntax, e.g. `60/minute`).",
+        default="auto",
+        description="Milliseconds of CPU (one core) per key computing forecasts (`limits` "
+        "syntax, e.g. `90000/minute`); `auto`: three quarters of what the fit slots compute.",
     )
     model_request_rate_limit: str = Field(
         default="30000/minute", description="Requests per key, cached answers included."
@@ -108,6 +110,16 @@ class ModelSettings(_Base):
     def _keys_not_blank(cls, value: SecretStr) -> SecretStr:
         if not [k for k in value.get_secret_value().split(",") if k.strip()]:
             raise ValueError("MODEL_API_KEYS holds no key")
+        return value
+
+    @field_validator("model_rate_limit")
+    @classmethod
+    def _rate_is_auto_or_a_rate(cls, value: str) -> str:
+        if value.strip().lower() != "auto":
+            try:
+                parse_rate(value)
+            except ValueError:
+                raise ValueError(f"MODEL_RATE_LIMIT {value!r} is neither auto nor a rate") from None
         return value
 
     @field_validator("model_trusted_proxies")

@@ -60,18 +60,21 @@ def fills(page: Page) -> dict[str, float]:
 
 def test_three_nested_shades_named_in_the_legend(screen: Page, web: ServiceProcess) -> None:
     data = forecast_of(screen, web, "/t/AAPL?h=20")
-    # Once the backtest is in, the 80% band's name says what it held (the legend's longest).
+    # Once the backtest is in, each band's name says what it held.
     screen.wait_for_selector("#price-chart[data-band*=held]", timeout=TIMEOUT)
+    held = screen.request.get(web.url + "/api/backtest/AAPL?periods=20").json()["band_labels"]
     assert screen.get_attribute("#price-chart", "data-fan") == "95,80,50"
     shades = fills(screen)
     names = list(shades)
-    assert names[0] == "95% band" and names[2] == "50% band"
-    assert names[1].startswith("80% band, held ")
+    assert names == [held["95"], held["80"], held["50"]]
+    assert all(
+        name.startswith(f"{level}% band, held ")
+        for name, level in zip(names, (95, 80, 50), strict=True)
+    )
     assert shades[names[0]] < shades[names[1]] < shades[names[2]]  # the innermost darkest
     assert screen.locator("#price-chart .scatterlayer path.js-fill").count() == 3
     legend = screen.locator("#price-chart .legendtext").all_text_contents()
-    assert {"50% band", "95% band"} <= set(legend)
-    assert any(text.startswith("80% band") for text in legend)
+    assert set(names) <= set(legend)
     # The bands drawn are the API's quantiles: the 50% band's edges at the last date.
     last = data["forecast"][-1]
     band = screen.evaluate(

@@ -64,7 +64,10 @@ def test_the_sentence_is_the_forecasts_last_row_and_the_backtests_coverage(
     ), text
     assert f"tested at {backtest['cutoffs']} past dates" in text
     assert f"({overall['relative_mae']:.2f}× the random walk's)" in text
-    assert f"the band held {round(overall['coverage'] * 100)}% of {overall['count']} past" in text
+    (eighty,) = [b for b in backtest["coverage"] if b["level"] == 80]
+    assert eighty["sentence"] in text  # with its 95% interval
+    assert eighty["sentence"].startswith(f"The 80% band held {round(overall['coverage'] * 100)}% (")
+    assert f" of {overall['count']:,} past" in eighty["sentence"]
     # The answer is above the chart, where a visitor starts reading.
     answer = screen.locator("#answer").bounding_box()
     chart = screen.locator("#price-chart").bounding_box()

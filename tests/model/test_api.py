@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from tests.support.loop import run
 from tickercast import __version__
 from tickercast.contract import RESPONSE_KEYS, ForecastRequest, parse_request
+from tickercast.model import compute
 from tickercast.model.api import create_app
 from tickercast.model.engine import MockEngine, ProphetEngine
 from tickercast.model.prophet_seam.forecasting import FitTimeout
@@ -134,9 +135,12 @@ def test_include_history_labels_rows_from_zero() -> None:
     assert data["ds"]["0"] == "2024-01-01"
 
 
-def test_rate_limit_counts_computed_forecasts_per_key() -> None:
-    with TestClient(create_app(settings(model_rate_limit="2/minute"))) as client:
-        first, second, third = ({**GOOD, "periods": p} for p in (1, 2, 3))
+def test_rate_limit_counts_computed_forecasts_per_key_by_their_cpu() -> None:
+    # Each forecast of 100 steps costs about 34 ms of CPU (model/compute.py): two fit in 100.
+    cost = compute.fit_cost_ms(parse_request({**GOOD, "periods": 100}))
+    assert 2 * compute.units(cost) <= 10 < 3 * compute.units(cost)
+    with TestClient(create_app(settings(model_rate_limit="100/minute"))) as client:
+        first, second, third = ({**GOOD, "periods": p} for p in (100, 101, 102))
         assert post(client, first).status_code == post(client, second).status_code == 200
         assert [post(client, first).status_code for _ in range(5)] == [200] * 5  # cached
         resp = post(client, third)

@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from tests.model.test_api import GOOD, KEY, CountingEngine, assert_error, settings
 from tests.model.test_backtest_api import SERIES
 from tickercast import __version__
-from tickercast.contract import ForecastRequest
+from tickercast.contract import ForecastRequest, parse_request
+from tickercast.model import compute
 from tickercast.model.api import create_app
 from tickercast.model.engine import MockEngine, ProphetEngine
 from tickercast.model.prophet_seam.forecasting import FitTimeout
@@ -134,7 +135,10 @@ def test_the_batch_limits() -> None:
 
 def test_the_compute_limit_running_out_mid_batch_is_429_for_the_rest() -> None:
     engine = CountingEngine()
-    with TestClient(create_app(settings(model_rate_limit="3/minute"), engine=engine)) as client:
+    # What each series' fit costs (model/compute.py), three times over: room for three fits.
+    cost = compute.units(compute.fit_cost_ms(parse_request({"ds": GOOD["ds"], "y": GOOD["y"]})))
+    limit = f"{3 * cost * compute.UNIT_MS}/minute"
+    with TestClient(create_app(settings(model_rate_limit=limit), engine=engine)) as client:
         assert single(client, item("A")).status_code == 200  # one computed before
         series = [item(sid, i + 1.0) for i, sid in enumerate("ABCDE")]  # A is cached
         data = batch(client, {"key": KEY, "series": series}).json()

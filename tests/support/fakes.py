@@ -5,7 +5,7 @@ POST /backtest in the shape the model service answers it."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
@@ -149,6 +149,17 @@ def scores(horizon: int, mase: float, coverage: float | None) -> dict[str, objec
     return {"overall": metrics(mase), "by_step": by_step}
 
 
+def level_scores(levels: Sequence[float]) -> list[dict[str, object]]:
+    """`by_level` items: each band held a point under its level (FAKE_COVERAGE at 80%), with
+    an interval around it that holds the level."""
+    items = []
+    for level in levels:
+        held = round(level / 100 - (0.80 - FAKE_COVERAGE), 6)
+        low, high = round(held - 0.06, 6), round(min(1.0, held + 0.05), 6)
+        items.append({"level": level, "coverage": held, "low": low, "high": high})
+    return items
+
+
 def backtest_answer(body: bytes) -> httpx.Response:
     """POST /backtest in the model's shape, with made-up scores; the request is checked by the
     contract's own code, so too short a history is the model's 400."""
@@ -168,13 +179,17 @@ def backtest_answer(body: bytes) -> httpx.Response:
         {"train_end": dates[e - 1], "test_start": dates[e], "test_end": dates[e + horizon - 1]}
         for e in ends
     ]
+    ours = scores(horizon, FAKE_MASE, FAKE_COVERAGE)
+    if req.levels:
+        for item in [ours["overall"], *ours["by_step"]]:  # type: ignore[list-item]
+            item["by_level"] = level_scores(req.levels)
     answer = {
         "method": method,
         "horizon": horizon,
         "interval_width": req.interval_width,
         "folds": folds,
         "scores": {
-            method: scores(horizon, FAKE_MASE, FAKE_COVERAGE),
+            method: ours,
             "random_walk": scores(horizon, 1.0, 0.8),
             "random_walk_drift": scores(horizon, 1.02, 0.8),
         },

@@ -9,7 +9,9 @@ import pytest
 
 from tests.support import fakes
 from tests.web.conftest import MakeClient
-from tickercast.contract import CALIBRATED_MIN_ROWS, backtest_min_rows
+from tickercast.contract import CALIBRATED_MIN_ROWS
+from tickercast.errors import InvalidInput
+from tickercast.web.series import PAGE_LEVELS
 
 
 def test_forecast_of_a_ticker(client, fake_model) -> None:
@@ -100,18 +102,24 @@ def test_tickers(client) -> None:
 def test_backtest_of_a_ticker_comes_from_the_models_backtest(client, fake_model) -> None:
     data = client.get("/api/backtest/ACME?periods=20&window=1y").json()
     (sent,) = fake_model.sent("/backtest")
-    assert (sent["horizon"], sent["cutoffs"], sent["method"]) == (20, 5, "calibrated")
+    assert (sent["horizon"], sent["cutoffs"], sent["method"]) == (20, 50, "calibrated")
+    assert sent["levels"] == list(PAGE_LEVELS)  # every band's coverage, with its interval
     assert sent["freq"] == "XNYS"
     assert len(sent["y"]) == 600  # the fixed history (all of it: shorter), not the window
     assert fake_model.sent("/") == []
     assert (data["ticker"], data["window"], data["method"]) == ("ACME", "1y", "calibrated")
-    assert (data["horizon_asked"], data["horizon"], data["cutoffs"]) == (20, 20, 5)
-    assert data["shortened"] is None
+    assert (data["horizon_asked"], data["horizon"], data["cutoffs"]) == (20, 20, 50)
+    assert (data["shortened"], data["fewer"]) == (None, None)
     assert len(data["scores"]["calibrated"]["by_step"]) == 20
     assert data["scores"]["random_walk"]["overall"]["relative_mae"] == 1.0
-    assert data["verdict"].startswith("Over 5 past 20-trading-day periods")
+    assert data["verdict"].startswith("Over 50 past 20-trading-day periods")
     assert data["summary"] == data["verdict"]
-    assert data["band_label"] == "80% band, held 79% of prices in backtests"
+    assert data["band_label"] == "80% band, held 79% (73–84%) of prices in backtests"
+    assert [b["level"] for b in data["coverage"]] == [50, 80, 95]
+    assert data["coverage"][1]["sentence"] == (
+        "The 80% band held 79% (73–84%) of 20 past prices at 50 dates."
+    )
+    assert data["band_labels"]["95"] == "95% band, held 94% (88–99%) of prices in backtests"
     assert data["mase_means"].startswith("MASE = our mean absolute error ÷ the random walk's")
 
 
@@ -122,19 +130,31 @@ def test_backtest_of_prophet(client, fake_model) -> None:
 
 
 def test_backtest_of_a_longer_horizon_than_the_history_allows_says_why(client, fake_model) -> None:
-    # The ticker's 600 rows (whatever the window): 5 cutoffs of 500 steps do not fit (the least
-    # training, 4 more origins, 500 to score); 120 is the longest that does.
-    need = backtest_min_rows("calibrated", 500, 5)
+    # The ticker's 600 rows (whatever the window): 20 origins of 500 steps do not fit (the
+    # least training, 19 more origins, 500 to score); 120 is the longest that does, at 50. The
+    # page knows that from the history's length: one request.
     data = client.get("/api/backtest/ACME?periods=500&window=1y").json()
-    assert [r["horizon"] for r in fake_model.sent("/backtest")] == [500, 120]
-    assert (data["horizon_asked"], data["horizon"]) == (500, 120)
+    assert [(r["horizon"], r["cutoffs"]) for r in fake_model.sent("/backtest")] == [(120, 50)]
+    assert (data["horizon_asked"], data["horizon"], data["fewer"]) == (500, 120, None)
     assert data["shortened"] == (
-        "Backtested 120 trading days ahead, not the 500 trading days asked for: a backtest of 5 "
-        f"cutoffs over 500 steps with method 'calibrated' needs at least {need} rows (got 600)."
+        "Backtested 120 trading days ahead, not the 500 trading days asked for: "
+        "600 prices are too few to test 500 trading days ahead at 20 past dates."
     )
     assert data["summary"] == f"{data['shortened']} {data['verdict']}"
     assert len(data["scores"]["calibrated"]["by_step"]) == 120
     assert data["band_label"].endswith("in backtests up to 120 trading days ahead")
+    assert data["coverage"][0]["sentence"].endswith("at 50 dates up to 120 trading days ahead.")
+
+
+def test_backtest_the_model_refuses_falls_to_the_next_plan_with_its_reason(
+    client, fake_model
+) -> None:
+    fake_model.script.append(lambda request: fakes.refused(InvalidInput("calendar too short")))
+    data = client.get("/api/backtest/ACME?periods=500&window=1y").json()
+    assert [r["horizon"] for r in fake_model.sent("/backtest")] == [120, 60]
+    assert data["shortened"] == (
+        "Backtested 60 trading days ahead, not the 500 trading days asked for: calendar too short."
+    )
 
 
 def test_posted_series_forecast(client, fake_model) -> None:
@@ -188,11 +208,13 @@ def test_too_short_for_any_backtest_is_a_400_with_the_models_reason(client, fake
     body = {"ds": ds, "y": list(range(1, n + 1)), "periods": 5}
     resp = client.post("/api/backtest", json=body)
     assert resp.status_code == 400
+    # No horizon fits 5 origins: the one request the page makes is refused with the reason.
     assert resp.json()["message"] == (
-        "The forecasting service could not use this series: a backtest of 5 cutoffs over 5 "
-        f"steps with method 'calibrated' needs at least {n + 5} rows (got {n})."
+        "The forecasting service could not use this series: a backtest of 50 cutoffs over 5 "
+        f"steps with method 'calibrated' needs at least {CALIBRATED_MIN_ROWS + 54} rows "
+        f"(got {n})."
     )
-    assert [r["horizon"] for r in fake_model.sent("/backtest")] == [5, 1]
+    assert [r["horizon"] for r in fake_model.sent("/backtest")] == [5]
 
 
 GOOD_SERIES = {"ds": ["2024-01-02", "2024-01-03", "2024-01-04"], "y": [1, 2, 3], "periods": 2}

@@ -27,16 +27,20 @@ def test_ticker_backtest_through_running_processes(web_on_mock: ServiceProcess) 
     assert resp.status_code == 200, resp.text
     data = resp.json()
     assert (data["method"], data["horizon_asked"], data["horizon"]) == ("calibrated", 20, 20)
-    assert data["cutoffs"] == len(data["folds"]) == 5
+    assert data["cutoffs"] == len(data["folds"]) == 50
     assert set(data["scores"]) == {"calibrated", "random_walk", "random_walk_drift"}
     ours = data["scores"]["calibrated"]
     assert len(ours["by_step"]) == 20
     assert data["scores"]["random_walk"]["overall"]["relative_mae"] == 1.0
     assert 0 <= ours["overall"]["coverage"] <= 1
+    (eighty,) = [b for b in data["coverage"] if b["level"] == 80]
+    assert eighty["low"] <= ours["overall"]["coverage"] <= eighty["high"]
+    spread = f"({eighty['low'] * 100:.0f}–{eighty['high'] * 100:.0f}%)"
     assert (
         data["band_label"]
-        == f"80% band, held {ours['overall']['coverage']:.0%} of prices in backtests"
+        == f"80% band, held {ours['overall']['coverage']:.0%} {spread} of prices in backtests"
     )
+    assert [b["level"] for b in data["coverage"]] == [50, 80, 95]
     assert data["verdict"]
     # Every fold trains on the past only and is scored on what followed, in the window.
     for fold in data["folds"]:

@@ -31,6 +31,7 @@ OPERATIONS = [
     ("GET", "/api/tickers"),
     ("GET", "/api/forecast/{ticker}"),
     ("GET", "/api/backtest/{ticker}"),
+    ("GET", "/api/analysis/{ticker}"),
     ("POST", "/api/forecast"),
     ("POST", "/api/backtest"),
     ("GET", "/api/track-record/{ticker}"),

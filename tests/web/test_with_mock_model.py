@@ -39,18 +39,22 @@ def test_backtest_panel_answer_from_the_models_backtest(web: TestClient) -> None
     assert (data["method"], data["horizon"], data["cutoffs"], data["shortened"]) == (
         "calibrated",
         20,
-        5,
+        50,
         None,
     )
     ours = data["scores"]["calibrated"]
     assert len(ours["by_step"]) == 20
-    assert data["band_label"] == (
-        f"80% band, held {ours['overall']['coverage']:.0%} of prices in backtests"
-    )
+    (eighty,) = [b for b in data["coverage"] if b["level"] == 80]
+    assert eighty["low"] <= eighty["coverage"] <= eighty["high"]
+    held = f"{ours['overall']['coverage']:.0%} ({eighty['low'] * 100:.0f}–{eighty['high']:.0%})"
+    assert data["band_label"] == f"80% band, held {held} of prices in backtests"
+    assert eighty["sentence"].startswith(f"The 80% band held {held} of ")
+    assert eighty["high"] < 0.8  # the mock's band is far too narrow, and the sentence says so
+    assert " It is too narrow, by " in eighty["sentence"]
     assert data["verdict"] and data["summary"] == data["verdict"]
 
 
-def test_a_horizon_too_long_for_the_history_is_shortened_with_the_models_reason(
+def test_a_horizon_too_long_for_the_history_is_shortened_with_the_reason(
     web: TestClient,
 ) -> None:
     data = web.get("/api/backtest/ACME?periods=500&window=1y").json()  # 600 sessions
@@ -58,7 +62,7 @@ def test_a_horizon_too_long_for_the_history_is_shortened_with_the_models_reason(
     assert data["shortened"].startswith(
         "Backtested 120 trading days ahead, not the 500 trading days asked for: "
     )
-    assert "needs at least" in data["shortened"]
+    assert "600 prices are too few to test 500 trading days ahead" in data["shortened"]
     assert len(data["scores"]["calibrated"]["by_step"]) == 120
 
 

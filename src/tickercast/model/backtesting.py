@@ -228,13 +228,18 @@ def add_level_scores(
     wis = level_scoring.weighted_interval_score(median, list(edges.values()), widths, actual)
     walk_wis = level_scoring.weighted_interval_score(walk_median, walk_edges, widths, actual)
     seen = ~np.isnan(actual)
+    low, high = _coverage_intervals([edges[level] for level in levels], actual)
 
     def at(cols: slice | int) -> dict[str, Any]:
         def part(x: np.ndarray) -> np.ndarray:
             return x[:, cols].reshape(len(x), -1)
 
         known = part(seen)
-        items = [_level_item(level, edges[level], actual, cols) for level in levels]
+        column = 0 if isinstance(cols, slice) else cols + 1
+        items = [
+            _level_item(level, edges[level], actual, cols, (low[i, column], high[i, column]))
+            for i, level in enumerate(levels)
+        ]
         out: dict[str, Any] = {"by_level": items}
         mean_wis = _mean(part(wis)[known])
         out["wis"] = _number(mean_wis)
@@ -252,21 +257,49 @@ def add_level_scores(
         item.update(at(j))
 
 
+def _coverage_intervals(
+    edges: Sequence[tuple[np.ndarray, np.ndarray]], actual: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The 95% bootstrap interval of each level's coverage (levels x (1 + steps): overall,
+    then at each step), every one from the same draws of origins, in one go."""
+    seen = ~np.isnan(actual)
+    folds = len(actual)
+    hits = np.stack(
+        [np.where(seen, scoring.inside_band(lower, upper, actual), 0.0) for lower, upper in edges]
+    )  # levels x folds x steps
+    known = np.broadcast_to(seen, hits.shape).astype(float)
+
+    def columns(x: np.ndarray) -> np.ndarray:
+        """Per fold: each level's total over all steps, then each level's at each step."""
+        overall = x.sum(axis=2)  # levels x folds
+        return (
+            np.concatenate([overall[:, :, None], x], axis=2).transpose(1, 0, 2).reshape(folds, -1)
+        )
+
+    low, high = level_scoring.bootstrap_intervals(columns(hits), columns(known))
+    shape = (len(edges), actual.shape[1] + 1)
+    return low.reshape(shape), high.reshape(shape)
+
+
 def _level_item(
-    level: float, edges: tuple[np.ndarray, np.ndarray], actual: np.ndarray, cols: slice | int
+    level: float,
+    edges: tuple[np.ndarray, np.ndarray],
+    actual: np.ndarray,
+    cols: slice | int,
+    interval: tuple[float, float],
 ) -> dict[str, Any]:
-    """One level's coverage, its 95% interval (a bootstrap over whole origins) and its mean
-    interval score, on the columns `cols` of folds x steps."""
+    """One level's coverage, its 95% interval (a bootstrap over whole origins:
+    `_coverage_intervals`) and its mean interval score, on the columns `cols` of folds x
+    steps."""
     lower, upper = (e[:, cols].reshape(len(e), -1) for e in edges)
     a = actual[:, cols].reshape(len(actual), -1)
     inside = np.where(np.isnan(a), np.nan, scoring.inside_band(lower, upper, a))
-    low, high = level_scoring.bootstrap_interval(inside)
     known = ~np.isnan(a)
     score = scoring.interval_score(lower, upper, a, level / 100)
     return {
         "level": int(level) if level.is_integer() else level,
         "coverage": _number(_mean(inside[known])),
-        "low": _number(low),
-        "high": _number(high),
+        "low": _number(interval[0]),
+        "high": _number(interval[1]),
         "interval_score": _number(_mean(score[known])),
     }

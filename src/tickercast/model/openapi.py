@@ -180,8 +180,9 @@ def _operation(request: dict[str, Any], answer: str, schema: dict[str, Any]) -> 
             "403": _error("Invalid key."),
             "413": _error("Request too large."),
             "429": _error(
-                "Rate limit exceeded, or (without a right key) too many wrong keys from this "
-                "client; see Retry-After."
+                "Rate limit exceeded (the key's requests, or its CPU: MODEL_RATE_LIMIT counts "
+                "the milliseconds of one core its computed forecasts take), or (without a "
+                "right key) too many wrong keys from this client; see Retry-After."
             ),
             "500": _error("Unexpected error; details in the service log."),
             "503": _error("Service busy or fit timed out; see Retry-After."),
@@ -335,7 +336,7 @@ BATCH_SCHEMA: dict[str, Any] = {
         "errors": {
             "type": "object",
             "description": "By id: the error POST / would answer for the series, with its "
-            "status (400 bad series, 429 over the key's MODEL_RATE_LIMIT, 503 busy).",
+            "status (400 bad series, 429 over the key's MODEL_RATE_LIMIT of CPU, 503 busy).",
             "additionalProperties": _ITEM_ERROR,
         },
     },

@@ -11,8 +11,10 @@ once. Its scored answer is cached too.
 A batch (model/batches.py) is each of its series through `forecast` (or `backtest`), as its
 single request would be.
 
-`fit_limit(key)` is awaited before each forecast that is computed, never for a cached one: a
-backtest whose folds all miss counts once per fold, one whose folds are all cached counts none.
+The key's compute limit (`model/compute.py`) is charged before each forecast that is computed,
+never for a cached one, what the fit is estimated to cost in fit-slot time, and trued up after
+the fit: a backtest whose folds all miss costs what its folds cost, one whose folds are all
+cached costs nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from tickercast.contract import (
 )
 from tickercast.errors import ServiceBusy
 from tickercast.model import backtesting, batches
+from tickercast.model.compute import ComputeLimit
 from tickercast.model.engine import Engine, Method, forecast_body
 from tickercast.model.metrics import Metrics
 from tickercast.model.prophet_seam.forecasting import FitTimeout
@@ -66,7 +69,7 @@ class Pipeline:
     limits: Limits
     cache_ttl: float
     ready: Callable[[], Awaitable[None]]
-    fit_limit: Callable[[str], Awaitable[None]]  # per API key; RateLimited when over
+    compute: ComputeLimit  # fit-slot seconds per API key; RateLimited when over
     batch_limits: BatchLimits = field(default_factory=BatchLimits)
 
     async def forecast(self, data: Mapping[str, Any]) -> Encoded:
@@ -132,25 +135,28 @@ class Pipeline:
         content = await self._lookup(key)
         if content is not None:
             return content, "cached"
-        await self.fit_limit(api_key)  # only computed forecasts count against this one
+        charged = await self.compute.charge(api_key, req)  # only computed forecasts cost
         self.metrics.rows.observe(req.n)
         self.metrics.in_flight.inc()
+        cpu = [0.0]  # the fit's CPU seconds, as far as it got
         try:
             async with self.gate.hold():
-                content = await self._timed_fit(req, method)
+                content = await self._timed_fit(req, method, cpu)
         except FitTimeout:
             raise ServiceBusy("fit timed out", retry_after=BUSY_RETRY_AFTER) from None
         finally:
             self.metrics.in_flight.dec()
+            await self.compute.settle(api_key, charged, cpu[0])
         await self._store(key, content)
         return content, "computed"
 
-    async def _timed_fit(self, req: ForecastRequest, method: Method) -> bytes:
-        """The method's answer, counted in the fit metrics (waiting for a slot excluded)."""
+    async def _timed_fit(self, req: ForecastRequest, method: Method, cpu: list[float]) -> bytes:
+        """The method's answer, counted in the fit metrics (waiting for a slot excluded); the
+        CPU seconds of the thread that computed it in `cpu[0]`."""
         started = time.perf_counter()
         outcome = "error"
         try:
-            content = await asyncio.to_thread(forecast_body, method, req)
+            content = await asyncio.to_thread(_cpu_timed, method, req, cpu)
             outcome = "ok"
             return content
         except FitTimeout:
@@ -168,6 +174,16 @@ class Pipeline:
     async def _store(self, key: str, content: bytes) -> None:
         if self.cache_ttl:
             await self.cache.set(key, content, self.cache_ttl)
+
+
+def _cpu_timed(method: Method, req: ForecastRequest, cpu: list[float]) -> bytes:
+    """`forecast_body` in this thread, its CPU time added to `cpu[0]` (a fit that fails or
+    times out spent it too)."""
+    started = time.thread_time()
+    try:
+        return forecast_body(method, req)
+    finally:
+        cpu[0] += time.thread_time() - started
 
 
 def _batch_answer(batch: batches.Batch, items: list[BatchItem], answers: str) -> Encoded:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from tickercast.contract import BatchLimits, Limits
 from tickercast.model.callers import Callers, FailedKeys
+from tickercast.model.compute import ComputeLimit
 from tickercast.model.engine import Engine, MockEngine, ProphetEngine
 from tickercast.model.metrics import Metrics
 from tickercast.model.pipeline import Pipeline
@@ -89,7 +90,7 @@ def build_service(
         RateLimit(settings.model_request_rate_limit, store, "model-requests"),
         parse_networks(settings.model_trusted_proxies or ""),
     )
-    fits = RateLimit(settings.model_rate_limit, store, "model")
+    compute = ComputeLimit(settings.model_rate_limit, settings.fit_slots, store)
     gate = FitGate(settings.fit_slots, settings.model_queue_size, fit_slots_dir)
     warm_up = WarmUp(engine)
     pipeline = Pipeline(
@@ -100,7 +101,7 @@ def build_service(
         limits,
         settings.model_cache_ttl,
         ready=warm_up.wait,
-        fit_limit=fits.hit,
+        compute=compute,
         batch_limits=BatchLimits(settings.model_batch_max_series, settings.model_batch_max_rows),
     )
     worker = f"{socket.gethostname()}:{os.getpid()}"

@@ -63,19 +63,54 @@ def bootstrap_interval(
     v = np.asarray(values, dtype=float)
     v = v.reshape(len(v), -1)
     seen = ~np.isnan(v)
-    sums, counts = np.where(seen, v, 0.0).sum(axis=1), seen.sum(axis=1)
-    n = len(v)
-    if not counts.sum():
-        return math.nan, math.nan
+    sums = np.where(seen, v, 0.0).sum(axis=1, keepdims=True)
+    counts = seen.sum(axis=1, keepdims=True)
+    low, high = bootstrap_intervals(sums, counts, resamples, seed, confidence, block)
+    return float(low[0]), float(high[0])
+
+
+def bootstrap_intervals(
+    sums: ArrayLike,
+    counts: ArrayLike,
+    resamples: int = 1000,
+    seed: int = 20261207,
+    confidence: float = 0.95,
+    block: int = 1,
+) -> tuple[Floats, Floats]:
+    """`bootstrap_interval` of many shares at once, all from the same draws of origins: each
+    column of `sums` and `counts` (origins x shares) is one share's total and number of known
+    values per origin. One product of the draws' weights with them, not a loop: a backtest's
+    every level at every step in one go. NaN where nothing is known."""
+    s = np.asarray(sums, dtype=float)
+    c = np.asarray(counts, dtype=float)
+    n, k = s.shape
+    low, high = np.full(k, math.nan), np.full(k, math.nan)
+    known = c.sum(axis=0) > 0
+    if not n or not known.any():
+        return low, high
+    weights = _draw_weights(n, resamples, seed, block)
+    drawn = weights @ c[:, known]
+    means = np.where(drawn > 0, (weights @ s[:, known]) / np.where(drawn > 0, drawn, 1), np.nan)
+    tail = (1 - confidence) / 2
+    # A resample that drew no known value has no mean: only those columns need nanquantile,
+    # which goes column by column; the rest in one call.
+    gaps = np.isnan(means).any(axis=0)
+    edges = np.empty((2, means.shape[1]))
+    edges[:, ~gaps] = np.quantile(means[:, ~gaps], [tail, 1 - tail], axis=0)
+    if gaps.any():
+        edges[:, gaps] = np.nanquantile(means[:, gaps], [tail, 1 - tail], axis=0)
+    low[known], high[known] = edges
+    return low, high
+
+
+def _draw_weights(n: int, resamples: int, seed: int, block: int) -> Floats:
+    """How often each of `n` origins is drawn in each resample (resamples x n): runs of
+    `block` consecutive origins from random starts, wrapping round, `n` origins a resample."""
     rng = np.random.default_rng(seed)
     starts = rng.integers(0, n, size=(resamples, -(-n // block)))
     picks = (starts[:, :, None] + np.arange(block)).reshape(resamples, -1)[:, :n] % n
-    drawn = counts[picks].sum(axis=1)
-    means = sums[picks].sum(axis=1) / np.where(drawn > 0, drawn, 1)
-    means = means[drawn > 0]
-    tail = (1 - confidence) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
-    return float(low), float(high)
+    flat = (picks + n * np.arange(resamples)[:, None]).ravel()
+    return np.bincount(flat, minlength=resamples * n).reshape(resamples, n).astype(float)
 
 
 def decile_quantiles(

@@ -18,10 +18,16 @@ from tickercast.runtime.redis_store import Store
 
 class RateLimit:
     """`rate` (`limits` syntax, e.g. `600/minute`) for each client, under `scope`; a client
-    over it is told `message` (429)."""
+    over it is told `message` (429). `unit`: how many of `rate`'s amounts one count is (a
+    rate in milliseconds counted in hundredths of a second: 10), so a window holds fewer
+    entries."""
 
-    def __init__(self, rate: str, store: Store, scope: str, message: str | None = None) -> None:
-        self.item: RateLimitItem = parse_rate(rate)
+    def __init__(
+        self, rate: str, store: Store, scope: str, message: str | None = None, unit: int = 1
+    ) -> None:
+        item = parse_rate(rate)
+        amount = max(1, item.amount // unit)
+        self.item: RateLimitItem = type(item)(amount, item.multiples, item.namespace)
         self.scope = scope
         self.store = store
         self.message = message
@@ -35,11 +41,13 @@ class RateLimit:
             )
             self.shared = MovingWindowRateLimiter(redis)
 
-    async def hit(self, client: str) -> None:
-        """Count one for `client` (a key or an address: only its hash is stored); RateLimited
-        when over."""
+    async def hit(self, client: str, cost: int = 1) -> None:
+        """Count `cost` for `client` (a key or an address: only its hash is stored);
+        RateLimited, counting nothing, when that is more than it has left."""
         who = _hashed(client)
-        allowed, limiter = await self._ask(lambda limiter: limiter.hit(self.item, self.scope, who))
+        allowed, limiter = await self._ask(
+            lambda limiter: limiter.hit(self.item, self.scope, who, cost=cost)
+        )
         if not allowed:
             await self._refuse(limiter, who)
 
@@ -50,10 +58,18 @@ class RateLimit:
         if not allowed:
             await self._refuse(limiter, who)
 
-    async def count(self, client: str) -> None:
-        """Count one for `client`, over or not."""
+    async def count(self, client: str, cost: int = 1) -> None:
+        """Count `cost` for `client`, over or not: what is spent is spent (when it is more
+        than is left, what is left, so the client has nothing left)."""
         who = _hashed(client)
-        await self._ask(lambda limiter: limiter.hit(self.item, self.scope, who))
+
+        async def spend(limiter: MovingWindowRateLimiter) -> bool:
+            if await limiter.hit(self.item, self.scope, who, cost=cost):
+                return True
+            left = (await limiter.get_window_stats(self.item, self.scope, who)).remaining
+            return await limiter.hit(self.item, self.scope, who, cost=left) if left > 0 else False
+
+        await self._ask(spend)
 
     async def _ask(
         self, op: Callable[[MovingWindowRateLimiter], Awaitable[bool]]

@@ -11,6 +11,7 @@ GET  /t/{ticker}      ticker page    GET  /api/backtest/{ticker}?periods=&window
 GET  /compare         2-5 tickers    POST /api/forecast   a series the browser holds (upload)
 POST /upload          CSV upload     POST /api/backtest
 Track record (`web.track_record`)    GET /track-record, GET /api/track-record/{ticker}[/forecasts]
+Download (`web.analysis`)            GET /api/analysis/{ticker}?periods=&window=&method=&format=
 Operations (`web.health`)            GET /healthz, /readyz, /metrics;  static files: /static/...
 
 Every choice lives in the URL; the app holds no session state, so any worker serves any page.
@@ -40,7 +41,7 @@ from tickercast.runtime.logs import RequestLog
 from tickercast.runtime.redis_store import Store
 from tickercast.runtime.unexpected import ContainUnexpected, UnexpectedErrors
 from tickercast.settings import WebSettings
-from tickercast.web import api, health, pages, track_record
+from tickercast.web import analysis, api, health, pages, track_record
 from tickercast.web import openapi as web_openapi
 from tickercast.web.forecasts import ANSWERS_NAMESPACE, Forecaster
 from tickercast.web.handlers import add_error_handlers, error_response
@@ -158,7 +159,7 @@ def create_app(
     describe_api(app, settings.upload_max_rows)
     include(app, health.router)
     mount_static(app)
-    include(app, api.router, pages.router, track_record.router)
+    include(app, api.router, pages.router, track_record.router, analysis.router)
     return app
 
 

@@ -316,12 +316,20 @@ class Forecaster:
     async def backtest(
         self, series: SeriesLists, horizon: int, freq: str | None, method: str
     ) -> dict[str, Any]:
-        """The model's backtest of `horizon` steps, or of the longest shorter horizon the
-        history allows (the model refuses too short a history with its reason: 400)."""
+        """The model's backtest of `horizon` steps at every page level, with as many origins
+        as the history holds (`backtest.plans`: computed from its length, so one request); the
+        next plan only if the model refuses one (400, with its reason)."""
+        rows = len(series[0])
         refusal: ModelRejected | None = None
-        for steps in backtest.horizons_to_try(horizon):
+        for plan in backtest.plans(rows, horizon, method, step_word(freq)):
             request = model_request(
-                *series, freq, INTERVAL_WIDTH, method, horizon=steps, cutoffs=backtest.CUTOFFS
+                *series,
+                freq,
+                INTERVAL_WIDTH,
+                method,
+                levels=PAGE_LEVELS,
+                horizon=plan.horizon,
+                cutoffs=plan.cutoffs,
             )
             try:
                 answer = await self.model_answer("backtest", request)
@@ -329,7 +337,8 @@ class Forecaster:
                 refusal = refusal or exc
                 continue
             result = orjson.loads(answer.content)
-            return backtest.answer(result, horizon, refusal.detail if refusal else None, freq)
+            why = refusal.detail if refusal else plan.shorter
+            return backtest.answer(result, horizon, why, freq, plan.fewer)
         assert refusal is not None
         raise refusal
 

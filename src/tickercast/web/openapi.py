@@ -313,6 +313,57 @@ def _body(description: str, max_rows: int) -> dict[str, Any]:
     }
 
 
+ANALYSIS_ANSWER: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "ticker",
+        "source",
+        "method",
+        "horizon",
+        "page_url",
+        "model_version",
+        "prices",
+        "forecast",
+        "odds",
+        "backtest",
+        "record",
+    ],
+    "properties": {
+        "ticker": {"type": "string"},
+        "source": {"type": "string"},
+        "method": {"type": "string", "enum": list(METHODS)},
+        "horizon": {"type": "integer"},
+        "page_url": {"type": "string", "description": "The ticker page this rebuilds."},
+        "model_version": {"type": "string", "description": "The model's engine and release."},
+        "prices": {
+            **_HISTORY,
+            "description": "The adjusted closes the forecast and the backtest used (the "
+            "model's history: at most its last 1,250 sessions).",
+        },
+        "forecast": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "The forecast's rows, with every level's edges it has.",
+        },
+        "odds": {
+            "type": ["object", "array"],
+            "description": "The numbers of the odds sentences: the forecast's odds, or its "
+            "quantiles at the horizon with the last price.",
+        },
+        "backtest": {
+            "type": "object",
+            "description": "What GET /api/backtest/{ticker} answers (folds, scores, each "
+            "band's coverage with its interval), or {error} when the history is too short.",
+        },
+        "record": {
+            "type": ["object", "null"],
+            "description": "The track record's summary for the ticker and method; null when "
+            "nothing is kept or the record cannot be read.",
+        },
+    },
+}
+
+
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -361,6 +412,26 @@ def operations(max_rows: int) -> dict[tuple[str, str], dict[str, Any]]:
                 **_RECORD_ERRORS,
             }
         },
+        ("get", "/api/analysis/{ticker}"): {
+            "parameter_schemas": {
+                "format": {"type": "string", "enum": ["json", "zip"], "default": "json"}
+            },
+            "responses": {
+                "200": {
+                    "description": "Everything the ticker page shows, to take away and rebuild "
+                    "it: the prices used, the forecast at every level, the odds' numbers, the "
+                    "backtest, the track record's summary, the model's version and the page's "
+                    "URL; with format=zip, the same as CSV files (about, prices, forecast, odds, "
+                    "notes, backtest, backtest_folds, backtest_scores, backtest_levels, "
+                    "backtest_coverage, record).",
+                    "content": {
+                        "application/json": {"schema": ANALYSIS_ANSWER},
+                        "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                    },
+                },
+                **_TICKER_ERRORS,
+            },
+        },
         ("post", "/api/forecast"): {
             "requestBody": _body("The series to forecast.", max_rows),
             "responses": {"200": _json(FORECAST_ANSWER, "History and forecast."), **_BODY_ERRORS},
@@ -389,6 +460,13 @@ def describe(schema: dict[str, Any], max_rows: int) -> dict[str, Any]:
                     parameter["schema"] = dict(PARAMETERS[parameter["name"]])
             extra = extras.get((method, path))
             if extra:
-                operation.update({k: v for k, v in extra.items() if k != "responses"})
+                own = extra.get("parameter_schemas", {})
+                for parameter in operation.get("parameters", []):
+                    if parameter["name"] in own:
+                        parameter["schema"] = dict(own[parameter["name"]])
+                kept = {
+                    k: v for k, v in extra.items() if k not in ("responses", "parameter_schemas")
+                }
+                operation.update(kept)
                 operation["responses"] = extra["responses"]
     return schema

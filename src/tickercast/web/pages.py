@@ -237,7 +237,11 @@ async def ticker_page(
         prices.currency,
         step_word(prices.calendar),
         source or "",
-        {"csv_url": f"{api_url}&format=csv", "json_url": api_url},
+        {
+            "csv_url": f"{api_url}&format=csv",
+            "json_url": api_url,
+            "analysis_url": f"/api/analysis/{quote(prices.ticker, safe='')}?{query}",
+        },
         price_notes=priced.notes(),
         forecast_url=api_url,
         backtest_url=f"/api/backtest/{quote(prices.ticker, safe='')}?{query}",
@@ -269,7 +273,7 @@ async def upload(request: Request, forecaster: UseCases, settings: Settings) -> 
         return home(request, forecaster, most, message, exc.status)
     frame = adjusted(prices.frame)
     step = step_word(guess_freq(pd.DatetimeIndex(frame.index)))
-    links = {"csv_url": None, "json_url": None}
+    links = {"csv_url": None, "json_url": None, "analysis_url": None}
     return series_page(
         request, prices, frame, Choices(window=DEFAULT_VIEW), UPLOAD_UNIT, step, "upload", links
     )

@@ -52,10 +52,12 @@ CHARTS = ("line", "candles")
 PAGE_METHOD = CALIBRATED  # what a page shows unless told (the wire's default: prophet)
 METHODS = (PAGE_METHOD, *(m for m in contract.METHODS if m != PAGE_METHOD))
 METHOD_LABELS = {CALIBRATED: "calibrated (recommended)", PROPHET: "plain Prophet"}
+# The three bands a page draws (the fan) and words (the backtest's sentences).
+PAGE_BANDS = (50, 80, 95)
 FORECAST_COLUMNS = ("ds", "yhat", "yhat_lower", "yhat_upper", "trend", "weekly", "yearly")
 # The central intervals (percent) every page forecast asks the model for: the COVID-19
 # Forecast Hub's 23 quantiles with `yhat` as the median, the levels the track record keeps
-# (its calibration needs them) and the fan chart and the odds read.
+# (its calibration needs them), the fan chart, the odds, the backtest and the download read.
 PAGE_LEVELS: tuple[int, ...] = LEVELS
 LEVEL_COLUMNS = tuple(key for level in PAGE_LEVELS for key in level_keys(level))
 

@@ -34,6 +34,7 @@
     quantiles: null, // at the last date, for the odds box
     oddsDate: null,
     bandLabel: nominal + "% band",
+    bandLabels: {}, // the other bands' legends, once the backtest says what each held
     drawn: false,
   };
 
@@ -97,7 +98,8 @@
   // The legend's names. The 80% band's is state.bandLabel, the hook for the backtest: the
   // API's "80% band", which loadBacktest replaces with what the band held in backtests.
   function bandName(level) {
-    return level === nominal ? state.bandLabel : level + "% band";
+    if (level === nominal) return state.bandLabel;
+    return state.bandLabels[String(level)] || level + "% band";
   }
 
   function forecastTraces(rows) {
@@ -431,11 +433,11 @@
     return "errors " + size + " assuming no change (" + ratio(mase) + "× the random walk's)";
   }
 
-  function bandWords(coverage) {
-    const held = Math.round(coverage * 100);
-    if (held < nominal - 10) return " Expect prices outside the band more often than it says.";
-    if (held > nominal + 10) return " The band is wider than it needs to be.";
-    return "";
+  // What the backtest says of the band drawn: its coverage with its 95% interval, warning only
+  // when that interval misses the nominal level (the web app words it: data.coverage).
+  function bandWords(data) {
+    const item = (data.coverage || []).find((b) => b.level === nominal);
+    return item ? " " + item.sentence : "";
   }
 
   // The answer at a glance: where the centre ends, the band there, and how such forecasts did.
@@ -453,9 +455,10 @@
     const score = overallScore(data);
     if (score) {
       const reach = data.shortened ? " up to " + data.horizon + " " + steps(data.horizon, data.step) + " ahead" : "";
+      const held = bandWords(data);
       text += " Such forecasts, tested at " + data.cutoffs + " past dates" + reach + ": " +
-        errorWords(score.relative_mae) + "; the band held " + pct(score.coverage) + " of " +
-        score.count + " past prices." + (score.coverage === null ? "" : bandWords(score.coverage));
+        errorWords(score.relative_mae) + (held ? "." + held
+          : "; the band held " + pct(score.coverage) + " of " + score.count + " past prices.");
     } else {
       text += " " + backtestText;
     }
@@ -636,6 +639,7 @@
     state.forecast = null;
     state.backtest = null;
     state.bandLabel = nominal + "% band";
+    state.bandLabels = {};
     answerEl.hidden = true;
     hideOdds();
     const n = seriesBody().ds.length;
@@ -687,6 +691,26 @@
     tickercast.scrollCues();
   }
 
+  // The 95% interval of the drawn band's coverage at each step (the model's bootstrap over
+  // origins, from by_level): a shade around the coverage line, on the second chart.
+  function coverageShade(data, stepsAhead, mode) {
+    const ours = data.scores[data.method].by_step;
+    const at = ours.map((s) => (s.by_level || []).find((b) => b.level === nominal) || null);
+    if (!at.some((b) => b && b.low !== null && b.high !== null)) return [];
+    const edge = (key) => at.map((b) => (b && b[key] !== null ? b[key] * 100 : null));
+    const common = { type: "scatter", x: stepsAhead, xaxis: "x2", yaxis: "y2", hoverinfo: "skip" };
+    const line = { width: 0, color: "rgba(211, 84, 0, 0.2)" };
+    return [
+      Object.assign({}, common, { mode: "lines", y: edge("low"), line: line, showlegend: false,
+        name: "coverage low" }),
+      Object.assign({}, common, {
+        mode: mode === "markers" ? "lines+markers" : "lines", y: edge("high"), line: line,
+        fill: "tonexty", fillcolor: "rgba(211, 84, 0, 0.2)", name: "95% interval of coverage",
+        hoverinfo: "skip",
+      }),
+    ];
+  }
+
   // Skill against the random walk and band coverage, by steps ahead.
   function showSkill(data) {
     const ours = data.scores[data.method].by_step;
@@ -707,6 +731,7 @@
         type: "scatter", mode: "lines", name: "random walk = 1", x: [1, Math.max(stepsAhead.length, 2)],
         y: [1, 1], line: { color: "#1d2733", dash: "dot", width: 1 },
       },
+      ...coverageShade(data, stepsAhead, mode),
       {
         type: "scatter", mode: mode, name: name + " band coverage", x: stepsAhead,
         y: ours.map((s) => (s.coverage === null ? null : s.coverage * 100)),
@@ -740,12 +765,23 @@
     const note = document.getElementById("skill-note");
     note.textContent = "Each " + steps(1, data.step) + "'s coverage rests on " + data.cutoffs +
       " prices (one from each past date), so it moves in steps of " + Math.round(100 / data.cutoffs) +
-      " points; the figure in the sentence above rests on all " + (data.scored || 0) + ".";
+      " points; the shade is its 95% interval; the figures in the sentences above rest on all " +
+      Number(data.scored || 0).toLocaleString("en-US") + ".";
     note.hidden = false;
     return Plotly.newPlot(el, traces, layout, config).then(function () {
       el.dataset.state = "drawn";
       el.dataset.steps = String(stepsAhead.length);
+      el.dataset.shade = traces.some((t) => t.fill === "tonexty") ? "drawn" : "none";
     });
+  }
+
+  // Why the backtest differs from what was asked (a shorter horizon, fewer origins), and what
+  // each of the page's bands held, with its 95% interval.
+  function showBacktestNotes(data, shortened, held) {
+    const why = [data.shortened, data.fewer].filter(Boolean).join(" ");
+    shortened.textContent = why;
+    shortened.hidden = !why;
+    list(held, (data.coverage || []).map((b) => b.sentence));
   }
 
   async function loadBacktest(forecast, current) {
@@ -754,7 +790,8 @@
     const table = document.getElementById("backtest-table");
     const skill = document.getElementById("skill-chart");
     const note = document.getElementById("skill-note");
-    [shortened, verdict, table, skill, note].forEach((el) => { el.hidden = true; });
+    const held = document.getElementById("backtest-coverage");
+    [shortened, verdict, table, skill, note, held].forEach((el) => { el.hidden = true; });
     if (!forecast.ok && forecast.status === 400) {
       backtestEl.className = "status error";
       backtestEl.dataset.state = "error";
@@ -766,20 +803,18 @@
     try {
       const data = upload ? await getJSON("/api/backtest", seriesBody()) : await getJSON(page.backtest_url);
       if (!current()) { done.cancel(); return; }
-      if (data.shortened) {
-        shortened.textContent = data.shortened;
-        shortened.hidden = false;
-      }
+      showBacktestNotes(data, shortened, held);
       verdict.textContent = data.verdict;
       verdict.hidden = false;
       showScores(data);
       await showSkill(data);
       done("ok", "Backtested " + data.horizon + " " + steps(data.horizon, data.step) + " ahead at " +
-        data.cutoffs + " past dates: " + data.scored + " forecasts scored, " + data.cutoffs + " at each " +
+        data.cutoffs + " past dates: " + Number(data.scored).toLocaleString("en-US") + " forecasts scored, " + data.cutoffs + " at each " +
         steps(1, data.step) + ".");
       if (state.forecast) {
         state.backtest = data;
         state.bandLabel = data.band_label;
+        state.bandLabels = data.band_labels || {};
         showAnswer("");
         await draw();
       }
