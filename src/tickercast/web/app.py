@@ -40,7 +40,7 @@ from tickercast.runtime.logs import RequestLog
 from tickercast.runtime.redis_store import Store
 from tickercast.runtime.unexpected import ContainUnexpected, UnexpectedErrors
 from tickercast.settings import WebSettings
-from tickercast.web import api, health, pages, track_record
+from tickercast.web import api, health, pages, track_record, watchlist
 from tickercast.web import openapi as web_openapi
 from tickercast.web.forecasts import ANSWERS_NAMESPACE, Forecaster
 from tickercast.web.handlers import add_error_handlers, error_response
@@ -158,7 +158,7 @@ def create_app(
     describe_api(app, settings.upload_max_rows)
     include(app, health.router)
     mount_static(app)
-    include(app, api.router, pages.router, track_record.router)
+    include(app, api.router, pages.router, track_record.router, watchlist.router)
     return app
 
 
