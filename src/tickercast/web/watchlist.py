@@ -42,8 +42,15 @@ def answer(rows: list[dict[str, Any]], horizon: int, method: str) -> dict[str, A
     return {"horizon": horizon, "method": method, "interval_width": INTERVAL_WIDTH, "rows": rows}
 
 
+def api_horizon(periods: str | None) -> int:
+    """`periods`, a whole number of steps (absent: the page default; empty is no number)."""
+    if periods == "":
+        raise InvalidInput("periods must be a whole number of trading days")
+    return parse_horizon(periods)
+
+
 @router.get("/api/watch/prices", summary="The last prices of many tickers")
-async def watch_prices(forecaster: UseCases, tickers: str = "") -> Response:
+async def watch_prices(forecaster: UseCases, tickers: str) -> Response:
     symbols = watch.parse_tickers(tickers)
     watched = await watch.priced(forecaster, symbols, PAGE_HORIZON, PAGE_METHOD)
     return json_response(answer([w.row for w in watched], PAGE_HORIZON, PAGE_METHOD))
@@ -53,12 +60,12 @@ async def watch_prices(forecaster: UseCases, tickers: str = "") -> Response:
 async def watch_table(
     forecaster: UseCases,
     recorder: Record,
-    tickers: str = "",
+    tickers: str,
     periods: str | None = None,
     method: str | None = None,
 ) -> Response:
     symbols = watch.parse_tickers(tickers)
-    horizon, chosen = parse_horizon(periods), parse_method(method)
+    horizon, chosen = api_horizon(periods), parse_method(method)
     rows = await watch.table(forecaster, symbols, horizon, chosen, recorder)
     return json_response(answer(rows, horizon, chosen))
 
@@ -67,12 +74,12 @@ async def watch_table(
 async def watch_csv(
     forecaster: UseCases,
     recorder: Record,
-    tickers: str = "",
+    tickers: str,
     periods: str | None = None,
     method: str | None = None,
 ) -> Response:
     symbols = watch.parse_tickers(tickers)
-    horizon, chosen = parse_horizon(periods), parse_method(method)
+    horizon, chosen = api_horizon(periods), parse_method(method)
     rows = await watch.table(forecaster, symbols, horizon, chosen, recorder)
     return Response(
         table_csv(rows),
