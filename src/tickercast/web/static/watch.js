@@ -106,8 +106,9 @@
     set(tr, "backtest_mase", bt ? "—" : row.backtest_mase.toFixed(2) + (row.backtest_horizon !== data.horizon ? " (" + row.backtest_horizon + " d)" : ""), row.backtest_error);
     set(tr, "backtest_coverage", pct(row.backtest_coverage), row.backtest_error);
     const rec = row.record_mase === null || row.record_mase === undefined;
-    set(tr, "record_mase", rec ? (row.record_error ? "unavailable" : "none yet") :
-      row.record_mase.toFixed(2) + " MASE, held " + pct(row.record_coverage), row.record_error);
+    set(tr, "record_mase", rec ? "—" : row.record_mase.toFixed(2) + ", held " + pct(row.record_coverage),
+      row.record_error || (rec ? "No forecast of this ticker scored yet." :
+        row.record_scored.toLocaleString("en-US") + " prices scored: MASE, and how often the band held"));
     if (why) set(tr, "change", "no forecast", why);
   }
 
