@@ -12,7 +12,7 @@ cached under the keys that page asks for, and the page finds them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -26,18 +26,21 @@ from tickercast.data.prices import PriceLookup
 from tickercast.errors import InvalidInput, TickercastError, sentence
 from tickercast.record import queries
 from tickercast.record.buffer import Recorder
+from tickercast.runtime.lru import LRU
 from tickercast.web import backtest, notes
 from tickercast.web.chance import chance_higher
 from tickercast.web.forecasts import (
     INTERVAL_WIDTH,
+    PREPARED_MAX_ITEMS,
     Forecaster,
     PreparedForecast,
     SeriesLists,
+    frame_digest,
     lists_of,
     model_series,
 )
 from tickercast.web.model_client import ModelAnswer, ModelRejected, model_request
-from tickercast.web.series import adjusted, answer_rows, usable
+from tickercast.web.series import answer_rows
 from tickercast.web.track_record import RecordUnavailable, read
 
 MAX_TICKERS = 50
@@ -95,6 +98,11 @@ class Watched:
     freq: str | None = None
 
 
+# Rows of prices made lately, by provider, ticker, horizon, method and a digest of the prices
+# (a miss makes the same again): a warm watchlist does no pandas work.
+_MADE: LRU[tuple[object, ...], Watched] = LRU(PREPARED_MAX_ITEMS)
+
+
 def empty_row(asked: str) -> dict[str, Any]:
     """A row with nothing known yet: every column None."""
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
@@ -110,7 +118,18 @@ def failed_row(asked: str, exc: TickercastError) -> Watched:
 
 def priced_row(lookup: PriceLookup, horizon: int, method: str) -> Watched:
     """A row of prices, and the requests of its forecast and backtest (pandas work: run in a
-    worker thread)."""
+    worker thread; made once per ticker, horizon, method and prices, then kept)."""
+    prices = lookup.history
+    key = (prices.provider, prices.ticker, horizon, method, frame_digest(prices.frame))
+    made = _MADE.get(key)
+    if made is None:
+        made = _priced_row(lookup, horizon, method)
+        _MADE.put(key, made)
+    # A row of its own (filling it changes it), with the page's notes of this lookup.
+    return replace(made, row={**made.row, "notes": lookup.notes()})
+
+
+def _priced_row(lookup: PriceLookup, horizon: int, method: str) -> Watched:
     prices = lookup.history
     series = model_series(prices.frame)
     row = empty_row(prices.ticker)
@@ -124,7 +143,7 @@ def priced_row(lookup: PriceLookup, horizon: int, method: str) -> Watched:
     if series.empty:
         row["error"] = f"No usable prices for {prices.ticker}."
         return Watched(row)
-    spark = usable(adjusted(prices.frame.iloc[-SPARK_SESSIONS:]))
+    spark = series.iloc[-SPARK_SESSIONS:]  # already adjusted, without gaps
     row.update(
         last_date=series.index[-1].strftime("%Y-%m-%d"),
         last=round(float(series.iloc[-1]), 6),
