@@ -29,10 +29,13 @@ def test_beyond_the_band_it_is_the_bands_level() -> None:
     assert chance_higher(500.0, ROW, 0.8) == pytest.approx(0.1)
 
 
-def test_stated_levels_come_first() -> None:
-    row = {**ROW, "levels": {0.05: 70.0, 0.5: 100.0, 0.95: 140.0}}
+def test_stated_levels_add_quantiles() -> None:
+    row = {**ROW, "yhat_lower_90": 70.0, "yhat_upper_90": 140.0}
+    assert band_quantiles(row, 0.8) == {0.05: 70.0, 0.1: 80.0, 0.5: 100.0, 0.9: 125.0, 0.95: 140.0}
     assert chance_higher(60.0, row, 0.8) == pytest.approx(0.95)
-    assert chance_higher(100.0, row, 0.8) == pytest.approx(0.5)
+    assert chance_higher(75.0, row, 0.8) == pytest.approx(
+        1 - (0.05 + 0.05 * math.log(75 / 70) / math.log(80 / 70)), abs=1e-4
+    )
 
 
 def test_no_log_no_chance() -> None:

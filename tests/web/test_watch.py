@@ -4,7 +4,9 @@ answers a ticker page then finds, bad symbols as rows that say why, the CSV as t
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -15,6 +17,7 @@ from fastapi.testclient import TestClient
 from tests.support import fakes
 from tests.support.shown import shown
 from tests.web.test_batched import Counting
+from tickercast.data.base import PriceHistory
 from tickercast.record import db, scorer, writes
 from tickercast.web import watch
 from tickercast.web.app import create_app
@@ -94,6 +97,41 @@ def test_bad_symbols_are_rows_that_say_why(client: TestClient, model: Counting) 
         assert row["error"] is None and row["forecast"] is not None
         assert row["backtest_mase"] is not None
     assert sorted(model.paths) == ["/backtest", "/batch"]
+
+
+class Stuck(fakes.FakeProvider):
+    """An online source (it lists no tickers, so it is asked in a worker thread, within the
+    price budget) whose answer for STUCK comes only when `freed` is set."""
+
+    def __init__(self, freed: threading.Event) -> None:
+        super().__init__(
+            "fake", {**fakes.providers()["fake"].frames, "STUCK": fakes.price_frame(600)}
+        )
+        self.freed = freed
+
+    def tickers(self) -> list[str]:
+        return []
+
+    def history(
+        self, ticker: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> PriceHistory:
+        if ticker.strip().upper() == "STUCK":
+            self.freed.wait(timeout=60)
+        return super().history(ticker, start, end)
+
+
+def test_a_slow_ticker_holds_no_other(model: Counting) -> None:
+    freed = threading.Event()
+    settings = fakes.settings(price_time_budget=0.5)
+    client = ModelClient(fakes.MODEL_URL, fakes.KEY, timeout=30, retries=0, transport=model)
+    app = create_app(settings, providers={"fake": Stuck(freed)}, model_client=client)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as test_client:
+            rows = table(test_client, "ACME,STUCK,BOLT")
+    finally:
+        freed.set()
+    assert "did not answer" in rows[1]["error"] and rows[1]["last"] is None
+    assert rows[0]["forecast"] is not None and rows[2]["backtest_mase"] is not None
 
 
 def test_a_refused_batch_leaves_the_prices_and_says_why(client: TestClient) -> None:

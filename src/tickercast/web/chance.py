@@ -6,16 +6,19 @@ median, level 0.5); below the lowest quantile it is that quantile's level, above
 that quantile's level (the forecast says nothing finer out there). The chance of ending higher
 is one minus the chance of ending below today's price.
 
-A forecast that states its levels gives them as `{level: price}`; one that gives only its
-band gives three: the band's lower edge at (1 - width) / 2, yhat at 0.5, the upper edge at
-(1 + width) / 2.
+A band of width w (0.8 for an 80% band) gives two quantiles: its lower edge at (1 - w) / 2, its
+upper edge at (1 + w) / 2; a forecast with only its band gives three with yhat, one that
+states more levels (`yhat_lower_L`, `yhat_upper_L`) gives two more for each.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
+
+LEVEL_KEY = re.compile(r"yhat_lower_(\d+)")  # a band the answer states at a level in percent
 
 
 def chance_below(price: float, quantiles: Mapping[float, float]) -> float | None:
@@ -41,13 +44,20 @@ def chance_below(price: float, quantiles: Mapping[float, float]) -> float | None
 
 
 def band_quantiles(row: Mapping[str, Any], interval_width: float) -> dict[float, float]:
-    """A forecast row's quantiles from its band and centre (the levels it states, when it
-    has them under `levels` as {level: price})."""
-    stated = row.get("levels")
-    if isinstance(stated, Mapping) and stated:
-        return {float(level): value for level, value in stated.items()}
-    tail = (1.0 - interval_width) / 2
-    return {tail: row["yhat_lower"], 0.5: row["yhat"], 1.0 - tail: row["yhat_upper"]}
+    """A forecast row's quantiles: its centre (the median), its band (`yhat_lower`,
+    `yhat_upper`, of `interval_width`) and every band it states at a level in percent
+    (`yhat_lower_L`, `yhat_upper_L`, as the model answers `levels`)."""
+    bands = {round(interval_width, 6): (row.get("yhat_lower"), row.get("yhat_upper"))}
+    for key in row:
+        found = LEVEL_KEY.fullmatch(key)
+        if found:
+            level = found.group(1)
+            bands[round(int(level) / 100, 6)] = (row[key], row.get(f"yhat_upper_{level}"))
+    quantiles = {0.5: row.get("yhat")}
+    for width, (lower, upper) in bands.items():
+        quantiles[round((1 - width) / 2, 6)] = lower
+        quantiles[round((1 + width) / 2, 6)] = upper
+    return {level: value for level, value in quantiles.items() if value is not None}
 
 
 def chance_higher(last: float, row: Mapping[str, Any], interval_width: float) -> float | None:

@@ -40,7 +40,7 @@ from tickercast.web.forecasts import (
     model_series,
 )
 from tickercast.web.model_client import ModelAnswer, ModelRejected, model_request
-from tickercast.web.series import answer_rows
+from tickercast.web.series import FORECAST_COLUMNS, answer_rows
 from tickercast.web.track_record import RecordUnavailable, read
 
 MAX_TICKERS = 50
@@ -210,9 +210,17 @@ async def fill_forecasts(forecaster: Forecaster, ready: dict[str, Watched], hori
     for name, outcome in outcomes.items():
         row = ready[name].row
         if isinstance(outcome, ModelAnswer):
-            row.update(forecast_columns(answer_rows(orjson.loads(outcome.content)), row["last"]))
+            answer = orjson.loads(outcome.content)
+            row.update(forecast_columns(answer_rows(answer, answer_columns(answer)), row["last"]))
         else:
             row["forecast_error"] = sentence(outcome.client_message)
+
+
+def answer_columns(answer: dict[str, Any]) -> tuple[str, ...]:
+    """The shown columns and any band the answer states at a level (for the chance)."""
+    return FORECAST_COLUMNS + tuple(
+        k for k in answer if k.startswith(("yhat_lower_", "yhat_upper_"))
+    )
 
 
 def forecast_columns(rows: list[dict[str, Any]], last: float) -> dict[str, Any]:
