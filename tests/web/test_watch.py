@@ -161,6 +161,13 @@ def test_the_page_says_so_too(client: TestClient, model: Counting) -> None:
     assert model.paths == []
 
 
+def test_a_bad_horizon_is_a_400_page(client: TestClient) -> None:
+    page = client.get("/watch", params={"tickers": "ACME", "h": "soon"})
+    assert page.status_code == 400
+    assert "whole number of trading days" in page.text
+    assert client.get("/api/watch", params={"tickers": "ACME", "periods": ""}).status_code == 400
+
+
 def test_the_csv_is_the_table(client: TestClient) -> None:
     rows = table(client, "ACME,NOPE,CORE")
     response = client.get("/api/watch.csv", params={"tickers": "ACME,NOPE,CORE"})
