@@ -134,7 +134,8 @@
   });
   table.querySelectorAll("button.remove").forEach(function (button) {
     button.addEventListener("click", function () {
-      go(data.tickers.filter((t) => t !== button.dataset.ticker));
+      const index = Number(button.dataset.index); // the list's own item (a row shows 20 characters)
+      go(data.tickers.filter((t, i) => i !== index));
     });
   });
   document.getElementById("watch-add").addEventListener("submit", function (event) {
