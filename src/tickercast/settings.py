@@ -240,3 +240,9 @@ class WebSettings(RecordSettings):
         ge=2,
         description="Most rows in a series a user posts (at most the model's MODEL_MAX_ROWS).",
     )
+    watchlist_default: str = Field(
+        default="AAPL,MSFT,GOOG,IBM,FB",
+        description="Comma-separated tickers of the watchlist the home page and /watch show "
+        "until a visitor keeps their own (the default: the sample data's five, which answer "
+        "offline).",
+    )

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tickercast.web import odds as odds_module
 from tickercast.web.odds import (
     amount,
     chance_below,
@@ -139,3 +140,21 @@ def test_amounts_are_written_as_the_page_writes_them() -> None:
     assert amount(1234.5, "USD") == "$1,234.50"
     assert amount(56.14, "CAD") == "56.14 CAD"
     assert amount(56.14, "GBp") == "56.14"  # pence: no ISO code
+
+
+def test_an_answer_without_levels_gives_its_bands_three_quantiles() -> None:
+    row = {"yhat": 100.0, "yhat_lower": 80.0, "yhat_upper": 125.0}
+    found = odds_module.row_quantiles(row, (50, 95), 0.8)
+    assert found == [(0.1, 80.0), (0.5, 100.0), (0.9, 125.0)]
+    assert odds_module.chance_above(100.0, found) == pytest.approx(0.5)
+    between = math.sqrt(100.0 * 125.0)  # halfway from the median to the upper edge, in log
+    assert odds_module.chance_above(between, found) == pytest.approx(0.3)
+    assert odds_module.chance_above(500.0, found) == pytest.approx(0.1)  # beyond: the bound
+    lacking = odds_module.row_quantiles({"yhat": 1.0}, (50,), 0.8)
+    assert lacking == [] and odds_module.chance_above(100.0, lacking) is None
+
+
+def test_a_row_with_levels_uses_them_not_its_band() -> None:
+    row = {"yhat": 100.0, "yhat_lower": 80.0, "yhat_upper": 125.0}
+    row |= {"yhat_lower_50": 95.0, "yhat_upper_50": 105.0}
+    assert odds_module.row_quantiles(row, (50,), 0.8) == [(0.25, 95.0), (0.5, 100.0), (0.75, 105.0)]

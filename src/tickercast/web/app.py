@@ -41,7 +41,7 @@ from tickercast.runtime.logs import RequestLog
 from tickercast.runtime.redis_store import Store
 from tickercast.runtime.unexpected import ContainUnexpected, UnexpectedErrors
 from tickercast.settings import WebSettings
-from tickercast.web import analysis, api, health, pages, track_record
+from tickercast.web import analysis, api, health, pages, track_record, watchlist
 from tickercast.web import openapi as web_openapi
 from tickercast.web.forecasts import ANSWERS_NAMESPACE, Forecaster
 from tickercast.web.handlers import add_error_handlers, error_response
@@ -159,7 +159,7 @@ def create_app(
     describe_api(app, settings.upload_max_rows)
     include(app, health.router)
     mount_static(app)
-    include(app, api.router, pages.router, track_record.router, analysis.router)
+    include(app, api.router, pages.router, track_record.router, analysis.router, watchlist.router)
     return app
 
 

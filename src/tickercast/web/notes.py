@@ -89,19 +89,27 @@ def forecast_notes(
     return notes
 
 
-def band_width_note(prices: Sequence[float], step: str = "session") -> str | None:
-    """How wide today's band is against the usual one, from the prices alone: the typical
-    one-step move now (exponentially weighted, as the calibrated band's) against its median
-    over these prices. None for prices that are not all positive or too few to say."""
+def band_width_ratio(prices: Sequence[float]) -> float | None:
+    """Today's typical one-step move (exponentially weighted, as the calibrated band's) over
+    its median across these prices: above 1, today's band is wider than usual. None for prices
+    that are not all positive or too few to say."""
     y = np.asarray(prices, dtype=float)
     y = y[~np.isnan(y)]
     if len(y) < 2 * SETTLING or np.any(y <= 0):
         return None
     path = volatility.ewma_path(np.log(y), volatility.BAND_DECAY)
     usual = float(np.median(path[SETTLING:]))
-    if not usual > 0:
+    return float(path[-1]) / usual if usual > 0 else None
+
+
+def band_width_note(prices: Sequence[float], step: str = "session") -> str | None:
+    """How wide today's band is against the usual one, from the prices alone: the typical
+    one-step move now (exponentially weighted, as the calibrated band's) against its median
+    over these prices. None for prices that are not all positive or too few to say."""
+    ratio = band_width_ratio(prices)
+    if ratio is None:
         return None
-    ratio = float(path[-1]) / usual
+    count = int(np.count_nonzero(~np.isnan(np.asarray(prices, dtype=float))))
     if ratio >= WIDER_RATIO:
         verdict = "The band is wider than usual: volatility has risen"
     elif ratio <= NARROWER_RATIO:
@@ -110,5 +118,5 @@ def band_width_note(prices: Sequence[float], step: str = "session") -> str | Non
         verdict = "The band is about as wide as usual"
     return (
         f"{verdict} (the typical move from one {step} to the next is {ratio:.1f}× its median "
-        f"over these {len(y)} {step}s)."
+        f"over these {count} {step}s)."
     )

@@ -45,6 +45,27 @@ def quantiles_at(row: Mapping[str, Any], levels: Sequence[float]) -> list[Quanti
     return sorted((p, float(v)) for p, v in found)
 
 
+def row_quantiles(
+    row: Mapping[str, Any], levels: Sequence[float], interval_width: float
+) -> list[Quantile]:
+    """`quantiles_at` the row's `levels`; for an answer without them, the three its band gives
+    (`yhat_lower`, `yhat`, `yhat_upper` of `interval_width`); empty when a value is missing."""
+    found = quantiles_at(row, levels)
+    if found:
+        return found
+    lower, centre, upper = row.get("yhat_lower"), row.get("yhat"), row.get("yhat_upper")
+    if lower is None or centre is None or upper is None:
+        return []
+    half = interval_width / 2
+    probabilities = (round(0.5 - half, 6), 0.5, round(0.5 + half, 6))
+    return sorted(zip(probabilities, (float(lower), float(centre), float(upper)), strict=True))
+
+
+def chance_above(price: float, quantiles: Sequence[Quantile]) -> float | None:
+    """The chance of ending above `price`, to 4 places (None without quantiles)."""
+    return round(1.0 - chance_below(price, quantiles), 4) if quantiles else None
+
+
 def chance_below(price: float, quantiles: Sequence[Quantile]) -> float:
     """The chance of ending below `price` (see the module's rule): between the lowest and the
     highest quantile's probability, which it equals below and above them."""

@@ -23,6 +23,8 @@ from tickercast.web.series import (
 )
 from tickercast.web.series_checks import FIRST_YEAR, ISO_DATE, LAST_YEAR, MAX_VALUE
 from tickercast.web.track_record import DEFAULT_LIMIT, MAX_LIMIT
+from tickercast.web.watch import COLUMNS as WATCH_COLUMNS
+from tickercast.web.watch import MAX_TICKERS
 
 _ERROR = {
     "type": "object",
@@ -86,6 +88,13 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "past days (`tickercast record`); by default live once any live forecast is scored.",
     },
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    "tickers": {
+        "type": "string",
+        "pattern": r"[^\s,]",
+        "description": f"Up to {MAX_TICKERS} ticker symbols separated by commas (blank ones "
+        "skipped, repeats once; more is a 400, a rule JSON Schema cannot state). A symbol no "
+        "source has, or that is not a symbol, is a row whose `error` says why.",
+    },
 }
 
 _NUMBER = {"type": ["number", "null"]}
@@ -271,6 +280,54 @@ _RECORD_ERRORS = {
 }
 
 
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+_INTEGER_OR_NULL = {"type": ["integer", "null"]}
+_WATCH_TEXT = {"ticker", "name", "source", "currency", "last_date", "forecast_date"}
+_WATCH_ROW = {
+    "type": "object",
+    "required": [*WATCH_COLUMNS, "url", "notes", "spark", "fan"],
+    "properties": {
+        **{
+            c: _TEXT_OR_NULL
+            if c in _WATCH_TEXT or c.endswith("error")
+            else _INTEGER_OR_NULL
+            if c in ("backtest_horizon", "record_scored")
+            else _NUMBER
+            for c in WATCH_COLUMNS
+        },
+        "ticker": {"type": "string"},
+        "url": {**_TEXT_OR_NULL, "description": "The ticker's page (null: no prices)."},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "spark": {
+            "type": ["object", "null"],
+            "description": "Six months of adjusted closes.",
+            "required": ["ds", "close"],
+        },
+        "fan": {
+            "type": ["object", "null"],
+            "description": "The forecast at some of its steps (`step`: steps ahead): centre "
+            "and band.",
+            "required": ["step", "ds", "yhat", "lower", "upper"],
+        },
+    },
+}
+WATCH_ANSWER: dict[str, Any] = {
+    "type": "object",
+    "required": ["horizon", "method", "interval_width", "rows"],
+    "properties": {
+        "horizon": {"type": "integer"},
+        "method": {"type": "string"},
+        "interval_width": {"type": "number"},
+        "rows": {"type": "array", "items": _WATCH_ROW},
+    },
+}
+_WATCH_ERRORS = {
+    "400": _error(
+        f"No ticker, more than {MAX_TICKERS}, or a parameter not one of its accepted values."
+    ),
+}
+
+
 def series_body(max_rows: int) -> dict[str, Any]:
     return {
         "type": "object",
@@ -431,6 +488,40 @@ def operations(max_rows: int) -> dict[tuple[str, str], dict[str, Any]]:
                 },
                 **_TICKER_ERRORS,
             },
+        },
+        ("get", "/api/watch/prices"): {
+            "responses": {
+                "200": _json(
+                    WATCH_ANSWER,
+                    "A row per ticker, in the order asked: its last price, six months of "
+                    "prices and how wide today's band is against its usual one; the model's "
+                    "columns null.",
+                ),
+                **_WATCH_ERRORS,
+            }
+        },
+        ("get", "/api/watch"): {
+            "responses": {
+                "200": _json(
+                    WATCH_ANSWER,
+                    "A row per ticker, in the order asked: its prices, the forecast's centre "
+                    "and band at the horizon with the chance of ending higher, a backtest over "
+                    "5 origins, and the track record's summary when there is one. A part the "
+                    "model or the record could not give is null, with its `*_error` saying why.",
+                ),
+                **_WATCH_ERRORS,
+            }
+        },
+        ("get", "/api/watch.csv"): {
+            "responses": {
+                "200": {
+                    "description": "The table of /api/watch as CSV: "
+                    + ", ".join(WATCH_COLUMNS)
+                    + ".",
+                    "content": {"text/csv": {"schema": {"type": "string"}}},
+                },
+                **_WATCH_ERRORS,
+            }
         },
         ("post", "/api/forecast"): {
             "requestBody": _body("The series to forecast.", max_rows),

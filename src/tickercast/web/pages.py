@@ -30,6 +30,7 @@ from tickercast.errors import (
 from tickercast.quant.calendars import step_word
 from tickercast.web.backtest import MASE_MEANS
 from tickercast.web.deps import Settings, UseCases, templates
+from tickercast.web.deps import settings as settings_of
 from tickercast.web.forecasts import INTERVAL_WIDTH, UPLOAD_UNIT, Forecaster
 from tickercast.web.series import (
     CHARTS,
@@ -115,7 +116,14 @@ def home(
         unreachable=forecaster.unreachable_labels(),
         message=message,
         upload_max_bytes=max_bytes,
+        watchlist=watchlist_link(settings_of(request).watchlist_default),
     )
+
+
+def watchlist_link(tickers: str) -> dict[str, Any]:
+    """The home page's default watchlist: its tickers and the page that shows them."""
+    symbols = list(dict.fromkeys(t.strip().upper() for t in tickers.split(",") if t.strip()))
+    return {"tickers": symbols, "url": "/watch?" + urlencode({"tickers": ",".join(symbols)})}
 
 
 def unknown(request: Request, forecaster: Forecaster, exc: UnknownTicker) -> Response:
@@ -286,6 +294,7 @@ async def compare(
     symbols = list(dict.fromkeys(t.strip().upper() for t in tickers.split(",") if t.strip()))
     context: dict[str, Any] = {
         "tickers": ",".join(symbols),
+        "watch_url": "/watch?" + urlencode({"tickers": ",".join(symbols)}) if symbols else None,
         "window": window if window in WINDOWS else DEFAULT_WINDOW,
         "windows": [(key, WINDOW_LABELS[key]) for key in WINDOWS],
         "known": forecaster.tickers(),
