@@ -149,12 +149,15 @@ def test_the_track_record_page_draws_calibration_pit_and_the_biggest_misses(
         assert page.locator("#calibration-chart .errorbar").count() >= 5
         legend = page.locator("#calibration-chart .legendtext").all_text_contents()
         assert "calibrated" in legend
-        assert page.locator("#pit-chart .barlayer .trace .point").count() == 10
+        pit = page.locator("#pit-chart .barlayer .trace")  # one a kind of record with levels
+        assert pit.count() >= 1
+        assert all(pit.nth(i).locator(".point").count() == 10 for i in range(pit.count()))
         rows = page.locator("#record-misses tbody tr")
         assert 1 <= rows.count() <= 10
         link = rows.first.locator("a")
-        assert link.text_content() == "MSFT"
-        assert (link.get_attribute("href") or "").startswith("/t/MSFT?source=embedded")
+        ticker = link.text_content()
+        assert ticker in ("MSFT", "AAPL")  # the record's (live and replayed) forecasts
+        assert (link.get_attribute("href") or "").startswith(f"/t/{ticker}?source=embedded")
         # Nothing wider than the screen, every chart inside its card.
         assert page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth") == 0
         for chart in ("#calibration-chart", "#pit-chart", "#coverage-chart"):

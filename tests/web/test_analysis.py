@@ -30,14 +30,11 @@ def test_the_json_holds_what_the_page_is_made_of(client, fake_model) -> None:
     assert [p["ds"] for p in data["prices"]] == forecast_sent["ds"]
     assert [p["close"] for p in data["prices"]] == forecast_sent["y"]
     assert len(data["forecast"]) == data["horizon"] == 20
-    # The odds' numbers: with no `odds` in the forecast, its quantiles at the horizon.
-    end = data["forecast"][-1]
-    assert data["odds"] == {
-        "ds": end["ds"],
-        "steps": 20,
-        "last_price": forecast_sent["y"][-1],
-        **{k: end[k] for k in ("yhat", "yhat_lower", "yhat_upper")},
-    }
+    # The odds' numbers and the quantiles they are read from, as the forecast states them.
+    shown = client.get("/api/forecast/ACME?periods=20&window=1y").json()
+    assert data["odds"] == shown["odds"]
+    assert data["odds"]["price"] == pytest.approx(forecast_sent["y"][-1])
+    assert data["quantiles"] == shown["quantiles"] and len(data["quantiles"]) == 23
     backtest = data["backtest"]
     assert backtest["cutoffs"] == len(backtest["folds"]) == 50
     assert [b["level"] for b in backtest["coverage"]] == [50, 80, 95]
@@ -79,8 +76,12 @@ def test_the_zip_holds_the_same_as_csv_files_pandas_reads(client) -> None:
     about = dict(table("about.csv").itertuples(index=False))
     assert about["model_version"] == fakes.FAKE_VERSION
     assert about["page_url"] == data["page_url"]
-    odds = dict(table("odds.csv").itertuples(index=False))
-    assert float(odds["yhat"]) == pytest.approx(data["odds"]["yhat"])
+    odds = table("odds.csv")
+    pairs = dict(odds[odds["field"] != "text"].itertuples(index=False))
+    assert float(pairs["above"]) == pytest.approx(data["odds"]["above"])
+    assert odds[odds["field"] == "text"]["value"].tolist() == data["odds"]["text"]
+    quantiles = table("quantiles.csv")
+    assert quantiles["value"].tolist() == pytest.approx([q["value"] for q in data["quantiles"]])
 
 
 def test_the_record_summary_is_in_it_when_the_record_has_the_ticker(make_client) -> None:

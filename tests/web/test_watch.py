@@ -60,12 +60,15 @@ def table(client: TestClient, tickers: str, **params: str) -> list[dict]:
 def test_one_batch_for_the_forecasts_and_one_for_the_backtests(model: Counting) -> None:
     with app_client(model, many_providers(20)) as client:
         rows = table(client, ",".join(f"T{i:02d}" for i in range(20)))
-    assert sorted(model.paths) == ["/backtest", "/batch"]
+        sent = sorted(model.paths)
+        page = client.get("/api/forecast/T00?periods=60").json()  # the ticker page's odds
+    assert sent == ["/backtest", "/batch"]
+    assert rows[0]["chance_higher"] == pytest.approx(page["odds"]["above"], abs=1e-4)
     assert len(rows) == 20
     for row in rows:
         assert row["error"] is None and row["forecast_error"] is None
         assert row["lower"] < row["forecast"] < row["upper"]
-        assert 0.1 <= row["chance_higher"] <= 0.9
+        assert 0.01 <= row["chance_higher"] <= 0.99  # the outermost quantiles: 1% and 99%
         assert row["backtest_mase"] > 0 and 0 <= row["backtest_coverage"] <= 1
         assert row["backtest_horizon"] == 60
 

@@ -123,6 +123,11 @@ def _pairs(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _sentences(odds: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The odds' sentences as field,value rows (`text`, one row each)."""
+    return [{"field": "text", "value": line} for line in odds.get("text") or []]
+
+
 def score_rows(scores: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The backtest's scores as two tables: each method's metrics overall and at each step,
     and each level's coverage, interval and interval score."""
@@ -144,7 +149,8 @@ def tables(analysis: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
         "about.csv": _pairs(analysis),
         "prices.csv": analysis["prices"],
         "forecast.csv": analysis["forecast"],
-        "odds.csv": odds if isinstance(odds, list) else _pairs(odds),
+        "odds.csv": odds if isinstance(odds, list) else _pairs(odds) + _sentences(odds),
+        "quantiles.csv": analysis.get("quantiles") or [],
         "notes.csv": [{"note": n} for n in analysis.get("notes", [])],
     }
     backtest = analysis["backtest"]
