@@ -70,9 +70,13 @@ def parse_universe(text: str, where: str = "the universe") -> list[Member]:
         try:
             symbol = normalize_ticker(raw)
         except InvalidInput:
-            raise UniverseError(f"{where}, line {line}: {raw[:20]!r} is not a ticker symbol")
+            raise UniverseError(
+                f"{where}, line {line}: {raw[:20]!r} is not a ticker symbol"
+            ) from None
         if symbol in seen:
-            raise UniverseError(f"{where}, line {line}: {symbol} again (first on line {seen[symbol]})")
+            raise UniverseError(
+                f"{where}, line {line}: {symbol} again (first on line {seen[symbol]})"
+            )
         seen[symbol] = line
         name = cells[name_at].strip() if name_at is not None and name_at < len(cells) else ""
         members.append(Member(symbol, name))
