@@ -55,6 +55,7 @@ from tickercast.web.series import DEFAULT_WINDOW, PAGE_HORIZON, PAGE_METHOD, Cho
 from tickercast.web.series import usable as usable_rows
 
 PAUSE = 60.0  # seconds to pause when a provider fails without saying how long to wait
+MARGIN = 1.0  # seconds past a provider's wait, so its failure kept that long has expired
 GROUP = 200  # tickers fetched, forecast and recorded together
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -143,7 +144,7 @@ async def fetch(forecaster: Forecaster, symbol: str, pause: Pause, options: Opti
             return Result(symbol, "unknown", exc.client_message)
         except ProviderError as exc:  # a 429, or any failure the provider asks us to wait on
             reason = exc.client_message
-            pause.pause_for(float(exc.retry_after or PAUSE), f"{symbol}: {reason}")
+            pause.pause_for(float(exc.retry_after or PAUSE) + MARGIN, f"{symbol}: {reason}")
             continue
         except TickercastError as exc:
             return Result(symbol, "failed", exc.client_message)
@@ -180,7 +181,14 @@ async def forecast_all(
 
 
 def _prepare(histories: Mapping[str, PriceHistory], choices: Choices) -> dict[str, Any]:
-    return {symbol: _ticker_prepared(h, choices) for symbol, h in histories.items()}
+    """Each ticker's page answer head and forecast makings, or why its prices cannot make one."""
+    made: dict[str, Any] = {}
+    for symbol, history in histories.items():
+        try:
+            made[symbol] = _ticker_prepared(history, choices)
+        except TickercastError as exc:
+            made[symbol] = Result(symbol, "failed", exc.client_message)
+    return made
 
 
 def recorded(
@@ -218,6 +226,8 @@ async def run_group(
         for symbol in symbols:
             tasks.start_soon(one, symbol)
     made = await anyio.to_thread.run_sync(_prepare, histories, options.choices)
+    results.update({s: r for s, r in made.items() if isinstance(r, Result)})
+    made = {s: m for s, m in made.items() if not isinstance(m, Result)}
     answers = await forecast_all(
         forecaster, {s: p for s, (_, p) in made.items()}, options, sleep, progress
     )
