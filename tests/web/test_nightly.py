@@ -127,6 +127,7 @@ def scored_nightly(engine: Engine) -> int:
         )
 
 
+@pytest.mark.slow
 def test_two_shards_forecast_and_record_every_ticker_once_and_warm_the_pages(
     yahoo: YahooReplay,
     yahoo_folder: Path,
@@ -344,6 +345,7 @@ def refresh(universe: Path, env: dict, *args: str) -> subprocess.CompletedProces
     )
 
 
+@pytest.mark.slow
 def test_the_command_reports_an_unknown_symbol_and_exits_1_only_on_a_failure(
     yahoo: YahooReplay,
     yahoo_folder: Path,
