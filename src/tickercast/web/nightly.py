@@ -4,8 +4,8 @@ For its shard of the universe (`tickercast.data.universe`), a group of tickers a
 
 1. the day's prices of each, through the web app's own `PriceBook` (so they are cached for the
    pages too), a few at a time. A provider that limits our requests (its 429, or any failure
-   it asks us to wait after) pauses every fetch for the wait it asks (else `PAUSE` seconds),
-   then the ticker is asked again, up to `price_attempts` times: never skipped in silence. An
+   it asks us to wait after) pauses every fetch for the wait it asks (the price book's own
+   when it names none) and a second more, then the ticker is asked again, up to `price_attempts` times: never skipped in silence. An
    answer that is only a kept copy of an earlier day counts as a failure to answer too. A
    symbol no source has is *unknown*: reported, not a failure.
 2. the forecast of each, the very request the ticker page makes (`_ticker_prepared`, the
@@ -54,7 +54,7 @@ from tickercast.web.replay import price_reader
 from tickercast.web.series import DEFAULT_WINDOW, PAGE_HORIZON, PAGE_METHOD, Choices, adjusted
 from tickercast.web.series import usable as usable_rows
 
-PAUSE = 60.0  # seconds to pause when a provider fails without saying how long to wait
+PAUSE = 60.0  # seconds to pause when only a kept copy of an earlier day answered
 MARGIN = 1.0  # seconds past a provider's wait, so its failure kept that long has expired
 GROUP = 200  # tickers fetched, forecast and recorded together
 Sleep = Callable[[float], Awaitable[None]]
