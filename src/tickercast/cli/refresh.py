@@ -23,6 +23,8 @@ from tickercast.web.nightly import Night, Options, nightly
 from tickercast.web.refresh import Outcome, Progress, default_tickers, plan, refresh, summary
 from tickercast.web.series import DEFAULT_WINDOW, PAGE_HORIZON, PAGE_METHOD
 
+NIGHT_BUDGET_FACTOR = 2  # the night's budget for a ticker's prices: twice a provider's timeout
+
 
 def main(
     tickers: Sequence[str],
@@ -84,6 +86,11 @@ def nightly_main(universe: str, shard_text: str, concurrency: int) -> int:
     )
     model = model_client_from(settings)
     forecaster = forecaster_from(settings, build_providers(settings), model, WebMetrics())
+    # A page answers with what it has after PRICE_TIME_BUDGET; the night waits for the sources
+    # as long as they may take (a page's budget would turn a slow answer into a pause).
+    forecaster.prices.budget = max(
+        settings.price_time_budget, NIGHT_BUDGET_FACTOR * settings.provider_timeout
+    )
     engine = db.open_engine(settings.record_url)
     options = Options(concurrency=max(1, concurrency))
     try:

@@ -5,9 +5,10 @@ For its shard of the universe (`tickercast.data.universe`), a group of tickers a
 1. the day's prices of each, through the web app's own `PriceBook` (so they are cached for the
    pages too), a few at a time. A provider that limits our requests (its 429, or any failure
    it asks us to wait after) pauses every fetch for the wait it asks (the price book's own
-   when it names none) and a second more, then the ticker is asked again, up to `price_attempts` times: never skipped in silence. An
-   answer that is only a kept copy of an earlier day counts as a failure to answer too. A
-   symbol no source has is *unknown*: reported, not a failure.
+   when it names none) and a second more, then the ticker is asked again, up to
+   `price_attempts` times: never skipped in silence. An answer that is only a kept copy of an
+   earlier day counts as a failure to answer too. A symbol no source has is *unknown*:
+   reported, not a failure.
 2. the forecast of each, the very request the ticker page makes (`_ticker_prepared`, the
    page's default window, horizon and method), through `Forecaster.model_answers`: the answer
    cache first, then POST /batch for the misses, each answer cached under the page's own key,
@@ -90,12 +91,14 @@ class Pause:
     clock: Clock
     tell: Callable[[str], None] = lambda text: None
     until: float = 0.0
-    paused: list[tuple[float, str]] = field(default_factory=list)  # (seconds, why)
+    paused: list[tuple[float, str]] = field(default_factory=list)  # (seconds added, why)
 
     def pause_for(self, seconds: float, why: str) -> None:
-        if self.clock() + seconds > self.until:
-            self.until = self.clock() + seconds
-            self.paused.append((seconds, why))
+        now = self.clock()
+        if now + seconds > self.until:
+            added = now + seconds - max(self.until, now)  # overlapping pauses count once
+            self.until = now + seconds
+            self.paused.append((added, why))
             self.tell(f"pausing the price fetches for {seconds:g} s ({why})")
 
     async def wait(self) -> None:
