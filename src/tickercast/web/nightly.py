@@ -72,6 +72,9 @@ class Options:
     model_attempts: int = 5  # tries of a series the model was too busy for
     group: int = GROUP
     chunk: int = batched.CHUNK  # series per batch request
+    # Seconds for one batch request, all tries included: a batch of 100 may take longer than
+    # a page's one forecast (MODEL_API_TIMEOUT); the model's Ingress waits 300 s.
+    model_timeout: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,9 @@ async def forecast_all(
     outcomes: dict[str, batched.Outcome] = {}
     asking = {name: p.request for name, p in prepared.items()}
     for attempt in range(1, max(1, options.model_attempts) + 1):
-        answers = await forecaster.model_answers("forecast", asking, chunk=options.chunk)
+        answers = await forecaster.model_answers(
+            "forecast", asking, options.model_timeout, options.chunk
+        )
         outcomes.update(answers)
         busy = [n for n, o in answers.items() if isinstance(o, ServiceBusy | RateLimited)]
         if not busy or attempt == options.model_attempts:
