@@ -72,7 +72,12 @@ def _refresh_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "(the web app's settings)",
     )
     p.add_argument("tickers", nargs="*", metavar="TICKER", help="default: every listed ticker")
-    p.add_argument("--concurrency", type=int, default=4, help="pages at a time (default 4)")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        help="pages at a time (default 4); with --universe, price fetches at a time",
+    )
     p.add_argument(
         "--periods",
         type=int,

@@ -15,7 +15,9 @@ For its shard of the universe (`tickercast.data.universe`), a group of tickers a
    so a morning view of any ticker of the universe is a cache hit. The model's 429 or 503 for a
    series (`ServiceBusy`, with its wait) is asked again after that wait.
 3. each forecast into the track record as kind `nightly` (no views: nobody chose to look at
-   it; the pages keep recording what they show as `live`).
+   it; the pages keep recording what they show as `live`), a group in one transaction
+   (`writes.store`, straight: the `Recorder`'s buffer is there to keep a page from waiting
+   on the database, and this job can wait; a database that fails fails the group's tickers).
 4. the scoring of what the new prices settle, for this shard's tickers only (their groups, of
    every kind), with the prices just fetched: shards never score the same group.
 
