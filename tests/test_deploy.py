@@ -316,41 +316,76 @@ def test_redis_has_probes_and_a_bounded_memory() -> None:
 # --- the refresh job -------------------------------------------------------------------------
 
 
-def test_refresh_runs_after_the_nyse_close() -> None:
-    cron = find("CronJob", "tickercast-refresh")
+def start_of(cron: dict[str, Any]) -> tuple[int, int]:
     minute, hour, _, _, weekdays = cron["spec"]["schedule"].split()
-    nyse = xcals.get_calendar("XNYS")
-    assert cron["spec"]["timeZone"] == str(nyse.tz)
-    close = nyse.close_times[-1][1]
-    assert (int(hour), int(minute)) > (close.hour, close.minute)
     assert weekdays == "1-5"
-    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    return int(hour), int(minute)
+
+
+def test_the_refresh_jobs_run_after_the_nyse_close_the_nightly_first() -> None:
+    nyse = xcals.get_calendar("XNYS")
+    close = nyse.close_times[-1][1]
+    nightly, viewed = find("CronJob", "tickercast-refresh"), find("CronJob", VIEWED)
+    for cron in (nightly, viewed):
+        assert cron["spec"]["timeZone"] == str(nyse.tz)
+        assert start_of(cron) > (close.hour, close.minute)
+        assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    # The viewed tickers' refresh and the scorer start once the nightly run's deadline is past.
+    hour, minute = start_of(nightly)
+    deadline = nightly["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"]
+    assert start_of(viewed) >= divmod(hour * 60 + minute + deadline // 60, 60)
+
+
+VIEWED = "tickercast-refresh-viewed"
+
+
+def nightly_step() -> dict[str, Any]:
+    """The Indexed Job's one container: `tickercast refresh --universe ... --shard auto/N`."""
+    (step,) = pod_template(find("CronJob", "tickercast-refresh"))["spec"]["containers"]
+    return dict(step)
 
 
 def refresh_first() -> dict[str, Any]:
-    """The CronJob's first step (an init container): `tickercast refresh`."""
-    (refresh,) = pod_template(find("CronJob", "tickercast-refresh"))["spec"]["initContainers"]
+    """The second CronJob's first step (an init container): `tickercast refresh`."""
+    (refresh,) = pod_template(find("CronJob", VIEWED))["spec"]["initContainers"]
     return dict(refresh)
 
 
+def test_the_nightly_run_is_an_indexed_job_of_as_many_pods_as_shards() -> None:
+    job = find("CronJob", "tickercast-refresh")["spec"]["jobTemplate"]["spec"]
+    assert job["completionMode"] == "Indexed"
+    args = build_parser().parse_args(nightly_step()["command"][1:])
+    assert (args.command, args.universe) == ("refresh", "sp500")
+    index, count = args.shard.split("/")
+    assert index == "auto" and int(count) == job["completions"]  # each shard one pod
+    assert 1 <= job["parallelism"] <= job["completions"]
+    assert "initContainers" not in pod_template(find("CronJob", "tickercast-refresh"))["spec"]
+
+
 def test_refresh_has_the_web_apps_settings() -> None:
-    cron = find("CronJob", "tickercast-refresh")
-    c = refresh_first()
-    assert image_of(cron) == "web" and IMAGES.get(c["image"]) == "web"
-    for name in env_values(c):
-        assert name.lower() in WebSettings.model_fields, f"{name} is not a web app setting"
+    viewed = find("CronJob", VIEWED)
+    nightly = find("CronJob", "tickercast-refresh")
     model = find("Service", "tickercast-model")
-    assert env_values(c)["MODEL_API_URL"] == f"http://{model['metadata']['name']}/"
     web = container(find("Deployment", "tickercast-web"))
-    for step in (c, container(cron), container(find("Job", "tickercast-db-upgrade"))):
+    assert image_of(viewed) == "web" and image_of(nightly) == "web"
+    for c in (refresh_first(), nightly_step()):
+        assert IMAGES.get(c["image"]) == "web"
+        for name in env_values(c):
+            assert name.lower() in WebSettings.model_fields, f"{name} is not a web app setting"
+        assert env_values(c)["MODEL_API_URL"] == f"http://{model['metadata']['name']}/"
+        assert env_values(c)["REDIS_URL"] == env_values(web)["REDIS_URL"], "the pages' cache"
+        assert c["securityContext"] == container(viewed)["securityContext"]
+    steps = (refresh_first(), nightly_step(), container(viewed))
+    for step in (*steps, container(find("Job", "tickercast-db-upgrade"))):
         assert step["envFrom"] == web["envFrom"], "the same secret as the web app"
-    assert c["securityContext"] == container(cron)["securityContext"]
+    # The model admits both jobs' pods (one label).
+    assert pod_template(viewed)["metadata"]["labels"] == pod_template(nightly)["metadata"]["labels"]
 
 
 def test_no_pod_serves_yahoo_s_prices() -> None:
     """Yahoo's data is for personal use: every pod that reads prices turns it off."""
-    steps = [container(find("Deployment", "tickercast-web")), refresh_first()]
-    steps.append(container(find("CronJob", "tickercast-refresh")))  # the scorer
+    steps = [container(find("Deployment", "tickercast-web")), refresh_first(), nightly_step()]
+    steps.append(container(find("CronJob", VIEWED)))  # the scorer
     for step in steps:
         assert env_values(step).get("YAHOO_PRICES") == "false", step["name"]
 
@@ -359,8 +394,8 @@ def test_refresh_then_score_and_the_migration_commands_parse() -> None:
     command = refresh_first()["command"]
     assert command == ["tickercast", "refresh", "--concurrency", "2"]
     args = build_parser().parse_args(command[1:])
-    assert (args.command, args.concurrency) == ("refresh", 2)
-    score = container(find("CronJob", "tickercast-refresh"))["command"]
+    assert (args.command, args.concurrency, args.universe) == ("refresh", 2, None)
+    score = container(find("CronJob", VIEWED))["command"]
     assert build_parser().parse_args(score[1:]).command == "score"
     upgrade = container(find("Job", "tickercast-db-upgrade"))["command"]
     args = build_parser().parse_args(upgrade[1:])

@@ -10,13 +10,15 @@ import pytest
 
 from tests.support.deploy_files import ROOT
 from tickercast.contract import RESPONSE_KEYS, ForecastRequest
+from tickercast.data.universe import SHARD_INDEX_VARIABLE
 from tickercast.settings import ModelSettings, WebSettings
 
 CONTRACT = (ROOT / "docs" / "contract.md").read_text()
 DEPLOY = (ROOT / "docs" / "deploy.md").read_text()
 SETTINGS = {name.upper() for name in {**ModelSettings.model_fields, **WebSettings.model_fields}}
-# Read by the images' commands and the Procfile, not by the settings; Dockerfile words.
-COMMAND_VARIABLES = {"PORT", "MODEL_WORKERS", "WEB_CONCURRENCY"}
+# Read by the images' commands and the Procfile, not by the settings (and the shard's index,
+# which Kubernetes sets in an Indexed Job's pods); Dockerfile words.
+COMMAND_VARIABLES = {"PORT", "MODEL_WORKERS", "WEB_CONCURRENCY", SHARD_INDEX_VARIABLE}
 DOCKERFILE_WORDS = {"HEALTHCHECK", "CMD"}
 
 

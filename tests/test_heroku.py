@@ -67,6 +67,7 @@ def test_a_public_site_does_not_serve_yahoo_s_prices() -> None:
 
 def test_app_json_adds_the_redis_and_the_postgres_that_set_their_urls() -> None:
     plans = {addon["plan"].split(":")[0]: addon["as"] + "_URL" for addon in APP["addons"]}
+    assert plans.pop("scheduler") == "SCHEDULER_URL"  # runs the nightly job; sets no URL
     assert plans == {"heroku-redis": "REDIS_URL", "heroku-postgresql": "DATABASE_URL"}
     for name in plans.values():
         assert name.lower() in WebSettings.model_fields
@@ -82,3 +83,9 @@ def test_python_version_matches_the_package() -> None:
     version = (ROOT / ".python-version").read_text().strip()
     assert re.fullmatch(r"3\.\d+", version)
     assert f'requires-python = ">={version}"' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_the_scheduler_runs_the_nightly_universe_in_one_shard() -> None:
+    """Heroku's Scheduler runs the Procfile's `nightly` command (README: the daily job)."""
+    args = build_parser().parse_args(procfile()["nightly"].split()[1:])
+    assert (args.command, args.universe, args.shard) == ("refresh", "sp500", "0/1")

@@ -168,3 +168,23 @@ def test_live_is_the_default_once_any_live_forecast_is_scored(engine: Engine) ->
     scorer.score(engine, prices, LATER)
     then = queries.summary(engine, "AAPL", "calibrated")
     assert then is not None and (then["kind"], then["forecasts"]) == ("live", 2)
+
+
+def test_a_shard_scores_only_its_own_tickers_and_nightly_is_a_group_of_its_own(
+    engine: Engine,
+) -> None:
+    """`tickercast refresh --universe` scores its shard's tickers (every kind), no other's."""
+    writes.store(
+        engine,
+        [
+            shown("AAPL", "2013-01-01", horizon=3, kind="nightly"),
+            shown("AAPL", "2013-01-01", horizon=3, kind="live"),
+            shown("MSFT", "2013-01-01", horizon=3, kind="nightly"),
+        ],
+    )
+    assert scorer.score(engine, prices, LATER, tickers={"AAPL"}).steps_scored == 6
+    nightly = queries.summary(engine, "AAPL", "calibrated", kind="nightly")
+    assert nightly is not None and (nightly["kind"], nightly["scored"]) == ("nightly", 3)
+    assert queries.summary(engine, "MSFT", "calibrated", kind="nightly")["scored"] == 0  # type: ignore[index]
+    assert scorer.score(engine, prices, LATER, tickers={"MSFT"}).steps_scored == 3
+    assert scorer.score(engine, prices, LATER).steps_scored == 0  # each step once

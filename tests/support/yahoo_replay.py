@@ -68,6 +68,23 @@ def embedded() -> pd.DataFrame:
     return data
 
 
+@functools.lru_cache(maxsize=64)
+def _rows(source: str, first: str, last: str, moved_to: str | None) -> pd.DataFrame:
+    """The real prices of `source` from `first` to `last` (made once: many synthetic symbols
+    are copies of the same), on the NYSE sessions that end on `moved_to` when it is set."""
+    data = embedded()
+    rows = data[(data["ticker"] == source)].copy()
+    rows["date"] = pd.to_datetime(rows["date"])
+    rows = rows[(rows["date"] >= first) & (rows["date"] <= last)]
+    rows = rows.sort_values("date").reset_index(drop=True)
+    if moved_to is not None:
+        end = pd.Timestamp(moved_to)
+        sessions = calendars.exchange_calendar("XNYS", end.year - 10, end.year).sessions
+        sessions = sessions[sessions <= end][-len(rows) :]
+        rows["date"] = pd.DatetimeIndex(sessions).tz_localize(None)
+    return rows
+
+
 @dataclass(frozen=True)
 class Listing:
     """What a symbol answers: the real prices of `source` from `first` to `last`, in
@@ -86,18 +103,13 @@ class Listing:
     dividends: dict[str, float] = field(default_factory=dict)
     # When set, the same prices on the NYSE sessions that end on this day (today's, say).
     moved_to: str | None = None
+    scale: float = 1.0  # prices times this (a synthetic symbol's own copy of real prices)
 
     def rows(self) -> pd.DataFrame:
-        data = embedded()
-        rows = data[(data["ticker"] == self.source)].copy()
-        rows["date"] = pd.to_datetime(rows["date"])
-        rows = rows[(rows["date"] >= self.first) & (rows["date"] <= self.last)]
-        rows = rows.sort_values("date").reset_index(drop=True)
-        if self.moved_to is not None:
-            end = pd.Timestamp(self.moved_to)
-            sessions = calendars.exchange_calendar("XNYS", end.year - 10, end.year).sessions
-            sessions = sessions[sessions <= end][-len(rows) :]
-            rows["date"] = pd.DatetimeIndex(sessions).tz_localize(None)
+        rows = _rows(self.source, self.first, self.last, self.moved_to).copy()
+        if self.scale != 1.0:
+            for column in ("open", "high", "low", "close", "adj_close"):
+                rows[column] = rows[column] * self.scale
         return rows
 
     def chart(self, symbol: str, last_only: bool = False) -> dict[str, Any]:
@@ -108,7 +120,7 @@ class Listing:
         later_splits = np.ones(len(rows))
         for day, ratio in self.splits.items():
             later_splits[(rows["date"] < day).to_numpy()] *= ratio
-        stamps = [self._stamp(d) for d in rows["date"]]
+        stamps = self._stamps(rows["date"])
         quote = {
             c: [round(v, 4) for v in rows[c] / later_splits]
             for c in ("open", "high", "low", "close")
@@ -174,6 +186,12 @@ class Listing:
             "range": "10y",
             "validRanges": ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "max"],
         }
+
+    def _stamps(self, days: pd.Series) -> list[int]:
+        """`_stamp` of every day at once."""
+        opening = pd.Timedelta(f"{self.opens_at}:00")
+        local = (pd.DatetimeIndex(days).normalize() + opening).tz_localize(self.timezone)
+        return [int(stamp) for stamp in local.as_unit("s").asi8]
 
     def _stamp(self, day: pd.Timestamp) -> int:
         local = pd.Timestamp(f"{day:%Y-%m-%d} {self.opens_at}").tz_localize(self.timezone)

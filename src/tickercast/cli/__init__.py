@@ -3,7 +3,8 @@
 tickercast model   the forecasting model service
 tickercast web     the web app, reaching the model service at MODEL_API_URL
 tickercast up      both on this machine, for a first run
-tickercast refresh ask ahead for the forecasts and backtests the ticker pages will ask for
+tickercast refresh ask ahead for the forecasts and backtests the ticker pages will ask for;
+                   with --universe, forecast and record every ticker of a universe (its shard)
 tickercast db      migrate the track record's database (`tickercast db upgrade`)
 tickercast score   score every stored forecast whose prices are now known
 tickercast record  replay the ticker pages on past days into the track record, and score them
@@ -71,7 +72,12 @@ def _refresh_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "(the web app's settings)",
     )
     p.add_argument("tickers", nargs="*", metavar="TICKER", help="default: every listed ticker")
-    p.add_argument("--concurrency", type=int, default=4, help="pages at a time (default 4)")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        help="pages at a time (default 4); with --universe, price fetches at a time",
+    )
     p.add_argument(
         "--periods",
         type=int,
@@ -91,10 +97,35 @@ def _refresh_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="M",
         help="forecast methods, calibrated or prophet (default: the ticker page's)",
     )
+    p.add_argument(
+        "--universe",
+        metavar="FILE",
+        help="the nightly run: forecast every ticker of this universe (a CSV file, or sp500 "
+        "for the shipped S&P 500) through the batch API, record them as nightly and score "
+        "what the new prices settle",
+    )
+    p.add_argument(
+        "--shard",
+        default="0/1",
+        metavar="I/N",
+        help="with --universe: take shard I of N (auto/N: I from JOB_COMPLETION_INDEX); "
+        "default 0/1, the whole universe",
+    )
     p.set_defaults(func=_run_refresh)
 
 
 def _run_refresh(args: argparse.Namespace) -> int:
+    if args.universe is not None:
+        from tickercast.cli.refresh import nightly_main
+
+        if args.tickers or args.windows or args.periods or args.methods:
+            print(
+                "tickercast refresh: --universe takes no tickers, --windows, --periods or "
+                "--methods (it asks what the ticker page asks)",
+                file=sys.stderr,
+            )
+            return 2
+        return nightly_main(args.universe, args.shard, args.concurrency)
     from tickercast.cli.refresh import main
 
     return main(args.tickers, args.windows, args.periods, args.concurrency, args.methods)

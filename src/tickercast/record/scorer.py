@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -302,15 +302,23 @@ def _totals_as_stored(connection: Connection) -> dict[Group, tuple[int, dt.date,
     return {tuple(row[:5]): tuple(row[5:]) for row in connection.execute(query)}
 
 
-def score(engine: Engine, prices: PriceReader, today: dt.date | None = None) -> ScoreRun:
-    """Score every step whose price is known by `today` (default: today), group by group."""
+def score(
+    engine: Engine,
+    prices: PriceReader,
+    today: dt.date | None = None,
+    tickers: Collection[str] | None = None,
+) -> ScoreRun:
+    """Score every step whose price is known by `today` (default: today), group by group;
+    only the groups of `tickers` when given (a shard of `tickercast refresh --universe` scores
+    its own tickers: the shards' groups never meet)."""
     until = today or dt.date.today()
     with engine.connect() as connection:
         groups = _groups(connection)
         stored = _totals_as_stored(connection)
     by_ticker: dict[tuple[str, str], list[Group]] = defaultdict(list)
     for group in groups:
-        by_ticker[group[0], group[1]].append(group)
+        if tickers is None or group[0] in tickers:
+            by_ticker[group[0], group[1]].append(group)
     scored = refreshed = 0
     for (ticker, source), ticker_groups in sorted(by_ticker.items()):
         series: pd.Series | None = None

@@ -117,7 +117,7 @@ forecasts = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("ticker", String(32), nullable=False),
     Column("source", String(32), nullable=False),
-    Column("kind", String(16), nullable=False),  # "live" or "replayed"
+    Column("kind", String(16), nullable=False),  # "live", "replayed" or "nightly" (writes.KINDS)
     Column("as_of", Date, nullable=False),
     Column("method", String(32), nullable=False),
     Column("model_version", String(64), nullable=False),

@@ -22,7 +22,9 @@ from tickercast.record.tables import (
     forecasts,
 )
 
-KINDS = ("live", "replayed")
+# live: shown by a page; replayed: `tickercast record`'s past days; nightly: every ticker of a
+# universe, every night (`tickercast refresh --universe`), whoever looks at it.
+KINDS = ("live", "replayed", "nightly")
 
 
 @dataclass(frozen=True)

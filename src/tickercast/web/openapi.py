@@ -10,6 +10,7 @@ from typing import Any
 
 from tickercast.contract import CALIBRATED_MIN_ROWS, DEFAULT_PERIODS
 from tickercast.quant.scoring import REGIMES
+from tickercast.record.writes import KINDS
 from tickercast.web.series import (
     DEFAULT_WINDOW,
     FORECAST_COLUMNS,
@@ -83,9 +84,11 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     },
     "kind": {
         "type": "string",
-        "enum": ["live", "replayed"],
-        "description": "The track record of forecasts shown (live) or of the pages replayed on "
-        "past days (`tickercast record`); by default live once any live forecast is scored.",
+        "enum": list(KINDS),
+        "description": "The track record of forecasts shown (live), of the pages replayed on "
+        "past days (`tickercast record`) or of every ticker of the nightly universe "
+        "(`tickercast refresh --universe`, nightly); by default live once any live forecast "
+        "is scored.",
     },
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
     "tickers": {
@@ -182,7 +185,7 @@ _SCORES = {
 _RECORD_HEAD = {  # null in the record of a ticker with nothing stored yet
     "ticker": {"type": "string"},
     "source": {"type": ["string", "null"]},
-    "kind": {"type": ["string", "null"], "enum": ["live", "replayed", None]},
+    "kind": {"type": ["string", "null"], "enum": [*KINDS, None]},
     "method": {"type": "string"},
     "interval_width": _NUMBER,
 }

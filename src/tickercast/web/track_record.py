@@ -108,6 +108,8 @@ def sentence(record: dict[str, Any]) -> str:
             f"Forecasts replayed for {record['ticker']} as this page would have shown them "
             f"from {record['first_as_of']}"
         )
+    elif record["kind"] == "nightly":
+        head = f"Forecasts made every night for {record['ticker']} since {record['first_as_of']}"
     else:
         head = f"Forecasts shown here for {record['ticker']} since {record['first_as_of']}"
     if not record["scored"]:
