@@ -34,7 +34,7 @@ from tickercast.settings import ModelSettings
 from tickercast.web.app import forecaster_from
 from tickercast.web.forecasts import Forecaster
 from tickercast.web.metrics import WebMetrics
-from tickercast.web.model_client import ModelClient
+from tickercast.web.model_client import ModelClient, ModelRejected
 from tickercast.web.nightly import Night, Options, nightly
 from tickercast.web.series import DEFAULT_WINDOW, PAGE_HORIZON, PAGE_METHOD, Choices
 
@@ -375,3 +375,46 @@ def test_the_command_reports_an_unknown_symbol_and_exits_1_only_on_a_failure(
     bad = refresh(universe, env)
     assert bad.returncode == 2 and "no symbol column" in bad.stderr
     assert refresh(universe, env, "--shard", "2/2").returncode == 2
+
+
+def test_with_backtests_a_morning_pages_backtest_is_in_the_cache(engine: Engine) -> None:
+    forecaster = fake_forecaster(fakes.providers())
+    transport = forecaster.model._transport
+    assert isinstance(transport, Counting)
+    night = run(
+        forecaster, engine, [Member("ACME"), Member("BOLT")], options=Options(backtests=True)
+    )
+    assert [r.status for r in night.results] == ["ok", "ok"] and night.unwarmed == []
+    warmed = [body for path, body in transport.sent if path == "/backtest"]
+    assert len(warmed) == 1 and [s["id"] for s in warmed[0]["series"]] == ["ACME", "BOLT"]
+    sent = len(transport.sent)
+
+    async def page() -> dict[str, Any]:
+        forecaster.model.reopen()
+        try:
+            return await forecaster.ticker_backtest("ACME", None, PAGE)
+        finally:
+            await forecaster.close()
+
+    shown = anyio.run(page)
+    assert shown["cutoffs"] == 50 and len(transport.sent) == sent  # a cache hit: no request
+
+
+def test_a_backtest_the_model_refuses_is_reported_not_a_failure(engine: Engine) -> None:
+    forecaster = fake_forecaster(fakes.providers())
+
+    original = forecaster.model_answers
+
+    async def answers(kind: Any, requests: Any, *args: Any) -> Any:
+        found = await original(kind, requests, *args)
+        if kind == "backtest":
+            found["ACME"] = ModelRejected("too few rows")
+        return found
+
+    forecaster.model_answers = answers  # type: ignore[method-assign]
+    night = run(forecaster, engine, [Member("ACME")], options=Options(backtests=True))
+    assert [r.status for r in night.results] == ["ok"] and night.failed == []
+    assert [(r.symbol, r.reason) for r in night.unwarmed] == [
+        ("ACME", "its backtest: The forecasting service could not use this series: too few rows.")
+    ]
+    assert "no backtest ACME" in night.summary()

@@ -66,7 +66,7 @@ def main(
     return 1 if any(o.error is not None for o in outcomes) else 0
 
 
-def nightly_main(universe: str, shard_text: str, concurrency: int) -> int:
+def nightly_main(universe: str, shard_text: str, concurrency: int, backtests: bool = False) -> int:
     """`tickercast refresh --universe FILE --shard I/N`: 2 for a bad universe, shard or
     settings; 1 when a ticker failed for a reason other than being unknown; else 0."""
     try:
@@ -92,7 +92,7 @@ def nightly_main(universe: str, shard_text: str, concurrency: int) -> int:
         settings.price_time_budget, NIGHT_BUDGET_FACTOR * settings.provider_timeout
     )
     engine = db.open_engine(settings.record_url)
-    options = Options(concurrency=max(1, concurrency))
+    options = Options(concurrency=max(1, concurrency), backtests=backtests)
     try:
         night: Night = anyio.run(nightly, forecaster, engine, members, sys.stderr, options)
     finally:

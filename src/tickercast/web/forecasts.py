@@ -322,15 +322,7 @@ class Forecaster:
         rows = len(series[0])
         refusal: ModelRejected | None = None
         for plan in backtest.plans(rows, horizon, method, step_word(freq)):
-            request = model_request(
-                *series,
-                freq,
-                INTERVAL_WIDTH,
-                method,
-                levels=PAGE_LEVELS,
-                horizon=plan.horizon,
-                cutoffs=plan.cutoffs,
-            )
+            request = backtest_request(series, plan, freq, method)
             try:
                 answer = await self.model_answer("backtest", request)
             except ModelRejected as exc:
@@ -431,6 +423,30 @@ class Forecaster:
         posted, series = await anyio.to_thread.run_sync(prepare)
         result = await self.backtest(series, posted.periods, posted.freq, posted.method)
         return {"ticker": posted.name, "source": "upload", **result}
+
+
+def backtest_request(
+    series: SeriesLists, plan: backtest.Plan, freq: str | None, method: str
+) -> dict[str, Any]:
+    """The model request of a page's backtest by `plan`: every page level."""
+    return model_request(
+        *series,
+        freq,
+        INTERVAL_WIDTH,
+        method,
+        levels=PAGE_LEVELS,
+        horizon=plan.horizon,
+        cutoffs=plan.cutoffs,
+    )
+
+
+def page_backtest_request(prices: PriceHistory, choices: Choices) -> dict[str, Any]:
+    """The backtest a ticker page asks first for `prices` (the one it shows whenever the model
+    takes it): what `tickercast refresh --universe ... --backtests` warms."""
+    series = lists_of(model_series(prices.frame))
+    step = step_word(prices.calendar)
+    plan = backtest.plans(len(series[0]), choices.horizon, choices.method, step)[0]
+    return backtest_request(series, plan, prices.calendar, choices.method)
 
 
 def lists_of(series: pd.Series) -> SeriesLists:

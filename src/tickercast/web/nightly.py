@@ -18,7 +18,11 @@ For its shard of the universe (`tickercast.data.universe`), a group of tickers a
    it; the pages keep recording what they show as `live`), a group in one transaction
    (`writes.store`, straight: the `Recorder`'s buffer is there to keep a page from waiting
    on the database, and this job can wait; a database that fails fails the group's tickers).
-4. the scoring of what the new prices settle, for this shard's tickers only (their groups, of
+4. with `backtests`, the backtest each ticker page asks first (`page_backtest_request`: 50
+   origins at every level), through `POST /backtest` with `series`, into the same cache, so
+   a morning view's backtest panel is a cache hit too; a backtest the model refused or could
+   not give is reported with its reason (the page asks it again when shown), not a failure;
+5. the scoring of what the new prices settle, for this shard's tickers only (their groups, of
    every kind), with the prices just fetched: shards never score the same group.
 
 Sleeping and the clock are injected, so tests pause without waiting.
@@ -51,7 +55,12 @@ from tickercast.errors import (
 from tickercast.record import scorer, writes
 from tickercast.record.writes import ShownForecast
 from tickercast.web import batched
-from tickercast.web.forecasts import Forecaster, PreparedForecast, _ticker_prepared
+from tickercast.web.forecasts import (
+    Forecaster,
+    PreparedForecast,
+    _ticker_prepared,
+    page_backtest_request,
+)
 from tickercast.web.recording import shown_forecast
 from tickercast.web.replay import price_reader
 from tickercast.web.series import DEFAULT_WINDOW, PAGE_HORIZON, PAGE_METHOD, Choices, adjusted
@@ -77,6 +86,8 @@ class Options:
     # Seconds for one batch request, all tries included: a batch of 100 may take longer than
     # a page's one forecast (MODEL_API_TIMEOUT); the model's Ingress waits 300 s.
     model_timeout: float = 120.0
+    backtests: bool = False  # warm each ticker page's backtest too (about 0.3 s of CPU each)
+    backtest_chunk: int = 20  # backtests per request: each runs its folds on every fit slot
 
 
 @dataclass(frozen=True)
@@ -190,6 +201,26 @@ async def forecast_all(
     return outcomes
 
 
+async def warm_backtests(
+    forecaster: Forecaster, histories: Mapping[str, PriceHistory], options: Options
+) -> list[Result]:
+    """Each ticker page's first backtest into the answer cache; the tickers whose backtest
+    the model did not give, with its reason."""
+
+    def requests() -> dict[str, dict[str, Any]]:
+        return {s: page_backtest_request(h, options.choices) for s, h in histories.items()}
+
+    asking = await anyio.to_thread.run_sync(requests)
+    answers = await forecaster.model_answers(
+        "backtest", asking, options.model_timeout, options.backtest_chunk
+    )
+    return [
+        Result(symbol, "failed", f"its backtest: {outcome.client_message}")
+        for symbol, outcome in answers.items()
+        if isinstance(outcome, TickercastError)
+    ]
+
+
 def _prepare(histories: Mapping[str, PriceHistory], choices: Choices) -> dict[str, Any]:
     """Each ticker's page answer head and forecast makings, or why its prices cannot make one."""
     made: dict[str, Any] = {}
@@ -278,6 +309,7 @@ class Night:
     scored: scorer.ScoreRun
     paused: list[tuple[float, str]]
     seconds: float
+    unwarmed: list[Result] = field(default_factory=list)  # backtests not warmed, and why
 
     @property
     def failed(self) -> list[Result]:
@@ -297,6 +329,9 @@ class Night:
         ]
         lines += [f"  failed {r.symbol}: {r.reason}" for r in self.failed]
         lines += [f"  unknown {r.symbol}: {r.reason}" for r in unknown]
+        if self.unwarmed:
+            lines.append(f"  {len(self.unwarmed)} backtests not warmed (pages will ask them):")
+            lines += [f"  no backtest {r.symbol}: {r.reason}" for r in self.unwarmed]
         return "\n".join(lines)
 
 
@@ -318,12 +353,17 @@ async def nightly(
     progress = Progress(len(symbols), out)
     pause = Pause(sleep, clock, progress.note)
     fetched: dict[str, PriceHistory] = {}
+    unwarmed: list[Result] = []
     try:
         for start in range(0, len(symbols), max(1, options.group)):
             group = symbols[start : start + max(1, options.group)]
             results, histories = await run_group(
                 forecaster, engine, group, pause, options, sleep, progress
             )
+            if options.backtests:
+                ok = {r.symbol for r in results if r.status == "ok"}
+                shown = {s: h for s, h in histories.items() if s in ok}
+                unwarmed += await warm_backtests(forecaster, shown, options)
             progress.done(results)
             fetched.update(histories)
     finally:
@@ -332,4 +372,4 @@ async def nightly(
     run = await anyio.to_thread.run_sync(
         lambda: scorer.score(engine, reader, today, tickers=set(symbols))
     )
-    return Night(progress.results, run, pause.paused, time.monotonic() - started)
+    return Night(progress.results, run, pause.paused, time.monotonic() - started, unwarmed)
