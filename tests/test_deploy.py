@@ -356,6 +356,7 @@ def test_the_nightly_run_is_an_indexed_job_of_as_many_pods_as_shards() -> None:
     assert job["completionMode"] == "Indexed"
     args = build_parser().parse_args(nightly_step()["command"][1:])
     assert (args.command, args.universe) == ("refresh", "sp500")
+    assert args.backtests  # the morning's backtest panels are cache hits too
     index, count = args.shard.split("/")
     assert index == "auto" and int(count) == job["completions"]  # each shard one pod
     assert 1 <= job["parallelism"] <= job["completions"]
