@@ -7,11 +7,13 @@ against a port where nothing listens; Chromium is Debian's, driven by Playwright
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import MODEL_KEYS
+from tests.support import fakes
 from tests.support.procs import ServiceProcess, free_port, start_process
 
 CHROMIUM = "/usr/bin/chromium"
@@ -73,3 +75,19 @@ def page(browser: Browser) -> Iterator[Page]:
 def phone(browser: Browser) -> Iterator[Page]:
     """A phone's width: 390 CSS pixels."""
     yield from open_page(browser, 390, 844)
+
+
+def upload_lines(count: int = 200) -> list[str]:
+    """A CSV file's lines: a header, then `count` weekdays of a made-up value."""
+    return ["date,value"] + [
+        f"{d:%Y-%m-%d},{50 + (i % 9) * 0.7 + i * 0.05:.2f}"
+        for i, d in enumerate(fakes.sessions(count))
+    ]
+
+
+def choose_upload(page: Page, web: ServiceProcess, folder: Path, lines: list[str]) -> None:
+    """From the home page, pick a CSV file of `lines` to upload (the form not yet sent)."""
+    upload = folder / "my-series.csv"
+    upload.write_text("\n".join(lines) + "\n")
+    page.goto(f"{web.url}/")
+    page.set_input_files("#upload-file", str(upload))

@@ -12,8 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import open_page
-from tests.support import fakes
+from tests.browser.conftest import choose_upload, open_page, upload_lines
 from tests.support.procs import ServiceProcess
 
 pytestmark = pytest.mark.browser
@@ -148,14 +147,8 @@ def test_the_odds_box_answers_a_typed_price(screen: Page, web: ServiceProcess) -
 
 
 def test_an_uploads_odds_name_its_last_value(page: Page, web: ServiceProcess, tmp_path) -> None:
-    lines = ["date,value"] + [
-        f"{d:%Y-%m-%d},{50 + (i % 9) * 0.7 + i * 0.05:.2f}"
-        for i, d in enumerate(fakes.sessions(200))
-    ]
-    upload = tmp_path / "my-series.csv"
-    upload.write_text("\n".join(lines) + "\n")
-    page.goto(f"{web.url}/")
-    page.set_input_files("#upload-file", str(upload))
+    lines = upload_lines()
+    choose_upload(page, web, tmp_path, lines)
     page.click("#upload-form button[type=submit]")
     page.wait_for_selector("#price-chart[data-state=forecast]", timeout=TIMEOUT)
     assert page.get_attribute("#price-chart", "data-fan") == "95,80,50"

@@ -12,6 +12,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import choose_upload, upload_lines
 from tests.support import fakes
 from tests.support.procs import ServiceProcess
 from tickercast.web.backtest import MASE_MEANS
@@ -178,14 +179,8 @@ def test_download_the_forecast_csv(page: Page, web: ServiceProcess) -> None:
 
 
 def test_upload_a_csv(page: Page, web: ServiceProcess, tmp_path) -> None:
-    lines = ["date,value"] + [
-        f"{d:%Y-%m-%d},{50 + (i % 9) * 0.7 + i * 0.05:.2f}"
-        for i, d in enumerate(fakes.sessions(200))
-    ]
-    upload = tmp_path / "my-series.csv"
-    upload.write_text("\n".join(lines) + "\n")
-    page.goto(f"{web.url}/")
-    page.set_input_files("#upload-file", str(upload))
+    lines = upload_lines()
+    choose_upload(page, web, tmp_path, lines)
     page.fill("#upload-name", "My series")
     page.click("#upload-form button[type=submit]")
     expect(page.locator("#name")).to_have_text("My series")

@@ -21,10 +21,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from tickercast.errors import InvalidInput, sentence
+from tickercast.record.buffer import Recorder
 from tickercast.web import watch
 from tickercast.web.api import json_response
 from tickercast.web.deps import Record, Settings, UseCases
-from tickercast.web.forecasts import INTERVAL_WIDTH
+from tickercast.web.forecasts import INTERVAL_WIDTH, Forecaster
 from tickercast.web.pages import MAX_COMPARE, page_json, render
 from tickercast.web.series import (
     HORIZON_CHOICES,
@@ -56,6 +57,19 @@ async def watch_prices(forecaster: UseCases, tickers: str) -> Response:
     return json_response(answer([w.row for w in watched], PAGE_HORIZON, PAGE_METHOD))
 
 
+async def filled(
+    forecaster: Forecaster,
+    recorder: Recorder | None,
+    tickers: str,
+    periods: str | None,
+    method: str | None,
+) -> tuple[list[dict[str, Any]], int, str]:
+    """The watchlist's rows as the query asks them, with its horizon and method."""
+    symbols = watch.parse_tickers(tickers)
+    horizon, chosen = api_horizon(periods), parse_method(method)
+    return await watch.table(forecaster, symbols, horizon, chosen, recorder), horizon, chosen
+
+
 @router.get("/api/watch", summary="Forecasts, backtests and track records of many tickers")
 async def watch_table(
     forecaster: UseCases,
@@ -64,9 +78,7 @@ async def watch_table(
     periods: str | None = None,
     method: str | None = None,
 ) -> Response:
-    symbols = watch.parse_tickers(tickers)
-    horizon, chosen = api_horizon(periods), parse_method(method)
-    rows = await watch.table(forecaster, symbols, horizon, chosen, recorder)
+    rows, horizon, chosen = await filled(forecaster, recorder, tickers, periods, method)
     return json_response(answer(rows, horizon, chosen))
 
 
@@ -78,9 +90,7 @@ async def watch_csv(
     periods: str | None = None,
     method: str | None = None,
 ) -> Response:
-    symbols = watch.parse_tickers(tickers)
-    horizon, chosen = api_horizon(periods), parse_method(method)
-    rows = await watch.table(forecaster, symbols, horizon, chosen, recorder)
+    rows, horizon, _ = await filled(forecaster, recorder, tickers, periods, method)
     return Response(
         table_csv(rows),
         media_type="text/csv; charset=utf-8",
