@@ -19,6 +19,7 @@ from tickercast.contract import RESPONSE_KEYS
 from tickercast.errors import ServiceBusy, TickercastError, UpstreamError, error_body
 from tickercast.web.model_client import (
     BUSY_WAIT,
+    DROPPED_CONNECTIONS,
     KEY_REFUSED,
     UNREACHABLE,
     UNREACHABLE_RETRY,
@@ -259,6 +260,18 @@ def test_a_killed_worker_is_retried_as_the_answer_is_the_same(fake_model, sleeps
     assert len(table) == 3
     assert len(fake_model.requests) == 3
     assert fake_model.requests[0] == fake_model.requests[2]
+
+
+def test_a_dead_workers_pooled_connections_each_get_a_try(fake_model, sleeps) -> None:
+    """Every kept-alive connection to a killed worker fails at once: each is one more try,
+    beyond `retries` (a refused connection is not: the service is down)."""
+    fake_model.script = [dropped] * (2 + DROPPED_CONNECTIONS)
+    table = forecast(client(fake_model, sleeps, retries=2), periods=3)
+    assert len(table) == 3 and len(fake_model.requests) == 3 + DROPPED_CONNECTIONS
+    assert max(sleeps) == 0.25 * 2**2  # the backoff stops growing after `retries`
+    fake_model.script = [dropped] * (3 + DROPPED_CONNECTIONS)
+    with pytest.raises(ServiceBusy):
+        forecast(client(fake_model, [], retries=2), periods=3)
 
 
 @pytest.mark.parametrize("failure", [dropped, fakes.busy("4")], ids=["dropped", "busy"])

@@ -5,9 +5,11 @@ Every failure becomes a `TickercastError` whose message is a sentence a user can
 
     connection failure,    retried up to `retries` times, all within `timeout` seconds of the
     502                    first try; a connection that broke mid-answer, or a kept-alive one a
-                           replaced worker closed, too: the answer is deterministic, so asking
-                           again is safe; when every try failed, ServiceBusy (503, with
-                           Retry-After: a moment's outage, not the request's fault)
+                           replaced worker closed, too (`DROPPED_CONNECTIONS` more times: a dead
+                           worker's pooled connections each fail once): the answer is
+                           deterministic, so asking again is safe; when every try failed,
+                           ServiceBusy (503, with Retry-After: a moment's outage, not the
+                           request's fault)
     503, 429 (busy)        waited out: asked again after each Retry-After, for as long as that
                            fits in `busy_wait` seconds (and in `timeout`), then ServiceBusy (503)
     429 wrong keys         UpstreamError (502): this app's key was refused ("check
@@ -80,6 +82,10 @@ RETRYABLE = (
     httpx.NetworkError,  # ReadError, WriteError, CloseError
     httpx.RemoteProtocolError,
 )
+NOT_CONNECTED = (httpx.ConnectError, httpx.ConnectTimeout)  # the others: a connection dropped
+# Tries beyond `retries` for a dropped connection: when a worker dies, every kept-alive
+# connection to it fails at once, one try each, and the pool may hold several of them.
+DROPPED_CONNECTIONS = 4
 
 
 class ModelTimeout(UpstreamError):
@@ -289,8 +295,10 @@ class ModelClient:
                 # passes that on as a broken connection), or a worker being replaced closed
                 # the kept-alive connection: the same request gives the same answer, so it is
                 # safe to try again after a short pause.
-                wait = self.backoff * 2**broken
-                if broken >= self.retries or self._clock() + wait >= deadline:
+                dropped = not isinstance(exc, NOT_CONNECTED)
+                tries = self.retries + (DROPPED_CONNECTIONS if dropped else 0)
+                wait = self.backoff * 2 ** min(broken, self.retries)
+                if broken >= tries or self._clock() + wait >= deadline:
                     log.warning("model service unreachable at %s: %s", url, self._hide(exc))
                     raise ServiceBusy(UNREACHABLE, retry_after=UNREACHABLE_RETRY) from None
                 await self._sleep(wait)
