@@ -54,8 +54,14 @@ test-fast: install
 screenshot: install system-packages
 	$(BIN)/python -m pytest tests/browser/test_screenshot.py --screenshot docs/screenshot.png
 
-bench: install
+# The model's benchmark, then the many-tickers ones: a batch of 500, a ticker page's backtest,
+# the watchlist and the nightly run (bench/README.md, each with its reference in the same run).
+bench: install system-packages
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.batch
+	$(BIN)/python -m bench.page_backtest
+	$(BIN)/python -m bench.watch
+	$(BIN)/python -m bench.nightly
 
 # Simultaneous users and soaks on loopback, both services (part of `make bench` too).
 load: install

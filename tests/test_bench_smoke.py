@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from bench import floor, procs, report, timing  # noqa: F401  (they import cleanly)
+
+# They import cleanly (batch, nightly, page_backtest and watch: `make bench` runs them too).
+from bench import (  # noqa: F401
+    batch,
+    floor,
+    nightly,
+    page_backtest,
+    procs,
+    report,
+    timing,
+    watch,
+)
 from bench.cases import check_rows
 from bench.data import Windows, load_series, request_body
 from bench.reference import app
