@@ -120,6 +120,19 @@ class Load:
     lock: threading.Lock = field(default_factory=threading.Lock)
     midway: threading.Event = field(default_factory=threading.Event)
     killed_after: int | None = None  # answers given when `on_midway` had run
+    asked_again: int = 0  # GETs whose connection broke, asked once more (as a page does)
+
+
+def get_as_a_page_does(http: httpx.Client, path: str, load: Load) -> httpx.Response:
+    """GET `path` as the pages' script does (static/common.js, `tickercast.fetch`): once more
+    when the connection broke, as an answer cut short by a web app killed mid-answer (the
+    balancer resends a request only before its answer has begun)."""
+    try:
+        return http.get(path)
+    except httpx.TransportError:
+        with load.lock:
+            load.asked_again += 1
+        return http.get(path)
 
 
 def run_users(
@@ -148,7 +161,7 @@ def run_users(
                 for path in user_urls(n):
                     error = None
                     try:
-                        response = http.get(path)
+                        response = get_as_a_page_does(http, path, load)
                         if response.status_code != 200:
                             error = f"{path}: {response.status_code} {response.text[:120]}"
                         elif response.content != expected[path]:
@@ -181,7 +194,7 @@ def report(what: str, load: Load) -> str:
     )
     if load.killed_after is not None:
         line += f" (killed after {load.killed_after} answers)"
-    return line
+    return line + f"; {load.asked_again} asked again after a broken connection"
 
 
 @dataclass

@@ -94,6 +94,24 @@ def test_pick_a_ticker_and_see_history_forecast_and_band(page: Page, web: Servic
     expect(page.locator("#backtest-table tbody tr")).to_have_count(3)
 
 
+def test_a_forecast_whose_connection_broke_is_asked_again(page: Page, web: ServiceProcess) -> None:
+    """A web app killed mid-answer cuts the answer short: the page asks a GET once more."""
+    asked: list[str] = []
+
+    def break_the_first(route) -> None:  # type: ignore[no-untyped-def]
+        asked.append(route.request.url)
+        if len(asked) == 1:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/forecast/**", break_the_first)
+    page.goto(f"{web.url}/t/IBM?h=20")
+    wait_for_forecast(page)
+    assert len(asked) == 2 and asked[0] == asked[1]
+    expect(page.locator("#forecast-table tbody tr")).to_have_count(20)
+
+
 def test_the_skill_chart_by_horizon_step(page: Page, web: ServiceProcess) -> None:
     page.goto(f"{web.url}/t/AAPL?window=2y&h=10")
     wait_for_backtest(page)

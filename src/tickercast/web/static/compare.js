@@ -126,7 +126,7 @@
   }
 
   async function getJSON(url) {
-    const response = await fetch(url);
+    const response = await tickercast.fetch(url);
     let body = null;
     try { body = await response.json(); } catch (err) { body = null; }
     if (!response.ok) throw new Error((body && body.message) || "HTTP " + response.status);

@@ -12,7 +12,7 @@
     link.textContent = "Open your watchlist";
   }
   const tickers = Array.from(cells).map((c) => c.dataset.watchPrice);
-  fetch("/api/watch/prices?" + new URLSearchParams({ tickers: tickers.join(",") }).toString())
+  tickercast.fetch("/api/watch/prices?" + new URLSearchParams({ tickers: tickers.join(",") }).toString())
     .then((response) => (response.ok ? response.json() : { rows: [] }))
     .then(function (body) {
       body.rows.forEach(function (row, i) {

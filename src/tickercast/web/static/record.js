@@ -7,7 +7,7 @@
   const small = { height: 240, margin: { l: 50, r: 10, t: 10, b: 40 }, legend: { orientation: "h" } };
 
   function tickerRecord(section) {
-    fetch(section.dataset.url, { headers: { Accept: "application/json" } })
+    tickercast.fetch(section.dataset.url, { headers: { Accept: "application/json" } })
       .then(function (response) {
         return response.json().then(function (body) { return { ok: response.ok, body: body }; });
       })

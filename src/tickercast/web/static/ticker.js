@@ -379,7 +379,7 @@
   async function getJSON(url, body) {
     let response;
     try {
-      response = await fetch(url, body ? {
+      response = await tickercast.fetch(url, body ? {
         method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
       } : {});
     } catch (err) {

@@ -151,7 +151,7 @@
 
   data.rows.forEach(sparkline);
   window.tickercast.scrollCues();
-  fetch(data.api_url, { headers: { Accept: "application/json" } })
+  tickercast.fetch(data.api_url, { headers: { Accept: "application/json" } })
     .then(function (response) {
       return response.json().then(function (body) {
         if (!response.ok) throw new Error(body.message || "The forecasts could not be loaded.");
