@@ -14,18 +14,18 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from tickercast.errors import InvalidInput, sentence
-from tickercast.record.buffer import Recorder
 from tickercast.web import watch
 from tickercast.web.api import json_response
 from tickercast.web.deps import Record, Settings, UseCases
-from tickercast.web.forecasts import INTERVAL_WIDTH, Forecaster
+from tickercast.web.forecasts import INTERVAL_WIDTH
 from tickercast.web.pages import MAX_COMPARE, page_json, render
 from tickercast.web.series import (
     HORIZON_CHOICES,
@@ -57,40 +57,40 @@ async def watch_prices(forecaster: UseCases, tickers: str) -> Response:
     return json_response(answer([w.row for w in watched], PAGE_HORIZON, PAGE_METHOD))
 
 
+@dataclass(frozen=True)
+class Filled:
+    """The watchlist's rows as a query asks them (`tickers`, `periods`, `method`), with the
+    horizon and method it chose: one reading of the query for the JSON and the CSV."""
+
+    rows: list[dict[str, Any]]
+    horizon: int
+    method: str
+
+
 async def filled(
-    forecaster: Forecaster,
-    recorder: Recorder | None,
+    forecaster: UseCases,
+    recorder: Record,
     tickers: str,
-    periods: str | None,
-    method: str | None,
-) -> tuple[list[dict[str, Any]], int, str]:
-    """The watchlist's rows as the query asks them, with its horizon and method."""
+    periods: str | None = None,
+    method: str | None = None,
+) -> Filled:
     symbols = watch.parse_tickers(tickers)
     horizon, chosen = api_horizon(periods), parse_method(method)
-    return await watch.table(forecaster, symbols, horizon, chosen, recorder), horizon, chosen
+    rows = await watch.table(forecaster, symbols, horizon, chosen, recorder)
+    return Filled(rows, horizon, chosen)
+
+
+Table = Annotated[Filled, Depends(filled)]
 
 
 @router.get("/api/watch", summary="Forecasts, backtests and track records of many tickers")
-async def watch_table(
-    forecaster: UseCases,
-    recorder: Record,
-    tickers: str,
-    periods: str | None = None,
-    method: str | None = None,
-) -> Response:
-    rows, horizon, chosen = await filled(forecaster, recorder, tickers, periods, method)
-    return json_response(answer(rows, horizon, chosen))
+async def watch_table(table: Table) -> Response:
+    return json_response(answer(table.rows, table.horizon, table.method))
 
 
 @router.get("/api/watch.csv", summary="The watchlist's table as CSV")
-async def watch_csv(
-    forecaster: UseCases,
-    recorder: Record,
-    tickers: str,
-    periods: str | None = None,
-    method: str | None = None,
-) -> Response:
-    rows, horizon, _ = await filled(forecaster, recorder, tickers, periods, method)
+async def watch_csv(table: Table) -> Response:
+    rows, horizon = table.rows, table.horizon
     return Response(
         table_csv(rows),
         media_type="text/csv; charset=utf-8",
