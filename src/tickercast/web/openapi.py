@@ -430,6 +430,11 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 def operations(max_rows: int) -> dict[tuple[str, str], dict[str, Any]]:
     """(method, path) -> what FastAPI cannot see: bodies, answers, errors."""
+    return {**_reading_operations(), **_many_ticker_operations(), **_posting_operations(max_rows)}
+
+
+def _reading_operations() -> dict[tuple[str, str], dict[str, Any]]:
+    """A ticker's forecast, backtest, track record and analysis."""
     return {
         ("get", "/api/forecast/{ticker}"): {
             "responses": {
@@ -492,6 +497,12 @@ def operations(max_rows: int) -> dict[tuple[str, str], dict[str, Any]]:
                 **_TICKER_ERRORS,
             },
         },
+    }
+
+
+def _many_ticker_operations() -> dict[tuple[str, str], dict[str, Any]]:
+    """The watchlist's prices, rows and CSV."""
+    return {
         ("get", "/api/watch/prices"): {
             "responses": {
                 "200": _json(
@@ -526,6 +537,12 @@ def operations(max_rows: int) -> dict[tuple[str, str], dict[str, Any]]:
                 **_WATCH_ERRORS,
             }
         },
+    }
+
+
+def _posting_operations(max_rows: int) -> dict[tuple[str, str], dict[str, Any]]:
+    """A posted series' forecast and backtest."""
+    return {
         ("post", "/api/forecast"): {
             "requestBody": _body("The series to forecast.", max_rows),
             "responses": {"200": _json(FORECAST_ANSWER, "History and forecast."), **_BODY_ERRORS},
